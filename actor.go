@@ -1,0 +1,89 @@
+package dsar
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Role is what an API key or an officer may do.
+type Role string
+
+// The roles.
+const (
+	RoleAdmin   Role = "admin"   // everything
+	RoleOfficer Role = "officer" // works the cases of their controllers
+	RoleAuditor Role = "auditor" // reads everything of their controllers, changes nothing
+	RoleSystem  Role = "system"  // an integrated system: submits requests and reads them back
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleAdmin, RoleOfficer, RoleAuditor, RoleSystem}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Actor is who performs an operation: an API key, an officer, the public (a
+// data subject on the web form), or the service itself.
+type Actor struct {
+	// ID names the actor in the audit trail: "apikey:<id>", "public", "system".
+	ID   string
+	Role Role
+	// Controllers restricts the actor to these controllers; empty means all
+	// (only for admins and the service itself).
+	Controllers []string
+	// Public is true for an unauthenticated data subject.
+	Public bool
+}
+
+// ActorPublic is an unauthenticated data subject using the public endpoint.
+var ActorPublic = Actor{ID: "public", Public: true}
+
+// ActorService is the service itself (workers, the reconciler).
+var ActorService = Actor{ID: "service", Role: RoleAdmin}
+
+// Authenticated reports whether the actor holds credentials.
+func (a Actor) Authenticated() bool { return !a.Public && a.Role != "" }
+
+// CanSee reports whether the actor may see requests of the controller.
+func (a Actor) CanSee(controller string) bool {
+	if a.Public {
+		return false
+	}
+	if len(a.Controllers) == 0 {
+		return a.Role == RoleAdmin
+	}
+	return slices.Contains(a.Controllers, controller)
+}
+
+// CanChange reports whether the actor may change requests of the controller.
+func (a Actor) CanChange(controller string) bool {
+	return a.CanSee(controller) && (a.Role == RoleAdmin || a.Role == RoleOfficer)
+}
+
+// APIKey is a credential of an integrated system or an officer's script. Only
+// a hash of the secret is stored; the secret is shown once at creation.
+type APIKey struct {
+	ID          string
+	Name        string
+	Role        Role
+	Controllers []string
+	CreatedAt   time.Time
+	LastUsedAt  *time.Time
+	RevokedAt   *time.Time
+}
+
+// Actor returns the actor an API key authenticates.
+func (k *APIKey) Actor() Actor {
+	return Actor{ID: "apikey:" + k.ID, Role: k.Role, Controllers: k.Controllers}
+}
+
+// APIKeyService creates, finds and revokes API keys.
+type APIKeyService interface {
+	// Create stores a new key and returns it with its secret, shown only now.
+	Create(ctx context.Context, name string, role Role, controllers []string) (*APIKey, string, error)
+	// Authenticate returns the live key whose secret this is, or EUNAUTHORIZED.
+	Authenticate(ctx context.Context, secret string) (*APIKey, error)
+	List(ctx context.Context) ([]*APIKey, error)
+	Revoke(ctx context.Context, id string) error
+}

@@ -1,0 +1,188 @@
+package dsar
+
+import (
+	"context"
+	"time"
+)
+
+// RequestType is the right a data subject invokes.
+type RequestType string
+
+// The request types (GDPR Art 7(3), 15-18, 20-22).
+const (
+	TypeAccess            RequestType = "access"
+	TypeRectification     RequestType = "rectification"
+	TypeErasure           RequestType = "erasure"
+	TypeRestriction       RequestType = "restriction"
+	TypePortability       RequestType = "portability"
+	TypeObjection         RequestType = "objection"
+	TypeWithdrawConsent   RequestType = "withdraw_consent"
+	TypeAutomatedDecision RequestType = "automated_decision"
+)
+
+// RequestTypes lists every request type.
+var RequestTypes = []RequestType{
+	TypeAccess, TypeRectification, TypeErasure, TypeRestriction,
+	TypePortability, TypeObjection, TypeWithdrawConsent, TypeAutomatedDecision,
+}
+
+// Valid reports whether t is a known request type.
+func (t RequestType) Valid() bool {
+	for _, k := range RequestTypes {
+		if k == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Channel is how a request reached the controller.
+type Channel string
+
+// The channels.
+const (
+	ChannelWeb    Channel = "web"
+	ChannelEmail  Channel = "email"
+	ChannelLetter Channel = "letter"
+	ChannelPhone  Channel = "phone"
+	ChannelAPI    Channel = "api"
+)
+
+// Channels lists every channel.
+var Channels = []Channel{ChannelWeb, ChannelEmail, ChannelLetter, ChannelPhone, ChannelAPI}
+
+// Valid reports whether c is a known channel.
+func (c Channel) Valid() bool {
+	for _, k := range Channels {
+		if k == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Language is the language the subject is answered in.
+type Language string
+
+// The supported languages.
+const (
+	LanguageNB Language = "nb"
+	LanguageEN Language = "en"
+)
+
+// Languages lists the supported languages.
+var Languages = []Language{LanguageNB, LanguageEN}
+
+// Valid reports whether l is a supported language.
+func (l Language) Valid() bool { return l == LanguageNB || l == LanguageEN }
+
+// Subject identifies the data subject of a request.
+type Subject struct {
+	Email      string
+	Name       string
+	Phone      string
+	CustomerID string
+}
+
+// Request is one data-subject rights request: a case.
+type Request struct {
+	ID         string
+	Reference  string
+	Type       RequestType
+	Status     Status
+	Controller string
+	Regulation Regulation
+	Language   Language
+	Channel    Channel
+	Subject    Subject
+	Details    string
+
+	// ReceivedAt is when the request reached the controller: the clock start.
+	ReceivedAt time.Time
+	// DueDate is the controller-local date on which the period ends.
+	DueDate Date
+	// Deadline is the end of DueDate in the controller's zone.
+	Deadline time.Time
+	// ExtensionNoticeBy is the last date on which an extension may still be
+	// announced: the original (unextended) due date.
+	ExtensionNoticeBy Date
+	// AcknowledgeBy is the date by which receipt must be confirmed (CCPA), or
+	// the zero Date where the regulation sets none.
+	AcknowledgeBy   Date
+	Extended        bool
+	ExtensionReason string
+	// PausedDays is the number of whole controller-local days the clock was
+	// stopped, over all ended pauses.
+	PausedDays int
+	// PausedAt is set while a pause is open.
+	PausedAt *time.Time
+
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Overdue reports whether the request is open and its deadline has passed.
+func (r *Request) Overdue(now time.Time) bool {
+	return r.Status.Open() && now.After(r.Deadline)
+}
+
+// NewRequest is the input of RequestService.Create.
+type NewRequest struct {
+	Type       RequestType
+	Controller string
+	Subject    Subject
+	Language   Language
+	Details    string
+	// Regulation is optional; the controller's default applies otherwise.
+	Regulation Regulation
+	// ReceivedAt is optional and only honoured for authenticated callers; the
+	// present moment otherwise. It may not lie in the future.
+	ReceivedAt *time.Time
+	// Channel is optional and only honoured for authenticated callers.
+	Channel Channel
+}
+
+// RequestFilter selects requests for RequestService.List.
+type RequestFilter struct {
+	Status     []Status
+	Type       []RequestType
+	Controller []string
+	Overdue    *bool
+	DueBefore  *Date
+	DueAfter   *Date
+	Sort       string // "deadline" (default), "-deadline", "received_at", "-received_at"
+	Cursor     string
+	Limit      int
+}
+
+// RequestPage is one page of a listing and the cursor of the next one ("" at the end).
+type RequestPage struct {
+	Requests   []*Request
+	NextCursor string
+}
+
+// PauseReason is why the controller waits for the subject.
+type PauseReason string
+
+// The pause reasons the law allows (never internal reasons).
+const (
+	PauseIdentity      PauseReason = "identity"
+	PauseClarification PauseReason = "clarification"
+)
+
+// Valid reports whether r is an allowed pause reason.
+func (r PauseReason) Valid() bool { return r == PauseIdentity || r == PauseClarification }
+
+// RequestService is the case lifecycle. Every method that changes a request
+// checks the transition and writes its audit event in the same transaction,
+// together with the outbox rows for what must happen next.
+type RequestService interface {
+	Create(ctx context.Context, actor Actor, in NewRequest) (*Request, error)
+	Get(ctx context.Context, actor Actor, id string) (*Request, error)
+	List(ctx context.Context, actor Actor, f RequestFilter) (*RequestPage, error)
+	Extend(ctx context.Context, actor Actor, id, reason string) (*Request, error)
+	Pause(ctx context.Context, actor Actor, id string, reason PauseReason, note string) (*Request, error)
+	Resume(ctx context.Context, actor Actor, id string) (*Request, error)
+	Events(ctx context.Context, actor Actor, id string) ([]*Event, error)
+}
