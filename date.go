@@ -87,8 +87,12 @@ func (d Date) EndIn(loc *time.Location) time.Time {
 // MarshalText encodes the date as YYYY-MM-DD.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// UnmarshalText decodes a YYYY-MM-DD date.
+// UnmarshalText decodes a YYYY-MM-DD date, or "" as the zero Date.
 func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
 	p, err := ParseDate(string(b))
 	if err != nil {
 		return err
