@@ -1,0 +1,102 @@
+package dsar
+
+import (
+	"context"
+	"time"
+)
+
+// OutboxKind names what an outbox item asks the workers to do.
+type OutboxKind string
+
+// The outbox kinds.
+const (
+	// OutboxMail sends one e-mail (payload: MailPayload).
+	OutboxMail OutboxKind = "mail"
+	// OutboxReminder fires a deadline reminder (payload: ReminderPayload).
+	OutboxReminder OutboxKind = "reminder"
+)
+
+// The states of an outbox item.
+const (
+	OutboxPending   = "pending"   // waits for its time, or queued
+	OutboxRunning   = "running"   // a worker holds its lease
+	OutboxDone      = "done"      // handled; never handled again
+	OutboxCancelled = "cancelled" // no longer needed (the deadline moved, the case closed)
+	OutboxFailed    = "failed"    // gave up after the last retry; needs an operator
+)
+
+// OutboxItem is one piece of work written in the same transaction as the
+// change that caused it. The database is the truth; the queue only carries
+// the item's ID, which is also the queue task's ID.
+type OutboxItem struct {
+	ID         string
+	Kind       OutboxKind
+	RequestID  string
+	Payload    []byte
+	RunAt      time.Time
+	Status     string
+	Attempts   int
+	EnqueuedAt *time.Time
+	LeaseUntil *time.Time
+	LastError  string
+	CreatedAt  time.Time
+}
+
+// MailRecipient says to whom a mail goes, without naming the address (the
+// address is looked up when the mail is sent, so none is kept in the outbox).
+type MailRecipient string
+
+// The mail recipients.
+const (
+	RecipientSubject    MailRecipient = "subject"    // the data subject of the request
+	RecipientController MailRecipient = "controller" // the controller's privacy contact
+)
+
+// MailPayload is the payload of an OutboxMail item.
+type MailPayload struct {
+	Template string        `json:"template"`
+	To       MailRecipient `json:"to"`
+	Reminder string        `json:"reminder,omitempty"`
+}
+
+// ReminderPayload is the payload of an OutboxReminder item. Deadline is the
+// deadline the reminder was planned for: when the request's deadline has
+// moved since, the reminder is stale and does nothing.
+type ReminderPayload struct {
+	Reminder string    `json:"reminder"` // "7d", "2d", "overdue"
+	Deadline time.Time `json:"deadline"`
+}
+
+// The reminders planned for every open request.
+const (
+	Reminder7Days   = "7d"
+	Reminder2Days   = "2d"
+	ReminderOverdue = "overdue"
+)
+
+// OutboxService is the outbox as the workers see it.
+type OutboxService interface {
+	// Due returns pending items whose time has come and that were never queued.
+	Due(ctx context.Context, now time.Time, limit int) ([]*OutboxItem, error)
+	// Stale returns items that were queued before the given instant and are
+	// still not done (pending, or running with an expired lease): the ones a
+	// lost queue may have dropped.
+	Stale(ctx context.Context, now, queuedBefore time.Time, limit int) ([]*OutboxItem, error)
+	// MarkEnqueued records that the items are in the queue.
+	MarkEnqueued(ctx context.Context, ids []string, at time.Time) error
+	// Claim takes the lease on a pending item (or one whose lease expired) and
+	// returns it; ok is false when the item is done, cancelled, failed, or
+	// leased by another worker.
+	Claim(ctx context.Context, id string, now time.Time, lease time.Duration) (item *OutboxItem, ok bool, err error)
+	// Release gives a claimed item back after a failed attempt; with final
+	// set it is marked failed and never retried.
+	Release(ctx context.Context, id string, errMsg string, final bool) error
+	// Complete marks a claimed item done and, in the same transaction,
+	// appends ev (when not nil) to the request's audit trail and writes the
+	// follow-up items next.
+	Complete(ctx context.Context, id string, now time.Time, ev *Event, next []*OutboxItem) error
+	// Cancel marks a claimed item cancelled: it is no longer needed.
+	Cancel(ctx context.Context, id string, now time.Time) error
+	// Count returns the number of items per status.
+	Count(ctx context.Context) (map[string]int, error)
+}
