@@ -1,0 +1,283 @@
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"slices"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/dsar-project/dsar"
+)
+
+//go:embed mail
+var mailFiles embed.FS
+
+// Mail is one rendered e-mail: the subject line, the plain-text body and the
+// HTML body. The two bodies say the same thing.
+type Mail struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// MailData is what the e-mail templates may show. Dates are controller-local
+// calendar dates as YYYY-MM-DD; the templates write them out in the language
+// of the mail. Everything here may come from users and is escaped in the HTML
+// part.
+type MailData struct {
+	// Language is the language of the mail; it selects the template.
+	Language dsar.Language
+	// ControllerName is the name of the organisation responsible, used as
+	// the signature.
+	ControllerName string
+	// ContactEmail is the controller's privacy contact.
+	ContactEmail string
+	// Reference is the reference of the request that the subject quotes.
+	Reference string
+	// Type is the right the subject invokes.
+	Type dsar.RequestType
+	// Regulation is the law the request is handled under; it decides which
+	// periods the acknowledgement explains.
+	Regulation dsar.Regulation
+	// ReceivedDate is the date the request reached the controller.
+	ReceivedDate string
+	// DueDate is the date by which the request must be answered.
+	DueDate string
+	// AcknowledgeBy is the date by which receipt must be confirmed (CCPA),
+	// or "" where the regulation sets none.
+	AcknowledgeBy string
+	// SubjectName is the data subject's name; it may be empty.
+	SubjectName string
+	// Reminder is the kind of reminder: "7d", "2d" or "overdue" (only for
+	// the reminder mail).
+	Reminder string
+	// DaysLeft is the number of days until DueDate; negative once it has
+	// passed.
+	DaysLeft int
+	// StatusURL is where the reader can follow the request; it may be empty.
+	StatusURL string
+}
+
+// The kinds of reminder the reminder mail knows.
+const (
+	Reminder7Days   = "7d"
+	Reminder2Days   = "2d"
+	ReminderOverdue = "overdue"
+)
+
+// mailView is what the templates execute on: the data and the rendered
+// subject (the HTML part uses it as its title).
+type mailView struct {
+	MailData
+	Subject string
+}
+
+// mailSet is the three parsed parts of one mail in one language.
+type mailSet struct {
+	subject *texttemplate.Template
+	text    *texttemplate.Template
+	html    *htmltemplate.Template
+}
+
+// mailTemplates maps name -> language -> parsed templates; it is built once
+// at start-up from the embedded files and only read afterwards.
+var mailTemplates = loadMailTemplates()
+
+// mailLayout is the shared HTML frame that every body.html fills in.
+const mailLayout = "mail/layout.html"
+
+// loadMailTemplates parses every mail/<name>/<lang>/ directory. The files are
+// embedded at compile time, so a template that does not parse is a
+// programming error that the tests catch; it panics rather than starting
+// without a mail.
+func loadMailTemplates() map[string]map[dsar.Language]*mailSet {
+	entries, err := fs.ReadDir(mailFiles, "mail")
+	if err != nil {
+		panic(fmt.Sprintf("templates: read mail templates: %v", err))
+	}
+	out := make(map[string]map[dsar.Language]*mailSet)
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		name := e.Name()
+		out[name] = make(map[dsar.Language]*mailSet)
+		for _, lang := range dsar.Languages {
+			dir := "mail/" + name + "/" + string(lang)
+			if _, err := fs.Stat(mailFiles, dir); err != nil {
+				continue // the completeness test reports the gap
+			}
+			set, err := parseMailSet(dir, lang)
+			if err != nil {
+				panic(fmt.Sprintf("templates: %v", err))
+			}
+			out[name][lang] = set
+		}
+	}
+	return out
+}
+
+// parseMailSet parses the three parts in dir with the functions of lang.
+func parseMailSet(dir string, lang dsar.Language) (*mailSet, error) {
+	funcs := templateFuncs(lang)
+	subject, err := texttemplate.New("subject.txt").Funcs(funcs).ParseFS(mailFiles, dir+"/subject.txt")
+	if err != nil {
+		return nil, fmt.Errorf("parse %s/subject.txt: %w", dir, err)
+	}
+	text, err := texttemplate.New("body.txt").Funcs(funcs).ParseFS(mailFiles, dir+"/body.txt")
+	if err != nil {
+		return nil, fmt.Errorf("parse %s/body.txt: %w", dir, err)
+	}
+	html, err := htmltemplate.New("body.html").Funcs(funcs).ParseFS(mailFiles, mailLayout, dir+"/body.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse %s/body.html: %w", dir, err)
+	}
+	return &mailSet{subject: subject, text: text, html: html}, nil
+}
+
+// MailNames returns the names of the e-mail templates, sorted.
+func MailNames() []string {
+	names := make([]string, 0, len(mailTemplates))
+	for name := range mailTemplates {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// RenderMail renders the e-mail template name in data.Language. It returns an
+// error for an unknown template name or language, for an unknown request type
+// or regulation, for a reminder mail whose Reminder is not one of "7d", "2d"
+// and "overdue", and when a template fails to execute. The subject is a single line with runs of white space
+// collapsed; the text body ends with exactly one newline.
+func RenderMail(name string, data MailData) (*Mail, error) {
+	byLang, ok := mailTemplates[name]
+	if !ok {
+		return nil, fmt.Errorf("templates: unknown mail template %q", name)
+	}
+	set, ok := byLang[data.Language]
+	if !ok {
+		return nil, fmt.Errorf("templates: mail template %q has no language %q", name, data.Language)
+	}
+	if err := validateMailData(name, data); err != nil {
+		return nil, fmt.Errorf("templates: %s mail: %w", name, err)
+	}
+
+	view := mailView{MailData: data}
+	var buf bytes.Buffer
+	if err := set.subject.Execute(&buf, view); err != nil {
+		return nil, fmt.Errorf("templates: render %s/%s subject: %w", name, data.Language, err)
+	}
+	view.Subject = strings.Join(strings.Fields(buf.String()), " ")
+
+	buf.Reset()
+	if err := set.text.Execute(&buf, view); err != nil {
+		return nil, fmt.Errorf("templates: render %s/%s text: %w", name, data.Language, err)
+	}
+	text := strings.TrimSpace(buf.String()) + "\n"
+
+	buf.Reset()
+	if err := set.html.Execute(&buf, view); err != nil {
+		return nil, fmt.Errorf("templates: render %s/%s html: %w", name, data.Language, err)
+	}
+	html := strings.TrimSpace(buf.String()) + "\n"
+
+	return &Mail{Subject: view.Subject, Text: text, HTML: html}, nil
+}
+
+// validateMailData checks what a template relies on and cannot check by
+// itself: the type and regulation pick texts, the reminder kind picks a
+// wording. A wrong value would otherwise silently render the wrong text.
+func validateMailData(name string, data MailData) error {
+	if !data.Type.Valid() {
+		return fmt.Errorf("unknown request type %q", data.Type)
+	}
+	if !data.Regulation.Valid() {
+		return fmt.Errorf("unknown regulation %q", data.Regulation)
+	}
+	if name == "reminder" {
+		switch data.Reminder {
+		case Reminder7Days, Reminder2Days, ReminderOverdue:
+		default:
+			return fmt.Errorf("unknown reminder kind %q", data.Reminder)
+		}
+	}
+	return nil
+}
+
+// templateFuncs returns the functions available inside the templates of
+// lang. Their results are plain strings, so html/template escapes them.
+func templateFuncs(lang dsar.Language) map[string]any {
+	return map[string]any{
+		"t": func(key string, pairs ...any) (string, error) {
+			return strictT(lang, key, pairs...)
+		},
+		"label": func(prefix string, value any) (string, error) {
+			return strictT(lang, fmt.Sprintf("%s.%v", prefix, value))
+		},
+		"date": func(s string) string { return longDate(lang, s) },
+		"days": func(n int) (string, error) {
+			key := "unit.days.other"
+			if n == 1 || n == -1 {
+				key = "unit.days.one"
+			}
+			return strictT(lang, key, "n", n)
+		},
+		"abs": func(n int) int {
+			if n < 0 {
+				return -n
+			}
+			return n
+		},
+	}
+}
+
+// strictT is T for templates: the key must exist in lang itself (no silent
+// fallback to English in a Norwegian mail), and the parameters come as
+// name/value pairs.
+func strictT(lang dsar.Language, key string, pairs ...any) (string, error) {
+	msg, ok := catalogs[lang][key]
+	if !ok {
+		return "", fmt.Errorf("message %q missing in catalog %s", key, lang)
+	}
+	if len(pairs)%2 != 0 {
+		return "", fmt.Errorf("message %q: odd number of parameter arguments", key)
+	}
+	params := make(map[string]any, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		name, ok := pairs[i].(string)
+		if !ok {
+			return "", fmt.Errorf("message %q: parameter name %v is not a string", key, pairs[i])
+		}
+		params[name] = pairs[i+1]
+	}
+	return fill(msg, params), nil
+}
+
+// monthNames are the month names of each language, January first.
+var monthNames = map[dsar.Language][12]string{
+	dsar.LanguageEN: {"January", "February", "March", "April", "May", "June",
+		"July", "August", "September", "October", "November", "December"},
+	dsar.LanguageNB: {"januar", "februar", "mars", "april", "mai", "juni",
+		"juli", "august", "september", "oktober", "november", "desember"},
+}
+
+// longDate writes a YYYY-MM-DD date out in lang: "3 April 2025" in English,
+// "3. april 2025" in bokmål. Anything that is not such a date is returned as
+// it is.
+func longDate(lang dsar.Language, s string) string {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return s
+	}
+	month := monthNames[lang][t.Month()-1]
+	if lang == dsar.LanguageNB {
+		return fmt.Sprintf("%d. %s %d", t.Day(), month, t.Year())
+	}
+	return fmt.Sprintf("%d %s %d", t.Day(), month, t.Year())
+}

@@ -1,0 +1,187 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"regexp"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/templates"
+	dmail "github.com/dsar-project/dsar/workflows/mail"
+)
+
+// Handlers handle the outbox tasks.
+type Handlers struct {
+	Outbox      dsar.OutboxService
+	Requests    dsar.RequestService
+	Controllers *dsar.Controllers
+	Sender      dmail.Sender
+	Clock       dsar.Clock
+	Log         *slog.Logger
+	// From is the sender address of every mail; the controller's legal name
+	// is its display name.
+	From string
+	// MessageIDDomain is the right-hand side of the Message-IDs.
+	MessageIDDomain string
+	// Lease is how long a handler may hold an outbox row (default 5 minutes).
+	Lease time.Duration
+}
+
+// Register adds the handlers to mux.
+func (h *Handlers) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeSendMail, h.HandleSendMail)
+	mux.HandleFunc(TypeReminder, h.HandleReminder)
+}
+
+// outcome is what a handler's work produced: the audit event and follow-up
+// rows to write with the row's completion, or that the row is not needed.
+type outcome struct {
+	event  *dsar.Event
+	next   []*dsar.OutboxItem
+	cancel bool
+}
+
+// run claims the task's outbox row, does the work, and completes, cancels
+// or releases the row. A row that is not pending (done, or held by another
+// worker) is left alone, which makes every handler idempotent.
+func (h *Handlers) run(ctx context.Context, t *asynq.Task, work func(context.Context, *dsar.OutboxItem) (outcome, error)) error {
+	var p OutboxPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.ID == "" {
+		return fmt.Errorf("bad %s payload: %w", t.Type(), asynq.SkipRetry)
+	}
+	lease := h.Lease
+	if lease <= 0 {
+		lease = 5 * time.Minute
+	}
+	item, ok, err := h.Outbox.Claim(ctx, p.ID, h.Clock.Now(), lease)
+	if dsar.ErrorCode(err) == dsar.ENOTFOUND {
+		return fmt.Errorf("outbox item %s: %w", p.ID, asynq.SkipRetry)
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return nil
+	}
+	out, err := work(ctx, item)
+	if err != nil {
+		final := errors.Is(err, asynq.SkipRetry) || dmail.IsPermanent(err)
+		if n, ok := asynq.GetRetryCount(ctx); ok {
+			if m, ok := asynq.GetMaxRetry(ctx); ok && n >= m {
+				final = true
+			}
+		}
+		msg := Redact(err.Error())
+		if rerr := h.Outbox.Release(ctx, item.ID, msg, final); rerr != nil {
+			h.Log.Error("release outbox item", "id", item.ID, "err", rerr)
+		}
+		h.Log.Warn("outbox task failed", "type", t.Type(), "id", item.ID, "attempt", item.Attempts, "final", final, "err", msg)
+		if final {
+			return fmt.Errorf("%s: %w", msg, asynq.SkipRetry)
+		}
+		return errors.New(msg)
+	}
+	now := h.Clock.Now()
+	if out.cancel {
+		return h.Outbox.Cancel(ctx, item.ID, now)
+	}
+	return h.Outbox.Complete(ctx, item.ID, now, out.event, out.next)
+}
+
+// HandleReminder fires a deadline reminder: it records the reminder in the
+// audit trail and queues the reminder mail to the controller, in one
+// transaction. A reminder planned for a deadline that has moved since, or
+// for a closed case, is cancelled.
+func (h *Handlers) HandleReminder(ctx context.Context, t *asynq.Task) error {
+	return h.run(ctx, t, func(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
+		var p dsar.ReminderPayload
+		if err := json.Unmarshal(it.Payload, &p); err != nil {
+			return outcome{}, fmt.Errorf("bad reminder payload: %w", asynq.SkipRetry)
+		}
+		req, err := h.Requests.Get(ctx, dsar.ActorService, it.RequestID)
+		if err != nil {
+			return outcome{}, err
+		}
+		if !req.Status.Open() || !req.Deadline.Equal(p.Deadline) {
+			return outcome{cancel: true}, nil
+		}
+		now := h.Clock.Now()
+		payload, _ := json.Marshal(dsar.MailPayload{Template: "reminder", To: dsar.RecipientController, Reminder: p.Reminder})
+		next := &dsar.OutboxItem{ID: uuid.Must(uuid.NewV7()).String(), Kind: dsar.OutboxMail, RequestID: req.ID, Payload: payload, RunAt: now}
+		ev := &dsar.Event{RequestID: req.ID, At: now, Actor: dsar.ActorService.ID, Kind: dsar.EventReminder,
+			From: req.Status, To: req.Status, Data: map[string]string{"reminder": p.Reminder, "due_date": req.DueDate.String()}}
+		return outcome{event: ev, next: []*dsar.OutboxItem{next}}, nil
+	})
+}
+
+// HandleSendMail renders and sends one mail. Its Message-ID is derived from
+// the outbox row, so a retry after a crash sends the same message again,
+// which the receiving side recognises, never a different one.
+func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
+	return h.run(ctx, t, func(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
+		var p dsar.MailPayload
+		if err := json.Unmarshal(it.Payload, &p); err != nil {
+			return outcome{}, fmt.Errorf("bad mail payload: %w", asynq.SkipRetry)
+		}
+		req, err := h.Requests.Get(ctx, dsar.ActorService, it.RequestID)
+		if err != nil {
+			return outcome{}, err
+		}
+		ctrl, ok := h.Controllers.Get(req.Controller)
+		if !ok {
+			return outcome{}, fmt.Errorf("controller %q is not configured: %w", req.Controller, asynq.SkipRetry)
+		}
+		now := h.Clock.Now()
+		data := MailData(req, ctrl, now)
+		data.Reminder = p.Reminder
+		var to string
+		switch p.To {
+		case dsar.RecipientSubject:
+			to = req.Subject.Email
+		case dsar.RecipientController:
+			to, data.Language = ctrl.PrivacyContact.Email, ctrl.Languages[0]
+		default:
+			return outcome{}, fmt.Errorf("unknown mail recipient %q: %w", p.To, asynq.SkipRetry)
+		}
+		m, err := templates.RenderMail(p.Template, data)
+		if err != nil {
+			return outcome{}, fmt.Errorf("render %s: %v: %w", p.Template, err, asynq.SkipRetry)
+		}
+		from := (&mail.Address{Name: ctrl.LegalName, Address: h.From}).String()
+		msg := &dmail.Message{ID: it.ID + "@" + h.MessageIDDomain, From: from, To: []string{to},
+			Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: it.CreatedAt}
+		if err := h.Sender.Send(ctx, msg); err != nil {
+			return outcome{}, err
+		}
+		ev := &dsar.Event{RequestID: req.ID, At: now, Actor: dsar.ActorService.ID, Kind: dsar.EventMailSent,
+			From: req.Status, To: req.Status, Data: map[string]string{"template": p.Template, "to": string(p.To)}}
+		return outcome{event: ev}, nil
+	})
+}
+
+// MailData returns the template data of a mail about the request.
+func MailData(req *dsar.Request, ctrl *dsar.Controller, now time.Time) templates.MailData {
+	today := dsar.DateOf(now.In(ctrl.Location))
+	return templates.MailData{
+		Language: req.Language, ControllerName: ctrl.LegalName, ContactEmail: ctrl.PrivacyContact.Email,
+		Reference: req.Reference, Type: req.Type, Regulation: req.Regulation,
+		ReceivedDate: dsar.DateOf(req.ReceivedAt.In(ctrl.Location)).String(), DueDate: req.DueDate.String(),
+		AcknowledgeBy: req.AcknowledgeBy.String(), SubjectName: req.Subject.Name,
+		DaysLeft: req.DueDate.Sub(today),
+	}
+}
+
+var emailLike = regexp.MustCompile(`[^\s<>"'@]+@[^\s<>"'@]+`)
+
+// Redact removes anything that looks like an e-mail address from an error
+// text, so that SMTP replies quoting a recipient never reach a log or the
+// outbox's last_error column.
+func Redact(s string) string { return emailLike.ReplaceAllString(s, "<redacted>") }
