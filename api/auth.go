@@ -1,0 +1,69 @@
+package api
+
+import (
+	"net"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dsar-project/dsar"
+)
+
+const actorKey = "dsar.actor"
+
+// authenticate reads an API key from "Authorization: Bearer …". No header
+// makes the caller the public; a bad key is refused, never downgraded to
+// public.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		if h == "" {
+			c.Set(actorKey, dsar.ActorPublic)
+			return next(c)
+		}
+		scheme, secret, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.unauthorized"}
+		}
+		key, err := s.cfg.APIKeys.Authenticate(c.Request().Context(), strings.TrimSpace(secret))
+		if err != nil {
+			return err
+		}
+		c.Set(actorKey, key.Actor())
+		return next(c)
+	}
+}
+
+// requireKey refuses the public.
+func (s *Server) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !actorOf(c).Authenticated() {
+			return &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.unauthorized"}
+		}
+		return next(c)
+	}
+}
+
+func actorOf(c echo.Context) dsar.Actor {
+	if a, ok := c.Get(actorKey).(dsar.Actor); ok {
+		return a
+	}
+	return dsar.ActorPublic
+}
+
+// ipExtractor returns how the client address is found: the peer address,
+// or X-Forwarded-For as far as it passes through trusted proxies.
+func ipExtractor(trusted []string) (echo.IPExtractor, error) {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect(), nil
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, cidr := range trusted {
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			return nil, dsar.Errorf(dsar.EINVALID, "trusted proxy %q is not a CIDR network", cidr)
+		}
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
+}

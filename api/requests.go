@@ -1,0 +1,280 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dsar-project/dsar"
+)
+
+// subjectJSON is the data subject in requests and answers.
+type subjectJSON struct {
+	Email      string `json:"email"`
+	Name       string `json:"name,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+	CustomerID string `json:"customer_id,omitempty"`
+}
+
+// createRequestJSON is the body of POST /api/v1/requests.
+type createRequestJSON struct {
+	Type       string       `json:"type"`
+	Controller string       `json:"controller"`
+	Subject    *subjectJSON `json:"subject"`
+	Language   string       `json:"language"`
+	Details    string       `json:"details"`
+	Regulation string       `json:"regulation"`
+	ReceivedAt string       `json:"received_at"`
+	Channel    string       `json:"channel"`
+}
+
+// requestJSON is a request in answers.
+type requestJSON struct {
+	ID                string       `json:"id"`
+	Reference         string       `json:"reference"`
+	Type              string       `json:"type"`
+	Status            string       `json:"status"`
+	Controller        string       `json:"controller"`
+	Regulation        string       `json:"regulation"`
+	Language          string       `json:"language"`
+	Channel           string       `json:"channel"`
+	Subject           *subjectJSON `json:"subject,omitempty"`
+	Details           *string      `json:"details,omitempty"`
+	ReceivedAt        time.Time    `json:"received_at"`
+	DueDate           string       `json:"due_date"`
+	Deadline          time.Time    `json:"deadline"`
+	ExtensionNoticeBy string       `json:"extension_notice_by"`
+	AcknowledgeBy     string       `json:"acknowledge_by,omitempty"`
+	Extended          bool         `json:"extended"`
+	ExtensionReason   string       `json:"extension_reason,omitempty"`
+	Paused            bool         `json:"paused"`
+	PausedDays        int          `json:"paused_days"`
+	Overdue           bool         `json:"overdue"`
+	CreatedAt         time.Time    `json:"created_at"`
+	UpdatedAt         time.Time    `json:"updated_at"`
+}
+
+// toJSON presents a request. The subject's details are shown only to
+// authenticated callers; the public gets the case facts it needs to follow
+// up (reference, due date).
+func toJSON(r *dsar.Request, actor dsar.Actor, now time.Time) requestJSON {
+	out := requestJSON{
+		ID: r.ID, Reference: r.Reference, Type: string(r.Type), Status: string(r.Status), Controller: r.Controller,
+		Regulation: string(r.Regulation), Language: string(r.Language), Channel: string(r.Channel),
+		ReceivedAt: r.ReceivedAt, DueDate: r.DueDate.String(), Deadline: r.Deadline,
+		ExtensionNoticeBy: r.ExtensionNoticeBy.String(), AcknowledgeBy: r.AcknowledgeBy.String(),
+		Extended: r.Extended, Paused: r.PausedAt != nil, PausedDays: r.PausedDays, Overdue: r.Overdue(now),
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+	if actor.Authenticated() {
+		out.Subject = &subjectJSON{Email: r.Subject.Email, Name: r.Subject.Name, Phone: r.Subject.Phone, CustomerID: r.Subject.CustomerID}
+		out.Details = &r.Details
+		out.ExtensionReason = r.ExtensionReason
+	}
+	return out
+}
+
+func (s *Server) createRequest(c echo.Context) error {
+	var body createRequestJSON
+	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
+		return err
+	}
+	if l := dsar.Language(body.Language); l.Valid() {
+		c.Set(langKey, l)
+	}
+	in := dsar.NewRequest{
+		Type: dsar.RequestType(body.Type), Controller: body.Controller, Language: dsar.Language(body.Language),
+		Details: body.Details, Regulation: dsar.Regulation(body.Regulation), Channel: dsar.Channel(body.Channel),
+	}
+	if body.Subject != nil {
+		in.Subject = dsar.Subject{Email: body.Subject.Email, Name: body.Subject.Name, Phone: body.Subject.Phone, CustomerID: body.Subject.CustomerID}
+	}
+	if body.ReceivedAt != "" {
+		t, err := time.Parse(time.RFC3339, body.ReceivedAt)
+		if err != nil {
+			return dsar.Invalid(dsar.FieldError{Field: "received_at", Message: "field.timestamp"})
+		}
+		in.ReceivedAt = &t
+	}
+	actor := actorOf(c)
+	req, err := s.cfg.Requests.Create(c.Request().Context(), actor, in)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/requests/"+req.ID)
+	return c.JSON(http.StatusCreated, toJSON(req, actor, req.CreatedAt))
+}
+
+func (s *Server) getRequest(c echo.Context) error {
+	actor := actorOf(c)
+	req, err := s.cfg.Requests.Get(c.Request().Context(), actor, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+}
+
+// listJSON is a page of requests.
+type listJSON struct {
+	Data       []requestJSON `json:"data"`
+	NextCursor string        `json:"next_cursor,omitempty"`
+}
+
+// listParams are the query parameters GET /api/v1/requests accepts.
+var listParams = map[string]bool{
+	"status": true, "type": true, "controller": true, "overdue": true,
+	"due_before": true, "due_after": true, "sort": true, "cursor": true, "limit": true,
+}
+
+func (s *Server) listRequests(c echo.Context) error {
+	q := c.QueryParams()
+	var fields []dsar.FieldError
+	for k := range q {
+		if !listParams[k] {
+			fields = append(fields, dsar.FieldError{Field: k, Message: "field.unknown"})
+		}
+	}
+	list := func(name string) []string {
+		var out []string
+		for _, v := range q[name] {
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					out = append(out, p)
+				}
+			}
+		}
+		return out
+	}
+	f := dsar.RequestFilter{Controller: list("controller"), Sort: q.Get("sort"), Cursor: q.Get("cursor")}
+	for _, v := range list("status") {
+		if !dsar.Status(v).Valid() {
+			fields = append(fields, dsar.FieldError{Field: "status", Message: "field.enum", Params: map[string]any{"allowed": dsar.Statuses}})
+			break
+		}
+		f.Status = append(f.Status, dsar.Status(v))
+	}
+	for _, v := range list("type") {
+		if !dsar.RequestType(v).Valid() {
+			fields = append(fields, dsar.FieldError{Field: "type", Message: "field.enum", Params: map[string]any{"allowed": dsar.RequestTypes}})
+			break
+		}
+		f.Type = append(f.Type, dsar.RequestType(v))
+	}
+	if v := q.Get("overdue"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			fields = append(fields, dsar.FieldError{Field: "overdue", Message: "field.enum", Params: map[string]any{"allowed": []string{"true", "false"}}})
+		}
+		f.Overdue = &b
+	}
+	for name, dst := range map[string]**dsar.Date{"due_before": &f.DueBefore, "due_after": &f.DueAfter} {
+		if v := q.Get(name); v != "" {
+			d, err := dsar.ParseDate(v)
+			if err != nil {
+				fields = append(fields, dsar.FieldError{Field: name, Message: "field.date"})
+				continue
+			}
+			*dst = &d
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			fields = append(fields, dsar.FieldError{Field: "limit", Message: "field.integer"})
+		}
+		f.Limit = n
+	}
+	if len(fields) > 0 {
+		return malformed{dsar.Invalid(fields...)}
+	}
+	actor := actorOf(c)
+	page, err := s.cfg.Requests.List(c.Request().Context(), actor, f)
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Clock.Now()
+	out := listJSON{Data: make([]requestJSON, len(page.Requests)), NextCursor: page.NextCursor}
+	for i, r := range page.Requests {
+		out.Data[i] = toJSON(r, actor, now)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// eventJSON is one audit event.
+type eventJSON struct {
+	ID     int64             `json:"id"`
+	At     time.Time         `json:"at"`
+	Actor  string            `json:"actor"`
+	Kind   string            `json:"kind"`
+	From   string            `json:"from,omitempty"`
+	To     string            `json:"to,omitempty"`
+	Reason string            `json:"reason,omitempty"`
+	Data   map[string]string `json:"data,omitempty"`
+}
+
+func (s *Server) listEvents(c echo.Context) error {
+	evs, err := s.cfg.Requests.Events(c.Request().Context(), actorOf(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Data []eventJSON `json:"data"`
+	}{Data: make([]eventJSON, len(evs))}
+	for i, e := range evs {
+		out.Data[i] = eventJSON{ID: e.ID, At: e.At, Actor: e.Actor, Kind: string(e.Kind), From: string(e.From), To: string(e.To), Reason: e.Reason, Data: e.Data}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) extendRequest(c echo.Context) error {
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	req, err := s.cfg.Requests.Extend(c.Request().Context(), actor, c.Param("id"), body.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+}
+
+func (s *Server) pauseRequest(c echo.Context) error {
+	var body struct {
+		Reason string `json:"reason"`
+		Note   string `json:"note"`
+	}
+	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	req, err := s.cfg.Requests.Pause(c.Request().Context(), actor, c.Param("id"), dsar.PauseReason(body.Reason), body.Note)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+}
+
+func (s *Server) resumeRequest(c echo.Context) error {
+	if c.Request().ContentLength > 0 {
+		var body struct{}
+		if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
+			return err
+		}
+	}
+	actor := actorOf(c)
+	req, err := s.cfg.Requests.Resume(c.Request().Context(), actor, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+}
+
+// encodeJSON writes v as JSON.
+func encodeJSON(w http.ResponseWriter, v any) error { return json.NewEncoder(w).Encode(v) }

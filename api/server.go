@@ -1,0 +1,151 @@
+// Package api is the HTTP face of the service on echo: the public intake,
+// the officers' and integrations' requests API, the health endpoints and
+// the OpenAPI document. It validates input, calls one domain operation per
+// request, and maps domain error codes to HTTP statuses in one place
+// (errors.go). It never runs SQL.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/dsar-project/dsar"
+)
+
+// Config is what the HTTP server needs from its surroundings.
+type Config struct {
+	Requests    dsar.RequestService
+	APIKeys     dsar.APIKeyService
+	Controllers *dsar.Controllers
+	Clock       dsar.Clock
+	// Limiter limits calls per client; nil disables rate limiting (tests of
+	// other things only).
+	Limiter RateLimiter
+	// Ready reports whether the database and the queue answer.
+	Ready func(ctx context.Context) error
+	Log   *slog.Logger
+	// BodyLimit is the largest request body accepted, in bytes.
+	BodyLimit int64
+	// PublicPerMinute is how many calls an anonymous client address may make
+	// a minute; KeyPerMinute the same for one API key.
+	PublicPerMinute int
+	KeyPerMinute    int
+	// TrustedProxies lists the networks of reverse proxies whose
+	// X-Forwarded-For header is believed; empty means the peer address is the
+	// client.
+	TrustedProxies []string
+}
+
+// Server is the HTTP server.
+type Server struct {
+	cfg  Config
+	echo *echo.Echo
+}
+
+// New returns the server with every route registered.
+func New(cfg Config) (*Server, error) {
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = 64 << 10
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(cfg.Log)
+	ipx, err := ipExtractor(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	e.IPExtractor = ipx
+	s := &Server{cfg: cfg, echo: e}
+
+	e.Use(middleware.Recover())
+	e.Use(middleware.RequestID())
+	e.Use(s.logRequests)
+	e.Use(s.limitBody)
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
+		ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'", ReferrerPolicy: "no-referrer",
+	}))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/openapi.yaml", s.openapi)
+
+	v1 := e.Group("/api/v1", s.authenticate, s.rateLimit)
+	v1.GET("/controllers", s.listControllers)
+	v1.POST("/requests", s.createRequest)
+	keyed := v1.Group("", s.requireKey)
+	keyed.GET("/requests", s.listRequests)
+	keyed.GET("/requests/:id", s.getRequest)
+	keyed.GET("/requests/:id/events", s.listEvents)
+	keyed.POST("/requests/:id/extend", s.extendRequest)
+	keyed.POST("/requests/:id/pause", s.pauseRequest)
+	keyed.POST("/requests/:id/resume", s.resumeRequest)
+	return s, nil
+}
+
+// ServeHTTP serves one HTTP request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Routes lists the registered routes as "METHOD path", for tests that check
+// every route's protection.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.echo.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(ctx); err != nil {
+			s.cfg.Log.Warn("not ready", "err", err)
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// logRequests logs one line per request: the route pattern (never the path,
+// which may carry IDs), status and duration, and no client address or
+// query, which may be personal data.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		s.cfg.Log.Info("http",
+			"method", c.Request().Method, "route", c.Path(), "status", c.Response().Status,
+			"ms", time.Since(start).Milliseconds(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		return nil
+	}
+}
+
+// limitBody refuses bodies over the limit: at once when Content-Length says
+// so, and while reading otherwise.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > s.cfg.BodyLimit {
+			return tooLarge(s.cfg.BodyLimit)
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.BodyLimit)
+		return next(c)
+	}
+}

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/api"
+	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/workflows"
+	"github.com/dsar-project/dsar/workflows/mail"
+	"github.com/dsar-project/dsar/workflows/memredis"
+)
+
+// App is the wired service: database, queue, mail, and the HTTP server and
+// worker built on them. Main builds one per command.
+type App struct {
+	cfg         *Config
+	log         *slog.Logger
+	clock       dsar.Clock
+	controllers *dsar.Controllers
+	db          *store.DB
+	redisOpt    asynq.RedisConnOpt
+	rdb         redis.UniversalClient
+	mem         *memredis.Server
+	sender      mail.Sender
+	// listener, when set, is used instead of listening on cfg.Addr (tests).
+	listener net.Listener
+	// ready is closed once the HTTP server listens; draining when it begins
+	// to shut down.
+	ready, draining chan struct{}
+}
+
+// openOptions says what a command needs.
+type openOptions struct {
+	embeddedRedis bool // start an in-process Redis when DSAR_REDIS_URL is empty
+	needRedis     bool
+	needMail      bool
+	autoMigrate   bool // migrate the embedded database on start
+}
+
+// Open connects what the command needs, refusing a stale schema.
+func Open(ctx context.Context, cfg *Config, log *slog.Logger, clock dsar.Clock, o openOptions) (*App, error) {
+	a := &App{cfg: cfg, log: log, clock: clock, ready: make(chan struct{}), draining: make(chan struct{})}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	var err error
+	if cfg.ControllersPath != "" {
+		a.controllers, err = dsar.LoadControllers(cfg.ControllersPath)
+	} else {
+		a.controllers, err = dsar.DefaultControllers()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("controllers configuration: %s", dsar.ErrorMessage(err))
+	}
+
+	dbURL, embedded := cfg.DatabaseURL, cfg.DatabaseURL == ""
+	if embedded {
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("create DSAR_DATA_DIR: %w", err)
+		}
+		dbURL = "sqlite:" + filepath.Join(cfg.DataDir, "dsar.db")
+	}
+	if a.db, err = store.Open(ctx, dbURL, clock, a.controllers); err != nil {
+		return nil, err
+	}
+	if embedded && o.autoMigrate {
+		if _, err := a.db.Migrate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.db.CheckSchema(ctx); err != nil {
+		return nil, err
+	}
+
+	if o.needRedis {
+		switch {
+		case cfg.RedisURL != "":
+			if a.redisOpt, err = parseRedisURL(cfg.RedisURL); err != nil {
+				return nil, err
+			}
+		case o.embeddedRedis:
+			if a.mem, err = memredis.Start(); err != nil {
+				return nil, fmt.Errorf("start the in-process Redis: %w", err)
+			}
+			a.redisOpt = asynq.RedisClientOpt{Addr: a.mem.Addr()}
+		default:
+			return nil, errors.New("DSAR_REDIS_URL is required: separate serve and worker processes share one Redis (the in-process Redis serves only the all-in-one `dsar`)")
+		}
+		a.rdb = a.redisOpt.MakeRedisClient().(redis.UniversalClient)
+	}
+	if o.needMail {
+		if cfg.SMTPURL != "" {
+			a.sender, err = mail.NewSMTP(cfg.SMTPURL)
+		} else {
+			a.sender, err = mail.NewMailbox(filepath.Join(cfg.DataDir, "mailbox"))
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	ok = true
+	return a, nil
+}
+
+// Close releases everything the App holds.
+func (a *App) Close() {
+	if a.rdb != nil {
+		a.rdb.Close()
+	}
+	if a.mem != nil {
+		a.mem.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+}
+
+// parseRedisURL accepts what asynq.ParseRedisURI does (redis://, rediss://,
+// redis-socket://, redis-sentinel://) and redis-cluster://host1:port,host2:port.
+func parseRedisURL(raw string) (asynq.RedisConnOpt, error) {
+	if rest, ok := strings.CutPrefix(raw, "redis-cluster://"); ok {
+		u, err := url.Parse("redis://" + rest)
+		if err != nil {
+			return nil, errors.New("DSAR_REDIS_URL: malformed redis-cluster:// URL")
+		}
+		opt := asynq.RedisClusterClientOpt{Addrs: strings.Split(u.Host, ",")}
+		if u.User != nil {
+			opt.Username = u.User.Username()
+			opt.Password, _ = u.User.Password()
+		}
+		return opt, nil
+	}
+	opt, err := asynq.ParseRedisURI(raw)
+	if err != nil {
+		return nil, fmt.Errorf("DSAR_REDIS_URL: want redis://, rediss://, redis-socket://, redis-sentinel:// or redis-cluster:// (%s)", redactSecret(raw))
+	}
+	return opt, nil
+}
+
+// ready reports whether the database and Redis answer.
+func (a *App) checkReady(ctx context.Context) error {
+	if err := a.db.Ping(ctx); err != nil {
+		return err
+	}
+	if err := a.db.CheckSchema(ctx); err != nil {
+		return err
+	}
+	if err := a.rdb.Ping(ctx).Err(); err != nil {
+		return dsar.Errorf(dsar.EUNAVAILABLE, "redis: %v", err)
+	}
+	return nil
+}
+
+// Serve runs the HTTP server until ctx ends, then drains it within the
+// shutdown timeout.
+func (a *App) Serve(ctx context.Context) error {
+	srv, err := api.New(api.Config{
+		Requests: store.NewRequests(a.db), APIKeys: store.NewAPIKeys(a.db), Controllers: a.controllers, Clock: a.clock,
+		Limiter: api.NewRedisLimiter(a.rdb), Ready: a.checkReady, Log: a.log,
+		BodyLimit: a.cfg.BodyLimit, PublicPerMinute: a.cfg.PublicRateLimit, KeyPerMinute: a.cfg.KeyRateLimit,
+		TrustedProxies: a.cfg.TrustedProxies,
+	})
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	ln := a.listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", a.cfg.Addr); err != nil {
+			return fmt.Errorf("listen on DSAR_ADDR %s: %w", a.cfg.Addr, err)
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	close(a.ready)
+	a.log.Info("http server listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	a.log.Info("http server draining", "timeout", a.cfg.ShutdownTimeout.String())
+	shut := make(chan error, 1)
+	go func() { shut <- hs.Shutdown(sctx) }()
+	close(a.draining)
+	if err := <-shut; err != nil {
+		return fmt.Errorf("drain http: %w", err)
+	}
+	return nil
+}
+
+// Work runs the queue worker and the outbox dispatcher until ctx ends, then
+// lets running tasks finish within the shutdown timeout (asynq puts back
+// what does not finish, and the outbox row's lease lets another worker take
+// it over).
+func (a *App) Work(ctx context.Context) error {
+	outbox := store.NewOutbox(a.db)
+	client := asynq.NewClient(a.redisOpt)
+	defer client.Close()
+	h := &workflows.Handlers{
+		Outbox: outbox, Requests: store.NewRequests(a.db), Controllers: a.controllers, Sender: a.sender,
+		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
+	}
+	mux := asynq.NewServeMux()
+	h.Register(mux)
+	srv := asynq.NewServer(a.redisOpt, asynq.Config{
+		Concurrency: a.cfg.WorkerConcurrency, Queues: map[string]int{workflows.Queue: 1},
+		ShutdownTimeout: a.cfg.ShutdownTimeout, Logger: workflows.NewAsynqLogger(a.log), LogLevel: asynq.WarnLevel,
+	})
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	d := &workflows.Dispatcher{Outbox: outbox, Client: client, Clock: a.clock, Log: a.log}
+	a.log.Info("worker running", "concurrency", a.cfg.WorkerConcurrency)
+	d.Run(ctx, a.cfg.DispatchInterval, a.cfg.ReconcileInterval)
+	a.log.Info("worker draining", "timeout", a.cfg.ShutdownTimeout.String())
+	srv.Shutdown()
+	return nil
+}
+
+// All runs the HTTP server and the worker in one process.
+func (a *App) All(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.Serve(ctx) })
+	g.Go(func() error { return a.Work(ctx) })
+	return g.Wait()
+}

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the effective configuration, read from DSAR_* environment
+// variables and validated at start.
+type Config struct {
+	Addr              string
+	DataDir           string
+	DatabaseURL       string
+	RedisURL          string
+	SMTPURL           string
+	ControllersPath   string
+	BaseURL           string
+	MailFrom          string
+	LogLevel          string
+	LogFormat         string
+	ShutdownTimeout   time.Duration
+	BodyLimit         int64
+	PublicRateLimit   int
+	KeyRateLimit      int
+	TrustedProxies    []string
+	WorkerConcurrency int
+	DispatchInterval  time.Duration
+	ReconcileInterval time.Duration
+}
+
+// option is one environment variable: its name, default, what it means,
+// whether it is a secret (then NAME_FILE may name a file holding it, and it
+// is never printed), and how it sets the Config.
+type option struct {
+	name   string
+	def    string
+	help   string
+	secret bool
+	set    func(c *Config, v string) error
+	get    func(c *Config) string
+}
+
+func str(p func(*Config) *string) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error { *p(c) = v; return nil }, func(c *Config) string { return *p(c) }
+}
+
+func dur(p func(*Config) *time.Duration) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("want a positive duration such as 30s or 2m, got %q", v)
+			}
+			*p(c) = d
+			return nil
+		}, func(c *Config) string {
+			return p(c).String()
+		}
+}
+
+func num(p func(*Config) *int) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("want a whole number of 0 or more, got %q", v)
+			}
+			*p(c) = n
+			return nil
+		}, func(c *Config) string {
+			return strconv.Itoa(*p(c))
+		}
+}
+
+func opt(name, def, help string, secret bool, set func(*Config, string) error, get func(*Config) string) option {
+	return option{name: name, def: def, help: help, secret: secret, set: set, get: get}
+}
+
+// options is the configuration table; the README's table is made from the
+// same names (a test compares them).
+var options = func() []option {
+	var o []option
+	add := func(name, def, help string, secret bool, sg func() (func(*Config, string) error, func(*Config) string)) {
+		s, g := sg()
+		o = append(o, opt(name, def, help, secret, s, g))
+	}
+	add("DSAR_ADDR", ":8080", "HTTP listen address", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.Addr })
+	})
+	add("DSAR_DATA_DIR", "dsar-data", "directory of the embedded default: database file and local mailbox", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.DataDir })
+	})
+	add("DSAR_DATABASE_URL", "", "postgres://… for PostgreSQL; empty: embedded SQLite file in DSAR_DATA_DIR", true, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.DatabaseURL })
+	})
+	add("DSAR_REDIS_URL", "", "redis://, rediss://, redis-sentinel://, redis-cluster://; empty: in-process Redis (all-in-one only)", true, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.RedisURL })
+	})
+	add("DSAR_SMTP_URL", "", "smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; empty: local mailbox in DSAR_DATA_DIR", true, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.SMTPURL })
+	})
+	add("DSAR_CONFIG", "", "controllers YAML file; empty: the shipped examples", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.ControllersPath })
+	})
+	add("DSAR_BASE_URL", "", "public URL of the service, used in e-mailed links; empty: http://localhost:<port>", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.BaseURL })
+	})
+	add("DSAR_MAIL_FROM", "", "sender address of outgoing mail; empty: dsar@<host of DSAR_BASE_URL>", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.MailFrom })
+	})
+	add("DSAR_LOG_LEVEL", "info", "debug, info, warn or error", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.LogLevel })
+	})
+	add("DSAR_LOG_FORMAT", "text", "text or json", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.LogFormat })
+	})
+	add("DSAR_SHUTDOWN_TIMEOUT", "30s", "how long SIGTERM waits for HTTP requests and running tasks", false, func() (func(*Config, string) error, func(*Config) string) {
+		return dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })
+	})
+	add("DSAR_BODY_LIMIT", "65536", "largest accepted request body, in bytes", false, func() (func(*Config, string) error, func(*Config) string) {
+		return func(c *Config, v string) error {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil || n < 1024 {
+					return fmt.Errorf("want a number of bytes of at least 1024, got %q", v)
+				}
+				c.BodyLimit = n
+				return nil
+			}, func(c *Config) string {
+				return strconv.FormatInt(c.BodyLimit, 10)
+			}
+	})
+	add("DSAR_PUBLIC_RATE_LIMIT", "20", "API calls a minute per anonymous client address (0: no limit)", false, func() (func(*Config, string) error, func(*Config) string) {
+		return num(func(c *Config) *int { return &c.PublicRateLimit })
+	})
+	add("DSAR_KEY_RATE_LIMIT", "6000", "API calls a minute per API key (0: no limit)", false, func() (func(*Config, string) error, func(*Config) string) {
+		return num(func(c *Config) *int { return &c.KeyRateLimit })
+	})
+	add("DSAR_TRUSTED_PROXIES", "", "comma-separated CIDR networks of reverse proxies whose X-Forwarded-For is believed", false, func() (func(*Config, string) error, func(*Config) string) {
+		return func(c *Config, v string) error {
+				c.TrustedProxies = nil
+				for _, p := range strings.Split(v, ",") {
+					if p = strings.TrimSpace(p); p != "" {
+						c.TrustedProxies = append(c.TrustedProxies, p)
+					}
+				}
+				return nil
+			}, func(c *Config) string {
+				return strings.Join(c.TrustedProxies, ",")
+			}
+	})
+	add("DSAR_WORKER_CONCURRENCY", "10", "tasks one worker process runs at once", false, func() (func(*Config, string) error, func(*Config) string) {
+		return num(func(c *Config) *int { return &c.WorkerConcurrency })
+	})
+	add("DSAR_DISPATCH_INTERVAL", "1s", "how often a worker moves due outbox rows to the queue", false, func() (func(*Config, string) error, func(*Config) string) {
+		return dur(func(c *Config) *time.Duration { return &c.DispatchInterval })
+	})
+	add("DSAR_RECONCILE_INTERVAL", "30s", "how often a worker re-queues outbox rows the queue lost", false, func() (func(*Config, string) error, func(*Config) string) {
+		return dur(func(c *Config) *time.Duration { return &c.ReconcileInterval })
+	})
+	return o
+}()
+
+// LoadConfig reads the configuration through getenv. A secret may instead
+// be read from the file named by NAME_FILE (Docker and Kubernetes secrets).
+// Every problem is reported, naming its variable.
+func LoadConfig(getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	var errs []error
+	for _, o := range options {
+		v := getenv(o.name)
+		if o.secret {
+			if f := getenv(o.name + "_FILE"); f != "" {
+				if v != "" {
+					errs = append(errs, fmt.Errorf("%s and %s_FILE are both set; set one", o.name, o.name))
+					continue
+				}
+				b, err := os.ReadFile(f)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s_FILE: %v", o.name, err))
+					continue
+				}
+				v = strings.TrimSpace(string(b))
+			}
+		}
+		if v == "" {
+			v = o.def
+		}
+		if err := o.set(c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %v", o.name, err))
+		}
+	}
+	if err := c.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("invalid configuration:\n  %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("DSAR_LOG_LEVEL: want debug, info, warn or error, got %q", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("DSAR_LOG_FORMAT: want text or json, got %q", c.LogFormat))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
+		errs = append(errs, errors.New("DSAR_DATABASE_URL: want postgres://… (or sqlite:PATH)"))
+	}
+	if c.BaseURL == "" {
+		port := c.Addr[strings.LastIndex(c.Addr, ":")+1:]
+		c.BaseURL = "http://localhost:" + port
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("DSAR_BASE_URL: want an http(s) URL, got %q", c.BaseURL))
+	} else if c.MailFrom == "" {
+		c.MailFrom = "dsar@" + u.Hostname()
+	}
+	if c.WorkerConcurrency < 1 {
+		errs = append(errs, errors.New("DSAR_WORKER_CONCURRENCY: want at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+// MessageIDDomain is the domain of the Message-IDs of outgoing mail.
+func (c *Config) MessageIDDomain() string {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || u.Hostname() == "" {
+		return "dsar.localhost"
+	}
+	return u.Hostname()
+}
+
+// Print writes the effective configuration, one NAME=value a line, with
+// secrets shown only as set or unset, or with the password of a URL masked.
+func (c *Config) Print(w io.Writer) {
+	for _, o := range options {
+		v := o.get(c)
+		if o.secret {
+			v = redactSecret(v)
+		}
+		fmt.Fprintf(w, "%s=%s\n", o.name, v)
+	}
+}
+
+// redactSecret masks the password of a URL; a secret that is not a URL is
+// shown only as set.
+func redactSecret(v string) string {
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme == "" {
+		return "(set)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "pass") || strings.Contains(strings.ToLower(k), "secret") {
+			q.Set(k, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}

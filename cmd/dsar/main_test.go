@@ -1,0 +1,363 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/store/storetest"
+	"github.com/dsar-project/dsar/workflows/mail/mailtest"
+)
+
+// env is a test environment for Main: DSAR_* variables over an empty base.
+type env map[string]string
+
+func (e env) get(k string) string { return e[k] }
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a running
+// server and the reads of a test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// run runs one command to its end and returns the exit code and output.
+func run(t *testing.T, e env, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut syncBuffer
+	m := &Main{Getenv: e.get, Stdout: &out, Stderr: &errOut, Clock: dsar.SystemClock{}}
+	code := m.Run(context.Background(), args)
+	return code, out.String(), errOut.String()
+}
+
+// testEnv returns the variables of a service on a fresh test database (a
+// Postgres schema under DSAR_TEST_DATABASE_URL, else an embedded file) and,
+// when set, the test Redis.
+func testEnv(t *testing.T) env {
+	t.Helper()
+	e := env{"DSAR_DATA_DIR": t.TempDir(), "DSAR_LOG_LEVEL": "warn"}
+	if u := storetest.URL(t); strings.HasPrefix(u, "postgres") {
+		e["DSAR_DATABASE_URL"] = u
+	}
+	if u := os.Getenv("DSAR_TEST_REDIS_URL"); u != "" {
+		e["DSAR_REDIS_URL"] = u
+	}
+	return e
+}
+
+func TestConfig(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "db")
+	if err := os.WriteFile(secret, []byte("postgres://dsar:s3cret@db:5432/dsar\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(env{"DSAR_DATABASE_URL_FILE": secret, "DSAR_ADDR": ":9090", "DSAR_SMTP_URL": "smtp://u:pw@mx:587"}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DatabaseURL != "postgres://dsar:s3cret@db:5432/dsar" || cfg.BaseURL != "http://localhost:9090" ||
+		cfg.MailFrom != "dsar@localhost" || cfg.ShutdownTimeout != 30*time.Second || cfg.DataDir != "dsar-data" {
+		t.Errorf("config = %+v", cfg)
+	}
+	var out bytes.Buffer
+	cfg.Print(&out)
+	printed := out.String()
+	if strings.Contains(printed, "s3cret") || strings.Contains(printed, ":pw@") {
+		t.Errorf("config printed a secret:\n%s", printed)
+	}
+	for _, want := range []string{"DSAR_DATABASE_URL=postgres://dsar:xxxxx@db:5432/dsar", "DSAR_ADDR=:9090", "DSAR_SHUTDOWN_TIMEOUT=30s"} {
+		if !strings.Contains(printed, want+"\n") {
+			t.Errorf("config output lacks %q:\n%s", want, printed)
+		}
+	}
+
+	_, err = LoadConfig(env{"DSAR_DATABASE_URL": "mysql://x", "DSAR_DATABASE_URL_FILE": secret,
+		"DSAR_SHUTDOWN_TIMEOUT": "soon", "DSAR_LOG_LEVEL": "loud", "DSAR_WORKER_CONCURRENCY": "-1"}.get)
+	for _, want := range []string{"DSAR_DATABASE_URL and DSAR_DATABASE_URL_FILE are both set", "DSAR_SHUTDOWN_TIMEOUT:", "DSAR_LOG_LEVEL:", "DSAR_WORKER_CONCURRENCY:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %q", err, want)
+		}
+	}
+}
+
+// The README's configuration table lists exactly the variables the service reads.
+func TestREADMEConfigurationTable(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, o := range options {
+		if !strings.Contains(readme, "| `"+o.name+"`") {
+			t.Errorf("README's configuration table lacks %s", o.name)
+		}
+	}
+}
+
+func TestServeAndWorkerRefuseAStaleSchema(t *testing.T) {
+	e := testEnv(t)
+	e["DSAR_REDIS_URL"] = "redis://127.0.0.1:1/0" // never reached: the schema check comes first
+	for _, cmd := range []string{"serve", "worker"} {
+		code, _, stderr := run(t, e, cmd)
+		if code != 1 || !strings.Contains(stderr, "run `dsar migrate` first") {
+			t.Errorf("%s on an empty database: exit %d, %q", cmd, code, stderr)
+		}
+	}
+	code, stdout, stderr := run(t, e, "migrate")
+	if code != 0 || !strings.Contains(stdout, "schema at version 1") {
+		t.Fatalf("migrate: exit %d, %q %q", code, stdout, stderr)
+	}
+	if code, stdout, _ = run(t, e, "migrate"); code != 0 || !strings.Contains(stdout, "0 migrations applied") {
+		t.Errorf("second migrate: exit %d, %q", code, stdout)
+	}
+}
+
+func TestServeNeedsARedisURL(t *testing.T) {
+	e := testEnv(t)
+	delete(e, "DSAR_REDIS_URL")
+	run(t, e, "migrate")
+	code, _, stderr := run(t, e, "serve")
+	if code != 1 || !strings.Contains(stderr, "DSAR_REDIS_URL is required") {
+		t.Errorf("serve without Redis: exit %d, %q", code, stderr)
+	}
+}
+
+func TestAPIKeyCommands(t *testing.T) {
+	e := testEnv(t)
+	code, out, stderr := run(t, e, "apikey", "create", "--name", "crm", "--role", "system", "--controller", "nte", "--controller", "proviso")
+	if code != 0 {
+		t.Fatalf("create: exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	secret := lines[len(lines)-1]
+	if !strings.HasPrefix(secret, "dsar_") || len(secret) < 40 {
+		t.Errorf("last line %q is not a key", secret)
+	}
+	code, out, _ = run(t, e, "apikey", "list")
+	if code != 0 || !strings.Contains(out, "crm") || !strings.Contains(out, "nte,proviso") || strings.Contains(out, secret) {
+		t.Errorf("list: exit %d:\n%s", code, out)
+	}
+	id := strings.Fields(strings.Split(out, "\n")[1])[0]
+	if code, out, _ = run(t, e, "apikey", "revoke", id); code != 0 {
+		t.Errorf("revoke: exit %d %s", code, out)
+	}
+	if code, _, stderr = run(t, e, "apikey", "revoke", id); code != 1 {
+		t.Errorf("second revoke: exit %d %s", code, stderr)
+	}
+	code, _, stderr = run(t, e, "apikey", "create", "--name", "x", "--role", "boss", "--controller", "acme")
+	if code != 2 || !strings.Contains(stderr, "--role") || !strings.Contains(stderr, "acme") {
+		t.Errorf("bad create: exit %d %q", code, stderr)
+	}
+}
+
+func TestInvalidControllersFileStopsTheStart(t *testing.T) {
+	e := testEnv(t)
+	path := filepath.Join(t.TempDir(), "controllers.yaml")
+	if err := os.WriteFile(path, []byte("controllers:\n  - key: nte\n    time_zone: Europe/Olso\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e["DSAR_CONFIG"] = path
+	code, _, stderr := run(t, e, "migrate")
+	if code != 0 {
+		t.Fatalf("migrate does not read controllers: exit %d %s", code, stderr)
+	}
+	code, _, stderr = run(t, e, "serve")
+	if code != 1 || !strings.Contains(stderr, "controllers.yaml:3") || !strings.Contains(stderr, "time_zone") {
+		t.Errorf("serve with a bad controllers file: exit %d %q", code, stderr)
+	}
+}
+
+// running is a service started by Main.Run in the background.
+type running struct {
+	app    *App
+	url    string
+	cancel context.CancelFunc
+	done   chan int
+	stdout *syncBuffer
+}
+
+func start(t *testing.T, e env, args ...string) *running {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &running{url: "http://" + ln.Addr().String(), done: make(chan int, 1), stdout: &syncBuffer{}}
+	e["DSAR_BASE_URL"] = r.url
+	started := make(chan *App, 1)
+	m := &Main{Getenv: e.get, Stdout: r.stdout, Stderr: io.Discard, Clock: dsar.SystemClock{},
+		started: func(a *App) { a.listener = ln; started <- a }}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- m.Run(ctx, args) }()
+	select {
+	case a := <-started:
+		r.app = a
+		select {
+		case <-a.ready:
+		case code := <-r.done:
+			t.Fatalf("exited with %d", code)
+		}
+	case code := <-r.done:
+		t.Fatalf("exited with %d before starting", code)
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-r.done
+	})
+	return r
+}
+
+// stop sends the equivalent of SIGTERM and waits for the exit code.
+func (r *running) stop(t *testing.T, within time.Duration) int {
+	t.Helper()
+	r.cancel()
+	select {
+	case code := <-r.done:
+		r.done <- code
+		return code
+	case <-time.After(within):
+		t.Fatalf("did not stop within %s", within)
+		return -1
+	}
+}
+
+func post(t *testing.T, url, key string, body any) (*http.Response, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp, out
+}
+
+// TestAllInOne runs the default command as a new user does, creates a key
+// beside it with the admin command, submits a request and receives the
+// acknowledgement mail, then stops it like SIGTERM does.
+func TestAllInOne(t *testing.T) {
+	e := testEnv(t)
+	catcher := mailtest.Start(t)
+	e["DSAR_SMTP_URL"] = catcher.URL()
+	e["DSAR_DISPATCH_INTERVAL"] = "50ms"
+	svc := start(t, e)
+	if out := svc.stdout.String(); !strings.Contains(out, "dsar is running at "+svc.url) || !strings.Contains(out, "apikey create") {
+		t.Errorf("banner:\n%s", out)
+	}
+	code, out, stderr := run(t, e, "apikey", "create", "--name", "me", "--role", "admin")
+	if code != 0 {
+		t.Fatalf("apikey create beside the server: %d %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	key := lines[len(lines)-1]
+
+	resp, body := post(t, svc.url+"/api/v1/requests", key, map[string]any{
+		"type": "erasure", "controller": "proviso", "language": "en", "subject": map[string]any{"email": "ola@example.no"},
+	})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %v", resp.StatusCode, body)
+	}
+	msgs := catcher.Wait(t, 1, 30*time.Second)
+	if !strings.Contains(string(msgs[0].Raw), fmt.Sprint(body["reference"])) || msgs[0].To[0] != "ola@example.no" {
+		t.Errorf("acknowledgement mail: to %v", msgs[0].To)
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/openapi.yaml"} {
+		r, err := http.Get(svc.url + path)
+		if err != nil || r.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %v %v", path, r.StatusCode, err)
+		}
+		r.Body.Close()
+	}
+	if code := svc.stop(t, 15*time.Second); code != 0 {
+		t.Errorf("exit code %d after SIGTERM", code)
+	}
+}
+
+// TestShutdownDrains shows that stopping lets an HTTP request in progress
+// and a mail being sent finish before the process exits.
+func TestShutdownDrains(t *testing.T) {
+	e := testEnv(t)
+	catcher := mailtest.Start(t)
+	e["DSAR_SMTP_URL"] = catcher.URL()
+	e["DSAR_DISPATCH_INTERVAL"] = "50ms"
+	e["DSAR_SHUTDOWN_TIMEOUT"] = "20s"
+	svc := start(t, e)
+	code, out, _ := run(t, e, "apikey", "create", "--name", "me", "--role", "admin")
+	if code != 0 {
+		t.Fatal("apikey create failed")
+	}
+	key := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+
+	// A mail is being sent when the stop comes.
+	catcher.Hold()
+	if resp, _ := post(t, svc.url+"/api/v1/requests", key, map[string]any{
+		"type": "access", "controller": "nte", "subject": map[string]any{"email": "a@example.no"}}); resp.StatusCode != 201 {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	catcher.Started(t, 30*time.Second)
+
+	// And an HTTP request is in its handler, reading the body: with
+	// "Expect: 100-continue" the server says "100 Continue" only when the
+	// handler starts reading, so the test knows exactly when that is.
+	body := `{"type":"access","controller":"nte","subject":{"email":"b@example.no"}}`
+	conn, err := net.Dial("tcp", strings.TrimPrefix(svc.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/requests HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", key, len(body))
+	br := bufio.NewReader(conn)
+	line, err := br.ReadString('\n')
+	if err != nil || !strings.Contains(line, "100 Continue") {
+		t.Fatalf("waiting for 100 Continue: %q %v", line, err)
+	}
+	br.ReadString('\n') // the blank line after the interim response
+
+	svc.cancel() // SIGTERM
+	<-svc.app.draining
+	fmt.Fprint(conn, body)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("the request in flight did not finish: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	catcher.Release()
+	if code := svc.stop(t, 25*time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if n := len(catcher.Messages()); n != 1 {
+		t.Errorf("the mail in flight: %d delivered", n)
+	}
+}
