@@ -69,6 +69,17 @@ func testEnv(t *testing.T) env {
 	return e
 }
 
+// migratedEnv is testEnv with the schema migrated, as an operator does
+// before starting the service on Postgres.
+func migratedEnv(t *testing.T) env {
+	t.Helper()
+	e := testEnv(t)
+	if code, _, stderr := run(t, e, "migrate"); code != 0 {
+		t.Fatalf("migrate: %s", stderr)
+	}
+	return e
+}
+
 func TestConfig(t *testing.T) {
 	secret := filepath.Join(t.TempDir(), "db")
 	if err := os.WriteFile(secret, []byte("postgres://dsar:s3cret@db:5432/dsar\n"), 0o600); err != nil {
@@ -146,7 +157,7 @@ func TestServeNeedsARedisURL(t *testing.T) {
 }
 
 func TestAPIKeyCommands(t *testing.T) {
-	e := testEnv(t)
+	e := migratedEnv(t)
 	code, out, stderr := run(t, e, "apikey", "create", "--name", "crm", "--role", "system", "--controller", "nte", "--controller", "proviso")
 	if code != 0 {
 		t.Fatalf("create: exit %d: %s", code, stderr)
@@ -267,7 +278,7 @@ func post(t *testing.T, url, key string, body any) (*http.Response, map[string]a
 // beside it with the admin command, submits a request and receives the
 // acknowledgement mail, then stops it like SIGTERM does.
 func TestAllInOne(t *testing.T) {
-	e := testEnv(t)
+	e := migratedEnv(t)
 	catcher := mailtest.Start(t)
 	e["DSAR_SMTP_URL"] = catcher.URL()
 	e["DSAR_DISPATCH_INTERVAL"] = "50ms"
@@ -307,7 +318,7 @@ func TestAllInOne(t *testing.T) {
 // TestShutdownDrains shows that stopping lets an HTTP request in progress
 // and a mail being sent finish before the process exits.
 func TestShutdownDrains(t *testing.T) {
-	e := testEnv(t)
+	e := migratedEnv(t)
 	catcher := mailtest.Start(t)
 	e["DSAR_SMTP_URL"] = catcher.URL()
 	e["DSAR_DISPATCH_INTERVAL"] = "50ms"
