@@ -164,8 +164,9 @@ func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return db.gorm.WithContext(ctx).Transaction(fn)
 }
 
-// now returns the clock's time in UTC, the form every timestamp is stored in.
-func (db *DB) now() time.Time { return db.Clock.Now().UTC() }
+// now returns the clock's time in UTC to the microsecond, the form every
+// timestamp is stored in (Postgres keeps microseconds).
+func (db *DB) now() time.Time { return db.Clock.Now().UTC().Truncate(time.Microsecond) }
 
 // redactErr returns the error's text without anything that looks like a
 // connection string's password.

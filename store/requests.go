@@ -44,7 +44,7 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 		Regulation: string(in.Regulation), Language: string(in.Language), Channel: string(in.Channel),
 		SubjectEmail: in.Subject.Email, SubjectName: strings.TrimSpace(in.Subject.Name),
 		SubjectPhone: strings.TrimSpace(in.Subject.Phone), SubjectCustomerID: strings.TrimSpace(in.Subject.CustomerID),
-		Details: in.Details, ReceivedAt: in.ReceivedAt.UTC(),
+		Details: in.Details, ReceivedAt: in.ReceivedAt.UTC().Truncate(time.Microsecond),
 		DueDate: dl.Due.String(), Deadline: dl.At.UTC(), ExtensionNoticeBy: dl.ExtensionNoticeBy.String(),
 		AcknowledgeBy: dl.AcknowledgeBy.String(), CreatedBy: actor.ID, CreatedAt: now, UpdatedAt: now,
 	}
