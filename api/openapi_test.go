@@ -1,0 +1,1180 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/labstack/echo/v4"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/api"
+	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/store/storetest"
+)
+
+// The formats the document uses that kin-openapi does not check by itself.
+func init() {
+	openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))
+	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))
+}
+
+// loadOpenAPI loads and validates the embedded OpenAPI document.
+func loadOpenAPI(t *testing.T) *openapi3.T {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(api.OpenAPI)
+	if err != nil {
+		t.Fatalf("load openapi.yaml: %v", err)
+	}
+	if err := doc.Validate(loader.Context, openapi3.EnableExamplesValidation()); err != nil {
+		t.Fatalf("openapi.yaml is not a valid OpenAPI document: %v", err)
+	}
+	return doc
+}
+
+func TestOpenAPIDocumentIsValid(t *testing.T) {
+	doc := loadOpenAPI(t)
+	if doc.OpenAPI != "3.0.3" {
+		t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
+	}
+	if doc.Components == nil || doc.Components.SecuritySchemes["bearer"] == nil {
+		t.Fatal("no bearer security scheme")
+	}
+	// Every operation answers with documented statuses only, and every
+	// error answer is a problem document.
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.OperationID == "" {
+				t.Errorf("%s %s has no operationId", method, path)
+			}
+			for code, resp := range op.Responses.Map() {
+				if code >= "400" && path != "/readyz" && resp.Value.Content.Get("application/problem+json") == nil {
+					t.Errorf("%s %s: %s is not a problem document", method, path, code)
+				}
+			}
+		}
+	}
+	// The enums of the document are those of the Go code.
+	enums := map[string][]string{
+		"RequestType":  enumStrings(dsar.RequestTypes),
+		"Status":       enumStrings(dsar.Statuses),
+		"Channel":      enumStrings(dsar.Channels),
+		"Regulation":   enumStrings(dsar.Regulations),
+		"Language":     enumStrings(dsar.Languages),
+		"PauseReason":  {string(dsar.PauseIdentity), string(dsar.PauseClarification)},
+		"SortOrder":    store.SortOrders(),
+		"Jurisdiction": enumStrings(dsar.Jurisdictions),
+		"EventKind": enumStrings([]dsar.EventKind{dsar.EventCreated, dsar.EventTransition, dsar.EventExtended, dsar.EventPaused,
+			dsar.EventResumed, dsar.EventReminder, dsar.EventMailSent}),
+	}
+	for name, want := range enums {
+		s := doc.Components.Schemas[name]
+		if s == nil {
+			t.Errorf("no schema %s", name)
+			continue
+		}
+		var got []string
+		for _, v := range s.Value.Enum {
+			got = append(got, fmt.Sprint(v))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("schema %s: enum %v, the code has %v", name, got, want)
+		}
+	}
+	// The field limits are those of validate.go.
+	limits := []struct {
+		schema, field string
+		want          int
+	}{
+		{"SubjectInput", "email", dsar.MaxEmailLength},
+		{"SubjectInput", "name", dsar.MaxNameLength},
+		{"SubjectInput", "phone", dsar.MaxPhoneLength},
+		{"SubjectInput", "customer_id", dsar.MaxIDLength},
+		{"CreateRequest", "details", dsar.MaxDetailsLength},
+		{"ExtendRequest", "reason", dsar.MaxReasonLength},
+		{"PauseRequest", "note", dsar.MaxReasonLength},
+	}
+	for _, l := range limits {
+		p := doc.Components.Schemas[l.schema].Value.Properties[l.field]
+		if p == nil || p.Value.MaxLength == nil || int(*p.Value.MaxLength) != l.want {
+			t.Errorf("%s.%s: maxLength should be %d", l.schema, l.field, l.want)
+		}
+	}
+	for _, name := range []string{"CreateRequest", "SubjectInput", "ExtendRequest", "PauseRequest", "ResumeRequest"} {
+		if ap := doc.Components.Schemas[name].Value.AdditionalProperties.Has; ap == nil || *ap {
+			t.Errorf("request schema %s should have additionalProperties: false", name)
+		}
+	}
+}
+
+func enumStrings[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// TestOpenAPIRoutes checks that the document describes exactly the routes
+// the server registers.
+func TestOpenAPIRoutes(t *testing.T) {
+	doc := loadOpenAPI(t)
+	e := newContractEnv(t, nil)
+	registered := map[string]bool{}
+	for _, r := range e.srv.Routes() {
+		method, path, _ := strings.Cut(r, " ")
+		if method == echo.RouteNotFound {
+			continue // the catch-alls echo adds for group middleware
+		}
+		parts := strings.Split(path, "/")
+		for i, p := range parts {
+			if name, ok := strings.CutPrefix(p, ":"); ok {
+				parts[i] = "{" + name + "}"
+			}
+		}
+		registered[method+" "+strings.Join(parts, "/")] = true
+	}
+	documented := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented[method+" "+path] = true
+		}
+	}
+	for _, r := range slices.Sorted(maps.Keys(registered)) {
+		if !documented[r] {
+			t.Errorf("route %s is registered but not documented", r)
+		}
+	}
+	for _, r := range slices.Sorted(maps.Keys(documented)) {
+		if !registered[r] {
+			t.Errorf("%s is documented but not registered", r)
+		}
+	}
+	if len(registered) != 11 {
+		t.Errorf("%d routes registered, want 11: %v", len(registered), slices.Sorted(maps.Keys(registered)))
+	}
+}
+
+// contractLimiter is an in-memory RateLimiter with fixed one-minute windows on
+// the test's clock.
+type contractLimiter struct {
+	clock dsar.Clock
+	mu    sync.Mutex
+	start map[string]time.Time
+	used  map[string]int
+}
+
+func newContractLimiter(clock dsar.Clock) *contractLimiter {
+	return &contractLimiter{clock: clock, start: map[string]time.Time{}, used: map[string]int{}}
+}
+
+func (l *contractLimiter) Allow(_ context.Context, key string, perMinute int) (bool, time.Duration, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	if s, ok := l.start[key]; !ok || now.Sub(s) >= time.Minute {
+		l.start[key], l.used[key] = now, 0
+	}
+	if l.used[key] >= perMinute {
+		return false, l.start[key].Add(time.Minute).Sub(now), nil
+	}
+	l.used[key]++
+	return true, 0, nil
+}
+
+// contractCoverage records the statuses seen for each documented operation.
+type contractCoverage struct {
+	mu   sync.Mutex
+	seen map[string]map[int]bool
+}
+
+func (c *contractCoverage) add(op string, status int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil {
+		c.seen = map[string]map[int]bool{}
+	}
+	if c.seen[op] == nil {
+		c.seen[op] = map[int]bool{}
+	}
+	c.seen[op][status] = true
+}
+
+// contractEnv is a server on a fresh database, reached over real HTTP, whose every
+// exchange is checked against the document.
+type contractEnv struct {
+	clock    *dsar.ManualClock
+	db       *store.DB
+	srv      *api.Server
+	http     *httptest.Server
+	doc      *openapi3.T
+	router   routers.Router
+	keys     map[string]string // name -> secret
+	keyIDs   map[string]string // name -> key ID
+	notReady atomic.Bool
+	cov      *contractCoverage
+}
+
+// The API keys of every contractEnv.
+var contractKeys = []struct {
+	name        string
+	role        dsar.Role
+	controllers []string
+}{
+	{"admin", dsar.RoleAdmin, nil},
+	{"officer", dsar.RoleOfficer, []string{"nte", "keto-diets"}},
+	{"intility", dsar.RoleOfficer, []string{"intility"}},
+	{"digiref", dsar.RoleOfficer, []string{"digiref"}},
+	{"auditor", dsar.RoleAuditor, []string{"nte"}},
+	{"system", dsar.RoleSystem, []string{"nte"}},
+}
+
+const contractBodyLimit = 4096
+
+func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *contractEnv {
+	t.Helper()
+	e := &contractEnv{
+		clock:  dsar.NewManualClock(time.Date(2025, 4, 17, 8, 15, 0, 0, time.UTC)),
+		doc:    loadOpenAPI(t),
+		keys:   map[string]string{},
+		keyIDs: map[string]string{},
+		cov:    &contractCoverage{},
+	}
+	e.db = storetest.Open(t, e.clock)
+	ctx := context.Background()
+	keys := store.NewAPIKeys(e.db)
+	for _, k := range contractKeys {
+		key, secret, err := keys.Create(ctx, k.name, k.role, k.controllers)
+		if err != nil {
+			t.Fatalf("create key %s: %v", k.name, err)
+		}
+		e.keys[k.name], e.keyIDs[k.name] = secret, key.ID
+	}
+	cfg := api.Config{
+		Requests:    store.NewRequests(e.db),
+		APIKeys:     keys,
+		Controllers: e.db.Controllers,
+		Clock:       e.clock,
+		Ready: func(context.Context) error {
+			if e.notReady.Load() {
+				return errors.New("database down")
+			}
+			return nil
+		},
+		Log:       slog.New(slog.DiscardHandler),
+		BodyLimit: contractBodyLimit,
+	}
+	if configure != nil {
+		configure(&cfg, e)
+	}
+	srv, err := api.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = srv
+	e.http = httptest.NewServer(srv)
+	t.Cleanup(e.http.Close)
+	e.router, err = legacy.NewRouter(e.doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// contractCall is one HTTP exchange of a contract test.
+type contractCall struct {
+	method, path string
+	// body is sent as it is, with Content-Type application/json unless
+	// contentType says otherwise; a non-string body is encoded as JSON.
+	body        any
+	contentType string
+	// key names a key of the contractEnv; auth, when set, is sent as the
+	// Authorization header instead.
+	key, auth string
+	lang      string // Accept-Language
+	chunked   bool   // send the body without Content-Length
+	want      int    // the status expected
+	// docRejects says the document itself declares the request invalid;
+	// the server must then refuse it too, and the document must not accept
+	// what the server refuses where it can say so.
+	docRejects bool
+}
+
+// contractAnswer is what the server answered.
+type contractAnswer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (a contractAnswer) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(a.body, v); err != nil {
+		t.Fatalf("decode answer %s: %v", a.body, err)
+	}
+}
+
+func (a contractAnswer) object(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	a.decode(t, &m)
+	return m
+}
+
+// contractProblem is an answer read as a problem document.
+type contractProblem struct {
+	Type, Title, Code, Detail, Instance string
+	Status                              int
+	Errors                              []struct{ Field, Code, Message string }
+}
+
+func (a contractAnswer) problem(t *testing.T) contractProblem {
+	t.Helper()
+	var p contractProblem
+	a.decode(t, &p)
+	return p
+}
+
+func (p contractProblem) fields() map[string]string {
+	out := map[string]string{}
+	for _, f := range p.Errors {
+		out[f.Field] = f.Code
+	}
+	return out
+}
+
+// contractBearerAuth is how the document's bearer scheme is checked: a bearer
+// token must be sent; whether it is a good one is the server's business.
+func contractBearerAuth(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	if in.SecuritySchemeName != "bearer" {
+		return fmt.Errorf("unknown security scheme %q", in.SecuritySchemeName)
+	}
+	if h := in.RequestValidationInput.Request.Header.Get("Authorization"); !strings.HasPrefix(h, "Bearer ") {
+		return errors.New("no bearer token")
+	}
+	return nil
+}
+
+// do makes the call over HTTP, checks the status, and validates the request
+// and the answer against the document.
+func (e *contractEnv) do(t *testing.T, c contractCall) contractAnswer {
+	t.Helper()
+	var body []byte
+	switch b := c.body.(type) {
+	case nil:
+	case string:
+		body = []byte(b)
+	case []byte:
+		body = b
+	default:
+		var err error
+		if body, err = json.Marshal(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	header := http.Header{}
+	if c.body != nil {
+		ct := c.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		header.Set("Content-Type", ct)
+	}
+	switch {
+	case c.auth != "":
+		header.Set("Authorization", c.auth)
+	case c.key != "":
+		secret, ok := e.keys[c.key]
+		if !ok {
+			t.Fatalf("no key %q", c.key)
+		}
+		header.Set("Authorization", "Bearer "+secret)
+	}
+	if c.lang != "" {
+		header.Set("Accept-Language", c.lang)
+	}
+
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+		if c.chunked {
+			rd = io.MultiReader(rd) // hides the length: sent chunked
+		}
+	}
+	req, err := http.NewRequest(c.method, e.http.URL+c.path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header.Clone()
+	resp, err := e.http.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", c.method, c.path, err)
+	}
+	defer resp.Body.Close()
+	respBody, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read answer: %v", c.method, c.path, err)
+	}
+	a := contractAnswer{status: resp.StatusCode, header: resp.Header, body: respBody}
+	if a.header.Get("X-Request-Id") == "" {
+		t.Errorf("%s %s: no X-Request-Id", c.method, c.path)
+	}
+	if a.status != c.want {
+		t.Errorf("%s %s: status %d, want %d; body %s", c.method, c.path, a.status, c.want, respBody)
+	}
+
+	// The same request, as the document sees it.
+	vreq, err := http.NewRequest(c.method, "https://dsar.example.com"+c.path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vreq.Header = header.Clone()
+	route, params, err := e.router.FindRoute(vreq)
+	if err != nil {
+		t.Fatalf("%s %s is not in the document: %v", c.method, c.path, err)
+	}
+	in := &openapi3filter.RequestValidationInput{
+		Request: vreq, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: contractBearerAuth, MultiError: true},
+	}
+	err = openapi3filter.ValidateRequest(context.Background(), in)
+	switch {
+	case c.docRejects && err == nil:
+		t.Errorf("%s %s: the document accepts this request, which the server refuses with %d", c.method, c.path, a.status)
+	case !c.docRejects && err != nil:
+		t.Errorf("%s %s: the document refuses this request: %v", c.method, c.path, err)
+	}
+	if c.docRejects && a.status < 400 {
+		t.Errorf("%s %s: the document refuses this request but the server answered %d", c.method, c.path, a.status)
+	}
+
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 a.status,
+		Header:                 a.header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	out.SetBodyBytes(a.body)
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		t.Errorf("%s %s: the answer %d does not match the document: %v\nheaders: %v\nbody: %s",
+			c.method, c.path, a.status, err, a.header, a.body)
+	}
+	// Problems are written for people: no message key left untranslated.
+	if a.header.Get("Content-Type") == "application/problem+json" {
+		p := a.problem(t)
+		if messageKey.MatchString(p.Title) {
+			t.Errorf("%s %s: untranslated title %q", c.method, c.path, p.Title)
+		}
+		for _, f := range p.Errors {
+			if messageKey.MatchString(f.Message) {
+				t.Errorf("%s %s: untranslated message %q of %s", c.method, c.path, f.Message, f.Field)
+			}
+		}
+	}
+	e.cov.add(route.Method+" "+route.Path, a.status)
+	return a
+}
+
+// create submits a request and returns the answer's object.
+func (e *contractEnv) create(t *testing.T, key string, body map[string]any) map[string]any {
+	t.Helper()
+	a := e.do(t, contractCall{method: "POST", path: "/api/v1/requests", body: body, key: key, want: 201})
+	if a.status != 201 {
+		t.FailNow()
+	}
+	return a.object(t)
+}
+
+func contractID(t *testing.T, m map[string]any) string {
+	t.Helper()
+	id, ok := m["id"].(string)
+	if !ok || id == "" {
+		t.Fatalf("no id in %v", m)
+	}
+	return id
+}
+
+// jsonEqual reports whether two JSON texts hold the same value.
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var va, vb any
+	if err := json.Unmarshal(a, &va); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &vb); err != nil {
+		t.Fatal(err)
+	}
+	return reflect.DeepEqual(va, vb)
+}
+
+// checkFields compares top-level fields of an answer.
+func checkFields(t *testing.T, got map[string]any, want map[string]any) {
+	t.Helper()
+	for k, w := range want {
+		g, ok := got[k]
+		switch {
+		case w == nil && ok:
+			t.Errorf("%s = %v, want it absent", k, g)
+		case w != nil && !ok:
+			t.Errorf("%s is absent, want %v", k, w)
+		case w != nil && fmt.Sprint(g) != fmt.Sprint(w):
+			t.Errorf("%s = %v, want %v", k, g, w)
+		}
+	}
+}
+
+var (
+	mustTime = func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			panic(err)
+		}
+		return v
+	}
+	unknownRequestID = "01966b2e-8f3a-7c41-9d2e-5b7a3f1c9e20"
+)
+
+// messageKey matches a catalog key such as "field.required".
+var messageKey = regexp.MustCompile(`^(error|field)\.[a-z_.]+$`)
+
+// TestContract drives every route through its main answers over HTTP and
+// validates each exchange against the document.
+func TestContract(t *testing.T) {
+	e := newContractEnv(t, nil)
+	rl := newContractEnv(t, func(cfg *api.Config, e *contractEnv) {
+		cfg.Limiter = newContractLimiter(e.clock)
+		cfg.PublicPerMinute, cfg.KeyPerMinute = 1, 1
+	})
+	rl.cov = e.cov
+
+	scenarios := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"health", func(t *testing.T) { contractHealth(t, e) }},
+		{"controllers", func(t *testing.T) { contractControllers(t, e) }},
+		{"create", func(t *testing.T) { contractCreate(t, e) }},
+		{"create-invalid", func(t *testing.T) { contractCreateInvalid(t, e) }},
+		{"malformed", func(t *testing.T) { contractMalformed(t, e) }},
+		{"too-large", func(t *testing.T) { contractTooLarge(t, e) }},
+		{"list", func(t *testing.T) { contractList(t, e) }},
+		{"get-and-events", func(t *testing.T) { contractGetAndEvents(t, e) }},
+		{"extend", func(t *testing.T) { contractExtend(t, e) }},
+		{"pause-resume", func(t *testing.T) { contractPauseResume(t, e) }},
+		{"unauthorized", func(t *testing.T) { contractUnauthorized(t, e) }},
+		{"rate-limit", func(t *testing.T) { contractRateLimit(t, rl) }},
+	}
+	ran := 0
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			ran++
+			s.run(t)
+		})
+	}
+	if ran < len(scenarios) || t.Failed() {
+		return
+	}
+	// Every documented answer but 500 has been seen.
+	for path, item := range e.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			for code := range op.Responses.Map() {
+				status, err := strconv.Atoi(code)
+				if err != nil {
+					t.Errorf("%s %s: answer %q is not a status", method, path, code)
+					continue
+				}
+				if status == 500 {
+					continue
+				}
+				if !e.cov.seen[method+" "+path][status] {
+					t.Errorf("%s %s: the documented answer %d was never exercised", method, path, status)
+				}
+			}
+		}
+	}
+}
+
+func contractHealth(t *testing.T, e *contractEnv) {
+	a := e.do(t, contractCall{method: "GET", path: "/healthz", want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "ok"})
+	a = e.do(t, contractCall{method: "GET", path: "/readyz", want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "ready"})
+	e.notReady.Store(true)
+	a = e.do(t, contractCall{method: "GET", path: "/readyz", want: 503})
+	e.notReady.Store(false)
+	checkFields(t, a.object(t), map[string]any{"status": "unavailable"})
+	a = e.do(t, contractCall{method: "GET", path: "/openapi.yaml", want: 200})
+	if !bytes.Equal(a.body, api.OpenAPI) {
+		t.Error("GET /openapi.yaml does not serve the embedded document")
+	}
+}
+
+func contractControllers(t *testing.T, e *contractEnv) {
+	var list struct {
+		Data []struct {
+			Key       string   `json:"key"`
+			Languages []string `json:"languages"`
+		} `json:"data"`
+	}
+	a := e.do(t, contractCall{method: "GET", path: "/api/v1/controllers", want: 200})
+	a.decode(t, &list)
+	var keys []string
+	for _, c := range list.Data {
+		keys = append(keys, c.Key)
+	}
+	if want := []string{"nte", "keto-diets", "max-nutrition", "digiref", "intility", "proviso"}; !slices.Equal(keys, want) {
+		t.Errorf("controllers %v, want %v", keys, want)
+	}
+	// The document's example is the answer for the shipped controllers.
+	example := e.doc.Paths.Find("/api/v1/controllers").Get.Responses.Status(200).Value.Content.Get("application/json").Example
+	if want, _ := json.Marshal(example); !jsonEqual(t, a.body, want) {
+		t.Errorf("the example of GET /api/v1/controllers is not the answer for the shipped controllers:\n got %s\nwant %s", a.body, want)
+	}
+	if cc := a.header.Get("Cache-Control"); cc != "public, max-age=300" {
+		t.Errorf("Cache-Control %q", cc)
+	}
+	e.do(t, contractCall{method: "GET", path: "/api/v1/controllers", key: "auditor", want: 200})
+	// A bad key is refused, never treated as the public.
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/controllers", auth: "Bearer dsar_not-a-real-key", want: 401})
+	if a.header.Get("WWW-Authenticate") != `Bearer realm="dsar"` {
+		t.Errorf("WWW-Authenticate %q", a.header.Get("WWW-Authenticate"))
+	}
+}
+
+func contractCreate(t *testing.T, e *contractEnv) {
+	// Public, from NTE's web form: received now.
+	e.clock.Set(mustTime("2025-04-17T08:15:00Z"))
+	a := e.do(t, contractCall{method: "POST", path: "/api/v1/requests", want: 201, body: map[string]any{
+		"type": "access", "controller": "nte", "language": "nb",
+		"subject": map[string]any{"email": "kari.nordmann@example.no", "name": "Kari Nordmann", "customer_id": "7001234567"},
+		"details": "Jeg ønsker innsyn i alle opplysninger dere har om meg.",
+	}})
+	got := a.object(t)
+	checkFields(t, got, map[string]any{
+		"type": "access", "status": "received", "controller": "nte", "regulation": "gdpr", "language": "nb",
+		"channel": "web", "received_at": "2025-04-17T10:15:00+02:00",
+		// 17 May 2025 is a Saturday and a holiday.
+		"due_date": "2025-05-19", "deadline": "2025-05-19T23:59:59+02:00", "extension_notice_by": "2025-05-19",
+		"extended": false, "paused": false, "paused_days": 0, "overdue": false,
+		"subject": nil, "details": nil, "extension_reason": nil, "acknowledge_by": nil,
+	})
+	if loc := a.header.Get("Location"); loc != "/api/v1/requests/"+contractID(t, got) {
+		t.Errorf("Location %q", loc)
+	}
+
+	// An officer logs a CCPA request that came by e-mail the day before.
+	e.clock.Set(mustTime("2025-03-04T07:30:00Z"))
+	got = e.create(t, "officer", map[string]any{
+		"type": "erasure", "controller": "keto-diets", "regulation": "ccpa", "language": "en", "channel": "email",
+		"received_at": "2025-03-03T11:00:00+02:00",
+		"subject":     map[string]any{"email": "jane.doe@example.com", "name": "Jane Doe", "phone": "+1 415 555 0100"},
+		"details":     "Please delete my account.",
+	})
+	checkFields(t, got, map[string]any{
+		"channel": "email", "regulation": "ccpa", "received_at": "2025-03-03T11:00:00+02:00",
+		"due_date": "2025-04-17", "deadline": "2025-04-17T23:59:59+03:00", "extension_notice_by": "2025-04-17",
+		"acknowledge_by": "2025-03-17", "details": "Please delete my account.",
+		"created_at": "2025-03-04T09:30:00+02:00",
+	})
+	if s, _ := got["subject"].(map[string]any); s["email"] != "jane.doe@example.com" || s["phone"] != "+1 415 555 0100" {
+		t.Errorf("subject %v", got["subject"])
+	}
+
+	// An integrated system: channel api, the controller's defaults.
+	e.clock.Set(mustTime("2025-01-31T23:30:00Z")) // 1 Feb in Oslo
+	got = e.create(t, "system", map[string]any{"type": "portability", "controller": "nte",
+		"subject": map[string]any{"email": "ola@example.no"}})
+	checkFields(t, got, map[string]any{"channel": "api", "language": "nb", "regulation": "gdpr", "details": "",
+		"due_date": "2025-03-03", "received_at": "2025-02-01T00:30:00+01:00"})
+
+	// Keys that may not create for the controller.
+	body := map[string]any{"type": "access", "controller": "nte", "subject": map[string]any{"email": "a@example.no"}}
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests", key: "auditor", body: body, want: 403})
+	checkFields(t, a.object(t), map[string]any{"code": "forbidden", "status": 403})
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests", key: "digiref", body: body, want: 403})
+}
+
+func contractCreateInvalid(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-20T10:00:00Z"))
+	// Several bad fields, all listed at once.
+	a := e.do(t, contractCall{method: "POST", path: "/api/v1/requests", want: 422, docRejects: true, lang: "en", body: map[string]any{
+		"type": "bogus", "controller": "nte", "regulation": "ccpa", "channel": "email", "received_at": "2025-04-01T10:00:00Z",
+		"subject": map[string]any{"email": "not-an-email", "name": strings.Repeat("n", dsar.MaxNameLength+1)},
+	}})
+	p := a.problem(t)
+	want := map[string]string{
+		"type": "field.enum", "subject.email": "field.email", "subject.name": "field.too_long",
+		"regulation": "field.regulation_not_allowed", "channel": "field.api_key_only", "received_at": "field.api_key_only",
+	}
+	if got := p.fields(); !maps.Equal(got, want) {
+		t.Errorf("errors %v, want %v", got, want)
+	}
+	if p.Code != "invalid" || p.Title != "The request has invalid fields." || a.header.Get("Content-Language") != "en" {
+		t.Errorf("problem %+v, Content-Language %q", p, a.header.Get("Content-Language"))
+	}
+
+	// Nothing at all; in bokmål because Accept-Language asks for it.
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests", body: map[string]any{}, lang: "nb-NO,en;q=0.5", want: 422, docRejects: true})
+	p = a.problem(t)
+	want = map[string]string{"type": "field.required", "subject.email": "field.required", "controller": "field.required"}
+	if got := p.fields(); !maps.Equal(got, want) {
+		t.Errorf("errors %v, want %v", got, want)
+	}
+	if p.Title != "Forespørselen har ugyldige felter." || a.header.Get("Content-Language") != "nb" {
+		t.Errorf("not in bokmål: %q, Content-Language %q", p.Title, a.header.Get("Content-Language"))
+	}
+	// The body's language wins over Accept-Language.
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests", lang: "en", want: 422, docRejects: true,
+		body: map[string]any{"type": "access", "controller": "nte", "language": "nb", "subject": map[string]any{"email": ""}}})
+	if a.header.Get("Content-Language") != "nb" {
+		t.Errorf("Content-Language %q, want nb", a.header.Get("Content-Language"))
+	}
+
+	// What only the server can judge: a receipt in the future.
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests", key: "officer", want: 422, body: map[string]any{
+		"type": "access", "controller": "nte", "received_at": "2025-04-21T10:00:00+02:00",
+		"subject": map[string]any{"email": "a@example.no"}}})
+	if got := a.problem(t).fields(); got["received_at"] != "field.future" {
+		t.Errorf("errors %v", got)
+	}
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests", key: "officer", want: 422, docRejects: true, body: map[string]any{
+		"type": "access", "controller": "nte", "received_at": "yesterday", "subject": map[string]any{"email": "a@example.no"}}})
+	if got := a.problem(t).fields(); got["received_at"] != "field.timestamp" {
+		t.Errorf("errors %v", got)
+	}
+
+	// An unknown controller.
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests", want: 422, body: map[string]any{
+		"type": "access", "controller": "acme", "subject": map[string]any{"email": "a@example.no"}}})
+	p = a.problem(t)
+	if p.Code != "unprocessable" || p.Type != "urn:dsar:problem:unprocessable" || p.fields()["controller"] != "error.unknown_controller" {
+		t.Errorf("problem %+v", p)
+	}
+}
+
+func contractMalformed(t *testing.T, e *contractEnv) {
+	ok := `{"type":"access","controller":"nte","subject":{"email":"a@example.no"}`
+	for _, c := range []struct {
+		name, body, ct string
+		field, code    string
+	}{
+		{"malformed", `{"type":`, "", "", ""},
+		{"unknown field", ok + `,"birth_date":"1990-01-01"}`, "", "birth_date", "field.unknown"},
+		{"unknown subject field", `{"type":"access","controller":"nte","subject":{"email":"a@example.no","ssn":"x"}}`, "", "ssn", "field.unknown"},
+		{"wrong type", `{"type":5,"controller":"nte","subject":{"email":"a@example.no"}}`, "", "type", "field.type"},
+		{"not JSON content", ok + `}`, "text/plain", "", ""},
+		{"array", `[]`, "", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := e.do(t, contractCall{method: "POST", path: "/api/v1/requests", body: c.body, contentType: c.ct, want: 400, docRejects: true})
+			p := a.problem(t)
+			if p.Code != "invalid" || p.Status != 400 || p.Instance != "/api/v1/requests" {
+				t.Errorf("problem %+v", p)
+			}
+			if c.field != "" && p.fields()[c.field] != c.code {
+				t.Errorf("errors %v, want %s: %s", p.fields(), c.field, c.code)
+			}
+		})
+	}
+	// Trailing data after the JSON value: kin-openapi reads the first value
+	// only, so here the document cannot disagree.
+	a := e.do(t, contractCall{method: "POST", path: "/api/v1/requests", body: ok + `}{}`, want: 400})
+	if p := a.problem(t); p.Title != "The request body is not valid JSON." {
+		t.Errorf("problem %+v", p)
+	}
+}
+
+func contractTooLarge(t *testing.T, e *contractEnv) {
+	big := map[string]any{"type": "access", "controller": "nte", "subject": map[string]any{"email": "a@example.no"},
+		"details": strings.Repeat("x", contractBodyLimit)}
+	a := e.do(t, contractCall{method: "POST", path: "/api/v1/requests", body: big, want: 413})
+	p := a.problem(t)
+	if p.Code != "too_large" || !strings.Contains(p.Title, "4096") {
+		t.Errorf("problem %+v", p)
+	}
+	// Without Content-Length the limit applies while reading.
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests", body: big, chunked: true, want: 413})
+	// The bodies below are also invalid by the document (too long a reason
+	// or note, a field resume does not know); the size is refused first.
+	for op, body := range map[string]any{
+		"extend": map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
+		"pause":  map[string]any{"reason": "identity", "note": strings.Repeat("n", contractBodyLimit)},
+		"resume": map[string]any{"note": strings.Repeat("n", contractBodyLimit)},
+	} {
+		e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/" + op, key: "officer", body: body, want: 413, docRejects: true})
+	}
+}
+
+func contractList(t *testing.T, e *contractEnv) {
+	// Five requests of Intility, received a day apart.
+	var ids []string
+	for i := range 5 {
+		e.clock.Set(mustTime("2025-03-10T09:00:00Z").AddDate(0, 0, i))
+		typ := "access"
+		if i == 2 {
+			typ = "erasure"
+		}
+		ids = append(ids, contractID(t, e.create(t, "intility", map[string]any{"type": typ, "controller": "intility",
+			"subject": map[string]any{"email": fmt.Sprintf("s%d@example.no", i)}})))
+	}
+	e.clock.Set(mustTime("2025-03-20T09:00:00Z"))
+	type page struct {
+		Data []struct {
+			ID      string `json:"id"`
+			Subject *struct {
+				Email string `json:"email"`
+			} `json:"subject"`
+		} `json:"data"`
+		NextCursor *string `json:"next_cursor"`
+	}
+	// Newest first, two at a time, access requests only.
+	var got []string
+	path := "/api/v1/requests?status=received,in_progress&type=access&controller=intility&sort=-received_at&limit=2"
+	for n := 0; ; n++ {
+		var p page
+		e.do(t, contractCall{method: "GET", path: path, key: "intility", want: 200}).decode(t, &p)
+		for _, r := range p.Data {
+			got = append(got, r.ID)
+			if r.Subject == nil || r.Subject.Email == "" {
+				t.Errorf("request %s without subject for an officer", r.ID)
+			}
+		}
+		if p.NextCursor == nil {
+			break
+		}
+		if n > 5 {
+			t.Fatal("the cursor never ends")
+		}
+		path = "/api/v1/requests?type=access&controller=intility&sort=-received_at&limit=2&cursor=" + *p.NextCursor
+	}
+	if want := []string{ids[4], ids[3], ids[1], ids[0]}; !slices.Equal(got, want) {
+		t.Errorf("listed %v, want %v", got, want)
+	}
+	// Due dates: 10-14 March + 1 month, moved off the weekend of 12-13 April.
+	var p page
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests?due_after=2025-04-10&due_before=2025-04-15&overdue=false", key: "intility", want: 200}).decode(t, &p)
+	if len(p.Data) != 4 {
+		t.Errorf("due between 10 and 15 April: %d requests, want 4", len(p.Data))
+	}
+	// Other controllers' requests are not listed.
+	p = page{}
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests?controller=intility", key: "digiref", want: 200}).decode(t, &p)
+	if len(p.Data) != 0 || p.NextCursor != nil {
+		t.Errorf("digiref's officer sees %d of Intility's requests", len(p.Data))
+	}
+
+	// Bad queries.
+	for _, c := range []struct {
+		query, field string
+		want         int
+		docRejects   bool
+	}{
+		{"status=bogus", "status", 400, true},
+		{"type=access,bogus", "type", 400, true},
+		{"overdue=maybe", "overdue", 400, true},
+		{"due_before=2025-13-01", "due_before", 400, true},
+		{"limit=0", "limit", 400, true},
+		{"limit=ten", "limit", 400, true},
+		{"page=2", "page", 400, false}, // unknown parameters: OpenAPI 3.0 cannot forbid them
+		{"sort=newest", "sort", 422, true},
+		{"cursor=garbage", "cursor", 422, false},
+	} {
+		a := e.do(t, contractCall{method: "GET", path: "/api/v1/requests?" + c.query, key: "intility", want: c.want, docRejects: c.docRejects})
+		if f := a.problem(t).fields(); f[c.field] == "" {
+			t.Errorf("%s: errors %v do not name %s", c.query, f, c.field)
+		}
+	}
+}
+
+func contractGetAndEvents(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-17T08:15:00Z"))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "objection", "controller": "nte",
+		"subject": map[string]any{"email": "per@example.no"}, "details": "Stop the marketing e-mails."}))
+	e.clock.Set(mustTime("2025-05-20T08:00:00Z")) // after the deadline
+
+	a := e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "auditor", want: 200})
+	checkFields(t, a.object(t), map[string]any{"id": id, "overdue": true, "details": "Stop the marketing e-mails."})
+	// Another controller's officer learns nothing.
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "digiref", want: 404, lang: "nb"})
+	if p := a.problem(t); p.Code != "not_found" || a.header.Get("Content-Language") != "nb" ||
+		!strings.HasPrefix(p.Title, "Vi fant ikke") {
+		t.Errorf("problem %+v", p)
+	}
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + unknownRequestID, key: "admin", want: 404})
+
+	var evs struct {
+		Data []struct {
+			Kind  string            `json:"kind"`
+			Actor string            `json:"actor"`
+			To    string            `json:"to"`
+			Data  map[string]string `json:"data"`
+		} `json:"data"`
+	}
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/events", key: "auditor", want: 200}).decode(t, &evs)
+	if len(evs.Data) != 1 || evs.Data[0].Kind != "created" || evs.Data[0].Actor != "apikey:"+e.keyIDs["officer"] ||
+		evs.Data[0].To != "received" || evs.Data[0].Data["due_date"] != "2025-05-19" {
+		t.Errorf("events %+v", evs.Data)
+	}
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/events", key: "digiref", want: 404})
+}
+
+func contractExtend(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-20T10:00:00Z"))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte", "channel": "letter",
+		"received_at": "2025-04-17T10:15:00+02:00", "subject": map[string]any{"email": "kari@example.no"}}))
+	path := "/api/v1/requests/" + id + "/extend"
+	reason := "The request covers 12 years of metering data in three systems."
+
+	// Who may not.
+	e.do(t, contractCall{method: "POST", path: path, key: "system", body: map[string]any{"reason": reason}, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "auditor", body: map[string]any{"reason": reason}, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "digiref", body: map[string]any{"reason": reason}, want: 404})
+	// Bad input.
+	a := e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"reason": "   "}, want: 422, docRejects: true})
+	if f := a.problem(t).fields(); f["reason"] != "field.required" {
+		t.Errorf("errors %v", f)
+	}
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{}, want: 422, docRejects: true})
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"reason": strings.Repeat("r", dsar.MaxReasonLength+1)}, want: 422, docRejects: true})
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: `{"reason":"x","days":30}`, want: 400, docRejects: true})
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", want: 400, docRejects: true}) // no body
+
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"reason": reason}, want: 200})
+	checkFields(t, a.object(t), map[string]any{"extended": true, "extension_reason": reason, "due_date": "2025-07-17",
+		"deadline": "2025-07-17T23:59:59+02:00", "extension_notice_by": "2025-05-19", "channel": "letter"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"reason": reason}, want: 409})
+	if p := a.problem(t); p.Code != "conflict" || !strings.Contains(p.Title, "already been extended") {
+		t.Errorf("problem %+v", p)
+	}
+	// The reason is in the audit trail.
+	var evs struct {
+		Data []struct{ Kind, Reason string } `json:"data"`
+	}
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/events", key: "officer", want: 200}).decode(t, &evs)
+	if n := len(evs.Data); n != 2 || evs.Data[1].Kind != "extended" || evs.Data[1].Reason != reason {
+		t.Errorf("events %+v", evs.Data)
+	}
+
+	// Too late: the original deadline (7 April) has passed.
+	id = contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
+		"received_at": "2025-03-05T12:00:00+01:00", "subject": map[string]any{"email": "kari@example.no"}}))
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/extend", key: "officer", body: map[string]any{"reason": reason}, want: 409})
+	if p := a.problem(t); !strings.Contains(p.Title, "2025-04-07") {
+		t.Errorf("problem %+v", p)
+	}
+}
+
+func contractPauseResume(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
+		"received_at": "2025-04-17T10:15:00+02:00", "subject": map[string]any{"email": "kari@example.no"}}))
+	pause, resume := "/api/v1/requests/"+id+"/pause", "/api/v1/requests/"+id+"/resume"
+	body := map[string]any{"reason": "identity", "note": "Asked for the customer number on the latest invoice."}
+
+	a := e.do(t, contractCall{method: "POST", path: resume, key: "officer", want: 409})
+	if p := a.problem(t); p.Title != "This request is not on hold." {
+		t.Errorf("problem %+v", p)
+	}
+	e.do(t, contractCall{method: "POST", path: pause, key: "auditor", body: body, want: 403})
+	e.do(t, contractCall{method: "POST", path: pause, key: "system", body: body, want: 403})
+	e.do(t, contractCall{method: "POST", path: pause, key: "digiref", body: body, want: 404})
+	a = e.do(t, contractCall{method: "POST", path: pause, key: "officer", body: map[string]any{"reason": "internal"}, want: 422, docRejects: true})
+	if f := a.problem(t).fields(); f["reason"] != "field.enum" {
+		t.Errorf("errors %v", f)
+	}
+	e.do(t, contractCall{method: "POST", path: pause, key: "officer", body: map[string]any{"reason": "identity", "note": strings.Repeat("n", dsar.MaxReasonLength+1)}, want: 422, docRejects: true})
+	e.do(t, contractCall{method: "POST", path: pause, key: "officer", body: `{"reason":"identity",}`, want: 400, docRejects: true})
+
+	a = e.do(t, contractCall{method: "POST", path: pause, key: "officer", body: body, want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "awaiting_subject", "paused": true, "paused_days": 0, "due_date": "2025-05-19"})
+	a = e.do(t, contractCall{method: "POST", path: pause, key: "officer", body: body, want: 409})
+	if p := a.problem(t); p.Title != "This request is already on hold." {
+		t.Errorf("problem %+v", p)
+	}
+
+	e.clock.Set(mustTime("2025-04-25T09:02:00Z")) // three days later
+	e.do(t, contractCall{method: "POST", path: resume, key: "auditor", want: 403})
+	e.do(t, contractCall{method: "POST", path: resume, key: "digiref", want: 404})
+	e.do(t, contractCall{method: "POST", path: resume, key: "officer", body: `{"now":true}`, want: 400, docRejects: true})
+	a = e.do(t, contractCall{method: "POST", path: resume, key: "officer", want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "in_progress", "paused": false, "paused_days": 3,
+		"due_date": "2025-05-20", "extension_notice_by": "2025-05-20", "deadline": "2025-05-20T23:59:59+02:00"})
+
+	var evs struct {
+		Data []struct {
+			Kind, From, To string
+			Data           map[string]string
+		} `json:"data"`
+	}
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/events", key: "officer", want: 200}).decode(t, &evs)
+	var kinds []string
+	for _, ev := range evs.Data {
+		kinds = append(kinds, ev.Kind)
+	}
+	if !slices.Equal(kinds, []string{"created", "paused", "resumed"}) || evs.Data[2].Data["paused_days"] != "3" {
+		t.Errorf("events %+v", evs.Data)
+	}
+
+	// Under the CCPA the clock runs on while waiting; the body may be {}.
+	e.clock.Set(mustTime("2025-03-04T07:30:00Z"))
+	id = contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "keto-diets", "regulation": "ccpa",
+		"subject": map[string]any{"email": "jane@example.com"}}))
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/pause", key: "officer", body: map[string]any{"reason": "clarification"}, want: 200})
+	e.clock.Set(mustTime("2025-03-14T07:30:00Z"))
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/resume", key: "officer", body: map[string]any{}, want: 200})
+	checkFields(t, a.object(t), map[string]any{"paused_days": 0, "due_date": "2025-04-18", "acknowledge_by": "2025-03-18"})
+}
+
+func contractUnauthorized(t *testing.T, e *contractEnv) {
+	keyed := []struct{ method, path string }{
+		{"GET", "/api/v1/requests"},
+		{"GET", "/api/v1/requests/" + unknownRequestID},
+		{"GET", "/api/v1/requests/" + unknownRequestID + "/events"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/extend"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/pause"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/resume"},
+	}
+	for _, r := range keyed {
+		var body any
+		switch {
+		case strings.HasSuffix(r.path, "/extend"):
+			body = map[string]any{"reason": "x"}
+		case strings.HasSuffix(r.path, "/pause"):
+			body = map[string]any{"reason": "identity"}
+		}
+		// Without a key: the document requires one too.
+		a := e.do(t, contractCall{method: r.method, path: r.path, body: body, want: 401, docRejects: true})
+		if p := a.problem(t); p.Code != "unauthorized" || a.header.Get("WWW-Authenticate") != `Bearer realm="dsar"` {
+			t.Errorf("%s %s: problem %+v, WWW-Authenticate %q", r.method, r.path, p, a.header.Get("WWW-Authenticate"))
+		}
+		// With a key that does not exist.
+		e.do(t, contractCall{method: r.method, path: r.path, body: body, auth: "Bearer dsar_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", want: 401})
+	}
+	// A bad key on the public route is refused, not downgraded.
+	body := map[string]any{"type": "access", "controller": "nte", "subject": map[string]any{"email": "a@example.no"}}
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests", body: body, auth: "Bearer nope", want: 401})
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests", body: body, auth: "Basic dXNlcjpwYXNz", want: 401, docRejects: false})
+}
+
+func contractRateLimit(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-17T08:15:00Z"))
+	// The public budget is one call a minute per address, the key's one a minute per key.
+	e.do(t, contractCall{method: "GET", path: "/api/v1/controllers", want: 200})
+	a := e.do(t, contractCall{method: "GET", path: "/api/v1/controllers", want: 429})
+	if a.header.Get("Retry-After") != "60" {
+		t.Errorf("Retry-After %q, want 60", a.header.Get("Retry-After"))
+	}
+	if p := a.problem(t); p.Code != "rate_limited" || !strings.Contains(p.Title, "60 seconds") {
+		t.Errorf("problem %+v", p)
+	}
+	body := map[string]any{"type": "access", "controller": "nte", "subject": map[string]any{"email": "a@example.no"}}
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests", body: body, want: 429})
+
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests", key: "officer", want: 200})
+	e.clock.Advance(45 * time.Second)
+	for _, c := range []contractCall{
+		{method: "GET", path: "/api/v1/controllers"},
+		{method: "POST", path: "/api/v1/requests", body: body},
+		{method: "GET", path: "/api/v1/requests"},
+		{method: "GET", path: "/api/v1/requests/" + unknownRequestID},
+		{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/events"},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/extend", body: map[string]any{"reason": "x"}},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/pause", body: map[string]any{"reason": "identity"}},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/resume"},
+	} {
+		c.key, c.want = "officer", 429
+		a := e.do(t, c)
+		if a.header.Get("Retry-After") != "15" {
+			t.Errorf("%s %s: Retry-After %q, want 15", c.method, c.path, a.header.Get("Retry-After"))
+		}
+	}
+	// A new minute, a new budget.
+	e.clock.Advance(15 * time.Second)
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests", body: body, key: "officer", want: 201})
+}
+
+// TestContractDetectsDrift shows that the checks of TestContract fail when
+// the document and the answers disagree.
+func TestContractDetectsDrift(t *testing.T) {
+	e := newContractEnv(t, nil)
+	e.clock.Set(mustTime("2025-04-17T08:15:00Z"))
+	body, _ := json.Marshal(map[string]any{"type": "access", "controller": "nte", "subject": map[string]any{"email": "a@example.no"}})
+	resp, err := e.http.Client().Post(e.http.URL+"/api/v1/requests", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+
+	validate := func(router routers.Router) error {
+		req, _ := http.NewRequest("POST", "https://dsar.example.com/api/v1/requests", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			return err
+		}
+		in := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+			Status:                 resp.StatusCode, Header: resp.Header,
+			Options: &openapi3filter.Options{IncludeResponseStatus: true},
+		}
+		in.SetBodyBytes(created)
+		return openapi3filter.ValidateResponse(context.Background(), in)
+	}
+	if err := validate(e.router); err != nil {
+		t.Fatalf("the real document refuses the answer: %v", err)
+	}
+	for name, drift := range map[string]func(doc *openapi3.T){
+		"a field the code sends is not documented": func(doc *openapi3.T) {
+			delete(doc.Components.Schemas["Request"].Value.Properties, "paused_days")
+		},
+		"a documented field is required but not sent": func(doc *openapi3.T) {
+			s := doc.Components.Schemas["Request"].Value
+			s.Required = append(s.Required, "subject")
+		},
+		"an enum lacks a value the code sends": func(doc *openapi3.T) {
+			doc.Components.Schemas["Channel"].Value.Enum = []any{"api"}
+		},
+		"a field has another type": func(doc *openapi3.T) {
+			doc.Components.Schemas["Request"].Value.Properties["paused_days"].Value.Type = &openapi3.Types{"string"}
+		},
+		"a required header is missing": func(doc *openapi3.T) {
+			doc.Paths.Find("/api/v1/requests").Post.Responses.Status(201).Value.Headers["ETag"] =
+				&openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{Required: true, Schema: openapi3.NewStringSchema().NewRef()}}}
+		},
+		"the status is not documented": func(doc *openapi3.T) {
+			doc.Paths.Find("/api/v1/requests").Post.Responses.Delete("201")
+		},
+	} {
+		doc := loadOpenAPI(t)
+		router, err := legacy.NewRouter(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drift(doc)
+		if err := validate(router); err == nil {
+			t.Errorf("%s: the drift goes unnoticed", name)
+		}
+	}
+}
