@@ -22,11 +22,21 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		scheme, secret, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.unauthorized"}
+		var (
+			key *dsar.APIKey
+			err error = &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.unauthorized"}
+		)
+		if ok && strings.EqualFold(scheme, "Bearer") {
+			key, err = s.cfg.APIKeys.Authenticate(c.Request().Context(), strings.TrimSpace(secret))
 		}
-		key, err := s.cfg.APIKeys.Authenticate(c.Request().Context(), strings.TrimSpace(secret))
 		if err != nil {
+			// A wrong key costs the caller's address like an anonymous call,
+			// so that guessing keys is as slow as the public limit.
+			if dsar.ErrorCode(err) == dsar.EUNAUTHORIZED {
+				if lerr := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); lerr != nil {
+					return lerr
+				}
+			}
 			return err
 		}
 		c.Set(actorKey, key.Actor())

@@ -42,26 +42,32 @@ func (r *RedisLimiter) Allow(ctx context.Context, key string, perMinute int) (bo
 // subjects' requests because the limiter is down would be worse.
 func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.cfg.Limiter == nil {
-			return next(c)
-		}
 		a := actorOf(c)
 		key, limit := "ip:"+c.RealIP(), s.cfg.PublicPerMinute
 		if a.Authenticated() {
 			key, limit = "key:"+a.ID, s.cfg.KeyPerMinute
 		}
-		if limit <= 0 {
-			return next(c)
-		}
-		ok, retry, err := s.cfg.Limiter.Allow(c.Request().Context(), key, limit)
-		if err != nil {
-			s.cfg.Log.Warn("rate limiter unavailable; letting the call through", "err", err)
-			return next(c)
-		}
-		if !ok {
-			secs := int(math.Ceil(retry.Seconds()))
-			return &dsar.Error{Code: dsar.ERATELIMIT, Message: "error.rate_limited", Params: map[string]any{"seconds": max(secs, 1)}}
+		if err := s.limit(c, key, limit); err != nil {
+			return err
 		}
 		return next(c)
 	}
+}
+
+// limit takes one call from the key's budget and returns a rate-limit error
+// when none is left.
+func (s *Server) limit(c echo.Context, key string, perMinute int) error {
+	if s.cfg.Limiter == nil || perMinute <= 0 {
+		return nil
+	}
+	ok, retry, err := s.cfg.Limiter.Allow(c.Request().Context(), key, perMinute)
+	if err != nil {
+		s.cfg.Log.Warn("rate limiter unavailable; letting the call through", "err", err)
+		return nil
+	}
+	if !ok {
+		secs := int(math.Ceil(retry.Seconds()))
+		return &dsar.Error{Code: dsar.ERATELIMIT, Message: "error.rate_limited", Params: map[string]any{"seconds": max(secs, 1)}}
+	}
+	return nil
 }

@@ -3,6 +3,8 @@ package api_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -30,7 +32,7 @@ func TestPublicRateLimitInRedis(t *testing.T) {
 	srv, err := api.New(api.Config{
 		Requests: store.NewRequests(db), APIKeys: keys, Controllers: db.Controllers, Clock: db.Clock,
 		Limiter: api.NewRedisLimiter(rdb), PublicPerMinute: 3, KeyPerMinute: 100,
-		TrustedProxies: []string{"127.0.0.0/8"},
+		TrustedProxies: []string{"127.0.0.0/8"}, Log: quietLog,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -69,15 +71,41 @@ func TestPublicRateLimitInRedis(t *testing.T) {
 	if resp := send("203.0.113.7", secret); resp.StatusCode != http.StatusCreated {
 		t.Errorf("an API key from the limited address: %d", resp.StatusCode)
 	}
+	// Guessing keys from one address costs that address's budget.
+	for i := 0; i < 3; i++ {
+		if resp := send("203.0.113.9", "dsar_wrong"); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong key %d: %d", i+1, resp.StatusCode)
+		}
+	}
+	if resp := send("203.0.113.9", "dsar_wrong"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("fourth wrong key: %d, want 429", resp.StatusCode)
+	}
 	page, err := store.NewRequests(db).List(context.Background(), dsar.Actor{ID: "x", Role: dsar.RoleAdmin}, dsar.RequestFilter{})
 	if err != nil || len(page.Requests) != 5 {
 		t.Errorf("%d requests stored, want 5 (the refused one changes nothing): %v", len(page.Requests), err)
 	}
 }
 
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// An unknown path is a 404 for everyone, not a 401 for callers without a key.
+func TestUnknownPathIsNotFound(t *testing.T) {
+	srv, err := api.New(api.Config{Log: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v1/nothing", "/api/v1/requests/x/nothing", "/nothing"} {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusNotFound || rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("GET %s: %d %s", path, rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
+}
+
 func TestReadyz(t *testing.T) {
 	var down error
-	srv, err := api.New(api.Config{Ready: func(context.Context) error { return down }})
+	srv, err := api.New(api.Config{Ready: func(context.Context) error { return down }, Log: quietLog})
 	if err != nil {
 		t.Fatal(err)
 	}

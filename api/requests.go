@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -93,14 +94,20 @@ func (s *Server) createRequest(c echo.Context) error {
 	if body.Subject != nil {
 		in.Subject = dsar.Subject{Email: body.Subject.Email, Name: body.Subject.Name, Phone: body.Subject.Phone, CustomerID: body.Subject.CustomerID}
 	}
+	actor := actorOf(c)
 	if body.ReceivedAt != "" {
 		t, err := time.Parse(time.RFC3339, body.ReceivedAt)
 		if err != nil {
-			return dsar.Invalid(dsar.FieldError{Field: "received_at", Message: "field.timestamp"})
+			// Report it together with every other bad field.
+			fields := []dsar.FieldError{{Field: "received_at", Message: "field.timestamp"}}
+			var de *dsar.Error
+			if _, verr := dsar.ValidateNewRequest(&in, actor, s.cfg.Controllers, s.cfg.Clock.Now()); errors.As(verr, &de) && de.Code == dsar.EINVALID {
+				fields = append(fields, de.Fields...)
+			}
+			return dsar.Invalid(fields...)
 		}
 		in.ReceivedAt = &t
 	}
-	actor := actorOf(c)
 	req, err := s.cfg.Requests.Create(c.Request().Context(), actor, in)
 	if err != nil {
 		return err
@@ -193,6 +200,9 @@ func (s *Server) listRequests(c echo.Context) error {
 	}
 	actor := actorOf(c)
 	page, err := s.cfg.Requests.List(c.Request().Context(), actor, f)
+	if de := (*dsar.Error)(nil); errors.As(err, &de) && de.Code == dsar.EINVALID {
+		return malformed{de} // a bad sort or cursor is a bad query, like the rest
+	}
 	if err != nil {
 		return err
 	}

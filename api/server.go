@@ -78,16 +78,17 @@ func New(cfg Config) (*Server, error) {
 	e.GET("/readyz", s.readyz)
 	e.GET("/openapi.yaml", s.openapi)
 
+	// requireKey is a route middleware, not a group's, so that an unknown
+	// path under /api/v1 is a 404 for everyone.
 	v1 := e.Group("/api/v1", s.authenticate, s.rateLimit)
 	v1.GET("/controllers", s.listControllers)
 	v1.POST("/requests", s.createRequest)
-	keyed := v1.Group("", s.requireKey)
-	keyed.GET("/requests", s.listRequests)
-	keyed.GET("/requests/:id", s.getRequest)
-	keyed.GET("/requests/:id/events", s.listEvents)
-	keyed.POST("/requests/:id/extend", s.extendRequest)
-	keyed.POST("/requests/:id/pause", s.pauseRequest)
-	keyed.POST("/requests/:id/resume", s.resumeRequest)
+	v1.GET("/requests", s.listRequests, s.requireKey)
+	v1.GET("/requests/:id", s.getRequest, s.requireKey)
+	v1.GET("/requests/:id/events", s.listEvents, s.requireKey)
+	v1.POST("/requests/:id/extend", s.extendRequest, s.requireKey)
+	v1.POST("/requests/:id/pause", s.pauseRequest, s.requireKey)
+	v1.POST("/requests/:id/resume", s.resumeRequest, s.requireKey)
 	return s, nil
 }
 
