@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"reflect"
 	"slices"
 	"strings"
@@ -19,21 +20,35 @@ var messageFiles embed.FS
 // reading it needs no lock.
 var catalogs = loadCatalogs()
 
-// loadCatalogs reads messages/<lang>.json for every supported language. The
-// files are embedded at compile time, so a broken one is a programming error
-// that the tests catch; it panics rather than starting with a missing catalog.
+// loadCatalogs reads, for every supported language, messages/<lang>.json and
+// every messages/<part>.<lang>.json (the texts of one area, such as the pages),
+// merged into one catalog; a key defined twice is an error. The files are
+// embedded at compile time, so a broken one is a programming error that the
+// tests catch; it panics rather than starting with a missing catalog.
 func loadCatalogs() map[dsar.Language]map[string]string {
 	out := make(map[dsar.Language]map[string]string, len(dsar.Languages))
 	for _, lang := range dsar.Languages {
-		b, err := messageFiles.ReadFile("messages/" + string(lang) + ".json")
+		parts, err := fs.Glob(messageFiles, "messages/*."+string(lang)+".json")
 		if err != nil {
-			panic(fmt.Sprintf("templates: read message catalog %s: %v", lang, err))
+			panic(err)
 		}
-		var m map[string]string
-		if err := json.Unmarshal(b, &m); err != nil {
-			panic(fmt.Sprintf("templates: parse message catalog %s: %v", lang, err))
+		out[lang] = map[string]string{}
+		for _, name := range append([]string{"messages/" + string(lang) + ".json"}, parts...) {
+			b, err := messageFiles.ReadFile(name)
+			if err != nil {
+				panic(fmt.Sprintf("templates: read message catalog %s: %v", name, err))
+			}
+			var m map[string]string
+			if err := json.Unmarshal(b, &m); err != nil {
+				panic(fmt.Sprintf("templates: parse message catalog %s: %v", name, err))
+			}
+			for k, v := range m {
+				if _, dup := out[lang][k]; dup {
+					panic(fmt.Sprintf("templates: message key %s is defined twice (%s)", k, name))
+				}
+				out[lang][k] = v
+			}
 		}
-		out[lang] = m
 	}
 	return out
 }
