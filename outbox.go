@@ -14,7 +14,17 @@ const (
 	OutboxMail OutboxKind = "mail"
 	// OutboxReminder fires a deadline reminder (payload: ReminderPayload).
 	OutboxReminder OutboxKind = "reminder"
+	// OutboxVerifyReminder reminds a subject who has not confirmed yet,
+	// with a new link and code (payload: VerifyPayload).
+	OutboxVerifyReminder OutboxKind = "verify_reminder"
+	// OutboxVerifyExpiry closes a request that was never confirmed.
+	OutboxVerifyExpiry OutboxKind = "verify_expiry"
 )
+
+// VerifyPayload is the payload of an OutboxVerifyReminder item.
+type VerifyPayload struct {
+	Reminder string `json:"reminder"` // "24h", "72h"
+}
 
 // The states of an outbox item.
 const (
@@ -57,6 +67,13 @@ type MailPayload struct {
 	Template string        `json:"template"`
 	To       MailRecipient `json:"to"`
 	Reminder string        `json:"reminder,omitempty"`
+	// VerificationID names the verification whose link and code the mail
+	// carries.
+	VerificationID string `json:"verification_id,omitempty"`
+	// MessageID names the officer's message the mail carries.
+	MessageID string `json:"message_id,omitempty"`
+	// OriginalDueDate is the due date before an extension.
+	OriginalDueDate string `json:"original_due_date,omitempty"`
 }
 
 // ReminderPayload is the payload of an OutboxReminder item. Deadline is the

@@ -117,6 +117,16 @@ type Request struct {
 	// PausedAt is set while a pause is open.
 	PausedAt *time.Time
 
+	// ClosedAt is when the request last reached a closed status.
+	ClosedAt *time.Time
+	// VerifiedAt, VerifiedBy and VerificationMethod record that the
+	// subject's identity was verified, by whom and how: never the proof.
+	VerifiedAt         *time.Time
+	VerifiedBy         string
+	VerificationMethod string
+	// Decision is how the request was closed (completed or refused).
+	Decision Decision
+
 	CreatedBy string
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -141,6 +151,12 @@ type NewRequest struct {
 	ReceivedAt *time.Time
 	// Channel is optional and only honoured for authenticated callers.
 	Channel Channel
+	// Verified says that the calling system has already authenticated the
+	// subject (a customer portal, say), with VerificationMethod saying how;
+	// only for authenticated callers. Other requests wait for the subject to
+	// confirm through the e-mailed link or code.
+	Verified           bool
+	VerificationMethod string
 }
 
 // RequestFilter selects requests for RequestService.List.

@@ -41,7 +41,7 @@ var Transitions = map[Status][]Status{
 	StatusReceived:             {StatusAwaitingVerification, StatusInProgress, StatusAwaitingSubject, StatusRefused, StatusWithdrawn, StatusForwarded},
 	StatusAwaitingVerification: {StatusInProgress, StatusAwaitingSubject, StatusRefused, StatusWithdrawn, StatusExpiredUnverified},
 	StatusInProgress:           {StatusAwaitingSubject, StatusCompleted, StatusRefused, StatusWithdrawn, StatusForwarded},
-	StatusAwaitingSubject:      {StatusInProgress, StatusRefused, StatusWithdrawn, StatusExpiredUnverified},
+	StatusAwaitingSubject:      {StatusInProgress, StatusAwaitingVerification, StatusRefused, StatusWithdrawn, StatusExpiredUnverified},
 	StatusCompleted:            {StatusInProgress},
 	StatusRefused:              {StatusInProgress},
 	StatusWithdrawn:            {},

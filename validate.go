@@ -63,6 +63,17 @@ func ValidateNewRequest(in *NewRequest, actor Actor, controllers *Controllers, n
 			bad("channel", "field.enum", map[string]any{"allowed": enumStrings(Channels)})
 		}
 	}
+	if in.Verified || in.VerificationMethod != "" {
+		switch {
+		case !actor.Authenticated():
+			bad("verified", "field.api_key_only", nil)
+		case in.Verified && strings.TrimSpace(in.VerificationMethod) == "":
+			bad("verification_method", "field.required", nil)
+		case !in.Verified:
+			bad("verified", "field.required", nil)
+		}
+		checkLen("verification_method", in.VerificationMethod, MaxNameLength)
+	}
 	if in.ReceivedAt != nil {
 		if !actor.Authenticated() {
 			bad("received_at", "field.api_key_only", nil)

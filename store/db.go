@@ -41,6 +41,10 @@ type DB struct {
 	Dialect     Dialect
 	Clock       dsar.Clock
 	Controllers *dsar.Controllers
+	// Keyring derives and hashes the tokens and codes given to subjects;
+	// Policy holds the time limits of verification and status links.
+	Keyring *dsar.Keyring
+	Policy  dsar.Policy
 }
 
 // Open connects to the database named by url: a postgres:// or

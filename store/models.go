@@ -9,31 +9,40 @@ import (
 
 // requestRow is a row of the requests table.
 type requestRow struct {
-	ID                string `gorm:"primaryKey"`
-	Reference         string
-	Type              string
-	Status            string
-	Controller        string
-	Regulation        string
-	Language          string
-	Channel           string
-	SubjectEmail      string
-	SubjectName       string
-	SubjectPhone      string
-	SubjectCustomerID string `gorm:"column:subject_customer_id"`
-	Details           string
-	ReceivedAt        time.Time
-	DueDate           string
-	Deadline          time.Time
-	ExtensionNoticeBy string
-	AcknowledgeBy     string
-	Extended          bool
-	ExtensionReason   string
-	PausedDays        int
-	PausedAt          *time.Time
-	CreatedBy         string
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	ID                 string `gorm:"primaryKey"`
+	Reference          string
+	Type               string
+	Status             string
+	Controller         string
+	Regulation         string
+	Language           string
+	Channel            string
+	SubjectEmail       string
+	SubjectName        string
+	SubjectPhone       string
+	SubjectCustomerID  string `gorm:"column:subject_customer_id"`
+	Details            string
+	ReceivedAt         time.Time
+	DueDate            string
+	Deadline           time.Time
+	ExtensionNoticeBy  string
+	AcknowledgeBy      string
+	Extended           bool
+	ExtensionReason    string
+	PausedDays         int
+	PausedAt           *time.Time
+	StatusTokenHash    *string
+	ClosedAt           *time.Time
+	VerifiedAt         *time.Time
+	VerifiedBy         string
+	VerificationMethod string
+	DecisionGround     string
+	DecisionText       string
+	DecisionPartial    bool
+	Kept               string
+	CreatedBy          string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 func (requestRow) TableName() string { return "requests" }
@@ -57,9 +66,21 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 		Extended: r.Extended, ExtensionReason: r.ExtensionReason, PausedDays: r.PausedDays,
 		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.In(loc), UpdatedAt: r.UpdatedAt.In(loc),
 	}
-	if r.PausedAt != nil {
-		t := r.PausedAt.In(loc)
-		out.PausedAt = &t
+	in := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		l := t.In(loc)
+		return &l
+	}
+	out.PausedAt, out.ClosedAt, out.VerifiedAt = in(r.PausedAt), in(r.ClosedAt), in(r.VerifiedAt)
+	out.VerifiedBy, out.VerificationMethod = r.VerifiedBy, r.VerificationMethod
+	out.Decision = dsar.Decision{Ground: dsar.Ground(r.DecisionGround), Text: r.DecisionText, Partial: r.DecisionPartial}
+	if r.Kept != "" && r.Kept != "[]" {
+		_ = json.Unmarshal([]byte(r.Kept), &out.Decision.Kept) // written by the store
+	}
+	if dsar.Status(r.Status) == dsar.StatusCompleted {
+		out.Decision.Summary, out.Decision.Text = r.DecisionText, ""
 	}
 	return out
 }
@@ -177,3 +198,48 @@ type apiKeyRow struct {
 }
 
 func (apiKeyRow) TableName() string { return "api_keys" }
+
+// verificationRow is a row of verifications.
+type verificationRow struct {
+	ID        string `gorm:"primaryKey"`
+	RequestID string
+	TokenHash string
+	CodeHash  string
+	Status    string
+	Attempts  int
+	ExpiresAt time.Time
+	CreatedAt time.Time
+	UsedAt    *time.Time
+}
+
+func (verificationRow) TableName() string { return "verifications" }
+
+// messageRow is a row of request_messages.
+type messageRow struct {
+	ID          string `gorm:"primaryKey"`
+	RequestID   string
+	FromSubject bool
+	Kind        string
+	Author      string
+	Body        string
+	CreatedAt   time.Time
+}
+
+func (messageRow) TableName() string { return "request_messages" }
+
+func (m *messageRow) toDomain() *dsar.Message {
+	return &dsar.Message{ID: m.ID, RequestID: m.RequestID, FromSubject: m.FromSubject, Kind: dsar.MessageKind(m.Kind),
+		Author: m.Author, Body: m.Body, CreatedAt: m.CreatedAt.UTC()}
+}
+
+// documentRow is a row of identity_documents.
+type documentRow struct {
+	ID          string `gorm:"primaryKey"`
+	RequestID   string
+	FileName    string
+	ContentType string
+	Sealed      []byte
+	CreatedAt   time.Time
+}
+
+func (documentRow) TableName() string { return "identity_documents" }

@@ -46,13 +46,26 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 		SubjectPhone: strings.TrimSpace(in.Subject.Phone), SubjectCustomerID: strings.TrimSpace(in.Subject.CustomerID),
 		Details: in.Details, ReceivedAt: in.ReceivedAt.UTC().Truncate(time.Microsecond),
 		DueDate: dl.Due.String(), Deadline: dl.At.UTC(), ExtensionNoticeBy: dl.ExtensionNoticeBy.String(),
-		AcknowledgeBy: dl.AcknowledgeBy.String(), CreatedBy: actor.ID, CreatedAt: now, UpdatedAt: now,
+		AcknowledgeBy: dl.AcknowledgeBy.String(), Kept: "[]", CreatedBy: actor.ID, CreatedAt: now, UpdatedAt: now,
 	}
 	req := row.toDomain(ctrl.Location)
-	ev := &dsar.Event{RequestID: row.ID, At: now, Actor: actor.ID, Kind: dsar.EventCreated, To: dsar.StatusReceived,
-		Data: map[string]string{"channel": row.Channel, "due_date": row.DueDate, "regulation": row.Regulation}}
-	next := append([]*dsar.OutboxItem{mailItem(row.ID, now, dsar.MailPayload{Template: "acknowledgement", To: dsar.RecipientSubject})},
-		reminderItems(req, ctrl.Location, now)...)
+	events := []*dsar.Event{{RequestID: row.ID, At: now, Actor: actor.ID, Kind: dsar.EventCreated, To: dsar.StatusReceived,
+		Data: map[string]string{"channel": row.Channel, "due_date": row.DueDate, "regulation": row.Regulation}}}
+	next := reminderItems(req, ctrl.Location, now)
+	var verification *verificationRow
+	if in.Verified {
+		// The calling system has authenticated the subject already.
+		row.Status = string(dsar.StatusInProgress)
+		s.db.markVerified(row, actor.ID, strings.TrimSpace(in.VerificationMethod), now)
+		next = append(next, mailItem(row.ID, now, dsar.MailPayload{Template: "acknowledgement", To: dsar.RecipientSubject}))
+	} else {
+		row.Status = string(dsar.StatusAwaitingVerification)
+		verification = s.db.newVerification(row.ID, newID(), now)
+		next = append(next, mailItem(row.ID, now, dsar.MailPayload{Template: "verification", To: dsar.RecipientSubject, VerificationID: verification.ID}))
+		next = append(next, s.db.verificationSchedule(row.ID, now)...)
+	}
+	events = append(events, &dsar.Event{RequestID: row.ID, At: now, Actor: actor.ID, Kind: dsar.EventTransition,
+		From: dsar.StatusReceived, To: dsar.Status(row.Status), Data: verifiedData(row)})
 
 	// The reference is short enough to read over the phone; on the rare
 	// collision, draw again.
@@ -62,7 +75,15 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 			if err := tx.Create(row).Error; err != nil {
 				return err
 			}
-			return s.db.record(tx, ev, next)
+			if verification != nil {
+				if err := tx.Create(verification).Error; err != nil {
+					return err
+				}
+			}
+			if err := s.db.record(tx, events[0], nil); err != nil {
+				return err
+			}
+			return s.db.record(tx, events[1], next)
 		})
 		if dsar.ErrorCode(mapErr(err)) != dsar.ECONFLICT || attempt == 3 {
 			break
@@ -71,8 +92,7 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	req.Reference = row.Reference
-	return req, nil
+	return row.toDomain(ctrl.Location), nil
 }
 
 // Get returns the request if the actor may see it; ENOTFOUND otherwise, so
@@ -127,29 +147,32 @@ func (s *Requests) Events(ctx context.Context, actor dsar.Actor, id string) ([]*
 }
 
 // Extend extends the deadline once, before the original deadline, with a
-// reason that is recorded for the subject.
+// reason that is recorded and sent to the subject.
 func (s *Requests) Extend(ctx context.Context, actor dsar.Actor, id, reason string) (*dsar.Request, error) {
 	if err := dsar.ValidateReason("reason", reason); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, actor, id, func(_ *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time) (*dsar.Event, error) {
+	return s.change(ctx, actor, id, func(_ *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time) (effect, error) {
 		req := row.toDomain(ctrl.Location)
 		switch {
 		case !req.Status.Open():
-			return nil, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.closed"}
+			return effect{}, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.closed"}
 		case req.Extended:
-			return nil, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.extend.already_extended"}
+			return effect{}, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.extend.already_extended"}
 		case now.After(req.Deadline):
-			return nil, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.extend.past_deadline",
+			return effect{}, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.extend.past_deadline",
 				Params: map[string]any{"deadline": req.DueDate.String()}}
 		}
 		old := row.DueDate
 		row.Extended, row.ExtensionReason = true, strings.TrimSpace(reason)
 		if err := recompute(row, ctrl); err != nil {
-			return nil, err
+			return effect{}, err
 		}
-		return &dsar.Event{Kind: dsar.EventExtended, Reason: row.ExtensionReason,
-			Data: map[string]string{"old_due_date": old, "new_due_date": row.DueDate}}, nil
+		return effect{
+			event: &dsar.Event{Kind: dsar.EventExtended, Reason: row.ExtensionReason,
+				Data: map[string]string{"old_due_date": old, "new_due_date": row.DueDate}},
+			next: []*dsar.OutboxItem{mailItem(row.ID, now, dsar.MailPayload{Template: "extension", To: dsar.RecipientSubject, OriginalDueDate: old})},
+		}, nil
 	})
 }
 
@@ -164,60 +187,77 @@ func (s *Requests) Pause(ctx context.Context, actor dsar.Actor, id string, reaso
 	if utf8.RuneCountInString(note) > dsar.MaxReasonLength {
 		return nil, dsar.Invalid(dsar.FieldError{Field: "note", Message: "field.too_long", Params: map[string]any{"max": dsar.MaxReasonLength}})
 	}
-	return s.change(ctx, actor, id, func(tx *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time) (*dsar.Event, error) {
-		if row.PausedAt != nil {
-			return nil, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.pause.already_paused"}
-		}
-		if !dsar.Status(row.Status).Open() {
-			return nil, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.pause.closed"}
-		}
-		stopped := ctrl.PausesClock(dsar.Regulation(row.Regulation))
-		row.PausedAt = &now
-		row.Status = string(dsar.StatusAwaitingSubject)
-		p := &pauseRow{RequestID: row.ID, Reason: string(reason), Note: strings.TrimSpace(note), ClockStopped: stopped, StartedAt: now}
-		if err := tx.Create(p).Error; err != nil {
-			return nil, err
-		}
-		return &dsar.Event{Kind: dsar.EventPaused, Reason: p.Note,
-			Data: map[string]string{"pause_reason": string(reason), "clock_stopped": strconv.FormatBool(stopped)}}, nil
+	return s.change(ctx, actor, id, func(tx *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time) (effect, error) {
+		return pause(tx, row, ctrl, now, reason, note)
 	})
+}
+
+// pause opens a pause on a locked row.
+func pause(tx *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time, reason dsar.PauseReason, note string) (effect, error) {
+	if row.PausedAt != nil {
+		return effect{}, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.pause.already_paused"}
+	}
+	if !dsar.Status(row.Status).Open() {
+		return effect{}, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.pause.closed"}
+	}
+	stopped := ctrl.PausesClock(dsar.Regulation(row.Regulation))
+	row.PausedAt = &now
+	row.Status = string(dsar.StatusAwaitingSubject)
+	p := &pauseRow{RequestID: row.ID, Reason: string(reason), Note: strings.TrimSpace(note), ClockStopped: stopped, StartedAt: now}
+	if err := tx.Create(p).Error; err != nil {
+		return effect{}, err
+	}
+	return effect{event: &dsar.Event{Kind: dsar.EventPaused, Reason: p.Note,
+		Data: map[string]string{"pause_reason": string(reason), "clock_stopped": strconv.FormatBool(stopped)}}}, nil
 }
 
 // Resume ends the open pause: the status returns to in_progress and, when
 // the clock was stopped, the deadline moves by the whole controller-local
 // days paused.
 func (s *Requests) Resume(ctx context.Context, actor dsar.Actor, id string) (*dsar.Request, error) {
-	return s.change(ctx, actor, id, func(tx *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time) (*dsar.Event, error) {
-		if row.PausedAt == nil {
-			return nil, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.pause.not_paused"}
-		}
-		var p pauseRow
-		if err := tx.Where("request_id = ? AND ended_at IS NULL", row.ID).Order("id DESC").Take(&p).Error; err != nil {
-			return nil, err
-		}
-		p.EndedAt = &now
-		if p.ClockStopped {
-			p.Days = dsar.PausedDays(p.StartedAt, now, ctrl.Location)
-		}
-		if err := tx.Save(&p).Error; err != nil {
-			return nil, err
-		}
-		old := row.DueDate
-		row.PausedAt = nil
-		row.PausedDays += p.Days
-		row.Status = string(dsar.StatusInProgress)
-		if err := recompute(row, ctrl); err != nil {
-			return nil, err
-		}
-		return &dsar.Event{Kind: dsar.EventResumed, Data: map[string]string{
-			"pause_reason": p.Reason, "paused_days": strconv.Itoa(p.Days), "old_due_date": old, "new_due_date": row.DueDate}}, nil
-	})
+	return s.change(ctx, actor, id, resume)
+}
+
+// resume closes the open pause of a locked row.
+func resume(tx *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time) (effect, error) {
+	if row.PausedAt == nil {
+		return effect{}, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.pause.not_paused"}
+	}
+	var p pauseRow
+	if err := tx.Where("request_id = ? AND ended_at IS NULL", row.ID).Order("id DESC").Take(&p).Error; err != nil {
+		return effect{}, err
+	}
+	p.EndedAt = &now
+	if p.ClockStopped {
+		p.Days = dsar.PausedDays(p.StartedAt, now, ctrl.Location)
+	}
+	if err := tx.Save(&p).Error; err != nil {
+		return effect{}, err
+	}
+	old := row.DueDate
+	row.PausedAt = nil
+	row.PausedDays += p.Days
+	row.Status = string(dsar.StatusInProgress)
+	if row.VerifiedAt == nil {
+		row.Status = string(dsar.StatusAwaitingVerification) // the wait did not settle who the subject is
+	}
+	if err := recompute(row, ctrl); err != nil {
+		return effect{}, err
+	}
+	return effect{event: &dsar.Event{Kind: dsar.EventResumed, Data: map[string]string{
+		"pause_reason": p.Reason, "paused_days": strconv.Itoa(p.Days), "old_due_date": old, "new_due_date": row.DueDate}}}, nil
 }
 
 // mutation changes a locked request row inside a transaction and returns
 // the audit event that records the change (change fills in who, when, and
-// the status before and after).
-type mutation func(tx *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time) (*dsar.Event, error)
+// the status before and after) and the outbox items it causes.
+type mutation func(tx *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time) (effect, error)
+
+// effect is what a mutation records: its audit event and follow-up work.
+type effect struct {
+	event *dsar.Event
+	next  []*dsar.OutboxItem
+}
 
 // change is the one way a request changes after its creation. In one
 // transaction it locks the row, lets m change it, checks the status
@@ -234,39 +274,53 @@ func (s *Requests) change(ctx context.Context, actor dsar.Actor, id string, m mu
 		if !actor.CanChange(row.Controller) {
 			return &dsar.Error{Code: dsar.EFORBIDDEN, Message: "error.forbidden"}
 		}
-		ctrl, ok := s.db.Controllers.Get(row.Controller)
-		if !ok {
-			return dsar.Errorf(dsar.ECONFLICT, "the request's controller %q is no longer configured", row.Controller)
-		}
-		now := s.db.now()
-		from, oldDeadline := dsar.Status(row.Status), row.Deadline
-		ev, err := m(tx, row, ctrl, now)
-		if err != nil {
-			return err
-		}
-		to := dsar.Status(row.Status)
-		if to != from && !dsar.CanTransition(from, to) {
-			return &dsar.Error{Code: dsar.ECONFLICT, Message: "error.transition", Params: map[string]any{"from": from, "to": to}}
-		}
-		row.UpdatedAt = now
-		if err := tx.Save(row).Error; err != nil {
-			return err
-		}
-		out = row.toDomain(ctrl.Location)
-		var next []*dsar.OutboxItem
-		if !row.Deadline.Equal(oldDeadline) || (from.Open() && !to.Open()) {
-			if err := cancelReminders(tx, row.ID); err != nil {
-				return err
-			}
-			next = reminderItems(out, ctrl.Location, now)
-		}
-		ev.RequestID, ev.At, ev.Actor, ev.From, ev.To = row.ID, now, actor.ID, from, to
-		return s.db.record(tx, ev, next)
+		return s.changeRow(tx, actor, row, m, &out)
 	})
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	return out, nil
+}
+
+// changeRow is change on a row already loaded and locked in tx, for the
+// operations that find their request by something other than its ID (a
+// subject's token).
+func (s *Requests) changeRow(tx *gorm.DB, actor dsar.Actor, row *requestRow, m mutation, out **dsar.Request) error {
+	ctrl, ok := s.db.Controllers.Get(row.Controller)
+	if !ok {
+		return dsar.Errorf(dsar.ECONFLICT, "the request's controller %q is no longer configured", row.Controller)
+	}
+	now := s.db.now()
+	from, oldDeadline := dsar.Status(row.Status), row.Deadline
+	ev, err := m(tx, row, ctrl, now)
+	if err != nil {
+		return err
+	}
+	to := dsar.Status(row.Status)
+	if to != from && !dsar.CanTransition(from, to) {
+		return &dsar.Error{Code: dsar.ECONFLICT, Message: "error.transition", Params: map[string]any{"from": from, "to": to}}
+	}
+	switch {
+	case from.Open() && !to.Open():
+		row.ClosedAt = &now
+	case !from.Open() && to.Open():
+		row.ClosedAt = nil
+	}
+	row.UpdatedAt = now
+	if err := tx.Save(row).Error; err != nil {
+		return err
+	}
+	*out = row.toDomain(ctrl.Location)
+	next := ev.next
+	if !row.Deadline.Equal(oldDeadline) || (from.Open() && !to.Open()) {
+		if err := cancelReminders(tx, row.ID); err != nil {
+			return err
+		}
+		next = append(next, reminderItems(*out, ctrl.Location, now)...)
+	}
+	e := ev.event
+	e.RequestID, e.At, e.Actor, e.From, e.To = row.ID, now, actor.ID, from, to
+	return s.db.record(tx, e, next)
 }
 
 // recompute sets the row's due date, deadline and extension-notice date

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,13 @@ func newRequest(ctrl string) dsar.NewRequest {
 	return dsar.NewRequest{Type: dsar.TypeAccess, Controller: ctrl, Subject: dsar.Subject{Email: "kari@example.no", Name: "Kari Nordmann"}}
 }
 
+// verifiedRequest is a request from a system that has authenticated the subject.
+func verifiedRequest(ctrl string) dsar.NewRequest {
+	in := newRequest(ctrl)
+	in.Verified, in.VerificationMethod = true, "customer portal login"
+	return in
+}
+
 func TestCreateWritesCaseEventAndOutboxTogether(t *testing.T) {
 	clock := dsar.NewManualClock(at(2025, time.April, 17, 10, 0))
 	db := storetest.Open(t, clock)
@@ -44,7 +52,7 @@ func TestCreateWritesCaseEventAndOutboxTogether(t *testing.T) {
 	if got, want := r.Deadline.Format(time.RFC3339), "2025-05-19T23:59:59+02:00"; got != want {
 		t.Errorf("deadline = %s, want %s", got, want)
 	}
-	if r.Status != dsar.StatusReceived || r.Channel != dsar.ChannelWeb || r.Regulation != dsar.RegulationGDPR || r.Language != dsar.LanguageNB {
+	if r.Status != dsar.StatusAwaitingVerification || r.Channel != dsar.ChannelWeb || r.Regulation != dsar.RegulationGDPR || r.Language != dsar.LanguageNB {
 		t.Errorf("defaults: status %s channel %s regulation %s language %s", r.Status, r.Channel, r.Regulation, r.Language)
 	}
 	if len(r.Reference) != 9 || r.Reference[4] != '-' {
@@ -61,16 +69,17 @@ func TestCreateWritesCaseEventAndOutboxTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 1 || evs[0].Kind != dsar.EventCreated || evs[0].Actor != "public" || evs[0].To != dsar.StatusReceived {
-		t.Fatalf("events = %+v, want one created event by public", evs)
+	if len(evs) != 2 || evs[0].Kind != dsar.EventCreated || evs[0].Actor != "public" || evs[0].To != dsar.StatusReceived ||
+		evs[1].From != dsar.StatusReceived || evs[1].To != dsar.StatusAwaitingVerification {
+		t.Fatalf("events = %+v, want created, then received -> awaiting_verification", evs)
 	}
-	// The acknowledgement is due now; the 7d, 2d and overdue reminders later.
+	// The verification mail is due now; the 7d, 2d and overdue reminders later.
 	due, err := store.NewOutbox(db).Due(ctx, clock.Now(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(due) != 1 || due[0].Kind != dsar.OutboxMail {
-		t.Fatalf("due outbox items = %d, want the acknowledgement mail", len(due))
+	if len(due) != 1 || due[0].Kind != dsar.OutboxMail || !strings.Contains(string(due[0].Payload), `"verification"`) {
+		t.Fatalf("due outbox items = %d, want the verification mail", len(due))
 	}
 	later, err := store.NewOutbox(db).Due(ctx, r.Deadline.Add(time.Hour), 100)
 	if err != nil {
@@ -204,7 +213,7 @@ func TestPauseMovesTheDeadlineByWholeLocalDays(t *testing.T) {
 	clock := dsar.NewManualClock(at(2025, time.March, 5, 9, 0))
 	db := storetest.Open(t, clock)
 	reqs := store.NewRequests(db)
-	r, err := reqs.Create(ctx, admin, newRequest("nte"))
+	r, err := reqs.Create(ctx, admin, verifiedRequest("nte"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,12 +245,12 @@ func TestPauseMovesTheDeadlineByWholeLocalDays(t *testing.T) {
 	for _, e := range evs {
 		kinds = append(kinds, fmt.Sprintf("%s:%s->%s", e.Kind, e.From, e.To))
 	}
-	want := []string{"created:->received", "paused:received->awaiting_subject", "resumed:awaiting_subject->in_progress"}
+	want := []string{"created:->received", "transition:received->in_progress", "paused:in_progress->awaiting_subject", "resumed:awaiting_subject->in_progress"}
 	if diff := cmp.Diff(want, kinds); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	if evs[2].Data["paused_days"] != "3" || evs[2].Data["new_due_date"] != "2025-04-08" {
-		t.Errorf("resume event data = %v", evs[2].Data)
+	if evs[3].Data["paused_days"] != "3" || evs[3].Data["new_due_date"] != "2025-04-08" {
+		t.Errorf("resume event data = %v", evs[3].Data)
 	}
 	// The reminders of the old deadline were cancelled and new ones planned.
 	later, err := store.NewOutbox(db).Due(ctx, got.Deadline.Add(time.Hour), 100)

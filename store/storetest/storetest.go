@@ -81,6 +81,8 @@ func OpenURL(t testing.TB, url string, clock dsar.Clock) *store.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	db.Keyring = Keyring(t)
+	db.Policy = dsar.DefaultPolicy
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -107,4 +109,14 @@ func Exec(t testing.TB, url, query string, args ...any) error {
 		}
 	}()
 	return g.Exec(query, args...).Error
+}
+
+// Keyring returns a keyring with a fixed test secret.
+func Keyring(t testing.TB) *dsar.Keyring {
+	t.Helper()
+	k, err := dsar.NewKeyring([]byte("test secret: not for production use, 32+ bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

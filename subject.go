@@ -1,0 +1,153 @@
+package dsar
+
+import (
+	"context"
+	"time"
+)
+
+// Policy holds the time limits of the subject-facing flow.
+type Policy struct {
+	// VerifyTTL is how long a verification link and code are valid.
+	VerifyTTL time.Duration
+	// VerifyReminders are the ages of an unverified request at which the
+	// subject is reminded with a new link and code.
+	VerifyReminders []time.Duration
+	// UnverifiedExpiry is the age at which an unverified request closes as
+	// expired_unverified.
+	UnverifiedExpiry time.Duration
+	// MaxCodeAttempts is how many wrong codes a verification takes before a
+	// new one must be requested.
+	MaxCodeAttempts int
+	// StatusLinkTTL is how long a status page link keeps working after its
+	// request closed.
+	StatusLinkTTL time.Duration
+	// ResendInterval is the least time between two verification mails the
+	// subject asks for.
+	ResendInterval time.Duration
+}
+
+// DefaultPolicy is the policy of the issue: 24-hour codes, reminders after 24
+// and 72 hours, expiry after 14 days, five attempts, status links for 90 days
+// after closing, a new code at most once a minute.
+var DefaultPolicy = Policy{
+	VerifyTTL:        24 * time.Hour,
+	VerifyReminders:  []time.Duration{24 * time.Hour, 72 * time.Hour},
+	UnverifiedExpiry: 14 * 24 * time.Hour,
+	MaxCodeAttempts:  5,
+	StatusLinkTTL:    90 * 24 * time.Hour,
+	ResendInterval:   time.Minute,
+}
+
+// The ways an identity is verified, recorded on the case (never the proof).
+const (
+	VerifiedByEmailLink = "email_link" // the subject followed the e-mailed link
+	VerifiedByEmailCode = "email_code" // the subject typed the e-mailed code
+)
+
+// MessageKind says what a message between controller and subject is.
+type MessageKind string
+
+// The message kinds.
+const (
+	MessageClarification MessageKind = "clarification" // the controller asks what exactly is requested
+	MessageIdentity      MessageKind = "identity"      // the controller asks for more proof of identity (Art 12(6))
+	MessageReply         MessageKind = "reply"         // the subject answers
+)
+
+// Message is one message between the controller and the subject.
+type Message struct {
+	ID          string
+	RequestID   string
+	FromSubject bool
+	Kind        MessageKind
+	Author      string
+	Body        string
+	CreatedAt   time.Time
+}
+
+// Document is an identity document a subject uploads; it is kept, sealed,
+// only until an officer has checked it.
+type Document struct {
+	ID          string
+	FileName    string
+	ContentType string
+	Data        []byte
+	CreatedAt   time.Time
+}
+
+// MaxDocumentSize is the largest identity document accepted.
+const MaxDocumentSize = 10 << 20
+
+// Kept is one kind of data kept after an erasure: what, why, until when.
+type Kept struct {
+	What  string `json:"what"`
+	Why   string `json:"why"`
+	Until string `json:"until,omitempty"` // YYYY-MM-DD, or empty when criteria decide
+}
+
+// Decision is how an officer closes a request.
+type Decision struct {
+	// Summary says what was done (completion).
+	Summary string
+	// Kept lists what an erasure kept.
+	Kept []Kept
+	// Ground and Text explain a refusal; Partial says only part is refused.
+	Ground  Ground
+	Text    string
+	Partial bool
+}
+
+// SubjectService is what data subjects do, through the e-mailed link, the
+// code and the status page token, never with an account.
+type SubjectService interface {
+	// VerifyLink verifies the request of a verification link token and
+	// returns it with the token of its status page.
+	VerifyLink(ctx context.Context, token string) (*Request, string, error)
+	// VerifyCode verifies the request with the code typed on the page the
+	// subject submitted it from.
+	VerifyCode(ctx context.Context, requestID, code string) (*Request, string, error)
+	// ResendVerification sends a new link and code, superseding the old.
+	ResendVerification(ctx context.Context, requestID string) error
+	// PendingVerification returns the request waiting for the code.
+	PendingVerification(ctx context.Context, requestID string) (*Request, error)
+	// ByStatusToken returns the request of a status page token.
+	ByStatusToken(ctx context.Context, token string) (*Request, error)
+	// SubjectEvents and SubjectMessages return what the status page shows.
+	SubjectEvents(ctx context.Context, requestID string) ([]*Event, error)
+	SubjectMessages(ctx context.Context, requestID string) ([]*Message, error)
+	// Reply records the subject's answer (and identity document), resumes a
+	// paused clock and confirms by mail.
+	Reply(ctx context.Context, token, body string, doc *Document) (*Request, error)
+	// Withdraw withdraws the request and confirms by mail.
+	Withdraw(ctx context.Context, token string) (*Request, error)
+}
+
+// CaseService is what officers do to a case beyond the lifecycle basics.
+type CaseService interface {
+	// Ask sends the subject a question (clarification or identity proof);
+	// the clock pauses where the controller allows.
+	Ask(ctx context.Context, actor Actor, id string, kind MessageKind, body string) (*Request, error)
+	// MarkVerified records that the officer verified the subject's identity
+	// and how, deleting any identity document.
+	MarkVerified(ctx context.Context, actor Actor, id, method string) (*Request, error)
+	// Documents returns the identity documents awaiting a check, opened.
+	Documents(ctx context.Context, actor Actor, id string) ([]*Document, error)
+	// Complete closes the request as carried out.
+	Complete(ctx context.Context, actor Actor, id string, d Decision) (*Request, error)
+	// Refuse closes the request as refused, wholly or in part.
+	Refuse(ctx context.Context, actor Actor, id string, d Decision) (*Request, error)
+	// Messages returns the messages of a case.
+	Messages(ctx context.Context, actor Actor, id string) ([]*Message, error)
+}
+
+// VerificationJobs are the background steps of verification.
+type VerificationJobs interface {
+	// RenewVerification supersedes the request's active verification with
+	// a new one of the given ID and queues its mail (a reminder); it does
+	// nothing when the request is no longer waiting or the ID exists.
+	RenewVerification(ctx context.Context, requestID, verificationID, reminder string) error
+	// ExpireUnverified closes a request still waiting for verification.
+	ExpireUnverified(ctx context.Context, requestID string) error
+	// VerificationActive reports whether the verification can still be used.
+	VerificationActive(ctx context.Context, verificationID string) (bool, error)
+}
