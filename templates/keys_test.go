@@ -11,10 +11,11 @@ import (
 	"github.com/dsar-project/dsar"
 )
 
-// Every message key the Go code names ("error.…", "field.…") exists in
+// Every message key the Go code names ("error.…", "field.…", "page.…",
+// "notice.…", "history.…") exists in
 // every language, so that no user ever sees a raw key.
 func TestEveryKeyTheCodeUsesExists(t *testing.T) {
-	key := regexp.MustCompile(`"((?:error|field)\.[a-z_]+(?:\.[a-z_]+)*)"`)
+	key := regexp.MustCompile(`"((?:error|field|page|notice|history)\.[a-z_]+(?:\.[a-z_]+)*)"`)
 	known := map[dsar.Language]map[string]bool{}
 	for _, lang := range dsar.Languages {
 		known[lang] = map[string]bool{}

@@ -3,13 +3,16 @@ package templates
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"net/url"
 	"slices"
 	"strings"
 	texttemplate "text/template"
 	"time"
+	"unicode"
 
 	"github.com/dsar-project/dsar"
 )
@@ -59,8 +62,43 @@ type MailData struct {
 	// DaysLeft is the number of days until DueDate; negative once it has
 	// passed.
 	DaysLeft int
-	// StatusURL is where the reader can follow the request; it may be empty.
+	// StatusURL is where the reader can follow the request; it may be empty,
+	// except in the mails that ask the subject to answer there.
 	StatusURL string
+
+	// VerifyURL is the one-click verification link and Code the 6-digit code
+	// of the verification mail; both expire after ExpiresHours.
+	VerifyURL    string
+	Code         string
+	ExpiresHours int
+	// Message is the controller's own words: the question to the subject
+	// (clarification or identity mails), the reasons of an extension, or the
+	// explanation of a refusal.
+	Message string
+	// OriginalDueDate is the due date before an extension (YYYY-MM-DD).
+	OriginalDueDate string
+	// Summary says what was done (completion mail; also shown in a partial
+	// refusal when given).
+	Summary string
+	// Kept lists what was kept after an erasure, why, and until when.
+	Kept []KeptData
+	// Ground is the legal ground of a refusal; Partial says the refusal is
+	// only of part of the request.
+	Ground  dsar.Ground
+	Partial bool
+	// The controller's supervisory authority (refusal and completion mails:
+	// the right to complain). The website may be empty.
+	AuthorityName, AuthorityAddress, AuthorityWebsite string
+	// ClockPaused says the deadline is paused while the controller waits for
+	// the subject.
+	ClockPaused bool
+}
+
+// KeptData is one kind of data kept after an erasure.
+type KeptData struct {
+	What, Why string
+	// Until is YYYY-MM-DD, or "" when the period is given by criteria (in Why).
+	Until string
 }
 
 // The kinds of reminder the reminder mail knows.
@@ -68,6 +106,13 @@ const (
 	Reminder7Days   = "7d"
 	Reminder2Days   = "2d"
 	ReminderOverdue = "overdue"
+)
+
+// The kinds of verification mail: the first one has Reminder "", the
+// reminders these.
+const (
+	VerificationReminder24h = "24h"
+	VerificationReminder72h = "72h"
 )
 
 // mailView is what the templates execute on: the data and the rendered
@@ -152,9 +197,11 @@ func MailNames() []string {
 
 // RenderMail renders the e-mail template name in data.Language. It returns an
 // error for an unknown template name or language, for an unknown request type
-// or regulation, for a reminder mail whose Reminder is not one of "7d", "2d"
-// and "overdue", and when a template fails to execute. The subject is a single line with runs of white space
-// collapsed; the text body ends with exactly one newline.
+// or regulation, when data lacks something the template needs (see
+// validateMailData: the code and link of a verification mail, the reasons of
+// an extension, the ground and supervisory authority of a refusal, ...), and
+// when a template fails to execute. The subject is a single line with runs of
+// white space collapsed; the text body ends with exactly one newline.
 func RenderMail(name string, data MailData) (*Mail, error) {
 	byLang, ok := mailTemplates[name]
 	if !ok {
@@ -192,22 +239,118 @@ func RenderMail(name string, data MailData) (*Mail, error) {
 
 // validateMailData checks what a template relies on and cannot check by
 // itself: the type and regulation pick texts, the reminder kind picks a
-// wording. A wrong value would otherwise silently render the wrong text.
+// wording, and every mail needs the fields it shows. A wrong or missing value
+// would otherwise silently render a wrong or empty text. All the problems
+// found are reported together.
 func validateMailData(name string, data MailData) error {
-	if !data.Type.Valid() {
-		return fmt.Errorf("unknown request type %q", data.Type)
+	var problems []string
+	need := func(ok bool, format string, args ...any) {
+		if !ok {
+			problems = append(problems, fmt.Sprintf(format, args...))
+		}
 	}
-	if !data.Regulation.Valid() {
-		return fmt.Errorf("unknown regulation %q", data.Regulation)
+	needDate := func(field, value string) {
+		need(isDate(value), "%s %q is not a date (YYYY-MM-DD)", field, value)
 	}
-	if name == "reminder" {
+	need(data.Type.Valid(), "unknown request type %q", data.Type)
+	need(data.Regulation.Valid(), "unknown regulation %q", data.Regulation)
+	need(strings.TrimSpace(data.Reference) != "", "Reference is empty")
+	need(strings.TrimSpace(data.ControllerName) != "", "ControllerName is empty")
+	if name != "reminder" {
+		// Every mail to the subject names the privacy contact.
+		need(strings.TrimSpace(data.ContactEmail) != "", "ContactEmail is empty")
+	}
+	needText := func(field, value string) {
+		need(strings.TrimSpace(value) != "", "%s is empty", field)
+	}
+	needAuthority := func() {
+		needText("AuthorityName", data.AuthorityName)
+		needText("AuthorityAddress", data.AuthorityAddress)
+	}
+
+	switch name {
+	case "reminder":
 		switch data.Reminder {
 		case Reminder7Days, Reminder2Days, ReminderOverdue:
 		default:
-			return fmt.Errorf("unknown reminder kind %q", data.Reminder)
+			need(false, "unknown reminder kind %q", data.Reminder)
 		}
+		needDate("ReceivedDate", data.ReceivedDate)
+		needDate("DueDate", data.DueDate)
+	case "acknowledgement":
+		needDate("ReceivedDate", data.ReceivedDate)
+		needDate("DueDate", data.DueDate)
+	case "verification":
+		switch data.Reminder {
+		case "", VerificationReminder24h, VerificationReminder72h:
+		default:
+			need(false, "unknown verification reminder kind %q", data.Reminder)
+		}
+		need(isCode(data.Code), "Code %q is not 6 digits", data.Code)
+		need(isWebURL(data.VerifyURL), "VerifyURL %q is not an http(s) link", data.VerifyURL)
+		need(data.ExpiresHours > 0, "ExpiresHours %d is not positive", data.ExpiresHours)
+	case "extension":
+		needText("Message", data.Message)
+		needDate("OriginalDueDate", data.OriginalDueDate)
+		needDate("DueDate", data.DueDate)
+		if isDate(data.OriginalDueDate) && isDate(data.DueDate) {
+			need(data.DueDate > data.OriginalDueDate, "DueDate %s is not after OriginalDueDate %s", data.DueDate, data.OriginalDueDate)
+		}
+	case "clarification_request", "identity_request":
+		needText("Message", data.Message)
+		// The subject answers on the status page: identity proof must not
+		// travel by e-mail, and an answer by mail could not be matched.
+		needText("StatusURL", data.StatusURL)
+		if !data.ClockPaused {
+			needDate("DueDate", data.DueDate)
+		}
+	case "reply_received":
+		needDate("DueDate", data.DueDate)
+	case "completion":
+		needText("Summary", data.Summary)
+		needAuthority()
+		for i, k := range data.Kept {
+			needText(fmt.Sprintf("Kept[%d].What", i), k.What)
+			needText(fmt.Sprintf("Kept[%d].Why", i), k.Why)
+			if k.Until != "" {
+				needDate(fmt.Sprintf("Kept[%d].Until", i), k.Until)
+			}
+		}
+	case "refusal":
+		need(data.Ground.Valid(), "unknown refusal ground %q", data.Ground)
+		needText("Message", data.Message)
+		needAuthority()
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// isDate reports whether s is a YYYY-MM-DD calendar date.
+func isDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+// isCode reports whether s is a 6-digit verification code.
+func isCode(s string) bool {
+	if len(s) != 6 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isWebURL reports whether s is an absolute http or https URL with a host.
+func isWebURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		!strings.ContainsAny(s, " \t\r\n")
 }
 
 // templateFuncs returns the functions available inside the templates of
@@ -228,13 +371,50 @@ func templateFuncs(lang dsar.Language) map[string]any {
 			}
 			return strictT(lang, key, "n", n)
 		},
+		"hours": func(n int) (string, error) {
+			key := "unit.hours.other"
+			if n == 1 || n == -1 {
+				key = "unit.hours.one"
+			}
+			return strictT(lang, key, "n", n)
+		},
 		"abs": func(n int) int {
 			if n < 0 {
 				return -n
 			}
 			return n
 		},
+		"plain":   plainText,
+		"lines":   func(s string) []string { return strings.Split(plainText(s), "\n") },
+		"oneline": func(s string) string { return strings.Join(strings.Fields(s), " ") },
 	}
+}
+
+// plainText tidies a text someone typed (a message, a summary) for a mail:
+// line breaks become "\n" whatever they were, trailing white space goes, runs
+// of blank lines become one blank line, and the text is trimmed. In
+// templates: plain TEXT for the text part, lines TEXT (the lines of plain
+// TEXT) for the HTML part, and oneline TEXT (white space collapsed) for short
+// values that must stay on one line.
+func plainText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	blank := true // drops leading blank lines
+	for _, l := range lines {
+		l = strings.TrimRightFunc(l, unicode.IsSpace)
+		if l == "" {
+			if blank {
+				continue
+			}
+			blank = true
+		} else {
+			blank = false
+		}
+		out = append(out, l)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
 }
 
 // strictT is T for templates: the key must exist in lang itself (no silent
