@@ -22,10 +22,17 @@ import (
 type Handlers struct {
 	Outbox      dsar.OutboxService
 	Requests    dsar.RequestService
+	Cases       dsar.CaseService
+	Jobs        dsar.VerificationJobs
+	Keyring     *dsar.Keyring
 	Controllers *dsar.Controllers
-	Sender      dmail.Sender
-	Clock       dsar.Clock
-	Log         *slog.Logger
+	// BaseURL is the public URL of the service, for the links in mails;
+	// VerifyTTL how long a verification link and code are valid.
+	BaseURL   string
+	VerifyTTL time.Duration
+	Sender    dmail.Sender
+	Clock     dsar.Clock
+	Log       *slog.Logger
 	// From is the sender address of every mail; the controller's legal name
 	// is its display name.
 	From string
@@ -39,6 +46,28 @@ type Handlers struct {
 func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeSendMail, h.HandleSendMail)
 	mux.HandleFunc(TypeReminder, h.HandleReminder)
+	mux.HandleFunc(TypeVerifyReminder, h.HandleVerifyReminder)
+	mux.HandleFunc(TypeVerifyExpiry, h.HandleVerifyExpiry)
+}
+
+// HandleVerifyReminder reminds a subject who has not confirmed the request
+// yet, with a new link and code. The new verification takes the outbox row's
+// ID, so a second run of the task finds it made and does nothing.
+func (h *Handlers) HandleVerifyReminder(ctx context.Context, t *asynq.Task) error {
+	return h.run(ctx, t, func(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
+		var p dsar.VerifyPayload
+		if err := json.Unmarshal(it.Payload, &p); err != nil {
+			return outcome{}, fmt.Errorf("bad verification reminder payload: %w", asynq.SkipRetry)
+		}
+		return outcome{}, h.Jobs.RenewVerification(ctx, it.RequestID, it.ID, p.Reminder)
+	})
+}
+
+// HandleVerifyExpiry closes a request whose subject never confirmed it.
+func (h *Handlers) HandleVerifyExpiry(ctx context.Context, t *asynq.Task) error {
+	return h.run(ctx, t, func(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
+		return outcome{}, h.Jobs.ExpireUnverified(ctx, it.RequestID)
+	})
 }
 
 // outcome is what a handler's work produced: the audit event and follow-up
@@ -141,7 +170,38 @@ func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 		}
 		now := h.Clock.Now()
 		data := MailData(req, ctrl, now)
-		data.Reminder = p.Reminder
+		data.Reminder, data.OriginalDueDate = p.Reminder, p.OriginalDueDate
+		if req.VerifiedAt != nil {
+			data.StatusURL = h.BaseURL + "/s/" + h.Keyring.Token("status", req.ID)
+		}
+		switch p.Template {
+		case "verification":
+			active, err := h.Jobs.VerificationActive(ctx, p.VerificationID)
+			if err != nil {
+				return outcome{}, err
+			}
+			if !active {
+				return outcome{cancel: true}, nil // superseded by a newer code, or used
+			}
+			data.VerifyURL = h.BaseURL + "/v/" + h.Keyring.Token("verify", p.VerificationID)
+			data.Code = h.Keyring.Code("verify", p.VerificationID)
+			data.ExpiresHours = int(h.VerifyTTL.Hours())
+		case "clarification_request", "identity_request":
+			msgs, err := h.Cases.Messages(ctx, dsar.ActorService, req.ID)
+			if err != nil {
+				return outcome{}, err
+			}
+			for _, m := range msgs {
+				if m.ID == p.MessageID {
+					data.Message = m.Body
+				}
+			}
+			data.ClockPaused = ctrl.PausesClock(req.Regulation)
+		case "extension":
+			data.Message = req.ExtensionReason
+		case "refusal":
+			data.Message = req.Decision.Text
+		}
 		var to string
 		switch p.To {
 		case dsar.RecipientSubject:
@@ -170,12 +230,19 @@ func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 // MailData returns the template data of a mail about the request.
 func MailData(req *dsar.Request, ctrl *dsar.Controller, now time.Time) templates.MailData {
 	today := dsar.DateOf(now.In(ctrl.Location))
+	var kept []templates.KeptData
+	for _, k := range req.Decision.Kept {
+		kept = append(kept, templates.KeptData{What: k.What, Why: k.Why, Until: k.Until})
+	}
 	return templates.MailData{
 		Language: req.Language, ControllerName: ctrl.LegalName, ContactEmail: ctrl.PrivacyContact.Email,
 		Reference: req.Reference, Type: req.Type, Regulation: req.Regulation,
 		ReceivedDate: dsar.DateOf(req.ReceivedAt.In(ctrl.Location)).String(), DueDate: req.DueDate.String(),
 		AcknowledgeBy: req.AcknowledgeBy.String(), SubjectName: req.Subject.Name,
-		DaysLeft: req.DueDate.Sub(today),
+		DaysLeft: req.DueDate.Sub(today), Ground: req.Decision.Ground, Partial: req.Decision.Partial,
+		Summary: req.Decision.Summary, Kept: kept,
+		AuthorityName: ctrl.SupervisoryAuthority.Name, AuthorityAddress: ctrl.SupervisoryAuthority.Address,
+		AuthorityWebsite: ctrl.SupervisoryAuthority.Website,
 	}
 }
 

@@ -15,6 +15,10 @@ const (
 	TypeSendMail = "mail:send"
 	// TypeReminder fires the deadline reminder of an OutboxReminder row.
 	TypeReminder = "deadline:reminder"
+	// TypeVerifyReminder reminds an unverified subject with a new code.
+	TypeVerifyReminder = "verification:reminder"
+	// TypeVerifyExpiry closes a request that was never verified.
+	TypeVerifyExpiry = "verification:expiry"
 )
 
 // Queue is the asynq queue the outbox tasks go to.
@@ -33,8 +37,10 @@ type OutboxPayload struct {
 
 // taskTypes maps outbox kinds to task types.
 var taskTypes = map[dsar.OutboxKind]string{
-	dsar.OutboxMail:     TypeSendMail,
-	dsar.OutboxReminder: TypeReminder,
+	dsar.OutboxMail:           TypeSendMail,
+	dsar.OutboxReminder:       TypeReminder,
+	dsar.OutboxVerifyReminder: TypeVerifyReminder,
+	dsar.OutboxVerifyExpiry:   TypeVerifyExpiry,
 }
 
 // NewOutboxTask returns the task of an outbox row.

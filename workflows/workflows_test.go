@@ -33,6 +33,7 @@ type env struct {
 	clock    *dsar.ManualClock
 	db       *store.DB
 	reqs     *store.Requests
+	subjects *store.Subjects
 	outbox   *store.Outbox
 	smtp     *mailtest.Server
 	redis    asynq.RedisConnOpt
@@ -40,6 +41,8 @@ type env struct {
 	disp     *workflows.Dispatcher
 	handlers *workflows.Handlers
 	flush    func()
+	// sent is every outbox row runDirect handed to a handler.
+	sent []*dsar.OutboxItem
 }
 
 func newEnv(t *testing.T, now time.Time) *env {
@@ -62,7 +65,9 @@ func newEnv(t *testing.T, now time.Time) *env {
 	e.client = asynq.NewClient(opt)
 	t.Cleanup(func() { e.client.Close() })
 	e.disp = &workflows.Dispatcher{Outbox: e.outbox, Client: e.client, Clock: e.clock, Log: quiet}
-	e.handlers = &workflows.Handlers{Outbox: e.outbox, Requests: e.reqs, Controllers: e.db.Controllers, Sender: sender,
+	e.subjects = store.NewSubjects(e.db)
+	e.handlers = &workflows.Handlers{Outbox: e.outbox, Requests: e.reqs, Cases: e.reqs, Jobs: e.subjects, Keyring: e.db.Keyring,
+		Controllers: e.db.Controllers, Sender: sender, BaseURL: "https://dsar.example.test", VerifyTTL: 24 * time.Hour,
 		Clock: e.clock, Log: quiet, From: "dsar@example.test", MessageIDDomain: "dsar.example.test"}
 	return e
 }
@@ -93,7 +98,7 @@ func (e *env) serve(t *testing.T) (*asynq.Server, <-chan string) {
 func (e *env) create(t *testing.T, ctrl string) *dsar.Request {
 	t.Helper()
 	r, err := e.reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeAccess, Controller: ctrl, Language: dsar.LanguageEN,
-		Subject: dsar.Subject{Email: "kari@example.no", Name: "Kari Nordmann"}})
+		Subject: dsar.Subject{Email: "kari@example.no", Name: "Kari Nordmann"}, Verified: true, VerificationMethod: "portal login"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +122,7 @@ func (e *env) runDirect(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.sent = append(e.sent, items...)
 	for _, it := range items {
 		task, err := workflows.NewOutboxTask(it)
 		if err != nil {
@@ -128,6 +134,10 @@ func (e *env) runDirect(t *testing.T) int {
 			herr = e.handlers.HandleSendMail(ctx, task)
 		case workflows.TypeReminder:
 			herr = e.handlers.HandleReminder(ctx, task)
+		case workflows.TypeVerifyReminder:
+			herr = e.handlers.HandleVerifyReminder(ctx, task)
+		case workflows.TypeVerifyExpiry:
+			herr = e.handlers.HandleVerifyExpiry(ctx, task)
 		}
 		if herr != nil {
 			t.Fatalf("%s: %v", task.Type(), herr)
@@ -227,7 +237,7 @@ func TestAHandledTaskRunTwiceSendsOnce(t *testing.T) {
 		t.Errorf("acknowledgement: headers %v", m.Header)
 	}
 	evs, _ := e.reqs.Events(ctx, admin, r.ID)
-	if last := evs[len(evs)-1]; last.Kind != dsar.EventMailSent || last.Data["template"] != "acknowledgement" || len(evs) != 2 {
+	if last := evs[len(evs)-1]; last.Kind != dsar.EventMailSent || last.Data["template"] != "acknowledgement" || len(evs) != 3 {
 		t.Errorf("events: %+v", evs)
 	}
 	bad := asynq.NewTask(workflows.TypeSendMail, []byte("{"))
@@ -290,6 +300,9 @@ func TestRemindersFireBeforeAndAfterTheDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if n := e.runDirect(t); n != 1 {
+		t.Fatalf("%d rows due after the extension, want its notice to the subject", n)
+	}
 	e.clock.Set(time.Date(2025, time.April, 5, 9, 0, 0, 0, oslo))
 	if n := e.runDirect(t); n != 0 {
 		t.Errorf("%d rows due at the old 2-day reminder", n)
@@ -312,8 +325,8 @@ func TestRemindersFireBeforeAndAfterTheDeadline(t *testing.T) {
 	if got := strings.Join(fired, " "); got != want {
 		t.Errorf("reminders fired: %s\nwant %s", got, want)
 	}
-	if len(e.smtp.Messages()) != 5 {
-		t.Errorf("%d mails, want the acknowledgement and four reminders", len(e.smtp.Messages()))
+	if len(e.smtp.Messages()) != 6 {
+		t.Errorf("%d mails, want the acknowledgement, the extension notice and four reminders", len(e.smtp.Messages()))
 	}
 }
 
