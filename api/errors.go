@@ -82,6 +82,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				de = &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
 			case http.StatusMethodNotAllowed:
 				de = &dsar.Error{Code: "method_not_allowed", Message: "error.method_not_allowed"}
+			case http.StatusForbidden:
+				de = &dsar.Error{Code: dsar.EFORBIDDEN, Message: "error.forbidden"}
 			case http.StatusRequestEntityTooLarge:
 				de = &dsar.Error{Code: dsar.ETOOLARGE, Message: "error.body_too_large"}
 			default:

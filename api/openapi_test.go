@@ -9,8 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -62,15 +65,40 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		t.Fatal("no bearer security scheme")
 	}
 	// Every operation answers with documented statuses only, and every
-	// error answer is a problem document.
+	// error answer of the API is a problem document. The pages answer errors
+	// with a page, but for a body over the limit, refused before the page is
+	// reached, and a failure so bad that not even the error page shows.
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			if op.OperationID == "" {
 				t.Errorf("%s %s has no operationId", method, path)
 			}
+			page := slices.Contains(op.Tags, "pages")
+			if page && (op.Security == nil || len(*op.Security) != 0) {
+				t.Errorf("%s %s: a page takes no key, so it should say security: []", method, path)
+			}
 			for code, resp := range op.Responses.Map() {
-				if code >= "400" && path != "/readyz" && resp.Value.Content.Get("application/problem+json") == nil {
+				problem := resp.Value.Content.Get("application/problem+json") != nil
+				html := resp.Value.Content.Get("text/html") != nil
+				switch {
+				case code < "400" || path == "/readyz":
+				case !page && !problem:
 					t.Errorf("%s %s: %s is not a problem document", method, path, code)
+				case page && code == "413" && (!problem || html):
+					t.Errorf("%s %s: 413 should be a problem document only", method, path)
+				case page && code != "413" && !html:
+					t.Errorf("%s %s: %s is not an HTML page", method, path, code)
+				case page && code != "413" && code != "500" && problem:
+					t.Errorf("%s %s: %s is a page, not a problem document", method, path, code)
+				}
+			}
+			// Every request body is decoded strictly or, for the pages'
+			// forms, names every field the page sends.
+			if op.RequestBody != nil {
+				for mt, c := range op.RequestBody.Value.Content {
+					if ap := c.Schema.Value.AdditionalProperties.Has; ap == nil || *ap {
+						t.Errorf("%s %s: the %s body should have additionalProperties: false", method, path, mt)
+					}
 				}
 			}
 		}
@@ -86,7 +114,10 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		"SortOrder":    store.SortOrders(),
 		"Jurisdiction": enumStrings(dsar.Jurisdictions),
 		"EventKind": enumStrings([]dsar.EventKind{dsar.EventCreated, dsar.EventTransition, dsar.EventExtended, dsar.EventPaused,
-			dsar.EventResumed, dsar.EventReminder, dsar.EventMailSent}),
+			dsar.EventResumed, dsar.EventReminder, dsar.EventMailSent, dsar.EventVerified, dsar.EventMessage, dsar.EventVerifyReminder}),
+		"Ground":       enumStrings(dsar.Grounds),
+		"QuestionKind": enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity}),
+		"MessageKind":  enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply}),
 	}
 	for name, want := range enums {
 		s := doc.Components.Schemas[name]
@@ -114,6 +145,19 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		{"CreateRequest", "details", dsar.MaxDetailsLength},
 		{"ExtendRequest", "reason", dsar.MaxReasonLength},
 		{"PauseRequest", "note", dsar.MaxReasonLength},
+		{"CreateRequest", "verification_method", dsar.MaxNameLength},
+		{"AskRequest", "body", dsar.MaxReasonLength},
+		{"VerifyRequest", "method", dsar.MaxReasonLength},
+		{"CompleteRequest", "summary", dsar.MaxReasonLength},
+		{"RefuseRequest", "text", dsar.MaxReasonLength},
+		{"RequestForm", "email", dsar.MaxEmailLength},
+		{"RequestForm", "name", dsar.MaxNameLength},
+		{"RequestForm", "phone", dsar.MaxPhoneLength},
+		{"RequestForm", "customer_id", dsar.MaxIDLength},
+		{"RequestForm", "details", dsar.MaxDetailsLength},
+		{"ReplyForm", "body", dsar.MaxDetailsLength},
+		{"ReplyUploadForm", "body", dsar.MaxDetailsLength},
+		{"Message", "body", dsar.MaxDetailsLength},
 	}
 	for _, l := range limits {
 		p := doc.Components.Schemas[l.schema].Value.Properties[l.field]
@@ -121,7 +165,12 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 			t.Errorf("%s.%s: maxLength should be %d", l.schema, l.field, l.want)
 		}
 	}
-	for _, name := range []string{"CreateRequest", "SubjectInput", "ExtendRequest", "PauseRequest", "ResumeRequest"} {
+	if m := doc.Components.Schemas["Document"].Value.Properties["size"].Value.Max; m == nil || int(*m) != dsar.MaxDocumentSize {
+		t.Errorf("Document.size: maximum should be %d", dsar.MaxDocumentSize)
+	}
+	for _, name := range []string{"CreateRequest", "SubjectInput", "ExtendRequest", "PauseRequest", "ResumeRequest",
+		"AskRequest", "VerifyRequest", "CompleteRequest", "KeptInput", "RefuseRequest",
+		"CSRFForm", "RequestForm", "CodeForm", "ReplyForm", "ReplyUploadForm", "WithdrawForm"} {
 		if ap := doc.Components.Schemas[name].Value.AdditionalProperties.Has; ap == nil || *ap {
 			t.Errorf("request schema %s should have additionalProperties: false", name)
 		}
@@ -140,7 +189,8 @@ func enumStrings[T ~string](vs []T) []string {
 // the server registers.
 func TestOpenAPIRoutes(t *testing.T) {
 	doc := loadOpenAPI(t)
-	e := newContractEnv(t, nil)
+	// With the subject flow, so that the pages are registered too.
+	e := newContractEnv(t, func(cfg *api.Config, e *contractEnv) { cfg.Subjects = store.NewSubjects(e.db) })
 	registered := map[string]bool{}
 	for _, r := range e.srv.Routes() {
 		method, path, _ := strings.Cut(r, " ")
@@ -171,8 +221,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 11 {
-		t.Errorf("%d routes registered, want 11: %v", len(registered), slices.Sorted(maps.Keys(registered)))
+	if len(registered) != 28 {
+		t.Errorf("%d routes registered, want 28: %v", len(registered), slices.Sorted(maps.Keys(registered)))
 	}
 }
 
@@ -273,6 +323,8 @@ func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *co
 	}
 	cfg := api.Config{
 		Requests:    store.NewRequests(e.db),
+		Cases:       store.NewRequests(e.db),
+		Subjects:    store.NewSubjects(e.db),
 		APIKeys:     keys,
 		Controllers: e.db.Controllers,
 		Clock:       e.clock,
@@ -313,8 +365,11 @@ type contractCall struct {
 	// Authorization header instead.
 	key, auth string
 	lang      string // Accept-Language
-	chunked   bool   // send the body without Content-Length
-	want      int    // the status expected
+	// csrf, for the pages' forms, is sent as the dsar_csrf cookie (the
+	// form's _csrf field is the caller's business).
+	csrf    string
+	chunked bool // send the body without Content-Length
+	want    int  // the status expected
 	// docRejects says the document itself declares the request invalid;
 	// the server must then refuse it too, and the document must not accept
 	// what the server refuses where it can say so.
@@ -414,6 +469,9 @@ func (e *contractEnv) do(t *testing.T, c contractCall) contractAnswer {
 	if c.lang != "" {
 		header.Set("Accept-Language", c.lang)
 	}
+	if c.csrf != "" {
+		header.Set("Cookie", (&http.Cookie{Name: "dsar_csrf", Value: c.csrf}).String())
+	}
 
 	var rd io.Reader
 	if body != nil {
@@ -427,7 +485,9 @@ func (e *contractEnv) do(t *testing.T, c contractCall) contractAnswer {
 		t.Fatal(err)
 	}
 	req.Header = header.Clone()
-	resp, err := e.http.Client().Do(req)
+	client := *e.http.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse } // a 303 is the answer
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", c.method, c.path, err)
 	}
@@ -582,6 +642,12 @@ func TestContract(t *testing.T) {
 		{"get-and-events", func(t *testing.T) { contractGetAndEvents(t, e) }},
 		{"extend", func(t *testing.T) { contractExtend(t, e) }},
 		{"pause-resume", func(t *testing.T) { contractPauseResume(t, e) }},
+		{"ask-messages", func(t *testing.T) { contractAskMessages(t, e) }},
+		{"verify", func(t *testing.T) { contractVerify(t, e) }},
+		{"documents", func(t *testing.T) { contractDocuments(t, e) }},
+		{"complete", func(t *testing.T) { contractComplete(t, e) }},
+		{"refuse", func(t *testing.T) { contractRefuse(t, e) }},
+		{"pages", func(t *testing.T) { contractPages(t, e) }},
 		{"unauthorized", func(t *testing.T) { contractUnauthorized(t, e) }},
 		{"rate-limit", func(t *testing.T) { contractRateLimit(t, rl) }},
 	}
@@ -595,7 +661,8 @@ func TestContract(t *testing.T) {
 	if ran < len(scenarios) || t.Failed() {
 		return
 	}
-	// Every documented answer but 500 has been seen.
+	// Every documented answer but 500 has been seen. Of the pages, whose
+	// rendering is tested elsewhere, the redirects that render nothing.
 	for path, item := range e.doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			for code := range op.Responses.Map() {
@@ -604,7 +671,7 @@ func TestContract(t *testing.T) {
 					t.Errorf("%s %s: answer %q is not a status", method, path, code)
 					continue
 				}
-				if status == 500 {
+				if status == 500 || slices.Contains(op.Tags, "pages") && status != http.StatusSeeOther {
 					continue
 				}
 				if !e.cov.seen[method+" "+path][status] {
@@ -672,12 +739,13 @@ func contractCreate(t *testing.T, e *contractEnv) {
 	}})
 	got := a.object(t)
 	checkFields(t, got, map[string]any{
-		"type": "access", "status": "received", "controller": "nte", "regulation": "gdpr", "language": "nb",
+		"type": "access", "status": "awaiting_verification", "controller": "nte", "regulation": "gdpr", "language": "nb",
 		"channel": "web", "received_at": "2025-04-17T10:15:00+02:00",
 		// 17 May 2025 is a Saturday and a holiday.
 		"due_date": "2025-05-19", "deadline": "2025-05-19T23:59:59+02:00", "extension_notice_by": "2025-05-19",
 		"extended": false, "paused": false, "paused_days": 0, "overdue": false,
 		"subject": nil, "details": nil, "extension_reason": nil, "acknowledge_by": nil,
+		"closed_at": nil, "verification": nil, "decision": nil,
 	})
 	if loc := a.header.Get("Location"); loc != "/api/v1/requests/"+contractID(t, got) {
 		t.Errorf("Location %q", loc)
@@ -692,6 +760,7 @@ func contractCreate(t *testing.T, e *contractEnv) {
 		"details":     "Please delete my account.",
 	})
 	checkFields(t, got, map[string]any{
+		"status": "awaiting_verification", "verification": nil,
 		"channel": "email", "regulation": "ccpa", "received_at": "2025-03-03T11:00:00+02:00",
 		"due_date": "2025-04-17", "deadline": "2025-04-17T23:59:59+03:00", "extension_notice_by": "2025-04-17",
 		"acknowledge_by": "2025-03-17", "details": "Please delete my account.",
@@ -707,6 +776,25 @@ func contractCreate(t *testing.T, e *contractEnv) {
 		"subject": map[string]any{"email": "ola@example.no"}})
 	checkFields(t, got, map[string]any{"channel": "api", "language": "nb", "regulation": "gdpr", "details": "",
 		"due_date": "2025-03-03", "received_at": "2025-02-01T00:30:00+01:00"})
+
+	// A system whose user signed in: verified at once, and the trail says by whom and how.
+	e.clock.Set(mustTime("2025-04-17T08:15:00Z"))
+	got = e.create(t, "system", map[string]any{"type": "portability", "controller": "nte",
+		"subject": map[string]any{"email": "ola@example.no"}, "verified": true, "verification_method": "  Signed in to Min side with BankID "})
+	checkFields(t, got, map[string]any{"status": "in_progress", "closed_at": nil, "decision": nil,
+		"verification": map[string]any{"at": "2025-04-17T10:15:00+02:00", "by": "apikey:" + e.keyIDs["system"], "method": "Signed in to Min side with BankID"}})
+	var evs struct {
+		Data []struct {
+			Kind, From, To string
+			Data           map[string]string
+		} `json:"data"`
+	}
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + contractID(t, got) + "/events", key: "system", want: 200}).decode(t, &evs)
+	if len(evs.Data) != 2 || evs.Data[0].Kind != "created" || evs.Data[0].To != "received" ||
+		evs.Data[1].Kind != "transition" || evs.Data[1].From != "received" || evs.Data[1].To != "in_progress" ||
+		evs.Data[1].Data["method"] != "Signed in to Min side with BankID" || evs.Data[1].Data["verified_by"] != "apikey:"+e.keyIDs["system"] {
+		t.Errorf("events %+v", evs.Data)
+	}
 
 	// Keys that may not create for the controller.
 	body := map[string]any{"type": "access", "controller": "nte", "subject": map[string]any{"email": "a@example.no"}}
@@ -764,6 +852,30 @@ func contractCreateInvalid(t *testing.T, e *contractEnv) {
 		t.Errorf("errors %v", got)
 	}
 
+	// Only an API key may say the subject is verified, and it must say how.
+	for _, c := range []struct {
+		key    string
+		body   map[string]any
+		fields map[string]string
+		docRej bool
+	}{
+		{"", map[string]any{"verified": true, "verification_method": "BankID"}, map[string]string{"verified": "field.api_key_only"}, false},
+		{"officer", map[string]any{"verified": true}, map[string]string{"verification_method": "field.required"}, false},
+		{"officer", map[string]any{"verified": true, "verification_method": "  "}, map[string]string{"verification_method": "field.required"}, false},
+		{"officer", map[string]any{"verification_method": "BankID"}, map[string]string{"verified": "field.required"}, false},
+		{"officer", map[string]any{"verified": true, "verification_method": strings.Repeat("m", dsar.MaxNameLength+1)},
+			map[string]string{"verification_method": "field.too_long"}, true},
+	} {
+		body := map[string]any{"type": "access", "controller": "nte", "subject": map[string]any{"email": "a@example.no"}}
+		maps.Copy(body, c.body)
+		a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests", key: c.key, body: body, want: 422, docRejects: c.docRej})
+		if got := a.problem(t).fields(); !maps.Equal(got, c.fields) {
+			t.Errorf("%v: errors %v, want %v", c.body, got, c.fields)
+		}
+	}
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests", key: "officer", want: 400, docRejects: true,
+		body: `{"type":"access","controller":"nte","subject":{"email":"a@example.no"},"verified":"yes"}`})
+
 	// An unknown controller.
 	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests", want: 422, body: map[string]any{
 		"type": "access", "controller": "acme", "subject": map[string]any{"email": "a@example.no"}}})
@@ -818,9 +930,13 @@ func contractTooLarge(t *testing.T, e *contractEnv) {
 	// The bodies below are also invalid by the document (too long a reason
 	// or note, a field resume does not know); the size is refused first.
 	for op, body := range map[string]any{
-		"extend": map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
-		"pause":  map[string]any{"reason": "identity", "note": strings.Repeat("n", contractBodyLimit)},
-		"resume": map[string]any{"note": strings.Repeat("n", contractBodyLimit)},
+		"extend":   map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
+		"pause":    map[string]any{"reason": "identity", "note": strings.Repeat("n", contractBodyLimit)},
+		"resume":   map[string]any{"note": strings.Repeat("n", contractBodyLimit)},
+		"messages": map[string]any{"kind": "identity", "body": strings.Repeat("b", contractBodyLimit)},
+		"verify":   map[string]any{"method": strings.Repeat("m", contractBodyLimit)},
+		"complete": map[string]any{"summary": strings.Repeat("s", contractBodyLimit)},
+		"refuse":   map[string]any{"ground": "art12_5", "text": strings.Repeat("t", contractBodyLimit)},
 	} {
 		e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/" + op, key: "officer", body: body, want: 413, docRejects: true})
 	}
@@ -850,7 +966,7 @@ func contractList(t *testing.T, e *contractEnv) {
 	}
 	// Newest first, two at a time, access requests only.
 	var got []string
-	path := "/api/v1/requests?status=received,in_progress&type=access&controller=intility&sort=-received_at&limit=2"
+	path := "/api/v1/requests?status=awaiting_verification,in_progress&type=access&controller=intility&sort=-received_at&limit=2"
 	for n := 0; ; n++ {
 		var p page
 		e.do(t, contractCall{method: "GET", path: path, key: "intility", want: 200}).decode(t, &p)
@@ -927,13 +1043,16 @@ func contractGetAndEvents(t *testing.T, e *contractEnv) {
 		Data []struct {
 			Kind  string            `json:"kind"`
 			Actor string            `json:"actor"`
+			From  string            `json:"from"`
 			To    string            `json:"to"`
 			Data  map[string]string `json:"data"`
 		} `json:"data"`
 	}
 	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/events", key: "auditor", want: 200}).decode(t, &evs)
-	if len(evs.Data) != 1 || evs.Data[0].Kind != "created" || evs.Data[0].Actor != "apikey:"+e.keyIDs["officer"] ||
-		evs.Data[0].To != "received" || evs.Data[0].Data["due_date"] != "2025-05-19" {
+	// Received, then waiting for the subject to confirm the address, in one instant.
+	if len(evs.Data) != 2 || evs.Data[0].Kind != "created" || evs.Data[0].Actor != "apikey:"+e.keyIDs["officer"] ||
+		evs.Data[0].To != "received" || evs.Data[0].Data["due_date"] != "2025-05-19" ||
+		evs.Data[1].Kind != "transition" || evs.Data[1].From != "received" || evs.Data[1].To != "awaiting_verification" {
 		t.Errorf("events %+v", evs.Data)
 	}
 	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/events", key: "digiref", want: 404})
@@ -972,7 +1091,7 @@ func contractExtend(t *testing.T, e *contractEnv) {
 		Data []struct{ Kind, Reason string } `json:"data"`
 	}
 	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/events", key: "officer", want: 200}).decode(t, &evs)
-	if n := len(evs.Data); n != 2 || evs.Data[1].Kind != "extended" || evs.Data[1].Reason != reason {
+	if n := len(evs.Data); n != 3 || evs.Data[2].Kind != "extended" || evs.Data[2].Reason != reason {
 		t.Errorf("events %+v", evs.Data)
 	}
 
@@ -988,7 +1107,8 @@ func contractExtend(t *testing.T, e *contractEnv) {
 func contractPauseResume(t *testing.T, e *contractEnv) {
 	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
 	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
-		"received_at": "2025-04-17T10:15:00+02:00", "subject": map[string]any{"email": "kari@example.no"}}))
+		"received_at": "2025-04-17T10:15:00+02:00", "subject": map[string]any{"email": "kari@example.no"},
+		"verified": true, "verification_method": "Called the customer"}))
 	pause, resume := "/api/v1/requests/"+id+"/pause", "/api/v1/requests/"+id+"/resume"
 	body := map[string]any{"reason": "identity", "note": "Asked for the customer number on the latest invoice."}
 
@@ -1032,9 +1152,17 @@ func contractPauseResume(t *testing.T, e *contractEnv) {
 	for _, ev := range evs.Data {
 		kinds = append(kinds, ev.Kind)
 	}
-	if !slices.Equal(kinds, []string{"created", "paused", "resumed"}) || evs.Data[2].Data["paused_days"] != "3" {
+	if !slices.Equal(kinds, []string{"created", "transition", "paused", "resumed"}) || evs.Data[3].Data["paused_days"] != "3" {
 		t.Errorf("events %+v", evs.Data)
 	}
+
+	// A request whose subject never confirmed goes back to waiting for that.
+	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
+	id = contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte", "subject": map[string]any{"email": "kari@example.no"}}))
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/pause", key: "officer", body: body, want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "awaiting_subject", "paused": true})
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/resume", key: "officer", want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "awaiting_verification", "paused": false, "verification": nil})
 
 	// Under the CCPA the clock runs on while waiting; the body may be {}.
 	e.clock.Set(mustTime("2025-03-04T07:30:00Z"))
@@ -1046,6 +1174,488 @@ func contractPauseResume(t *testing.T, e *contractEnv) {
 	checkFields(t, a.object(t), map[string]any{"paused_days": 0, "due_date": "2025-04-18", "acknowledge_by": "2025-03-18"})
 }
 
+// contractEvent is one audit event as the tests read it.
+type contractEvent struct {
+	Kind, Actor, From, To, Reason string
+	Data                          map[string]string
+}
+
+// events returns the audit trail of a request.
+func (e *contractEnv) events(t *testing.T, id string) []contractEvent {
+	t.Helper()
+	var evs struct {
+		Data []contractEvent `json:"data"`
+	}
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/events", key: "admin", want: 200}).decode(t, &evs)
+	return evs.Data
+}
+
+func eventKinds(evs []contractEvent) []string {
+	var out []string
+	for _, ev := range evs {
+		out = append(out, ev.Kind)
+	}
+	return out
+}
+
+// contractMessage is one message as the tests read it.
+type contractMessage struct {
+	ID          string `json:"id"`
+	FromSubject bool   `json:"from_subject"`
+	Kind        string `json:"kind"`
+	Author      string `json:"author"`
+	Body        string `json:"body"`
+}
+
+func (e *contractEnv) messages(t *testing.T, key, id string) []contractMessage {
+	t.Helper()
+	var out struct {
+		Data []contractMessage `json:"data"`
+	}
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/messages", key: key, want: 200}).decode(t, &out)
+	return out.Data
+}
+
+// verificationID returns the verification whose link and code the newest
+// verification mail of the request carries, as the mail worker would.
+func (e *contractEnv) verificationID(t *testing.T, requestID string) string {
+	t.Helper()
+	items, err := store.NewOutbox(e.db).Due(context.Background(), e.clock.Now(), 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ""
+	for _, it := range items {
+		var p dsar.MailPayload
+		if it.RequestID == requestID && it.Kind == dsar.OutboxMail && json.Unmarshal(it.Payload, &p) == nil && p.Template == "verification" {
+			id = p.VerificationID
+		}
+	}
+	if id == "" {
+		t.Fatalf("no verification mail for request %s", requestID)
+	}
+	return id
+}
+
+// problemFields checks the bad fields of a problem answer.
+func problemFields(t *testing.T, a contractAnswer, want map[string]string) {
+	t.Helper()
+	if got := a.problem(t).fields(); !maps.Equal(got, want) {
+		t.Errorf("errors %v, want %v", got, want)
+	}
+}
+
+func contractAskMessages(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
+		"received_at": "2025-04-17T10:15:00+02:00", "subject": map[string]any{"email": "kari@example.no"},
+		"verified": true, "verification_method": "Called the customer"}))
+	path := "/api/v1/requests/" + id + "/messages"
+	a := e.do(t, contractCall{method: "GET", path: path, key: "officer", want: 200})
+	if !jsonEqual(t, a.body, []byte(`{"data":[]}`)) {
+		t.Errorf("messages of a new request: %s", a.body)
+	}
+	question := "Please send a copy of an identity document, and the customer number on your latest invoice."
+	body := map[string]any{"kind": "identity", "body": question}
+
+	// Who may not.
+	e.do(t, contractCall{method: "POST", path: path, key: "auditor", body: body, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "system", body: body, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "digiref", body: body, want: 404})
+	e.do(t, contractCall{method: "GET", path: path, key: "digiref", want: 404})
+	// Bad input.
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"kind": "reply", "body": question}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"kind": "field.enum"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"body": question}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"kind": "field.enum"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"kind": "identity", "body": " \n "}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"body": "field.required"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"kind": "identity", "body": strings.Repeat("q", dsar.MaxReasonLength+1)}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"body": "field.too_long"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: `{"kind":"identity","body":"x","to":"kari@example.no"}`, want: 400, docRejects: true})
+	problemFields(t, a, map[string]string{"to": "field.unknown"})
+
+	// The question puts the request on hold.
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: body, want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "awaiting_subject", "paused": true, "paused_days": 0, "due_date": "2025-05-19"})
+	// Another question while on hold: no second hold.
+	e.clock.Set(mustTime("2025-04-23T08:00:00Z"))
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"kind": "clarification", "body": "Which of our services?"}, want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "awaiting_subject", "paused": true})
+
+	// Whoever may see the request may read them, oldest first.
+	msgs := e.messages(t, "auditor", id)
+	if len(msgs) != 2 || msgs[0].Kind != "identity" || msgs[0].FromSubject || msgs[0].Body != question ||
+		msgs[0].Author != "apikey:"+e.keyIDs["officer"] || msgs[1].Kind != "clarification" {
+		t.Fatalf("messages %+v", msgs)
+	}
+	evs := e.events(t, id)
+	if !slices.Equal(eventKinds(evs), []string{"created", "transition", "paused", "message"}) {
+		t.Fatalf("events %+v", evs)
+	}
+	if p := evs[2]; p.To != "awaiting_subject" || p.Reason != question || p.Data["pause_reason"] != "identity" ||
+		p.Data["clock_stopped"] != "true" || p.Data["message"] != msgs[0].ID {
+		t.Errorf("paused event %+v", p)
+	}
+	if m := evs[3]; m.Data["kind"] != "clarification" || m.Data["message"] != msgs[1].ID {
+		t.Errorf("message event %+v", m)
+	}
+}
+
+func contractVerify(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte", "channel": "phone",
+		"subject": map[string]any{"email": "kari@example.no"}}))
+	path := "/api/v1/requests/" + id + "/verify"
+	method := "Called the customer on the number in the customer record"
+
+	// Who may not.
+	e.do(t, contractCall{method: "POST", path: path, key: "auditor", body: map[string]any{"method": method}, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "system", body: map[string]any{"method": method}, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "digiref", body: map[string]any{"method": method}, want: 404})
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/verify", key: "admin", body: map[string]any{"method": method}, want: 404})
+	// Bad input.
+	a := e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"method": "  "}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"method": "field.required"})
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{}, want: 422, docRejects: true})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"method": strings.Repeat("m", dsar.MaxReasonLength+1)}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"method": "field.too_long"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: `{"method":5}`, want: 400, docRejects: true})
+	problemFields(t, a, map[string]string{"method": "field.type"})
+
+	// The officer verified the caller: the request moves on.
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"method": method}, want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "in_progress", "closed_at": nil, "decision": nil,
+		"verification": map[string]any{"at": "2025-04-22T09:40:00+02:00", "by": "apikey:" + e.keyIDs["officer"], "method": method}})
+	// Verifying again replaces the record.
+	e.clock.Advance(time.Hour)
+	a = e.do(t, contractCall{method: "POST", path: path, key: "admin", body: map[string]any{"method": " Checked the passport "}, want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "in_progress",
+		"verification": map[string]any{"at": "2025-04-22T10:40:00+02:00", "by": "apikey:" + e.keyIDs["admin"], "method": "Checked the passport"}})
+
+	evs := e.events(t, id)
+	if !slices.Equal(eventKinds(evs), []string{"created", "transition", "identity_verified", "identity_verified"}) {
+		t.Fatalf("events %+v", evs)
+	}
+	if v := evs[2]; v.From != "awaiting_verification" || v.To != "in_progress" || v.Data["method"] != method ||
+		v.Data["verified_by"] != "apikey:"+e.keyIDs["officer"] {
+		t.Errorf("event %+v", v)
+	}
+}
+
+func contractDocuments(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "erasure", "controller": "nte",
+		"subject": map[string]any{"email": "kari@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	docs := "/api/v1/requests/" + id + "/documents"
+
+	a := e.do(t, contractCall{method: "GET", path: docs, key: "officer", want: 200})
+	if !jsonEqual(t, a.body, []byte(`{"data":[]}`)) {
+		t.Errorf("documents of a new request: %s", a.body)
+	}
+	// Only those who may work the case see identity documents.
+	e.do(t, contractCall{method: "GET", path: docs, key: "auditor", want: 403})
+	e.do(t, contractCall{method: "GET", path: docs, key: "system", want: 403})
+	e.do(t, contractCall{method: "GET", path: docs, key: "digiref", want: 404})
+	e.do(t, contractCall{method: "GET", path: docs + "/" + unknownRequestID, key: "officer", want: 404})
+
+	// Asked for proof, the subject sends a scan with the answer.
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/messages", key: "officer",
+		body: map[string]any{"kind": "identity", "body": "Please send a copy of an identity document."}, want: 200})
+	e.clock.Set(mustTime("2025-04-25T09:02:45Z"))
+	token, csrf := e.db.StatusToken(id), "contract-csrf-token"
+	scan := []byte("%PDF-1.7\n% a passport, in a manner of speaking\n")
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("_csrf", csrf)
+	_ = mw.WriteField("body", "Here is my passport.")
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="document"; filename="passport.pdf"`)
+	h.Set("Content-Type", "application/pdf")
+	pw, _ := mw.CreatePart(h)
+	_, _ = pw.Write(scan)
+	_ = mw.Close()
+	a = e.do(t, contractCall{method: "POST", path: "/s/" + token + "/reply", body: form.Bytes(), contentType: mw.FormDataContentType(), csrf: csrf, want: 303})
+	if loc := a.header.Get("Location"); loc != "/s/"+token+"?notice=replied" {
+		t.Errorf("Location %q", loc)
+	}
+	// The answer ends the hold.
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "officer", want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "in_progress", "paused": false, "paused_days": 3})
+	if msgs := e.messages(t, "officer", id); len(msgs) != 2 || !msgs[1].FromSubject || msgs[1].Kind != "reply" ||
+		msgs[1].Author != "subject" || msgs[1].Body != "Here is my passport." {
+		t.Errorf("messages %+v", msgs)
+	}
+	if evs := e.events(t, id); len(evs) != 4 || evs[3].Kind != "resumed" || evs[3].Actor != "subject" || evs[3].Data["document"] != "true" {
+		t.Errorf("events %+v", evs)
+	}
+
+	var list struct {
+		Data []struct {
+			ID          string `json:"id"`
+			FileName    string `json:"file_name"`
+			ContentType string `json:"content_type"`
+			Size        int    `json:"size"`
+		} `json:"data"`
+	}
+	e.do(t, contractCall{method: "GET", path: docs, key: "officer", want: 200}).decode(t, &list)
+	if len(list.Data) != 1 || list.Data[0].FileName != "passport.pdf" || list.Data[0].ContentType != "application/pdf" || list.Data[0].Size != len(scan) {
+		t.Fatalf("documents %+v", list.Data)
+	}
+	doc := docs + "/" + list.Data[0].ID
+	a = e.do(t, contractCall{method: "GET", path: doc, key: "officer", want: 200})
+	if !bytes.Equal(a.body, scan) || a.header.Get("Content-Type") != "application/octet-stream" ||
+		a.header.Get("Content-Disposition") != `attachment; filename="passport.pdf"` || a.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("document: %v %q", a.header, a.body)
+	}
+	e.do(t, contractCall{method: "GET", path: doc, key: "auditor", want: 403})
+	e.do(t, contractCall{method: "GET", path: doc, key: "digiref", want: 404})
+
+	// Once the verification is recorded, the proof is gone.
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/verify", key: "officer",
+		body: map[string]any{"method": "Compared the passport with the customer record"}, want: 200})
+	a = e.do(t, contractCall{method: "GET", path: docs, key: "officer", want: 200})
+	if !jsonEqual(t, a.body, []byte(`{"data":[]}`)) {
+		t.Errorf("documents after the verification: %s", a.body)
+	}
+	e.do(t, contractCall{method: "GET", path: doc, key: "officer", want: 404})
+}
+
+func contractComplete(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
+	unverified := contractID(t, e.create(t, "officer", map[string]any{"type": "erasure", "controller": "nte",
+		"subject": map[string]any{"email": "kari@example.no"}}))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "erasure", "controller": "nte",
+		"subject": map[string]any{"email": "kari@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	path := "/api/v1/requests/" + id + "/complete"
+	summary := "We have deleted your customer account, your consumption history and your marketing preferences."
+	body := map[string]any{"summary": summary, "kept": []any{
+		map[string]any{"what": "Invoices and payment records", "why": "The Bookkeeping Act requires us to keep them.", "until": "2030-12-31"},
+		map[string]any{"what": "The record of this request", "why": "To show that we handled it lawfully."},
+	}}
+
+	// Who may not.
+	e.do(t, contractCall{method: "POST", path: path, key: "auditor", body: body, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "system", body: body, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "digiref", body: body, want: 404})
+	// Bad input: every bad field at once.
+	a := e.do(t, contractCall{method: "POST", path: path, key: "officer", want: 422, docRejects: true, body: map[string]any{"summary": " ",
+		"kept": []any{map[string]any{"what": "Invoices"}, map[string]any{"what": "Logs", "why": "Security", "until": "soon"}}}})
+	problemFields(t, a, map[string]string{"summary": "field.required", "kept.0": "field.required", "kept.1.until": "field.date"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", want: 422, body: map[string]any{"summary": summary,
+		"kept": []any{map[string]any{"what": "Logs", "why": "Security", "until": "2025-13-01"}}}})
+	problemFields(t, a, map[string]string{"kept.0.until": "field.date"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", want: 422, docRejects: true, body: map[string]any{"summary": strings.Repeat("s", dsar.MaxReasonLength+1)}})
+	problemFields(t, a, map[string]string{"summary": "field.too_long"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", want: 400, docRejects: true,
+		body: `{"summary":"Done.","kept":[{"what":"Logs","why":"Security","days":30}]}`})
+	problemFields(t, a, map[string]string{"days": "field.unknown"})
+	// Only a request in progress: verify first.
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unverified + "/complete", key: "officer", body: body, want: 409})
+	if p := a.problem(t); p.Title != "The status of the request cannot change from awaiting_verification to completed." {
+		t.Errorf("problem %+v", p)
+	}
+
+	e.clock.Set(mustTime("2025-05-06T12:02:13Z"))
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: body, want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "completed", "closed_at": "2025-05-06T14:02:13+02:00", "overdue": false, "paused": false})
+	var got struct {
+		Decision map[string]any `json:"decision"`
+	}
+	a.decode(t, &got)
+	want := map[string]any{"summary": summary, "kept": []any{
+		map[string]any{"what": "Invoices and payment records", "why": "The Bookkeeping Act requires us to keep them.", "until": "2030-12-31"},
+		map[string]any{"what": "The record of this request", "why": "To show that we handled it lawfully.", "until": ""},
+	}}
+	if !reflect.DeepEqual(got.Decision, want) {
+		t.Errorf("decision %v, want %v", got.Decision, want)
+	}
+	// Closed: it cannot be completed again.
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: body, want: 409})
+	// Readers see the decision; the trail has it.
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "auditor", want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "completed", "closed_at": "2025-05-06T14:02:13+02:00"})
+	evs := e.events(t, id)
+	if last := evs[len(evs)-1]; last.Kind != "transition" || last.From != "in_progress" || last.To != "completed" ||
+		last.Reason != summary || last.Data["kept"] != "2" {
+		t.Errorf("event %+v", last)
+	}
+}
+
+func contractRefuse(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "erasure", "controller": "nte",
+		"subject": map[string]any{"email": "kari@example.no"}}))
+	path := "/api/v1/requests/" + id + "/refuse"
+	text := "We must keep the invoices of the last five years under the Bookkeeping Act; everything else has been deleted."
+	body := map[string]any{"ground": "art17_3_b", "text": text, "partial": true}
+
+	// Who may not.
+	e.do(t, contractCall{method: "POST", path: path, key: "auditor", body: body, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "system", body: body, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "digiref", body: body, want: 404})
+	// Bad input: every bad field at once.
+	a := e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"ground": "art99", "text": " "}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"ground": "field.enum", "text": "field.required"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"text": text}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"ground": "field.enum"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"ground": "art12_5", "text": strings.Repeat("t", dsar.MaxReasonLength+1)}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"text": "field.too_long"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: `{"ground":"art12_5","text":"x","partial":"yes"}`, want: 400, docRejects: true})
+	problemFields(t, a, map[string]string{"partial": "field.type"})
+
+	// Refused in part before the subject even confirmed the address.
+	e.clock.Set(mustTime("2025-04-23T10:00:00Z"))
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: body, want: 200})
+	got := a.object(t)
+	checkFields(t, got, map[string]any{"status": "refused", "closed_at": "2025-04-23T12:00:00+02:00", "verification": nil,
+		"decision": map[string]any{"ground": "art17_3_b", "text": text, "partial": true}})
+	evs := e.events(t, id)
+	if last := evs[len(evs)-1]; last.Kind != "transition" || last.From != "awaiting_verification" || last.To != "refused" ||
+		last.Reason != text || last.Data["ground"] != "art17_3_b" || last.Data["partial"] != "true" {
+		t.Errorf("event %+v", last)
+	}
+	// Closed: nothing more can be done.
+	for _, c := range []struct{ op, title string }{
+		{"refuse", "This request is closed and can no longer be changed."},
+		{"messages", "This request is closed and can no longer be changed."},
+		{"verify", "This request is closed and can no longer be changed."},
+		{"complete", "This request is closed and can no longer be changed."},
+	} {
+		a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/" + c.op, key: "officer", body: contractBodies["POST "+c.op], want: 409})
+		if p := a.problem(t); p.Code != "conflict" || p.Title != c.title {
+			t.Errorf("%s: problem %+v", c.op, p)
+		}
+	}
+
+	// A request on hold is refused wholly: the hold ends.
+	id = contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
+		"subject": map[string]any{"email": "kari@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/messages", key: "officer", body: contractBodies["POST messages"], want: 200})
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/refuse", key: "admin",
+		body: map[string]any{"ground": "art12_5", "text": "The fifth identical request this month."}, want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "refused", "paused": false,
+		"decision": map[string]any{"ground": "art12_5", "text": "The fifth identical request this month."}})
+}
+
+func contractPages(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-17T08:15:00Z"))
+	const csrf = "contract-csrf-token"
+	form := func(kv ...string) string {
+		v := url.Values{"_csrf": {csrf}}
+		for i := 0; i < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v.Encode()
+	}
+	post := func(path, body string, want int) contractAnswer {
+		t.Helper()
+		a := e.do(t, contractCall{method: "POST", path: path, body: body, contentType: "application/x-www-form-urlencoded", csrf: csrf, want: want})
+		if want == http.StatusSeeOther && !strings.Contains(a.header.Get("Set-Cookie"), "dsar_csrf="+csrf) {
+			t.Errorf("POST %s: Set-Cookie %q", path, a.header.Get("Set-Cookie"))
+		}
+		return a
+	}
+	count := func() int {
+		t.Helper()
+		var p struct {
+			Data []any `json:"data"`
+		}
+		e.do(t, contractCall{method: "GET", path: "/api/v1/requests?controller=proviso", key: "admin", want: 200}).decode(t, &p)
+		return len(p.Data)
+	}
+	before := count()
+
+	// A robot fills in the honeypot: it looks like success, and nothing is kept.
+	a := post("/c/proviso", form("type", "access", "email", "robot@example.no", "website", "https://spam.example"), 303)
+	if loc := a.header.Get("Location"); loc != "/c/proviso?sent=1" {
+		t.Errorf("Location %q", loc)
+	}
+	if n := count(); n != before {
+		t.Errorf("the robot's request was kept")
+	}
+
+	// A person: the request is recorded, and the code page comes next.
+	submit := func(email string) string {
+		t.Helper()
+		a := post("/c/proviso", form("type", "portability", "email", email, "name", "Kari Nordmann", "details", "All my data.",
+			"recipient", "Digiref AS", "language", "en", "website", ""), 303)
+		id, ok := strings.CutPrefix(a.header.Get("Location"), "/r/")
+		id, ok2 := strings.CutSuffix(id, "/verify")
+		if !ok || !ok2 {
+			t.Fatalf("Location %q", a.header.Get("Location"))
+		}
+		return id
+	}
+	id := submit("kari@example.no")
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "admin", want: 200})
+	got := a.object(t)
+	checkFields(t, got, map[string]any{"status": "awaiting_verification", "channel": "web", "language": "en", "type": "portability",
+		"subject": map[string]any{"email": "kari@example.no", "name": "Kari Nordmann"}})
+	if d, _ := got["details"].(string); !strings.HasPrefix(d, "All my data.") || !strings.HasSuffix(d, "\nDigiref AS") {
+		t.Errorf("details %q", d)
+	}
+	if n := count(); n != before+1 {
+		t.Errorf("%d requests of Proviso, want %d", n, before+1)
+	}
+
+	// The e-mailed link verifies it and leads to the status page, also when used again.
+	keys := e.db.Keyring
+	link := "/v/" + keys.Token("verify", e.verificationID(t, id))
+	status := "/s/" + e.db.StatusToken(id) + "?notice=verified"
+	for range 2 {
+		a = e.do(t, contractCall{method: "GET", path: link, want: 303})
+		if loc := a.header.Get("Location"); loc != status {
+			t.Errorf("Location %q, want %q", loc, status)
+		}
+	}
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "admin", want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "in_progress",
+		"verification": map[string]any{"at": "2025-04-17T10:15:00+02:00", "by": "subject", "method": "email_link"}})
+
+	// So does the code typed on the code page.
+	id = submit("ola@example.no")
+	code := keys.Code("verify", e.verificationID(t, id))
+	a = post("/r/"+id+"/verify", form("code", " "+code+" "), 303)
+	token := e.db.StatusToken(id)
+	if loc := a.header.Get("Location"); loc != "/s/"+token+"?notice=verified" {
+		t.Errorf("Location %q", loc)
+	}
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "admin", want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "in_progress",
+		"verification": map[string]any{"at": "2025-04-17T10:15:00+02:00", "by": "subject", "method": "email_code"}})
+	if evs := e.events(t, id); len(evs) != 3 || evs[2].Kind != "transition" || evs[2].Actor != "subject" ||
+		evs[2].From != "awaiting_verification" || evs[2].To != "in_progress" || evs[2].Data["method"] != "email_code" {
+		t.Errorf("events %+v", evs)
+	}
+
+	// The subject withdraws it on the status page.
+	e.clock.Advance(time.Hour)
+	a = post("/s/"+token+"/withdraw", form("confirm", "yes"), 303)
+	if loc := a.header.Get("Location"); loc != "/s/"+token+"?notice=withdrawn" {
+		t.Errorf("Location %q", loc)
+	}
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "admin", want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "withdrawn", "closed_at": "2025-04-17T11:15:00+02:00"})
+
+	// A body over the limit is refused before the page is reached: a problem document.
+	a = post("/c/proviso", form("type", "access", "email", "kari@example.no", "details", strings.Repeat("x", contractBodyLimit)), 413)
+	if p := a.problem(t); p.Code != "too_large" || p.Instance != "/c/proviso" {
+		t.Errorf("problem %+v", p)
+	}
+}
+
+// contractBodies are valid bodies of the keyed POST routes, by method and
+// last path segment.
+var contractBodies = map[string]any{
+	"POST extend":   map[string]any{"reason": "x"},
+	"POST pause":    map[string]any{"reason": "identity"},
+	"POST messages": map[string]any{"kind": "clarification", "body": "Which services?"},
+	"POST verify":   map[string]any{"method": "Called the customer"},
+	"POST complete": map[string]any{"summary": "Done."},
+	"POST refuse":   map[string]any{"ground": "art12_5", "text": "The fifth identical request this month."},
+}
+
 func contractUnauthorized(t *testing.T, e *contractEnv) {
 	keyed := []struct{ method, path string }{
 		{"GET", "/api/v1/requests"},
@@ -1054,15 +1664,16 @@ func contractUnauthorized(t *testing.T, e *contractEnv) {
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/extend"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/pause"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/resume"},
+		{"GET", "/api/v1/requests/" + unknownRequestID + "/messages"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/messages"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/verify"},
+		{"GET", "/api/v1/requests/" + unknownRequestID + "/documents"},
+		{"GET", "/api/v1/requests/" + unknownRequestID + "/documents/" + unknownRequestID},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/complete"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/refuse"},
 	}
 	for _, r := range keyed {
-		var body any
-		switch {
-		case strings.HasSuffix(r.path, "/extend"):
-			body = map[string]any{"reason": "x"}
-		case strings.HasSuffix(r.path, "/pause"):
-			body = map[string]any{"reason": "identity"}
-		}
+		body := contractBodies[r.method+" "+r.path[strings.LastIndexByte(r.path, '/')+1:]]
 		// Without a key: the document requires one too.
 		a := e.do(t, contractCall{method: r.method, path: r.path, body: body, want: 401, docRejects: true})
 		if p := a.problem(t); p.Code != "unauthorized" || a.header.Get("WWW-Authenticate") != `Bearer realm="dsar"` {
@@ -1102,6 +1713,13 @@ func contractRateLimit(t *testing.T, e *contractEnv) {
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/extend", body: map[string]any{"reason": "x"}},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/pause", body: map[string]any{"reason": "identity"}},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/resume"},
+		{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/messages"},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/messages", body: contractBodies["POST messages"]},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/verify", body: contractBodies["POST verify"]},
+		{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/documents"},
+		{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/documents/" + unknownRequestID},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/complete", body: contractBodies["POST complete"]},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/refuse", body: contractBodies["POST refuse"]},
 	} {
 		c.key, c.want = "officer", 429
 		a := e.do(t, c)

@@ -31,32 +31,56 @@ type createRequestJSON struct {
 	Regulation string       `json:"regulation"`
 	ReceivedAt string       `json:"received_at"`
 	Channel    string       `json:"channel"`
+	// Verified and VerificationMethod: the calling system has authenticated
+	// the subject already (API keys only).
+	Verified           bool   `json:"verified"`
+	VerificationMethod string `json:"verification_method"`
 }
 
 // requestJSON is a request in answers.
 type requestJSON struct {
-	ID                string       `json:"id"`
-	Reference         string       `json:"reference"`
-	Type              string       `json:"type"`
-	Status            string       `json:"status"`
-	Controller        string       `json:"controller"`
-	Regulation        string       `json:"regulation"`
-	Language          string       `json:"language"`
-	Channel           string       `json:"channel"`
-	Subject           *subjectJSON `json:"subject,omitempty"`
-	Details           *string      `json:"details,omitempty"`
-	ReceivedAt        time.Time    `json:"received_at"`
-	DueDate           string       `json:"due_date"`
-	Deadline          time.Time    `json:"deadline"`
-	ExtensionNoticeBy string       `json:"extension_notice_by"`
-	AcknowledgeBy     string       `json:"acknowledge_by,omitempty"`
-	Extended          bool         `json:"extended"`
-	ExtensionReason   string       `json:"extension_reason,omitempty"`
-	Paused            bool         `json:"paused"`
-	PausedDays        int          `json:"paused_days"`
-	Overdue           bool         `json:"overdue"`
-	CreatedAt         time.Time    `json:"created_at"`
-	UpdatedAt         time.Time    `json:"updated_at"`
+	ID                string            `json:"id"`
+	Reference         string            `json:"reference"`
+	Type              string            `json:"type"`
+	Status            string            `json:"status"`
+	Controller        string            `json:"controller"`
+	Regulation        string            `json:"regulation"`
+	Language          string            `json:"language"`
+	Channel           string            `json:"channel"`
+	Subject           *subjectJSON      `json:"subject,omitempty"`
+	Details           *string           `json:"details,omitempty"`
+	ReceivedAt        time.Time         `json:"received_at"`
+	DueDate           string            `json:"due_date"`
+	Deadline          time.Time         `json:"deadline"`
+	ExtensionNoticeBy string            `json:"extension_notice_by"`
+	AcknowledgeBy     string            `json:"acknowledge_by,omitempty"`
+	Extended          bool              `json:"extended"`
+	ExtensionReason   string            `json:"extension_reason,omitempty"`
+	Paused            bool              `json:"paused"`
+	PausedDays        int               `json:"paused_days"`
+	Overdue           bool              `json:"overdue"`
+	ClosedAt          *time.Time        `json:"closed_at,omitempty"`
+	Verification      *verificationJSON `json:"verification,omitempty"`
+	Decision          *decisionJSON     `json:"decision,omitempty"`
+	CreatedAt         time.Time         `json:"created_at"`
+	UpdatedAt         time.Time         `json:"updated_at"`
+}
+
+// verificationJSON records that, when, by whom and how the subject's
+// identity was verified.
+type verificationJSON struct {
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`
+	Method string    `json:"method"`
+}
+
+// decisionJSON is how a closed request was decided.
+type decisionJSON struct {
+	Summary string     `json:"summary,omitempty"`
+	Kept    []keptJSON `json:"kept,omitempty"`
+	Ground  string     `json:"ground,omitempty"`
+	Text    string     `json:"text,omitempty"`
+	Partial bool       `json:"partial,omitempty"`
 }
 
 // toJSON presents a request. The subject's details are shown only to
@@ -72,6 +96,16 @@ func toJSON(r *dsar.Request, actor dsar.Actor, now time.Time) requestJSON {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 	if actor.Authenticated() {
+		out.ClosedAt = r.ClosedAt
+		if r.VerifiedAt != nil {
+			out.Verification = &verificationJSON{At: *r.VerifiedAt, By: r.VerifiedBy, Method: r.VerificationMethod}
+		}
+		if d := r.Decision; d.Summary != "" || d.Ground != "" {
+			out.Decision = &decisionJSON{Summary: d.Summary, Ground: string(d.Ground), Text: d.Text, Partial: d.Partial}
+			for _, k := range d.Kept {
+				out.Decision.Kept = append(out.Decision.Kept, keptJSON{What: k.What, Why: k.Why, Until: k.Until})
+			}
+		}
 		out.Subject = &subjectJSON{Email: r.Subject.Email, Name: r.Subject.Name, Phone: r.Subject.Phone, CustomerID: r.Subject.CustomerID}
 		out.Details = &r.Details
 		out.ExtensionReason = r.ExtensionReason
@@ -90,6 +124,7 @@ func (s *Server) createRequest(c echo.Context) error {
 	in := dsar.NewRequest{
 		Type: dsar.RequestType(body.Type), Controller: body.Controller, Language: dsar.Language(body.Language),
 		Details: body.Details, Regulation: dsar.Regulation(body.Regulation), Channel: dsar.Channel(body.Channel),
+		Verified: body.Verified, VerificationMethod: body.VerificationMethod,
 	}
 	if body.Subject != nil {
 		in.Subject = dsar.Subject{Email: body.Subject.Email, Name: body.Subject.Name, Phone: body.Subject.Phone, CustomerID: body.Subject.CustomerID}

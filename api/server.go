@@ -20,9 +20,15 @@ import (
 // Config is what the HTTP server needs from its surroundings.
 type Config struct {
 	Requests    dsar.RequestService
+	Cases       dsar.CaseService
+	Subjects    dsar.SubjectService
 	APIKeys     dsar.APIKeyService
 	Controllers *dsar.Controllers
 	Clock       dsar.Clock
+	// BaseURL is the service's public URL; VerifyTTL how long a
+	// verification code is valid (shown on the code page).
+	BaseURL   string
+	VerifyTTL time.Duration
 	// Limiter limits calls per client; nil disables rate limiting (tests of
 	// other things only).
 	Limiter RateLimiter
@@ -77,6 +83,9 @@ func New(cfg Config) (*Server, error) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/openapi.yaml", s.openapi)
+	if cfg.Subjects != nil {
+		s.registerPages(e)
+	}
 
 	// requireKey is a route middleware, not a group's, so that an unknown
 	// path under /api/v1 is a 404 for everyone.
@@ -89,6 +98,13 @@ func New(cfg Config) (*Server, error) {
 	v1.POST("/requests/:id/extend", s.extendRequest, s.requireKey)
 	v1.POST("/requests/:id/pause", s.pauseRequest, s.requireKey)
 	v1.POST("/requests/:id/resume", s.resumeRequest, s.requireKey)
+	v1.GET("/requests/:id/messages", s.listMessages, s.requireKey)
+	v1.POST("/requests/:id/messages", s.askSubject, s.requireKey)
+	v1.POST("/requests/:id/verify", s.markVerified, s.requireKey)
+	v1.GET("/requests/:id/documents", s.listDocuments, s.requireKey)
+	v1.GET("/requests/:id/documents/:doc", s.getDocument, s.requireKey)
+	v1.POST("/requests/:id/complete", s.completeRequest, s.requireKey)
+	v1.POST("/requests/:id/refuse", s.refuseRequest, s.requireKey)
 	return s, nil
 }
 
@@ -143,10 +159,14 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if r.ContentLength > s.cfg.BodyLimit {
-			return tooLarge(s.cfg.BodyLimit)
+		limit := s.cfg.BodyLimit
+		if c.Path() == "/s/:token/reply" { // may carry an identity document
+			limit += dsar.MaxDocumentSize
 		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.BodyLimit)
+		if r.ContentLength > limit {
+			return tooLarge(limit)
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)
 	}
 }

@@ -1,0 +1,385 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/templates"
+)
+
+// honeypot is the form field people leave empty and form robots fill in.
+const honeypot = "website"
+
+// registerPages adds the data subjects' pages: the controllers, the request
+// form, the code page, the verification link and the status page. Every
+// form carries a CSRF token (a double-submit cookie).
+func (s *Server) registerPages(e *echo.Echo) {
+	secure := strings.HasPrefix(s.cfg.BaseURL, "https://")
+	g := e.Group("", s.pageLanguage, middleware.CSRFWithConfig(middleware.CSRFConfig{
+		// Decide by the token alone, so that a cross-site post gets the
+		// same error page as a missing token.
+		AllowSecFetchSiteFunc: func(echo.Context) (bool, error) { return false, nil },
+		TokenLookup:           "form:_csrf", CookieName: "dsar_csrf", CookiePath: "/", CookieHTTPOnly: true,
+		CookieSecure: secure, CookieSameSite: http.SameSiteStrictMode, CookieMaxAge: 3600,
+		ErrorHandler: func(err error, c echo.Context) error {
+			return s.errorPage(c, http.StatusForbidden, "error.csrf")
+		},
+	}))
+	g.GET("/", s.indexPage)
+	g.GET("/c/:key", s.formPage)
+	g.POST("/c/:key", s.submitForm)
+	g.GET("/r/:id/verify", s.checkEmailPage)
+	g.POST("/r/:id/verify", s.submitCode)
+	g.POST("/r/:id/resend", s.resendCode)
+	g.GET("/v/:token", s.verifyLink)
+	g.GET("/s/:token", s.statusPage)
+	g.POST("/s/:token/reply", s.replyForm)
+	g.POST("/s/:token/withdraw", s.withdrawForm)
+}
+
+// pageLanguage picks the page's language: ?lang= (remembered in a cookie),
+// then the cookie, then Accept-Language.
+func (s *Server) pageLanguage(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		lang := dsar.Language(c.QueryParam("lang"))
+		if lang.Valid() {
+			c.SetCookie(&http.Cookie{Name: "dsar_lang", Value: string(lang), Path: "/", MaxAge: 365 * 24 * 3600,
+				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(s.cfg.BaseURL, "https://")})
+		} else if ck, err := c.Cookie("dsar_lang"); err == nil && dsar.Language(ck.Value).Valid() {
+			lang = dsar.Language(ck.Value)
+		} else {
+			lang = templates.MatchLanguage(c.Request().Header.Get("Accept-Language"), dsar.LanguageNB)
+		}
+		c.Set(langKey, lang)
+		c.Response().Header().Set("Content-Language", string(lang))
+		return next(c)
+	}
+}
+
+// page returns the common part of a page.
+func (s *Server) page(c echo.Context, ctrl *dsar.Controller, title string) templates.Page {
+	lang := languageOf(c)
+	p := templates.Page{Lang: lang, Path: c.Request().URL.Path, Title: templates.T(lang, title, nil)}
+	if tok, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
+		p.CSRF = tok
+	}
+	if ctrl != nil {
+		p.Brand = templates.Brand{Name: ctrl.LegalName, Logo: ctrl.Branding.Logo, PrimaryColor: ctrl.Branding.PrimaryColor, AccentColor: ctrl.Branding.AccentColor}
+		p.ContactEmail = ctrl.PrivacyContact.Email
+	}
+	return p
+}
+
+// render writes a page. Pages about one person's case are never cached.
+func (s *Server) render(c echo.Context, status int, name string, data any) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	h.Set("Cache-Control", "no-store")
+	// Pages have their own styles inline and no scripts.
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	var buf strings.Builder
+	if err := templates.RenderPage(&buf, name, data); err != nil {
+		return err
+	}
+	c.Response().WriteHeader(status)
+	_, err := io.WriteString(c.Response(), buf.String())
+	return err
+}
+
+// errorPage shows a message in the page's language.
+func (s *Server) errorPage(c echo.Context, status int, key string) error {
+	p := s.page(c, nil, "page.error.title")
+	return s.render(c, status, "error", templates.ErrorPage{Page: p, Message: templates.T(p.Lang, key, nil), Status: status})
+}
+
+// pageError turns a domain error into an error page.
+func (s *Server) pageError(c echo.Context, err error) error {
+	status, ok := statusOf[dsar.ErrorCode(err)]
+	if !ok || status >= 500 {
+		s.cfg.Log.Error("page failed", "route", c.Path(), "err", err)
+		return s.errorPage(c, http.StatusInternalServerError, "error.internal")
+	}
+	if msg := dsar.ErrorMessage(err); msg == "error.status.expired_link" {
+		status = http.StatusGone
+	}
+	var de *dsar.Error
+	if errors.As(err, &de) && de.Params != nil {
+		p := s.page(c, nil, "page.error.title")
+		return s.render(c, status, "error", templates.ErrorPage{Page: p, Message: templates.T(p.Lang, de.Message, de.Params), Status: status})
+	}
+	return s.errorPage(c, status, dsar.ErrorMessage(err))
+}
+
+func (s *Server) indexPage(c echo.Context) error {
+	data := templates.IndexPage{Page: s.page(c, nil, "page.index.title")}
+	for _, ct := range s.cfg.Controllers.All() {
+		data.Controllers = append(data.Controllers, templates.ControllerLink{Key: ct.Key, Name: ct.LegalName, Jurisdiction: string(ct.Jurisdiction)})
+	}
+	return s.render(c, http.StatusOK, "index", data)
+}
+
+func (s *Server) controller(c echo.Context) (*dsar.Controller, error) {
+	ct, ok := s.cfg.Controllers.Get(c.Param("key"))
+	if !ok {
+		return nil, s.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	return ct, nil
+}
+
+func (s *Server) formData(c echo.Context, ct *dsar.Controller, v templates.FormValues, errs map[string]string) templates.FormPage {
+	return templates.FormPage{Page: s.page(c, ct, "page.form.title"), ControllerKey: ct.Key, Types: dsar.RequestTypes,
+		Identifiers: ct.Identifiers, Values: v, Errors: errs, Honeypot: honeypot}
+}
+
+func (s *Server) formPage(c echo.Context) error {
+	ct, err := s.controller(c)
+	if ct == nil {
+		return err
+	}
+	v := templates.FormValues{Language: string(languageOf(c))}
+	if t := c.QueryParam("type"); dsar.RequestType(t).Valid() {
+		v.Type = t
+	}
+	return s.render(c, http.StatusOK, "form", s.formData(c, ct, v, nil))
+}
+
+// formFields maps the domain's field names to the form's.
+var formFields = map[string]string{
+	"type": "type", "subject.email": "email", "subject.name": "name", "subject.phone": "phone",
+	"subject.customer_id": "customer_id", "details": "details", "language": "language",
+}
+
+func (s *Server) submitForm(c echo.Context) error {
+	ct, err := s.controller(c)
+	if ct == nil {
+		return err
+	}
+	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
+		return s.pageError(c, err)
+	}
+	f := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
+	v := templates.FormValues{Type: f("type"), Email: f("email"), Name: f("name"), Phone: f("phone"),
+		CustomerID: f("customer_id"), Details: f("details"), Language: f("language"),
+		Recipient: f("recipient"), Inaccurate: f("inaccurate"), Correct: f("correct")}
+	if c.FormValue(honeypot) != "" {
+		// A robot: look like success, keep nothing.
+		return c.Redirect(http.StatusSeeOther, "/c/"+url.PathEscape(ct.Key)+"?sent=1")
+	}
+	lang := languageOf(c)
+	details := v.Details
+	add := func(key, value string) {
+		if value != "" {
+			details += "\n\n" + templates.T(lang, key, nil) + "\n" + value
+		}
+	}
+	add("page.form.inaccurate", v.Inaccurate)
+	add("page.form.correct", v.Correct)
+	add("page.form.recipient", v.Recipient)
+	in := dsar.NewRequest{Type: dsar.RequestType(v.Type), Controller: ct.Key, Language: dsar.Language(v.Language),
+		Details: strings.TrimSpace(details), Subject: dsar.Subject{Email: v.Email, Name: v.Name, Phone: v.Phone, CustomerID: v.CustomerID}}
+	req, err := s.cfg.Requests.Create(c.Request().Context(), dsar.ActorPublic, in)
+	var de *dsar.Error
+	if errors.As(err, &de) && de.Code == dsar.EINVALID {
+		errs := map[string]string{}
+		for _, fe := range de.Fields {
+			if name, ok := formFields[fe.Field]; ok {
+				errs[name] = templates.T(lang, fe.Message, fe.Params)
+			}
+		}
+		return s.render(c, http.StatusUnprocessableEntity, "form", s.formData(c, ct, v, errs))
+	}
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/r/"+req.ID+"/verify")
+}
+
+// maskEmail hides most of the local part: kari@example.no -> k***@example.no.
+func maskEmail(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 1 {
+		return "***"
+	}
+	return addr[:1] + "***" + addr[at:]
+}
+
+func (s *Server) checkEmail(c echo.Context, status int, errMsg, notice string) error {
+	req, err := s.cfg.Subjects.PendingVerification(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	ct, _ := s.cfg.Controllers.Get(req.Controller)
+	data := templates.CheckEmailPage{Page: s.page(c, ct, "page.check_email.title"),
+		Action: "/r/" + req.ID + "/verify", Resend: "/r/" + req.ID + "/resend", MaskedEmail: maskEmail(req.Subject.Email),
+		Error: errMsg, Notice: notice, ExpiresHours: int(s.verifyTTL().Hours())}
+	return s.render(c, status, "check_email", data)
+}
+
+func (s *Server) verifyTTL() time.Duration {
+	if s.cfg.VerifyTTL > 0 {
+		return s.cfg.VerifyTTL
+	}
+	return dsar.DefaultPolicy.VerifyTTL
+}
+
+func (s *Server) checkEmailPage(c echo.Context) error { return s.checkEmail(c, http.StatusOK, "", "") }
+
+func (s *Server) submitCode(c echo.Context) error {
+	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
+		return s.pageError(c, err)
+	}
+	_, token, err := s.cfg.Subjects.VerifyCode(c.Request().Context(), c.Param("id"), c.FormValue("code"))
+	if err != nil {
+		var de *dsar.Error
+		if errors.As(err, &de) && (de.Code == dsar.EINVALID || de.Code == dsar.ECONFLICT) {
+			return s.checkEmail(c, http.StatusUnprocessableEntity, templates.T(languageOf(c), de.Message, de.Params), "")
+		}
+		return s.pageError(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/s/"+token+"?notice=verified")
+}
+
+func (s *Server) resendCode(c echo.Context) error {
+	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
+		return s.pageError(c, err)
+	}
+	lang := languageOf(c)
+	if err := s.cfg.Subjects.ResendVerification(c.Request().Context(), c.Param("id")); err != nil {
+		var de *dsar.Error
+		if errors.As(err, &de) && (de.Code == dsar.ERATELIMIT || de.Code == dsar.ECONFLICT) {
+			return s.checkEmail(c, http.StatusOK, templates.T(lang, de.Message, de.Params), "")
+		}
+		return s.pageError(c, err)
+	}
+	return s.checkEmail(c, http.StatusOK, "", templates.T(lang, "notice.code_sent", nil))
+}
+
+// verifyLink verifies through the e-mailed link in one click and leads to
+// the status page.
+func (s *Server) verifyLink(c echo.Context) error {
+	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
+		return s.pageError(c, err)
+	}
+	_, token, err := s.cfg.Subjects.VerifyLink(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/s/"+token+"?notice=verified")
+}
+
+// historyKinds are the audit events a subject sees, with their text.
+var historyKinds = map[dsar.EventKind]string{
+	dsar.EventCreated: "history.created", dsar.EventTransition: "history.status", dsar.EventExtended: "history.extended",
+	dsar.EventPaused: "history.paused", dsar.EventResumed: "history.resumed", dsar.EventVerified: "history.verified",
+	dsar.EventMessage: "history.message",
+}
+
+var notices = map[string]string{"verified": "notice.verified", "replied": "notice.replied", "withdrawn": "notice.withdrawn"}
+
+func (s *Server) statusPage(c echo.Context) error {
+	return s.showStatus(c, http.StatusOK, "")
+}
+
+func (s *Server) showStatus(c echo.Context, status int, errMsg string) error {
+	ctx := c.Request().Context()
+	token := c.Param("token")
+	req, err := s.cfg.Subjects.ByStatusToken(ctx, token)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	ct, _ := s.cfg.Controllers.Get(req.Controller)
+	lang := languageOf(c)
+	data := templates.StatusPage{Page: s.page(c, ct, "page.status.title"), Reference: req.Reference, Type: req.Type,
+		Status: req.Status, ReceivedAt: req.ReceivedAt, DueDate: req.DueDate.String(), Extended: req.Extended, Error: errMsg}
+	if key, ok := notices[c.QueryParam("notice")]; ok && errMsg == "" {
+		data.Notice = templates.T(lang, key, nil)
+	}
+	evs, err := s.cfg.Subjects.SubjectEvents(ctx, req.ID)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	for _, ev := range evs {
+		key, ok := historyKinds[ev.Kind]
+		if !ok || (ev.Kind == dsar.EventTransition && ev.From == dsar.StatusReceived) {
+			continue
+		}
+		params := map[string]any{"status": templates.T(lang, "status."+string(ev.To), nil), "date": ev.Data["new_due_date"]}
+		data.History = append(data.History, templates.HistoryItem{At: ev.At.In(req.ReceivedAt.Location()), Text: templates.T(lang, key, params)})
+	}
+	msgs, err := s.cfg.Subjects.SubjectMessages(ctx, req.ID)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	var lastAsk dsar.MessageKind
+	for _, m := range msgs {
+		data.Messages = append(data.Messages, templates.MessageItem{At: m.CreatedAt.In(req.ReceivedAt.Location()), FromSubject: m.FromSubject, Kind: string(m.Kind), Body: m.Body})
+		if !m.FromSubject {
+			lastAsk = m.Kind
+		}
+	}
+	if req.Status == dsar.StatusAwaitingSubject {
+		data.ReplyAction, data.ReplyKind = "/s/"+token+"/reply", string(lastAsk)
+	}
+	if req.Status.Open() {
+		data.WithdrawAction = "/s/" + token + "/withdraw"
+	}
+	return s.render(c, status, "status", data)
+}
+
+func (s *Server) replyForm(c echo.Context) error {
+	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
+		return s.pageError(c, err)
+	}
+	var doc *dsar.Document
+	if fh, err := c.FormFile("document"); err == nil && fh.Size > 0 {
+		if fh.Size > dsar.MaxDocumentSize {
+			return s.showStatus(c, http.StatusUnprocessableEntity, templates.T(languageOf(c), "field.file_too_large", map[string]any{"max": dsar.MaxDocumentSize >> 20}))
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return s.pageError(c, err)
+		}
+		data, err := io.ReadAll(io.LimitReader(f, dsar.MaxDocumentSize+1))
+		f.Close()
+		if err != nil {
+			return s.pageError(c, err)
+		}
+		doc = &dsar.Document{FileName: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Data: data}
+	}
+	token := c.Param("token")
+	if _, err := s.cfg.Subjects.Reply(c.Request().Context(), token, c.FormValue("body"), doc); err != nil {
+		var de *dsar.Error
+		if errors.As(err, &de) && (de.Code == dsar.EINVALID || de.Code == dsar.ECONFLICT) {
+			msg := de.Message
+			params := de.Params
+			if len(de.Fields) > 0 {
+				msg, params = de.Fields[0].Message, de.Fields[0].Params
+			}
+			return s.showStatus(c, http.StatusUnprocessableEntity, templates.T(languageOf(c), msg, params))
+		}
+		return s.pageError(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/s/"+token+"?notice=replied")
+}
+
+func (s *Server) withdrawForm(c echo.Context) error {
+	token := c.Param("token")
+	if c.FormValue("confirm") == "" {
+		return s.showStatus(c, http.StatusUnprocessableEntity, templates.T(languageOf(c), "error.confirm_withdraw", nil))
+	}
+	if _, err := s.cfg.Subjects.Withdraw(c.Request().Context(), token); err != nil {
+		if dsar.ErrorCode(err) == dsar.ECONFLICT {
+			return s.showStatus(c, http.StatusConflict, templates.T(languageOf(c), dsar.ErrorMessage(err), nil))
+		}
+		return s.pageError(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/s/"+token+"?notice=withdrawn")
+}
