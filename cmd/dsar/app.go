@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,9 +41,10 @@ type App struct {
 	sender      mail.Sender
 	// listener, when set, is used instead of listening on cfg.Addr (tests).
 	listener net.Listener
-	// ready is closed once the HTTP server listens; draining when it begins
-	// to shut down.
+	// ready is closed once the HTTP server listens, after onReady ran;
+	// draining when it begins to shut down.
 	ready, draining chan struct{}
+	onReady         func()
 }
 
 // openOptions says what a command needs.
@@ -81,6 +84,12 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, clock dsar.Clock, 
 	if a.db, err = store.Open(ctx, dbURL, clock, a.controllers); err != nil {
 		return nil, err
 	}
+	if o.needRedis { // serve, worker, all-in-one: the commands that hand out or check tokens
+		if a.db.Keyring, err = loadKeyring(cfg, embedded); err != nil {
+			return nil, err
+		}
+	}
+	a.db.Policy = cfg.Policy()
 	if embedded && o.autoMigrate {
 		if _, err := a.db.Migrate(ctx); err != nil {
 			return nil, err
@@ -172,8 +181,10 @@ func (a *App) checkReady(ctx context.Context) error {
 // Serve runs the HTTP server until ctx ends, then drains it within the
 // shutdown timeout.
 func (a *App) Serve(ctx context.Context) error {
+	reqs := store.NewRequests(a.db)
 	srv, err := api.New(api.Config{
-		Requests: store.NewRequests(a.db), APIKeys: store.NewAPIKeys(a.db), Controllers: a.controllers, Clock: a.clock,
+		Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(a.db), VerifyTTL: a.cfg.VerifyTTL,
+		APIKeys: store.NewAPIKeys(a.db), Controllers: a.controllers, Clock: a.clock, BaseURL: a.cfg.BaseURL,
 		Limiter: api.NewRedisLimiter(a.rdb), Ready: a.checkReady, Log: a.log,
 		BodyLimit: a.cfg.BodyLimit, PublicPerMinute: a.cfg.PublicRateLimit, KeyPerMinute: a.cfg.KeyRateLimit,
 		TrustedProxies: a.cfg.TrustedProxies,
@@ -194,6 +205,9 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	if a.onReady != nil {
+		a.onReady()
+	}
 	close(a.ready)
 	a.log.Info("http server listening", "addr", ln.Addr().String())
 	select {
@@ -221,8 +235,10 @@ func (a *App) Work(ctx context.Context) error {
 	outbox := store.NewOutbox(a.db)
 	client := asynq.NewClient(a.redisOpt)
 	defer client.Close()
+	reqs := store.NewRequests(a.db)
 	h := &workflows.Handlers{
-		Outbox: outbox, Requests: store.NewRequests(a.db), Controllers: a.controllers, Sender: a.sender,
+		Outbox: outbox, Requests: reqs, Cases: reqs, Jobs: store.NewSubjects(a.db), Keyring: a.db.Keyring,
+		BaseURL: a.cfg.BaseURL, VerifyTTL: a.cfg.VerifyTTL, Controllers: a.controllers, Sender: a.sender,
 		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
 	}
 	mux := asynq.NewServeMux()
@@ -248,4 +264,30 @@ func (a *App) All(ctx context.Context) error {
 	g.Go(func() error { return a.Serve(ctx) })
 	g.Go(func() error { return a.Work(ctx) })
 	return g.Wait()
+}
+
+// loadKeyring returns the keyring of DSAR_SECRET_KEY. On the embedded
+// default without one, a secret is generated once and kept in the data
+// directory; with Postgres every process must be given the same secret.
+func loadKeyring(cfg *Config, embedded bool) (*dsar.Keyring, error) {
+	secret := []byte(cfg.SecretKey)
+	if len(secret) == 0 {
+		if !embedded {
+			return nil, errors.New("DSAR_SECRET_KEY is required with DSAR_DATABASE_URL: every serve and worker process must share it (generate one with: openssl rand -base64 48)")
+		}
+		path := filepath.Join(cfg.DataDir, "secret.key")
+		b, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			b = make([]byte, 48)
+			_, _ = rand.Read(b)
+			b = []byte(base64.StdEncoding.EncodeToString(b))
+			if err = os.WriteFile(path, b, 0o600); err != nil {
+				return nil, fmt.Errorf("keep the generated secret key: %w", err)
+			}
+		} else if err != nil {
+			return nil, fmt.Errorf("read the secret key: %w", err)
+		}
+		secret = b
+	}
+	return dsar.NewKeyring(secret)
 }

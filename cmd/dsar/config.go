@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dsar-project/dsar"
 )
 
 // Config is the effective configuration, read from DSAR_* environment
@@ -32,6 +34,10 @@ type Config struct {
 	WorkerConcurrency int
 	DispatchInterval  time.Duration
 	ReconcileInterval time.Duration
+	SecretKey         string
+	VerifyTTL         time.Duration
+	UnverifiedExpiry  time.Duration
+	StatusLinkTTL     time.Duration
 }
 
 // option is one environment variable: its name, default, what it means,
@@ -103,6 +109,9 @@ var options = func() []option {
 	add("DSAR_SMTP_URL", "", "smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; empty: local mailbox in DSAR_DATA_DIR", true, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.SMTPURL })
 	})
+	add("DSAR_SECRET_KEY", "", "server secret (32+ bytes) from which subjects' link tokens and codes derive; empty: generated into DSAR_DATA_DIR (embedded default only)", true, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.SecretKey })
+	})
 	add("DSAR_CONFIG", "", "controllers YAML file; empty: the shipped examples", false, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.ControllersPath })
 	})
@@ -160,6 +169,15 @@ var options = func() []option {
 	})
 	add("DSAR_RECONCILE_INTERVAL", "30s", "how often a worker re-queues outbox rows the queue lost", false, func() (func(*Config, string) error, func(*Config) string) {
 		return dur(func(c *Config) *time.Duration { return &c.ReconcileInterval })
+	})
+	add("DSAR_VERIFY_TTL", "24h", "how long a verification link and code are valid", false, func() (func(*Config, string) error, func(*Config) string) {
+		return dur(func(c *Config) *time.Duration { return &c.VerifyTTL })
+	})
+	add("DSAR_UNVERIFIED_EXPIRY", "336h", "age at which a request never verified closes as expired (14 days)", false, func() (func(*Config, string) error, func(*Config) string) {
+		return dur(func(c *Config) *time.Duration { return &c.UnverifiedExpiry })
+	})
+	add("DSAR_STATUS_LINK_TTL", "2160h", "how long a subject's status page link works after the request closed (90 days)", false, func() (func(*Config, string) error, func(*Config) string) {
+		return dur(func(c *Config) *time.Duration { return &c.StatusLinkTTL })
 	})
 	return o
 }()
@@ -225,6 +243,9 @@ func (c *Config) validate() error {
 	} else if c.MailFrom == "" {
 		c.MailFrom = "dsar@" + u.Hostname()
 	}
+	if c.SecretKey != "" && len(c.SecretKey) < dsar.MinSecretLength {
+		errs = append(errs, fmt.Errorf("DSAR_SECRET_KEY: want at least %d bytes", dsar.MinSecretLength))
+	}
 	if c.WorkerConcurrency < 1 {
 		errs = append(errs, errors.New("DSAR_WORKER_CONCURRENCY: want at least 1"))
 	}
@@ -273,4 +294,11 @@ func redactSecret(v string) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Policy returns the time limits of the subject-facing flow.
+func (c *Config) Policy() dsar.Policy {
+	p := dsar.DefaultPolicy
+	p.VerifyTTL, p.UnverifiedExpiry, p.StatusLinkTTL = c.VerifyTTL, c.UnverifiedExpiry, c.StatusLinkTTL
+	return p
 }

@@ -135,13 +135,7 @@ func (m *Main) runApp(ctx context.Context, cfg *Config, log *slog.Logger, o open
 	}
 	defer a.Close()
 	if banner {
-		go func() {
-			select {
-			case <-a.ready:
-				m.printBanner(cfg, a)
-			case <-ctx.Done():
-			}
-		}()
+		a.onReady = func() { m.printBanner(cfg) }
 	}
 	if m.started != nil {
 		m.started(a)
@@ -150,7 +144,7 @@ func (m *Main) runApp(ctx context.Context, cfg *Config, log *slog.Logger, o open
 }
 
 // printBanner tells a new user where the service is and how to get a key.
-func (m *Main) printBanner(cfg *Config, a *App) {
+func (m *Main) printBanner(cfg *Config) {
 	mode := "PostgreSQL"
 	if cfg.DatabaseURL == "" {
 		mode = "the embedded database in " + cfg.DataDir

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/mail"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dsar-project/dsar/workflows/mail/mailtest"
+)
+
+// browser starts headless Chromium (Debian's) for the test. Without a
+// browser the test is skipped, unless DSAR_TEST_REQUIRE_BROWSER is set, as
+// CI sets it.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("DSAR_CHROMIUM")
+	if path == "" {
+		path, _ = exec.LookPath("chromium")
+	}
+	if path == "" {
+		if os.Getenv("DSAR_TEST_REQUIRE_BROWSER") != "" {
+			t.Fatal("DSAR_TEST_REQUIRE_BROWSER is set but chromium is not installed")
+		}
+		t.Skip("chromium is not installed (apt-get install chromium)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1200, 1400),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// screenshot saves a full-page PNG under DSAR_SCREENSHOTS (docs/screenshots
+// when CI or a developer asks for them); without it, nothing is written.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("DSAR_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// failPage ends the test with what the browser shows.
+func failPage(t *testing.T, ctx context.Context, err error) {
+	t.Helper()
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(c, chromedp.Location())
+	text, _ := chromedp.Run(c, chromedp.Text(chromedp.CSS(`body`)))
+	t.Fatalf("%v\nat %s:\n%s", err, loc, text)
+}
+
+// verificationMail waits for the verification mail to the address and
+// returns its text.
+func verificationMail(t *testing.T, catcher *mailtest.Server, to string) string {
+	t.Helper()
+	for n := 1; ; n++ {
+		for _, m := range catcher.Wait(t, n, 30*time.Second) {
+			if m.To[0] == to {
+				if text := textPart(t, m); linkRE.MatchString(text) {
+					return text
+				}
+			}
+		}
+	}
+}
+
+// textPart returns the decoded text/plain part of a mail.
+func textPart(t *testing.T, m mailtest.Message) string {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			t.Fatalf("no text part: %v", err)
+		}
+		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
+			b, _ := io.ReadAll(p)
+			return string(b)
+		}
+	}
+}
+
+var (
+	codeRE = regexp.MustCompile(`\b\d{6}\b`)
+	linkRE = regexp.MustCompile(`https?://\S+/v/[A-Za-z0-9_-]+`)
+)
+
+// apiCall sends a JSON call with an API key and decodes the answer.
+func apiCall(t *testing.T, method, url, key string, body any) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %v", method, url, resp.StatusCode, out)
+	}
+	return out
+}
+
+// TestSubjectInABrowser: a data subject fills in the form in a real
+// browser, reads the verification mail from the SMTP server, confirms with
+// the code (in English) or the link (in Norwegian), sees the status page,
+// and answers the officer's question for clarification there.
+func TestSubjectInABrowser(t *testing.T) {
+	bctx := browser(t)
+	e := migratedEnv(t)
+	catcher := mailtest.Start(t)
+	e["DSAR_SMTP_URL"] = catcher.URL()
+	e["DSAR_DISPATCH_INTERVAL"] = "50ms"
+	svc := start(t, e)
+	code, out, _ := run(t, e, "apikey", "create", "--name", "officer", "--role", "officer", "--controller", "nte")
+	if code != 0 {
+		t.Fatal("apikey create failed")
+	}
+	key := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+
+	for _, lang := range []string{"en", "nb"} {
+		t.Run(lang, func(t *testing.T) {
+			email := "kari." + lang + "@example.no"
+			if err := chromedp.Do(bctx, chromedp.Navigate(svc.url+"/c/nte?lang="+lang)); err != nil {
+				t.Fatalf("navigate: %v", err)
+			}
+			if err := chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(`form`))); err != nil {
+				failPage(t, bctx, err)
+			}
+			screenshot(t, bctx, "form-"+lang)
+			err := chromedp.Do(bctx,
+				chromedp.Click(chromedp.CSS(`label[for="type-access"]`)),
+				chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), email),
+				chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "Kari Nordmann"),
+				chromedp.SendKeys(chromedp.CSS(`textarea[name="details"]`), "All data about my electricity contract."),
+				chromedp.Submit(chromedp.CSS(`input[name="email"]`)),
+				chromedp.WaitVisible(chromedp.CSS(`input[name="code"]`)),
+			)
+			if err != nil {
+				failPage(t, bctx, err)
+			}
+			screenshot(t, bctx, "check-email-"+lang)
+			text := verificationMail(t, catcher, email)
+			if lang == "en" {
+				// English: type the code.
+				err = chromedp.Do(bctx,
+					chromedp.SendKeys(chromedp.CSS(`input[name="code"]`), codeRE.FindString(text)),
+					chromedp.Submit(chromedp.CSS(`input[name="code"]`)),
+				)
+			} else {
+				// Norwegian: follow the link.
+				err = chromedp.Do(bctx, chromedp.Navigate(linkRE.FindString(text)))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Only the status page has the withdraw form.
+			if err := chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(`form[action$="/withdraw"]`))); err != nil {
+				failPage(t, bctx, err)
+			}
+			loc, err := chromedp.Run(bctx, chromedp.Location())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(loc, "/s/") {
+				t.Fatalf("after verification the browser is at %s", loc)
+			}
+			screenshot(t, bctx, "status-"+lang)
+
+			// The officer asks for clarification; the subject answers on the status page.
+			list := apiCall(t, http.MethodGet, svc.url+"/api/v1/requests?status=in_progress", key, nil)
+			var id string
+			for _, r := range list["data"].([]any) {
+				m := r.(map[string]any)
+				if m["subject"].(map[string]any)["email"] == email {
+					id = m["id"].(string)
+				}
+			}
+			if id == "" {
+				t.Fatal("the verified request is not in progress")
+			}
+			apiCall(t, http.MethodPost, svc.url+"/api/v1/requests/"+id+"/messages", key,
+				map[string]any{"kind": "clarification", "body": "Which metering point do you mean?"})
+			if err := chromedp.Do(bctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`textarea[name="body"]`))); err != nil {
+				t.Fatal(err)
+			}
+			page, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`main`)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(page, "Which metering point do you mean?") {
+				t.Errorf("the officer's question is not on the status page")
+			}
+			screenshot(t, bctx, "status-question-"+lang)
+			err = chromedp.Do(bctx,
+				chromedp.SendKeys(chromedp.CSS(`textarea[name="body"]`), "The one at my cabin, 707057500012345678."),
+				chromedp.Submit(chromedp.CSS(`textarea[name="body"]`)),
+				chromedp.WaitNotPresent(chromedp.CSS(`textarea[name="body"]`)),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page, err = chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`main`))); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(page, "707057500012345678") {
+				t.Errorf("the answer is not on the status page")
+			}
+			got := apiCall(t, http.MethodGet, svc.url+"/api/v1/requests/"+id, key, nil)
+			if got["status"] != "in_progress" || got["paused"] != false {
+				t.Errorf("after the answer the case is %v (paused %v)", got["status"], got["paused"])
+			}
+		})
+	}
+}
