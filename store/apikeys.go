@@ -8,18 +8,35 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dsar-project/dsar"
 )
 
 // APIKeys implements dsar.APIKeyService on the database.
-type APIKeys struct{ db *DB }
+//
+// A key that authenticated is remembered for KeyCacheTTL, so that busy
+// integrations cost no query per call; a revocation therefore reaches the
+// other processes within that time (at once in the process that revoked).
+type APIKeys struct {
+	db    *DB
+	mu    sync.Mutex
+	cache map[string]cachedKey // by secret hash
+}
+
+// KeyCacheTTL is how long an authenticated key is remembered.
+const KeyCacheTTL = 10 * time.Second
+
+type cachedKey struct {
+	key     *dsar.APIKey
+	expires time.Time
+}
 
 var _ dsar.APIKeyService = (*APIKeys)(nil)
 
 // NewAPIKeys returns the API key service of db.
-func NewAPIKeys(db *DB) *APIKeys { return &APIKeys{db: db} }
+func NewAPIKeys(db *DB) *APIKeys { return &APIKeys{db: db, cache: map[string]cachedKey{}} }
 
 // secretPrefix marks dsar API keys, so that secret scanners can find leaked ones.
 const secretPrefix = "dsar_"
@@ -82,8 +99,16 @@ func (s *APIKeys) Authenticate(ctx context.Context, secret string) (*dsar.APIKey
 	if !strings.HasPrefix(secret, secretPrefix) || len(secret) > 100 {
 		return nil, unauthorized
 	}
+	hash := hashSecret(secret)
+	now := s.db.now()
+	s.mu.Lock()
+	c, ok := s.cache[hash]
+	s.mu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c.key, nil
+	}
 	var row apiKeyRow
-	err := s.db.gorm.WithContext(ctx).Where("secret_hash = ? AND revoked_at IS NULL", hashSecret(secret)).Take(&row).Error
+	err := s.db.gorm.WithContext(ctx).Where("secret_hash = ? AND revoked_at IS NULL", hash).Take(&row).Error
 	if dsar.ErrorCode(mapErr(err)) == dsar.ENOTFOUND {
 		return nil, unauthorized
 	}
@@ -91,11 +116,17 @@ func (s *APIKeys) Authenticate(ctx context.Context, secret string) (*dsar.APIKey
 		return nil, mapErr(err)
 	}
 	// Record use at most once a minute, so that busy keys cost no write per call.
-	now := s.db.now()
 	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) > time.Minute {
 		s.db.gorm.WithContext(ctx).Model(&apiKeyRow{}).Where("id = ?", row.ID).Update("last_used_at", now)
 	}
-	return row.toDomain(), nil
+	key := row.toDomain()
+	s.mu.Lock()
+	if len(s.cache) > 10000 { // bounded: start over rather than grow
+		clear(s.cache)
+	}
+	s.cache[hash] = cachedKey{key: key, expires: now.Add(KeyCacheTTL)}
+	s.mu.Unlock()
+	return key, nil
 }
 
 // List returns every key, revoked ones included, newest first.
@@ -113,6 +144,13 @@ func (s *APIKeys) List(ctx context.Context) ([]*dsar.APIKey, error) {
 
 // Revoke revokes the key; it stops working at once.
 func (s *APIKeys) Revoke(ctx context.Context, id string) error {
+	s.mu.Lock()
+	for h, c := range s.cache {
+		if c.key.ID == id {
+			delete(s.cache, h)
+		}
+	}
+	s.mu.Unlock()
 	res := s.db.gorm.WithContext(ctx).Model(&apiKeyRow{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", s.db.now())
 	if res.Error != nil {
 		return mapErr(res.Error)

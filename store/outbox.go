@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/dsar-project/dsar"
 )
@@ -60,24 +61,22 @@ func (o *Outbox) MarkEnqueued(ctx context.Context, ids []string, at time.Time) e
 // atomic: of two workers holding the same task, one wins.
 func (o *Outbox) Claim(ctx context.Context, id string, now time.Time, lease time.Duration) (*dsar.OutboxItem, bool, error) {
 	now = now.UTC()
-	var (
-		row     outboxRow
-		claimed bool
-	)
-	err := o.db.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&outboxRow{}).
-			Where("id = ? AND (status = ? OR (status = ? AND lease_until < ?))", id, dsar.OutboxPending, dsar.OutboxRunning, now).
-			Updates(map[string]any{"status": dsar.OutboxRunning, "lease_until": now.Add(lease), "attempts": gorm.Expr("attempts + 1")})
-		if res.Error != nil {
-			return res.Error
-		}
-		claimed = res.RowsAffected == 1
-		return tx.Where("id = ?", id).Take(&row).Error
-	})
-	if err != nil {
+	var rows []outboxRow
+	res := o.db.gorm.WithContext(ctx).Model(&rows).Clauses(clause.Returning{}).
+		Where("id = ? AND (status = ? OR (status = ? AND lease_until < ?))", id, dsar.OutboxPending, dsar.OutboxRunning, now).
+		Updates(map[string]any{"status": dsar.OutboxRunning, "lease_until": now.Add(lease), "attempts": gorm.Expr("attempts + 1")})
+	if res.Error != nil {
+		return nil, false, mapErr(res.Error)
+	}
+	if len(rows) == 1 {
+		return rows[0].toDomain(), true, nil
+	}
+	// Not claimable: say why (done, cancelled, leased) or that it is gone.
+	var row outboxRow
+	if err := o.db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return nil, false, mapErr(err)
 	}
-	return row.toDomain(), claimed, nil
+	return row.toDomain(), false, nil
 }
 
 // Release gives a claimed item back after a failed attempt, or marks it

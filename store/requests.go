@@ -71,20 +71,24 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 	// collision, draw again.
 	for attempt := 0; ; attempt++ {
 		row.Reference = newReference()
-		err = s.db.tx(ctx, func(tx *gorm.DB) error {
-			if err := tx.Create(row).Error; err != nil {
-				return err
-			}
-			if verification != nil {
-				if err := tx.Create(verification).Error; err != nil {
+		if s.db.Dialect == Postgres {
+			err = s.db.insertIntake(ctx, row, verification, events, next)
+		} else {
+			err = s.db.tx(ctx, func(tx *gorm.DB) error {
+				if err := tx.Create(row).Error; err != nil {
 					return err
 				}
-			}
-			if err := s.db.record(tx, events[0], nil); err != nil {
-				return err
-			}
-			return s.db.record(tx, events[1], next)
-		})
+				if verification != nil {
+					if err := tx.Create(verification).Error; err != nil {
+						return err
+					}
+				}
+				if err := s.db.record(tx, events[0], nil); err != nil {
+					return err
+				}
+				return s.db.record(tx, events[1], next)
+			})
+		}
 		if dsar.ErrorCode(mapErr(err)) != dsar.ECONFLICT || attempt == 3 {
 			break
 		}

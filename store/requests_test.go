@@ -409,3 +409,32 @@ func TestAuditTrailIsAppendOnly(t *testing.T) {
 		t.Errorf("the raw connection cannot write at all, so the checks above prove nothing: %v", err)
 	}
 }
+
+func TestRevokedKeyStopsWorking(t *testing.T) {
+	clock := dsar.NewManualClock(at(2025, time.March, 5, 9, 0))
+	db := storetest.Open(t, clock)
+	keys, other := store.NewAPIKeys(db), store.NewAPIKeys(db) // two serve processes
+	k, secret, err := keys.Create(ctx, "crm", dsar.RoleSystem, []string{"nte"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*store.APIKeys{keys, other} {
+		if got, err := s.Authenticate(ctx, secret); err != nil || got.ID != k.ID {
+			t.Fatalf("authenticate: %v", err)
+		}
+	}
+	if _, err := keys.Authenticate(ctx, secret+"x"); dsar.ErrorCode(err) != dsar.EUNAUTHORIZED {
+		t.Errorf("a wrong secret: %v", err)
+	}
+	if err := keys.Revoke(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keys.Authenticate(ctx, secret); dsar.ErrorCode(err) != dsar.EUNAUTHORIZED {
+		t.Errorf("the revoking process still accepts the key: %v", err)
+	}
+	// The other process forgets the key within store.KeyCacheTTL.
+	clock.Advance(store.KeyCacheTTL + time.Second)
+	if _, err := other.Authenticate(ctx, secret); dsar.ErrorCode(err) != dsar.EUNAUTHORIZED {
+		t.Errorf("another process accepts a revoked key after the cache time: %v", err)
+	}
+}
