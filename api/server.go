@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/workflows/mail"
 )
 
 // Config is what the HTTP server needs from its surroundings.
@@ -25,6 +26,9 @@ type Config struct {
 	APIKeys     dsar.APIKeyService
 	Controllers *dsar.Controllers
 	Clock       dsar.Clock
+	// Mailbox, when set, is the local mailbox of the embedded default,
+	// shown at /mailbox to administrators.
+	Mailbox *mail.Mailbox
 	// BaseURL is the service's public URL; VerifyTTL how long a
 	// verification code is valid (shown on the code page).
 	BaseURL   string
@@ -85,6 +89,9 @@ func New(cfg Config) (*Server, error) {
 	e.GET("/openapi.yaml", s.openapi)
 	if cfg.Subjects != nil {
 		s.registerPages(e)
+	}
+	if cfg.Mailbox != nil {
+		s.registerMailbox(e, cfg.Mailbox)
 	}
 
 	// requireKey is a route middleware, not a group's, so that an unknown

@@ -142,6 +142,24 @@ type StatusPage struct {
 	Error, Notice string
 }
 
+// MailboxEntry is one message of the local mailbox.
+type MailboxEntry struct {
+	Name    string // the file name, for the link
+	Date    time.Time
+	From    string
+	To      string
+	Subject string
+}
+
+// MailboxPage shows the local mailbox of the embedded default to an
+// administrator: the list, and one message's text when Open is set.
+type MailboxPage struct {
+	Page
+	Entries []MailboxEntry
+	Open    *MailboxEntry
+	Text    string
+}
+
 // ErrorPage explains that something went wrong (a link that expired, a page
 // that does not exist, too many attempts).
 type ErrorPage struct {
@@ -165,6 +183,7 @@ var pageTypes = map[string]reflect.Type{
 	"check_email": reflect.TypeFor[CheckEmailPage](),
 	"status":      reflect.TypeFor[StatusPage](),
 	"error":       reflect.TypeFor[ErrorPage](),
+	"mailbox":     reflect.TypeFor[MailboxPage](),
 }
 
 // PageNames returns the names of the page templates, sorted.

@@ -254,6 +254,18 @@ var pageCases = map[string][]pageCase{
 			}
 		}},
 	},
+	"mailbox": {
+		{"list-and-open", func(lang dsar.Language) any {
+			entries := []MailboxEntry{
+				{Name: "b@dsar.localhost.eml", Date: time.Date(2025, 3, 5, 9, 1, 0, 0, oslo), From: "NTE <dsar@localhost>", To: "kari@example.no", Subject: "Bekreft forespørselen din"},
+				{Name: "a@dsar.localhost.eml", Date: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), From: "NTE <dsar@localhost>", To: "personvern@nte.no", Subject: "Frist om 7 dager"},
+			}
+			return MailboxPage{Page: Page{Lang: lang, Path: "/mailbox/b@dsar.localhost.eml"}, Entries: entries, Open: &entries[0], Text: "Hei,\n\nkoden din er 123456."}
+		}},
+		{"empty", func(lang dsar.Language) any {
+			return MailboxPage{Page: Page{Lang: lang, Path: "/mailbox"}}
+		}},
+	},
 }
 
 // render renders page name with data and fails the test on an error.
@@ -948,7 +960,8 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 				Messages:    []MessageItem{{At: time.Date(2025, 3, 4, 9, 0, 0, 0, oslo), Kind: hostile, Body: hostile}, {FromSubject: true, Body: hostile}},
 				ReplyAction: hostile, ReplyKind: "identity", WithdrawAction: hostile, Error: hostile, Notice: hostile,
 			},
-			"error": ErrorPage{Page: p, Message: hostile, Status: 500},
+			"error":   ErrorPage{Page: p, Message: hostile, Status: 500},
+			"mailbox": MailboxPage{Page: p, Entries: []MailboxEntry{{Name: hostile, To: hostile, From: hostile, Subject: hostile}}, Open: &MailboxEntry{Subject: hostile, From: hostile, To: hostile}, Text: hostile},
 		}
 		for name, data := range pages {
 			page := render(t, name, data)

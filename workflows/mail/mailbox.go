@@ -7,10 +7,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"mime"
+	"mime/multipart"
+	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 )
 
 // Mailbox is the local mailbox of the embedded default mode: instead of
@@ -147,4 +153,91 @@ func FileName(messageID string) string {
 		name += "-" + hex.EncodeToString(sum[:8])
 	}
 	return name + ".eml"
+}
+
+// Stored is one message of the mailbox as read back.
+type Stored struct {
+	// Name is the file's name in the mailbox directory.
+	Name    string
+	Date    time.Time
+	From    string
+	To      string
+	Subject string
+	// Text is the plain-text part (filled by Read only).
+	Text string
+}
+
+// List returns the messages in the mailbox, newest first, without bodies.
+func (b *Mailbox) List() ([]Stored, error) {
+	names, err := filepath.Glob(filepath.Join(b.dir, "*.eml"))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Stored, 0, len(names))
+	for _, path := range names {
+		s, err := b.read(filepath.Base(path), false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b Stored) int { return b.Date.Compare(a.Date) })
+	return out, nil
+}
+
+// Read returns one message of the mailbox with its plain-text part.
+func (b *Mailbox) Read(name string) (*Stored, error) {
+	if name != filepath.Base(name) || !strings.HasSuffix(name, ".eml") {
+		return nil, os.ErrNotExist
+	}
+	return b.read(name, true)
+}
+
+func (b *Mailbox) read(name string, body bool) (*Stored, error) {
+	f, err := os.Open(filepath.Join(b.dir, name))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := mail.ReadMessage(f)
+	if err != nil {
+		return nil, fmt.Errorf("mailbox %s: %w", name, err)
+	}
+	dec := new(mime.WordDecoder)
+	header := func(k string) string {
+		v, err := dec.DecodeHeader(m.Header.Get(k))
+		if err != nil {
+			return m.Header.Get(k)
+		}
+		return v
+	}
+	s := &Stored{Name: name, From: header("From"), To: header("To"), Subject: header("Subject")}
+	s.Date, _ = m.Header.Date()
+	if body {
+		s.Text, err = plainPart(m)
+	}
+	return s, err
+}
+
+// plainPart returns the text/plain part of a message, decoded.
+func plainPart(m *mail.Message) (string, error) {
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(mt, "multipart/") {
+		b, err := io.ReadAll(m.Body)
+		return string(b), err
+	}
+	mr := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			return "", err
+		}
+		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
+			b, err := io.ReadAll(p)
+			return string(b), err
+		}
+	}
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestMailboxSend(t *testing.T) {
@@ -192,5 +194,33 @@ func TestFileName(t *testing.T) {
 	}
 	if FileName("A@x") == FileName("a@x") {
 		t.Error("IDs differing in case share a file")
+	}
+}
+
+func TestMailboxListAndRead(t *testing.T) {
+	box, err := NewMailbox(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, subj := range []string{"Første", "Second"} {
+		m := &Message{ID: fmt.Sprintf("m%d@dsar.test", i), From: "NTE <dsar@dsar.test>", To: []string{"kari@example.no"},
+			Subject: subj, Text: "Koden din er 12345" + fmt.Sprint(i), HTML: "<p>x</p>", Date: time.Date(2025, 3, 5, 9, i, 0, 0, time.UTC)}
+		if err := box.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := box.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Subject != "Second" || list[1].Subject != "Første" || list[1].To != "<kari@example.no>" && list[1].To != "kari@example.no" {
+		t.Fatalf("list: %+v", list)
+	}
+	got, err := box.Read(list[1].Name)
+	if err != nil || !strings.Contains(got.Text, "Koden din er 123450") {
+		t.Fatalf("read: %+v %v", got, err)
+	}
+	if _, err := box.Read("../secret.key"); err == nil {
+		t.Error("read outside the mailbox")
 	}
 }
