@@ -1,0 +1,127 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/api"
+	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/store/storetest"
+)
+
+// pageClient is a browser without JavaScript: cookies, forms, no redirects.
+type pageClient struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func newPageClient(t *testing.T) (*pageClient, *store.DB) {
+	t.Helper()
+	db := storetest.Open(t, dsar.NewManualClock(time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC)))
+	reqs := store.NewRequests(db)
+	srv, err := api.New(api.Config{Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(db), APIKeys: store.NewAPIKeys(db),
+		Controllers: db.Controllers, Clock: db.Clock, Log: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	jar, _ := cookiejar.New(nil)
+	return &pageClient{t: t, base: ts.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}, db
+}
+
+func (p *pageClient) do(req *http.Request) (int, string, http.Header) {
+	p.t.Helper()
+	req.Header.Set("Accept-Language", "nb-NO,nb;q=0.9")
+	resp, err := p.c.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func (p *pageClient) get(path string) (int, string) {
+	req, _ := http.NewRequest(http.MethodGet, p.base+path, nil)
+	code, body, _ := p.do(req)
+	return code, body
+}
+
+var csrfRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+func (p *pageClient) post(path string, form url.Values, csrfFrom string) (int, string, http.Header) {
+	p.t.Helper()
+	_, page := p.get(csrfFrom)
+	if m := csrfRE.FindStringSubmatch(page); m != nil {
+		form.Set("_csrf", m[1])
+	}
+	req, _ := http.NewRequest(http.MethodPost, p.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return p.do(req)
+}
+
+// Bad input on the pages gets a message in the subject's language and
+// changes nothing.
+func TestPagesRefuseBadInputInTheSubjectsLanguage(t *testing.T) {
+	p, db := newPageClient(t)
+	count := func() int {
+		page, err := store.NewRequests(db).List(context.Background(), dsar.Actor{ID: "a", Role: dsar.RoleAdmin}, dsar.RequestFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Requests)
+	}
+
+	code, page, _ := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"kari@"}, "details": {"<script>alert(1)</script>"}}, "/c/nte")
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "Skriv inn en gyldig e-postadresse.") {
+		t.Errorf("bad e-mail: %d", code)
+	}
+	if strings.Contains(page, "<script>alert(1)") || !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Errorf("the typed script is not kept escaped in the form")
+	}
+	long := strings.Repeat("x", dsar.MaxDetailsLength+1)
+	if code, page, _ := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"kari@example.no"}, "details": {long}}, "/c/nte"); code != http.StatusUnprocessableEntity || !strings.Contains(page, "Dette er for langt. Maksimum er 10000 tegn.") {
+		t.Errorf("oversized details: %d", code)
+	}
+	if code, _, _ := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"kari@example.no"}}, "/nothing"); code != http.StatusForbidden {
+		t.Errorf("a form without its CSRF token: %d", code)
+	}
+	if code, _, h := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"bot@example.no"}, "website": {"http://spam"}}, "/c/nte"); code != http.StatusSeeOther || strings.Contains(h.Get("Location"), "/r/") {
+		t.Errorf("the honeypot: %d %s", code, h.Get("Location"))
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("refused forms left %d requests", n)
+	}
+
+	code, _, h := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"kari@example.no"}, "language": {"nb"}}, "/c/nte")
+	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/r/") {
+		t.Fatalf("a good form: %d %s", code, h.Get("Location"))
+	}
+	verify := h.Get("Location")
+	code, page, _ = p.post(verify, url.Values{"code": {"abcdef"}}, verify)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "Koden er ikke riktig. Du har 4 forsøk igjen.") {
+		t.Errorf("a wrong code: %d", code)
+	}
+	if code, page := p.get("/s/forged-token"); code != http.StatusNotFound || !strings.Contains(page, "Denne lenken er ikke gyldig.") {
+		t.Errorf("a forged status token: %d", code)
+	}
+	if code, page := p.get("/v/forged-token"); code != http.StatusNotFound || !strings.Contains(page, "Denne bekreftelseslenken er ikke gyldig.") {
+		t.Errorf("a forged verification link: %d", code)
+	}
+	if n := count(); n != 1 {
+		t.Errorf("%d requests, want the one good form", n)
+	}
+}
