@@ -159,12 +159,13 @@ func (m *Main) printBanner(cfg *Config) {
 	}
 	fmt.Fprintf(m.Stdout, `
 dsar is running at %s (on %s; mail goes to %s)
+  Request form for data subjects: %s/
   API document: %s/openapi.yaml
   Create an API key in another terminal:
     %sgo run ./cmd/dsar apikey create --name me --role admin
   Stop with Ctrl-C.
 
-`, cfg.BaseURL, mode, mailbox, cfg.BaseURL, env)
+`, cfg.BaseURL, mode, mailbox, cfg.BaseURL, cfg.BaseURL, env)
 }
 
 func (m *Main) migrate(ctx context.Context, cfg *Config, log *slog.Logger) error {
