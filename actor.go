@@ -34,6 +34,8 @@ type Actor struct {
 	Controllers []string
 	// Public is true for an unauthenticated data subject.
 	Public bool
+	// IP is the client address the actor acts from, for the audit trail.
+	IP string
 }
 
 // ActorPublic is an unauthenticated data subject using the public endpoint.
@@ -86,4 +88,40 @@ type APIKeyService interface {
 	Authenticate(ctx context.Context, secret string) (*APIKey, error)
 	List(ctx context.Context) ([]*APIKey, error)
 	Revoke(ctx context.Context, id string) error
+}
+
+// User is an officer's account: who signs in to the pages, with a role and
+// the controllers whose cases the user works.
+type User struct {
+	ID                string
+	Email             string
+	Role              Role
+	Controllers       []string
+	LockedUntil       *time.Time
+	PasswordChangedAt time.Time
+	CreatedAt         time.Time
+}
+
+// Actor returns the actor a signed-in user is.
+func (u *User) Actor() Actor {
+	return Actor{ID: "user:" + u.ID, Role: u.Role, Controllers: u.Controllers}
+}
+
+// MinPasswordLength is the shortest password accepted.
+const MinPasswordLength = 12
+
+// UserService manages officers' accounts and their sessions.
+type UserService interface {
+	// Create adds a user and returns it.
+	Create(ctx context.Context, email, password string, role Role, controllers []string) (*User, error)
+	// SignIn checks the password and opens a session, returning its token.
+	// Repeated failures lock the account for a while.
+	SignIn(ctx context.Context, email, password string) (*User, string, error)
+	// Session returns the user of a live session token and extends it.
+	Session(ctx context.Context, token string) (*User, error)
+	// SignOut ends the session.
+	SignOut(ctx context.Context, token string) error
+	// ChangePassword checks the old password, sets the new one, and ends the
+	// user's other sessions.
+	ChangePassword(ctx context.Context, userID, old, new, keepToken string) error
 }

@@ -77,3 +77,19 @@ func ipExtractor(trusted []string) (echo.IPExtractor, error) {
 	}
 	return echo.ExtractIPFromXFFHeader(opts...), nil
 }
+
+// mayChange refuses, before anything else is looked at, callers who may not
+// change the case: roles that change nothing (403) and officers of other
+// controllers (404, as if the case did not exist).
+func (s *Server) mayChange(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		a := actorOf(c)
+		if a.Role != dsar.RoleAdmin && a.Role != dsar.RoleOfficer {
+			return &dsar.Error{Code: dsar.EFORBIDDEN, Message: "error.forbidden"}
+		}
+		if _, err := s.cfg.Requests.Get(c.Request().Context(), a, c.Param("id")); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}

@@ -6,29 +6,15 @@ import (
 	"os"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
-	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/templates"
 	"github.com/dsar-project/dsar/workflows/mail"
 )
 
 // registerMailbox adds the page of the local mailbox (the embedded default,
-// where mail is kept rather than sent). Until officers sign in with accounts,
-// an administrator opens it with an admin API key as the HTTP Basic password.
+// where mail is kept rather than sent), for signed-in administrators.
 func (s *Server) registerMailbox(e *echo.Echo, box *mail.Mailbox) {
-	auth := middleware.BasicAuthWithConfig(middleware.BasicAuthConfig{
-		Realm: "dsar mailbox",
-		Validator: func(_, password string, c echo.Context) (bool, error) {
-			key, err := s.cfg.APIKeys.Authenticate(c.Request().Context(), password)
-			if err != nil || key.Role != dsar.RoleAdmin {
-				// A wrong key costs the address like an anonymous call.
-				return false, s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute)
-			}
-			return true, nil
-		},
-	})
-	g := e.Group("/mailbox", s.pageLanguage, auth)
+	g := s.officerGroup(e)
 	show := func(c echo.Context) error {
 		list, err := box.List()
 		if err != nil {
@@ -51,6 +37,6 @@ func (s *Server) registerMailbox(e *echo.Echo, box *mail.Mailbox) {
 		}
 		return s.render(c, http.StatusOK, "mailbox", data)
 	}
-	g.GET("", show)
-	g.GET("/:name", show)
+	g.GET("/mailbox", show, signedIn, adminOnly)
+	g.GET("/mailbox/:name", show, signedIn, adminOnly)
 }

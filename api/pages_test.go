@@ -16,6 +16,7 @@ import (
 	"github.com/dsar-project/dsar/api"
 	"github.com/dsar-project/dsar/store"
 	"github.com/dsar-project/dsar/store/storetest"
+	"github.com/dsar-project/dsar/workflows/mail"
 )
 
 // pageClient is a browser without JavaScript: cookies, forms, no redirects.
@@ -23,21 +24,27 @@ type pageClient struct {
 	t    *testing.T
 	base string
 	c    *http.Client
+	srv  *api.Server
+	box  *mail.Mailbox
 }
 
 func newPageClient(t *testing.T) (*pageClient, *store.DB) {
 	t.Helper()
 	db := storetest.Open(t, dsar.NewManualClock(time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC)))
 	reqs := store.NewRequests(db)
+	box, err := mail.NewMailbox(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := api.New(api.Config{Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(db), APIKeys: store.NewAPIKeys(db),
-		Controllers: db.Controllers, Clock: db.Clock, Log: quietLog})
+		Users: store.NewUsers(db), Mailbox: box, Controllers: db.Controllers, Clock: db.Clock, Log: quietLog})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	jar, _ := cookiejar.New(nil)
-	return &pageClient{t: t, base: ts.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return &pageClient{t: t, base: ts.URL, srv: srv, box: box, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}, db
 }
@@ -71,6 +78,15 @@ func (p *pageClient) post(path string, form url.Values, csrfFrom string) (int, s
 	req, _ := http.NewRequest(http.MethodPost, p.base+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return p.do(req)
+}
+
+// signIn signs in through the page and fails the test unless it works.
+func (p *pageClient) signIn(email, password string) {
+	p.t.Helper()
+	code, _, h := p.post("/signin", url.Values{"email": {email}, "password": {password}, "next": {"/queue"}}, "/signin")
+	if code != http.StatusSeeOther || h.Get("Location") != "/queue" {
+		p.t.Fatalf("sign in as %s: %d", email, code)
+	}
 }
 
 // Bad input on the pages gets a message in the subject's language and

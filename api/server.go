@@ -20,10 +20,12 @@ import (
 
 // Config is what the HTTP server needs from its surroundings.
 type Config struct {
-	Requests    dsar.RequestService
-	Cases       dsar.CaseService
-	Subjects    dsar.SubjectService
-	APIKeys     dsar.APIKeyService
+	Requests dsar.RequestService
+	Cases    dsar.CaseService
+	Subjects dsar.SubjectService
+	APIKeys  dsar.APIKeyService
+	// Users, when set, enables officers' sign-in and pages.
+	Users       dsar.UserService
 	Controllers *dsar.Controllers
 	Clock       dsar.Clock
 	// Mailbox, when set, is the local mailbox of the embedded default,
@@ -90,8 +92,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Subjects != nil {
 		s.registerPages(e)
 	}
-	if cfg.Mailbox != nil {
-		s.registerMailbox(e, cfg.Mailbox)
+	if cfg.Users != nil {
+		s.registerOfficers(e)
+		if cfg.Mailbox != nil {
+			s.registerMailbox(e, cfg.Mailbox)
+		}
 	}
 
 	// requireKey is a route middleware, not a group's, so that an unknown
@@ -102,16 +107,16 @@ func New(cfg Config) (*Server, error) {
 	v1.GET("/requests", s.listRequests, s.requireKey)
 	v1.GET("/requests/:id", s.getRequest, s.requireKey)
 	v1.GET("/requests/:id/events", s.listEvents, s.requireKey)
-	v1.POST("/requests/:id/extend", s.extendRequest, s.requireKey)
-	v1.POST("/requests/:id/pause", s.pauseRequest, s.requireKey)
-	v1.POST("/requests/:id/resume", s.resumeRequest, s.requireKey)
+	v1.POST("/requests/:id/extend", s.extendRequest, s.requireKey, s.mayChange)
+	v1.POST("/requests/:id/pause", s.pauseRequest, s.requireKey, s.mayChange)
+	v1.POST("/requests/:id/resume", s.resumeRequest, s.requireKey, s.mayChange)
 	v1.GET("/requests/:id/messages", s.listMessages, s.requireKey)
-	v1.POST("/requests/:id/messages", s.askSubject, s.requireKey)
-	v1.POST("/requests/:id/verify", s.markVerified, s.requireKey)
-	v1.GET("/requests/:id/documents", s.listDocuments, s.requireKey)
-	v1.GET("/requests/:id/documents/:doc", s.getDocument, s.requireKey)
-	v1.POST("/requests/:id/complete", s.completeRequest, s.requireKey)
-	v1.POST("/requests/:id/refuse", s.refuseRequest, s.requireKey)
+	v1.POST("/requests/:id/messages", s.askSubject, s.requireKey, s.mayChange)
+	v1.POST("/requests/:id/verify", s.markVerified, s.requireKey, s.mayChange)
+	v1.GET("/requests/:id/documents", s.listDocuments, s.requireKey, s.mayChange)
+	v1.GET("/requests/:id/documents/:doc", s.getDocument, s.requireKey, s.mayChange)
+	v1.POST("/requests/:id/complete", s.completeRequest, s.requireKey, s.mayChange)
+	v1.POST("/requests/:id/refuse", s.refuseRequest, s.requireKey, s.mayChange)
 	return s, nil
 }
 

@@ -160,6 +160,41 @@ type MailboxPage struct {
 	Text    string
 }
 
+// SignInPage is the officers' sign-in form.
+type SignInPage struct {
+	Page
+	Email string
+	// Next is where to go after signing in (a local path).
+	Next          string
+	Error, Notice string
+}
+
+// PasswordPage is the form to change one's password.
+type PasswordPage struct {
+	Page
+	MinLength     int
+	Error, Notice string
+}
+
+// QueueRow is one case in the officers' queue.
+type QueueRow struct {
+	Reference, Controller string
+	Type                  dsar.RequestType
+	Status                dsar.Status
+	DueDate               string // YYYY-MM-DD
+	DaysLeft              int
+	Overdue               bool
+}
+
+// QueuePage is the officers' queue of open cases, most urgent first.
+type QueuePage struct {
+	Page
+	UserEmail string
+	Rows      []QueueRow
+	// NextPage is the link to the following page, empty on the last.
+	NextPage string
+}
+
 // ErrorPage explains that something went wrong (a link that expired, a page
 // that does not exist, too many attempts).
 type ErrorPage struct {
@@ -184,6 +219,9 @@ var pageTypes = map[string]reflect.Type{
 	"status":      reflect.TypeFor[StatusPage](),
 	"error":       reflect.TypeFor[ErrorPage](),
 	"mailbox":     reflect.TypeFor[MailboxPage](),
+	"signin":      reflect.TypeFor[SignInPage](),
+	"password":    reflect.TypeFor[PasswordPage](),
+	"queue":       reflect.TypeFor[QueuePage](),
 }
 
 // PageNames returns the names of the page templates, sorted.

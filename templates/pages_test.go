@@ -266,6 +266,28 @@ var pageCases = map[string][]pageCase{
 			return MailboxPage{Page: Page{Lang: lang, Path: "/mailbox"}}
 		}},
 	},
+	"signin": {
+		{"wrong-password", func(lang dsar.Language) any {
+			return SignInPage{Page: Page{Lang: lang, Path: "/signin", CSRF: "tok"}, Email: "kari@nte.no", Next: "/queue", Error: T(lang, "error.signin", nil)}
+		}},
+	},
+	"password": {
+		{"form", func(lang dsar.Language) any {
+			return PasswordPage{Page: Page{Lang: lang, Path: "/account/password", CSRF: "tok"}, MinLength: dsar.MinPasswordLength}
+		}},
+	},
+	"queue": {
+		{"cases", func(lang dsar.Language) any {
+			return QueuePage{Page: Page{Lang: lang, Path: "/queue", CSRF: "tok"}, UserEmail: "kari@nte.no", NextPage: "/queue?cursor=abc",
+				Rows: []QueueRow{
+					{Reference: "7KQ2-M9XD", Controller: "nte", Type: dsar.TypeErasure, Status: dsar.StatusInProgress, DueDate: "2025-03-03", DaysLeft: -2, Overdue: true},
+					{Reference: "H3PA-22QX", Controller: "nte", Type: dsar.TypeAccess, Status: dsar.StatusAwaitingSubject, DueDate: "2025-03-20", DaysLeft: 15},
+				}}
+		}},
+		{"empty", func(lang dsar.Language) any {
+			return QueuePage{Page: Page{Lang: lang, Path: "/queue", CSRF: "tok"}, UserEmail: "kari@nte.no"}
+		}},
+	},
 }
 
 // render renders page name with data and fails the test on an error.
@@ -960,8 +982,11 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 				Messages:    []MessageItem{{At: time.Date(2025, 3, 4, 9, 0, 0, 0, oslo), Kind: hostile, Body: hostile}, {FromSubject: true, Body: hostile}},
 				ReplyAction: hostile, ReplyKind: "identity", WithdrawAction: hostile, Error: hostile, Notice: hostile,
 			},
-			"error":   ErrorPage{Page: p, Message: hostile, Status: 500},
-			"mailbox": MailboxPage{Page: p, Entries: []MailboxEntry{{Name: hostile, To: hostile, From: hostile, Subject: hostile}}, Open: &MailboxEntry{Subject: hostile, From: hostile, To: hostile}, Text: hostile},
+			"error":    ErrorPage{Page: p, Message: hostile, Status: 500},
+			"signin":   SignInPage{Page: p, Email: hostile, Next: hostile, Error: hostile},
+			"password": PasswordPage{Page: p, MinLength: 12, Error: hostile},
+			"queue":    QueuePage{Page: p, UserEmail: hostile, NextPage: hostile, Rows: []QueueRow{{Reference: hostile, Controller: hostile, Type: dsar.TypeAccess, Status: dsar.StatusReceived, DueDate: "2025-03-03"}}},
+			"mailbox":  MailboxPage{Page: p, Entries: []MailboxEntry{{Name: hostile, To: hostile, From: hostile, Subject: hostile}}, Open: &MailboxEntry{Subject: hostile, From: hostile, To: hostile}, Text: hostile},
 		}
 		for name, data := range pages {
 			page := render(t, name, data)

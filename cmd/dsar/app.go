@@ -184,7 +184,7 @@ func (a *App) Serve(ctx context.Context) error {
 	reqs := store.NewRequests(a.db)
 	box, _ := a.sender.(*mail.Mailbox) // the embedded default keeps mail to show it
 	srv, err := api.New(api.Config{
-		Mailbox:  box,
+		Mailbox: box, Users: store.NewUsers(a.db),
 		Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(a.db), VerifyTTL: a.cfg.VerifyTTL,
 		APIKeys: store.NewAPIKeys(a.db), Controllers: a.controllers, Clock: a.clock, BaseURL: a.cfg.BaseURL,
 		Limiter: api.NewRedisLimiter(a.rdb), Ready: a.checkReady, Log: a.log,

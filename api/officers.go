@@ -1,0 +1,164 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/templates"
+)
+
+// sessionCookie holds an officer's session token.
+const sessionCookie = "dsar_session"
+
+const userKey = "dsar.user"
+
+// officerGroup returns the group of the officers' pages: CSRF on every
+// form, the page language, and the session.
+func (s *Server) officerGroup(e *echo.Echo) *echo.Group {
+	return e.Group("", s.pageLanguage, middleware.CSRFWithConfig(middleware.CSRFConfig{
+		AllowSecFetchSiteFunc: func(echo.Context) (bool, error) { return false, nil },
+		TokenLookup:           "form:_csrf", CookieName: "dsar_csrf", CookiePath: "/", CookieHTTPOnly: true,
+		CookieSecure: s.secure(), CookieSameSite: http.SameSiteStrictMode, CookieMaxAge: 3600,
+		ErrorHandler: func(err error, c echo.Context) error {
+			return s.errorPage(c, http.StatusForbidden, "error.csrf")
+		},
+	}), s.session)
+}
+
+func (s *Server) secure() bool { return strings.HasPrefix(s.cfg.BaseURL, "https://") }
+
+// session makes a signed-in officer the actor of the request.
+func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+			if u, err := s.cfg.Users.Session(c.Request().Context(), ck.Value); err == nil {
+				a := u.Actor()
+				a.IP = c.RealIP()
+				c.Set(actorKey, a)
+				c.Set(userKey, u)
+			}
+		}
+		return next(c)
+	}
+}
+
+// signedIn sends anonymous visitors to the sign-in page.
+func signedIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, ok := c.Get(userKey).(*dsar.User); !ok {
+			return c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+		}
+		return next(c)
+	}
+}
+
+// adminOnly refuses every signed-in user but an admin.
+func adminOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if u, _ := c.Get(userKey).(*dsar.User); u == nil || u.Role != dsar.RoleAdmin {
+			return &dsar.Error{Code: dsar.EFORBIDDEN, Message: "error.forbidden"}
+		}
+		return next(c)
+	}
+}
+
+// registerOfficers adds sign-in, sign-out, the password page and the queue.
+func (s *Server) registerOfficers(e *echo.Echo) {
+	g := s.officerGroup(e)
+	g.GET("/signin", s.signInPage)
+	g.POST("/signin", s.signIn)
+	g.POST("/signout", s.signOut, signedIn)
+	g.GET("/account/password", s.passwordPage, signedIn)
+	g.POST("/account/password", s.changePassword, signedIn)
+	g.GET("/queue", s.queuePage, signedIn)
+}
+
+// localPath keeps a "next" target on this site.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
+		return "/queue"
+	}
+	return next
+}
+
+func (s *Server) signInPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "signin", templates.SignInPage{Page: s.page(c, nil, "page.signin.title"), Next: localPath(c.QueryParam("next"))})
+}
+
+func (s *Server) signIn(c echo.Context) error {
+	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
+		return s.pageError(c, err)
+	}
+	email, next := strings.TrimSpace(c.FormValue("email")), localPath(c.FormValue("next"))
+	_, token, err := s.cfg.Users.SignIn(c.Request().Context(), email, c.FormValue("password"))
+	if err != nil {
+		var de *dsar.Error
+		if !errors.As(err, &de) || (de.Code != dsar.EUNAUTHORIZED && de.Code != dsar.ERATELIMIT) {
+			return s.pageError(c, err)
+		}
+		p := s.page(c, nil, "page.signin.title")
+		return s.render(c, http.StatusUnauthorized, "signin", templates.SignInPage{Page: p, Email: email, Next: next, Error: templates.T(p.Lang, de.Message, de.Params)})
+	}
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+func (s *Server) signOut(c echo.Context) error {
+	if ck, err := c.Cookie(sessionCookie); err == nil {
+		if err := s.cfg.Users.SignOut(c.Request().Context(), ck.Value); err != nil {
+			return s.pageError(c, err)
+		}
+	}
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
+	return c.Redirect(http.StatusSeeOther, "/signin")
+}
+
+func (s *Server) passwordPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "password", templates.PasswordPage{Page: s.page(c, nil, "page.password.title"), MinLength: dsar.MinPasswordLength})
+}
+
+func (s *Server) changePassword(c echo.Context) error {
+	u := c.Get(userKey).(*dsar.User)
+	ck, _ := c.Cookie(sessionCookie)
+	p := templates.PasswordPage{Page: s.page(c, nil, "page.password.title"), MinLength: dsar.MinPasswordLength}
+	err := s.cfg.Users.ChangePassword(c.Request().Context(), u.ID, c.FormValue("old"), c.FormValue("new"), ck.Value)
+	var de *dsar.Error
+	switch {
+	case err == nil:
+		p.Notice = templates.T(p.Lang, "page.password.changed", nil)
+		return s.render(c, http.StatusOK, "password", p)
+	case errors.As(err, &de) && de.Code == dsar.EINVALID && len(de.Fields) > 0:
+		p.Error = templates.T(p.Lang, de.Fields[0].Message, de.Fields[0].Params)
+		return s.render(c, http.StatusUnprocessableEntity, "password", p)
+	}
+	return s.pageError(c, err)
+}
+
+// queuePage lists the open cases the officer may see, most urgent first.
+func (s *Server) queuePage(c echo.Context) error {
+	u := c.Get(userKey).(*dsar.User)
+	page, err := s.cfg.Requests.List(c.Request().Context(), actorOf(c), dsar.RequestFilter{
+		Status: []dsar.Status{dsar.StatusReceived, dsar.StatusAwaitingVerification, dsar.StatusInProgress, dsar.StatusAwaitingSubject},
+		Cursor: c.QueryParam("cursor"), Limit: 50,
+	})
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	now := s.cfg.Clock.Now()
+	data := templates.QueuePage{Page: s.page(c, nil, "page.queue.title"), UserEmail: u.Email}
+	for _, r := range page.Requests {
+		today := dsar.DateOf(now.In(r.Deadline.Location()))
+		data.Rows = append(data.Rows, templates.QueueRow{Reference: r.Reference, Controller: r.Controller, Type: r.Type, Status: r.Status,
+			DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now)})
+	}
+	if page.NextCursor != "" {
+		data.NextPage = "/queue?cursor=" + url.QueryEscape(page.NextCursor)
+	}
+	return s.render(c, http.StatusOK, "queue", data)
+}

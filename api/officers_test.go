@@ -1,0 +1,137 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/store"
+)
+
+// An officer signs in, sees the queue of their own controllers only, changes
+// the password, and signs out; wrong passwords lock the account.
+func TestOfficerSignInQueueAndSignOut(t *testing.T) {
+	p, db := newPageClient(t)
+	ctx := context.Background()
+	users := store.NewUsers(db)
+	if _, err := users.Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte"}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := store.NewRequests(db)
+	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
+	mine, err := reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeAccess, Controller: "nte", Subject: dsar.Subject{Email: "a@example.no"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeAccess, Controller: "proviso", Subject: dsar.Subject{Email: "b@example.no"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if code, _ := p.get("/queue"); code != http.StatusSeeOther {
+		t.Fatalf("the queue signed out: %d", code)
+	}
+	code, page, _ := p.post("/signin", url.Values{"email": {"kari@nte.no"}, "password": {"wrong"}}, "/signin")
+	if code != http.StatusUnauthorized || !strings.Contains(page, "E-postadressen eller passordet er feil.") {
+		t.Errorf("a wrong password: %d", code)
+	}
+	p.signIn("kari@nte.no", "officer password 123")
+	code, page = p.get("/queue")
+	if code != http.StatusOK || !strings.Contains(page, mine.Reference) || strings.Contains(page, other.Reference) {
+		t.Fatalf("the queue of an nte officer: %d, has own %v, has proviso's %v", code, strings.Contains(page, mine.Reference), strings.Contains(page, other.Reference))
+	}
+	code, page, _ = p.post("/account/password", url.Values{"old": {"officer password 123"}, "new": {"short"}}, "/account/password")
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "Passordet må ha minst 12 tegn.") {
+		t.Errorf("a short new password: %d", code)
+	}
+	code, _, _ = p.post("/account/password", url.Values{"old": {"officer password 123"}, "new": {"a better password 456"}}, "/account/password")
+	if code != http.StatusOK {
+		t.Errorf("change password: %d", code)
+	}
+	if code, _, h := p.post("/signout", url.Values{}, "/queue"); code != http.StatusSeeOther || h.Get("Location") != "/signin" {
+		t.Errorf("sign out: %d", code)
+	}
+	if code, _ := p.get("/queue"); code != http.StatusSeeOther {
+		t.Errorf("the queue after signing out: %d", code)
+	}
+	p.signIn("kari@nte.no", "a better password 456")
+	// The session is also good for the API, within the officer's controllers.
+	if code, _ := p.get("/api/v1/requests/" + other.ID); code != http.StatusUnauthorized {
+		t.Errorf("the session used on the API (keys only): %d", code)
+	}
+}
+
+// Every route refuses whom it must: no non-public route answers anonymous
+// callers, and none that changes a case answers an auditor's or a system's
+// key, or an officer of another controller. A route added without its guard
+// fails here.
+func TestEveryRouteIsGuarded(t *testing.T) {
+	p, db := newPageClient(t)
+	ctx := context.Background()
+	keys := store.NewAPIKeys(db)
+	key := func(role dsar.Role, ctrls ...string) string {
+		_, secret, err := keys.Create(ctx, string(role), role, ctrls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	auditor, system, otherOfficer := key(dsar.RoleAuditor, "nte"), key(dsar.RoleSystem, "nte"), key(dsar.RoleOfficer, "proviso")
+	r, err := store.NewRequests(db).Create(ctx, dsar.Actor{ID: "a", Role: dsar.RoleAdmin},
+		dsar.NewRequest{Type: dsar.TypeAccess, Controller: "nte", Subject: dsar.Subject{Email: "a@example.no"}, Verified: true, VerificationMethod: "portal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := map[string]bool{
+		"GET /healthz": true, "GET /readyz": true, "GET /openapi.yaml": true, "GET /api/v1/controllers": true, "POST /api/v1/requests": true,
+		"GET /": true, "GET /c/:key": true, "POST /c/:key": true, "GET /r/:id/verify": true, "POST /r/:id/verify": true, "POST /r/:id/resend": true,
+		"GET /v/:token": true, "GET /s/:token": true, "POST /s/:token/reply": true, "POST /s/:token/withdraw": true,
+		"GET /signin": true, "POST /signin": true,
+	}
+	fill := func(route string) string {
+		path := strings.SplitN(route, " ", 2)[1]
+		return strings.NewReplacer(":id", r.ID, ":doc", "x", ":name", "x.eml").Replace(path)
+	}
+	call := func(route, secret string) int {
+		method := strings.SplitN(route, " ", 2)[0]
+		req, _ := http.NewRequest(method, p.base+fill(route), strings.NewReader("{}"))
+		req.Header.Set("Content-Type", "application/json")
+		if secret != "" {
+			req.Header.Set("Authorization", "Bearer "+secret)
+		}
+		code, _, _ := p.do(req)
+		return code
+	}
+	checked := 0
+	for _, route := range p.srv.Routes() {
+		if public[route] || strings.HasSuffix(route, "/*") || strings.Contains(route, "echo_route_not_found") {
+			continue
+		}
+		checked++
+		path := strings.SplitN(route, " ", 2)[1]
+		code := call(route, "")
+		if strings.HasPrefix(path, "/api/") {
+			if code != http.StatusUnauthorized {
+				t.Errorf("%s answers an anonymous caller with %d, want 401", route, code)
+			}
+			if code := call(route, otherOfficer); strings.Contains(route, ":id") && code != http.StatusNotFound && code != http.StatusForbidden {
+				t.Errorf("%s answers an officer of another controller with %d", route, code)
+			}
+			if strings.HasPrefix(route, "POST") && strings.Contains(route, ":id") {
+				for name, k := range map[string]string{"auditor": auditor, "system": system} {
+					if code := call(route, k); code != http.StatusForbidden {
+						t.Errorf("%s answers a %s key with %d, want 403", route, name, code)
+					}
+				}
+			}
+		} else if code != http.StatusSeeOther && code != http.StatusForbidden {
+			t.Errorf("%s answers an anonymous visitor with %d, want a redirect to sign in or 403", route, code)
+		}
+	}
+	if checked < 15 {
+		t.Fatalf("only %d guarded routes found: is the walk broken?", checked)
+	}
+}

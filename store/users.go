@@ -1,0 +1,251 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+	"gorm.io/gorm"
+
+	"github.com/dsar-project/dsar"
+)
+
+// Sign-in limits.
+const (
+	// MaxFailedLogins is how many wrong passwords lock an account.
+	MaxFailedLogins = 5
+	// LockoutTime is how long a locked account stays locked.
+	LockoutTime = 15 * time.Minute
+	// SessionIdle and SessionMax bound a session: it ends after this long
+	// unused, and after this long in any case.
+	SessionIdle = 2 * time.Hour
+	SessionMax  = 12 * time.Hour
+)
+
+// argon2id parameters (OWASP's minimum: 19 MiB, 2 passes, 1 lane).
+const (
+	argonMemory  = 19 * 1024
+	argonTime    = 2
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+type userRow struct {
+	ID                string `gorm:"primaryKey"`
+	Email             string
+	PasswordHash      string
+	Role              string
+	Controllers       string
+	FailedLogins      int
+	LockedUntil       *time.Time
+	PasswordChangedAt time.Time
+	CreatedAt         time.Time
+}
+
+func (userRow) TableName() string { return "users" }
+
+func (r *userRow) toDomain() *dsar.User {
+	u := &dsar.User{ID: r.ID, Email: r.Email, Role: dsar.Role(r.Role), LockedUntil: r.LockedUntil,
+		PasswordChangedAt: r.PasswordChangedAt.UTC(), CreatedAt: r.CreatedAt.UTC()}
+	if r.Controllers != "" {
+		u.Controllers = strings.Split(r.Controllers, ",")
+	}
+	return u
+}
+
+type sessionRow struct {
+	TokenHash  string `gorm:"primaryKey"`
+	UserID     string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+}
+
+func (sessionRow) TableName() string { return "sessions" }
+
+// Users implements dsar.UserService on the database.
+type Users struct{ db *DB }
+
+var _ dsar.UserService = (*Users)(nil)
+
+// NewUsers returns the user service of db.
+func NewUsers(db *DB) *Users { return &Users{db: db} }
+
+// hashPassword returns the PHC string of an argon2id hash of password.
+func hashPassword(password string) string {
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt)
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	b64 := base64.RawStdEncoding.EncodeToString
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads, b64(salt), b64(key))
+}
+
+// checkPassword compares password with a PHC argon2id hash in constant time.
+func checkPassword(password, phc string) bool {
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+func validPassword(field, pw string) *dsar.FieldError {
+	if utf8.RuneCountInString(pw) < dsar.MinPasswordLength {
+		return &dsar.FieldError{Field: field, Message: "field.password_short", Params: map[string]any{"min": dsar.MinPasswordLength}}
+	}
+	if len(pw) > 1024 {
+		return &dsar.FieldError{Field: field, Message: "field.too_long", Params: map[string]any{"max": 1024}}
+	}
+	return nil
+}
+
+// Create adds a user. Users are admins, officers or auditors; all but
+// admins are limited to named controllers.
+func (s *Users) Create(ctx context.Context, email, password string, role dsar.Role, controllers []string) (*dsar.User, error) {
+	var fields []dsar.FieldError
+	email = strings.ToLower(strings.TrimSpace(email))
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+		fields = append(fields, dsar.FieldError{Field: "email", Message: "field.email"})
+	}
+	if role != dsar.RoleAdmin && role != dsar.RoleOfficer && role != dsar.RoleAuditor {
+		fields = append(fields, dsar.FieldError{Field: "role", Message: "field.enum", Params: map[string]any{"allowed": []string{"admin", "officer", "auditor"}}})
+	}
+	if fe := validPassword("password", password); fe != nil {
+		fields = append(fields, *fe)
+	}
+	for _, c := range controllers {
+		if _, ok := s.db.Controllers.Get(c); !ok {
+			fields = append(fields, dsar.FieldError{Field: "controller", Message: "error.unknown_controller", Params: map[string]any{"controller": c}})
+		}
+	}
+	if role != dsar.RoleAdmin && len(controllers) == 0 {
+		fields = append(fields, dsar.FieldError{Field: "controller", Message: "field.required"})
+	}
+	if len(fields) > 0 {
+		return nil, dsar.Invalid(fields...)
+	}
+	slices.Sort(controllers)
+	now := s.db.now()
+	row := &userRow{ID: newID(), Email: email, PasswordHash: hashPassword(password), Role: string(role),
+		Controllers: strings.Join(slices.Compact(controllers), ","), PasswordChangedAt: now, CreatedAt: now}
+	if err := s.db.gorm.WithContext(ctx).Create(row).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	return row.toDomain(), nil
+}
+
+var errBadSignIn = &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.signin"}
+
+// SignIn checks the password and opens a session. The answer to a wrong
+// e-mail and a wrong password is the same; five wrong passwords lock the
+// account for LockoutTime.
+func (s *Users) SignIn(ctx context.Context, email, password string) (*dsar.User, string, error) {
+	now := s.db.now()
+	var row userRow
+	err := s.db.gorm.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error
+	if err != nil {
+		checkPassword(password, hashPassword("timing")) // the same work as for a known user
+		return nil, "", errBadSignIn
+	}
+	if row.LockedUntil != nil && now.Before(*row.LockedUntil) {
+		return nil, "", &dsar.Error{Code: dsar.ERATELIMIT, Message: "error.signin_locked",
+			Params: map[string]any{"minutes": int(row.LockedUntil.Sub(now).Minutes()) + 1}}
+	}
+	if !checkPassword(password, row.PasswordHash) {
+		update := map[string]any{"failed_logins": gorm.Expr("failed_logins + 1")}
+		if row.FailedLogins+1 >= MaxFailedLogins {
+			update = map[string]any{"failed_logins": 0, "locked_until": now.Add(LockoutTime)}
+		}
+		if err := s.db.gorm.WithContext(ctx).Model(&userRow{}).Where("id = ?", row.ID).Updates(update).Error; err != nil {
+			return nil, "", mapErr(err)
+		}
+		return nil, "", errBadSignIn
+	}
+	token := newToken()
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Model(&userRow{}).Where("id = ?", row.ID).Updates(map[string]any{"failed_logins": 0, "locked_until": nil}).Error; err != nil {
+			return err
+		}
+		return tx.Create(&sessionRow{TokenHash: dsar.HashSecret(token), UserID: row.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionMax)}).Error
+	})
+	if err != nil {
+		return nil, "", mapErr(err)
+	}
+	return row.toDomain(), token, nil
+}
+
+// newToken returns a 256-bit random session token.
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Session returns the user of a live session and records its use (at most
+// once a minute).
+func (s *Users) Session(ctx context.Context, token string) (*dsar.User, error) {
+	now := s.db.now()
+	db := s.db.gorm.WithContext(ctx)
+	var sess sessionRow
+	if err := db.Where("token_hash = ?", dsar.HashSecret(token)).Take(&sess).Error; err != nil {
+		return nil, &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.unauthorized"}
+	}
+	if now.After(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > SessionIdle {
+		db.Where("token_hash = ?", sess.TokenHash).Delete(&sessionRow{})
+		return nil, &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.session_expired"}
+	}
+	var row userRow
+	if err := db.Where("id = ?", sess.UserID).Take(&row).Error; err != nil {
+		return nil, &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.unauthorized"}
+	}
+	if now.Sub(sess.LastSeenAt) > time.Minute {
+		db.Model(&sessionRow{}).Where("token_hash = ?", sess.TokenHash).Update("last_seen_at", now)
+	}
+	return row.toDomain(), nil
+}
+
+// SignOut ends a session.
+func (s *Users) SignOut(ctx context.Context, token string) error {
+	return mapErr(s.db.gorm.WithContext(ctx).Where("token_hash = ?", dsar.HashSecret(token)).Delete(&sessionRow{}).Error)
+}
+
+// ChangePassword sets a new password after checking the old one, and ends
+// every other session of the user.
+func (s *Users) ChangePassword(ctx context.Context, userID, old, new, keepToken string) error {
+	var row userRow
+	if err := s.db.gorm.WithContext(ctx).Where("id = ?", userID).Take(&row).Error; err != nil {
+		return mapErr(err)
+	}
+	if !checkPassword(old, row.PasswordHash) {
+		return dsar.Invalid(dsar.FieldError{Field: "old", Message: "error.password_wrong"})
+	}
+	if fe := validPassword("new", new); fe != nil {
+		return dsar.Invalid(*fe)
+	}
+	now := s.db.now()
+	return mapErr(s.db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Model(&userRow{}).Where("id = ?", userID).Updates(map[string]any{"password_hash": hashPassword(new), "password_changed_at": now}).Error; err != nil {
+			return err
+		}
+		return tx.Where("user_id = ? AND token_hash <> ?", userID, dsar.HashSecret(keepToken)).Delete(&sessionRow{}).Error
+	}))
+}

@@ -1,0 +1,75 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/store/storetest"
+)
+
+func TestSignInLockoutAndSessions(t *testing.T) {
+	clock := dsar.NewManualClock(at(2025, time.March, 5, 9, 0))
+	users := store.NewUsers(storetest.Open(t, clock))
+	if _, err := users.Create(ctx, "Kari@Example.no", "short", dsar.RoleOfficer, nil); dsar.ErrorCode(err) != dsar.EINVALID || len(err.(*dsar.Error).Fields) != 2 {
+		t.Fatalf("a short password and no controller: %v", err)
+	}
+	u, err := users.Create(ctx, "Kari@Example.no", "correct horse battery", dsar.RoleOfficer, []string{"nte"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "kari@example.no" || u.Actor().Controllers[0] != "nte" {
+		t.Errorf("user %+v", u)
+	}
+	if _, err := users.Create(ctx, "kari@example.no", "another long password", dsar.RoleAuditor, []string{"nte"}); dsar.ErrorCode(err) != dsar.ECONFLICT {
+		t.Errorf("a second account with the same e-mail: %v", err)
+	}
+	if _, _, err := users.SignIn(ctx, "nobody@example.no", "correct horse battery"); dsar.ErrorMessage(err) != "error.signin" {
+		t.Errorf("unknown user: %v", err)
+	}
+	for i := 1; i < store.MaxFailedLogins; i++ {
+		if _, _, err := users.SignIn(ctx, "kari@example.no", "wrong"); dsar.ErrorMessage(err) != "error.signin" {
+			t.Fatalf("wrong password %d: %v", i, err)
+		}
+	}
+	users.SignIn(ctx, "kari@example.no", "wrong") // the fifth locks
+	if _, _, err := users.SignIn(ctx, "kari@example.no", "correct horse battery"); dsar.ErrorMessage(err) != "error.signin_locked" {
+		t.Fatalf("the right password while locked: %v", err)
+	}
+	clock.Advance(store.LockoutTime + time.Second)
+	_, token, err := users.SignIn(ctx, "kari@example.no", "correct horse battery")
+	if err != nil {
+		t.Fatalf("after the lockout: %v", err)
+	}
+	if got, err := users.Session(ctx, token); err != nil || got.ID != u.ID {
+		t.Fatalf("session: %v", err)
+	}
+	_, other, err := users.SignIn(ctx, "kari@example.no", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := users.ChangePassword(ctx, u.ID, "wrong", "a brand new password", token); dsar.ErrorCode(err) != dsar.EINVALID {
+		t.Errorf("change with a wrong old password: %v", err)
+	}
+	if err := users.ChangePassword(ctx, u.ID, "correct horse battery", "a brand new password", token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.Session(ctx, other); err == nil {
+		t.Error("the other session survived the password change")
+	}
+	if _, err := users.Session(ctx, token); err != nil {
+		t.Errorf("the session that changed the password ended: %v", err)
+	}
+	clock.Advance(store.SessionIdle + time.Minute)
+	if _, err := users.Session(ctx, token); dsar.ErrorMessage(err) != "error.session_expired" {
+		t.Errorf("an idle session: %v", err)
+	}
+	_, token, _ = users.SignIn(ctx, "kari@example.no", "a brand new password")
+	if err := users.SignOut(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.Session(ctx, token); err == nil {
+		t.Error("a session outlived sign-out")
+	}
+}
