@@ -135,3 +135,58 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 		t.Fatalf("only %d guarded routes found: is the walk broken?", checked)
 	}
 }
+
+// An officer works a case from its page: extends it with a reason, refuses
+// it partly; the actions are audited with the officer as actor; a case of
+// another controller is not found.
+func TestOfficerWorksACaseFromItsPage(t *testing.T) {
+	p, db := newPageClient(t)
+	ctx := context.Background()
+	u, err := store.NewUsers(db).Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := store.NewRequests(db)
+	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
+	r, err := reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeErasure, Controller: "nte", Subject: dsar.Subject{Email: "a@example.no"}, Verified: true, VerificationMethod: "portal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeAccess, Controller: "proviso", Subject: dsar.Subject{Email: "b@example.no"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.signIn("kari@nte.no", "officer password 123")
+	if code, page := p.get("/cases/" + r.ID); code != http.StatusOK || !strings.Contains(page, r.Reference) || !strings.Contains(page, "a@example.no") {
+		t.Fatalf("case page: %d", code)
+	}
+	if code, _ := p.get("/cases/" + other.ID); code != http.StatusNotFound {
+		t.Errorf("another controller's case: %d", code)
+	}
+	if code, page, _ := p.post("/cases/"+r.ID+"/extend", url.Values{"reason": {""}}, "/cases/"+r.ID); code != http.StatusUnprocessableEntity || !strings.Contains(page, "reason: Dette feltet må fylles ut.") {
+		t.Errorf("extend without reason: %d", code)
+	}
+	if code, _, h := p.post("/cases/"+r.ID+"/extend", url.Values{"reason": {"Many systems to search."}}, "/cases/"+r.ID); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "notice=done") {
+		t.Fatalf("extend: %d", code)
+	}
+	if code, _, _ := p.post("/cases/"+r.ID+"/extend", url.Values{"reason": {"Again."}}, "/cases/"+r.ID); code != http.StatusConflict {
+		t.Errorf("a second extension: %d", code)
+	}
+	if code, _, _ := p.post("/cases/"+r.ID+"/refuse", url.Values{"ground": {"art17_3_b"}, "text": {"Orders are kept five years."}, "partial": {"yes"}}, "/cases/"+r.ID); code != http.StatusSeeOther {
+		t.Fatalf("refuse: %d", code)
+	}
+	got, err := reqs.Get(ctx, admin, r.ID)
+	if err != nil || got.Status != dsar.StatusRefused || !got.Extended || !got.Decision.Partial || got.Decision.Ground != dsar.GroundLegalObligation {
+		t.Fatalf("after the actions: %+v %v", got, err)
+	}
+	evs, _ := reqs.Events(ctx, admin, r.ID)
+	var byOfficer []string
+	for _, ev := range evs {
+		if ev.Actor == "user:"+u.ID {
+			byOfficer = append(byOfficer, string(ev.Kind))
+		}
+	}
+	if strings.Join(byOfficer, ",") != "extended,transition" {
+		t.Errorf("events by the officer: %v", byOfficer)
+	}
+}

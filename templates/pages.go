@@ -178,12 +178,45 @@ type PasswordPage struct {
 
 // QueueRow is one case in the officers' queue.
 type QueueRow struct {
-	Reference, Controller string
-	Type                  dsar.RequestType
-	Status                dsar.Status
-	DueDate               string // YYYY-MM-DD
-	DaysLeft              int
-	Overdue               bool
+	ID, Reference, Controller string
+	Type                      dsar.RequestType
+	Status                    dsar.Status
+	DueDate                   string // YYYY-MM-DD
+	DaysLeft                  int
+	Overdue                   bool
+}
+
+// CaseEvent is one line of a case's full timeline.
+type CaseEvent struct {
+	At     time.Time
+	Actor  string
+	Kind   string
+	From   dsar.Status
+	To     dsar.Status
+	Reason string
+}
+
+// CasePage is an officer's view of one case: the subject, the request, its
+// deadlines, the full timeline, the messages, and the actions the officer
+// may take (when CanChange).
+type CasePage struct {
+	Page
+	ID, Reference, Controller  string
+	Type                       dsar.RequestType
+	Status                     dsar.Status
+	Regulation                 dsar.Regulation
+	SubjectEmail, SubjectName  string
+	Details                    string
+	ReceivedAt                 time.Time
+	DueDate, ExtensionNoticeBy string // YYYY-MM-DD
+	DaysLeft                   int
+	Overdue, Extended, Paused  bool
+	Verification               string // "by whom, how" or ""
+	Timeline                   []CaseEvent
+	Messages                   []MessageItem
+	CanChange                  bool
+	Grounds                    []dsar.Ground
+	Error, Notice              string
 }
 
 // QueuePage is the officers' queue of open cases, most urgent first.
@@ -222,6 +255,7 @@ var pageTypes = map[string]reflect.Type{
 	"signin":      reflect.TypeFor[SignInPage](),
 	"password":    reflect.TypeFor[PasswordPage](),
 	"queue":       reflect.TypeFor[QueuePage](),
+	"case":        reflect.TypeFor[CasePage](),
 }
 
 // PageNames returns the names of the page templates, sorted.

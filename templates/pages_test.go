@@ -288,6 +288,16 @@ var pageCases = map[string][]pageCase{
 			return QueuePage{Page: Page{Lang: lang, Path: "/queue", CSRF: "tok"}, UserEmail: "kari@nte.no"}
 		}},
 	},
+	"case": {
+		{"in-progress", func(lang dsar.Language) any {
+			return CasePage{Page: Page{Lang: lang, Path: "/cases/x", CSRF: "tok"}, ID: "x", Reference: "7KQ2-M9XD", Controller: "nte",
+				Type: dsar.TypeErasure, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: "kari@example.no",
+				SubjectName: "Kari Nordmann", Details: "Delete my account.", ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo),
+				DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", DaysLeft: 12, Verification: "subject, email_code",
+				Timeline:  []CaseEvent{{At: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), Actor: "public", Kind: "created", To: dsar.StatusReceived}},
+				CanChange: true, Grounds: dsar.Grounds}
+		}},
+	},
 }
 
 // render renders page name with data and fails the test on an error.
@@ -985,6 +995,7 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 			"error":    ErrorPage{Page: p, Message: hostile, Status: 500},
 			"signin":   SignInPage{Page: p, Email: hostile, Next: hostile, Error: hostile},
 			"password": PasswordPage{Page: p, MinLength: 12, Error: hostile},
+			"case":     CasePage{Page: p, ID: hostile, Reference: hostile, Controller: hostile, Type: dsar.TypeAccess, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: hostile, SubjectName: hostile, Details: hostile, DueDate: "2025-03-03", ExtensionNoticeBy: "2025-03-03", Timeline: []CaseEvent{{Actor: hostile, Kind: hostile, Reason: hostile}}, CanChange: true, Grounds: dsar.Grounds},
 			"queue":    QueuePage{Page: p, UserEmail: hostile, NextPage: hostile, Rows: []QueueRow{{Reference: hostile, Controller: hostile, Type: dsar.TypeAccess, Status: dsar.StatusReceived, DueDate: "2025-03-03"}}},
 			"mailbox":  MailboxPage{Page: p, Entries: []MailboxEntry{{Name: hostile, To: hostile, From: hostile, Subject: hostile}}, Open: &MailboxEntry{Subject: hostile, From: hostile, To: hostile}, Text: hostile},
 		}
