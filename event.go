@@ -17,20 +17,33 @@ const (
 	EventVerified       EventKind = "identity_verified"     // the subject's identity was verified (how, never the proof)
 	EventMessage        EventKind = "message"               // the controller sent the subject a message
 	EventVerifyReminder EventKind = "verification_reminder" // the subject was reminded to confirm, with a new code
+	EventAssigned       EventKind = "assigned"              // the case was given to an officer (or taken back)
+	EventNote           EventKind = "note"                  // an officer wrote an internal note
 )
 
 // Event is one append-only entry of a request's audit trail. It holds no
-// personal data beyond what the actor typed as a reason.
+// personal data beyond what the actor typed as a reason and the client
+// address the action came from.
 type Event struct {
 	ID        int64
 	RequestID string
 	At        time.Time
 	Actor     string
-	Kind      EventKind
-	From      Status
-	To        Status
-	Reason    string
+	// ClientIP is the address the actor acted from; empty for the service.
+	ClientIP string
+	Kind     EventKind
+	From     Status
+	To       Status
+	Reason   string
 	// Data holds kind-specific facts (the old and new due date, the reminder
 	// that fired, the mail template) as string pairs.
 	Data map[string]string
+
+	// Seq is the event's position in its case's hash chain (1, 2, 3, …
+	// without gaps); PrevHash is the Hash of the case's event before it
+	// (AuditGenesis for the first) and Hash is EventHash of this one. All
+	// three are zero for events written before the chain began.
+	Seq      int64
+	PrevHash string
+	Hash     string
 }

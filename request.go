@@ -126,6 +126,8 @@ type Request struct {
 	VerificationMethod string
 	// Decision is how the request was closed (completed or refused).
 	Decision Decision
+	// Assignee is the ID of the user who works the case ("" when nobody).
+	Assignee string
 
 	CreatedBy string
 	CreatedAt time.Time
@@ -161,6 +163,10 @@ type NewRequest struct {
 
 // RequestFilter selects requests for RequestService.List.
 type RequestFilter struct {
+	// Assignee selects the cases of one user ("" for any).
+	Assignee string
+	// Search finds a case by its reference or its subject's e-mail address.
+	Search     string
 	Status     []Status
 	Type       []RequestType
 	Controller []string

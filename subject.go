@@ -52,6 +52,7 @@ const (
 	MessageClarification MessageKind = "clarification" // the controller asks what exactly is requested
 	MessageIdentity      MessageKind = "identity"      // the controller asks for more proof of identity (Art 12(6))
 	MessageReply         MessageKind = "reply"         // the subject answers
+	MessageNote          MessageKind = "note"          // an officer's internal note, never shown to the subject
 )
 
 // Message is one message between the controller and the subject.
@@ -138,6 +139,11 @@ type CaseService interface {
 	Refuse(ctx context.Context, actor Actor, id string, d Decision) (*Request, error)
 	// Messages returns the messages of a case.
 	Messages(ctx context.Context, actor Actor, id string) ([]*Message, error)
+	// Assign gives the case to a user (who must see its controller), or to
+	// nobody with "".
+	Assign(ctx context.Context, actor Actor, id, userID string) (*Request, error)
+	// Note adds an internal note, never shown to the subject.
+	Note(ctx context.Context, actor Actor, id, body string) (*Request, error)
 }
 
 // VerificationJobs are the background steps of verification.

@@ -18,7 +18,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
 		if h == "" {
-			c.Set(actorKey, dsar.ActorPublic)
+			c.Set(actorKey, withIP(dsar.ActorPublic, c))
 			return next(c)
 		}
 		scheme, secret, ok := strings.Cut(h, " ")
@@ -39,7 +39,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return err
 		}
-		c.Set(actorKey, key.Actor())
+		c.Set(actorKey, withIP(key.Actor(), c))
 		return next(c)
 	}
 }
@@ -52,6 +52,13 @@ func (s *Server) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// withIP returns the actor acting from the client's address (the audit
+// trail records it).
+func withIP(a dsar.Actor, c echo.Context) dsar.Actor {
+	a.IP = c.RealIP()
+	return a
 }
 
 func actorOf(c echo.Context) dsar.Actor {

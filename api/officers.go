@@ -1,10 +1,13 @@
 package api
 
 import (
+	"encoding/csv"
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -77,6 +80,7 @@ func (s *Server) registerOfficers(e *echo.Echo) {
 	g.GET("/account/password", s.passwordPage, signedIn)
 	g.POST("/account/password", s.changePassword, signedIn)
 	g.GET("/queue", s.queuePage, signedIn)
+	g.GET("/queue.csv", s.queueCSV, signedIn)
 	g.GET("/cases/:id", s.casePage, signedIn)
 	g.POST("/cases/:id/:action", s.caseAction, signedIn)
 }
@@ -142,27 +146,108 @@ func (s *Server) changePassword(c echo.Context) error {
 	return s.pageError(c, err)
 }
 
-// queuePage lists the open cases the officer may see, most urgent first.
+var openStatuses = []dsar.Status{dsar.StatusReceived, dsar.StatusAwaitingVerification, dsar.StatusInProgress, dsar.StatusAwaitingSubject}
+
+// queueFilter reads the queue's filter form into the form's values and the
+// store's filter.
+func (s *Server) queueFilter(c echo.Context, u *dsar.User) (templates.QueueFilter, dsar.RequestFilter) {
+	q := c.QueryParams()
+	v := templates.QueueFilter{Controller: q.Get("controller"), Type: q.Get("type"), Status: q.Get("status"),
+		Search: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") != "", Mine: q.Get("mine") != ""}
+	f := dsar.RequestFilter{Status: openStatuses, Search: v.Search, Cursor: q.Get("cursor"), Limit: 50}
+	if v.Controller != "" {
+		f.Controller = []string{v.Controller}
+	}
+	if dsar.RequestType(v.Type).Valid() {
+		f.Type = []dsar.RequestType{dsar.RequestType(v.Type)}
+	}
+	if st := dsar.Status(v.Status); st.Valid() {
+		f.Status = []dsar.Status{st}
+	}
+	if v.Overdue {
+		yes := true
+		f.Overdue = &yes
+	}
+	if v.Mine {
+		f.Assignee = u.ID
+	}
+	return v, f
+}
+
+// queuePage lists the open cases the officer may see, most urgent first,
+// filtered as the form says.
 func (s *Server) queuePage(c echo.Context) error {
 	u := c.Get(userKey).(*dsar.User)
-	page, err := s.cfg.Requests.List(c.Request().Context(), actorOf(c), dsar.RequestFilter{
-		Status: []dsar.Status{dsar.StatusReceived, dsar.StatusAwaitingVerification, dsar.StatusInProgress, dsar.StatusAwaitingSubject},
-		Cursor: c.QueryParam("cursor"), Limit: 50,
-	})
+	v, f := s.queueFilter(c, u)
+	page, err := s.cfg.Requests.List(c.Request().Context(), actorOf(c), f)
 	if err != nil {
 		return s.pageError(c, err)
 	}
 	now := s.cfg.Clock.Now()
-	data := templates.QueuePage{Page: s.page(c, nil, "page.queue.title"), UserEmail: u.Email}
+	data := templates.QueuePage{Page: s.page(c, nil, "page.queue.title"), UserEmail: u.Email, Filter: v,
+		Types: dsar.RequestTypes, Statuses: openStatuses, Controllers: u.Controllers}
+	if len(data.Controllers) == 0 {
+		for _, ct := range s.cfg.Controllers.All() {
+			data.Controllers = append(data.Controllers, ct.Key)
+		}
+	}
+	query := c.QueryParams()
+	query.Del("cursor")
+	data.CSV = "/queue.csv?" + query.Encode()
 	for _, r := range page.Requests {
 		today := dsar.DateOf(now.In(r.Deadline.Location()))
 		data.Rows = append(data.Rows, templates.QueueRow{ID: r.ID, Reference: r.Reference, Controller: r.Controller, Type: r.Type, Status: r.Status,
-			DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now)})
+			DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now), Assigned: r.Assignee != ""})
 	}
 	if page.NextCursor != "" {
-		data.NextPage = "/queue?cursor=" + url.QueryEscape(page.NextCursor)
+		query.Set("cursor", page.NextCursor)
+		data.NextPage = "/queue?" + query.Encode()
 	}
 	return s.render(c, http.StatusOK, "queue", data)
+}
+
+// MaxCSVRows bounds a CSV export of the queue.
+const MaxCSVRows = 100_000
+
+// queueCSV exports the current filter as CSV, page by page.
+func (s *Server) queueCSV(c echo.Context) error {
+	u := c.Get(userKey).(*dsar.User)
+	_, f := s.queueFilter(c, u)
+	f.Limit, f.Cursor = 500, ""
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="queue.csv"`)
+	h.Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	_ = w.Write([]string{"reference", "controller", "type", "status", "regulation", "received_at", "due_date", "deadline", "extended", "assignee", "subject_email"})
+	rows := 0
+	for rows < MaxCSVRows {
+		page, err := s.cfg.Requests.List(c.Request().Context(), actorOf(c), f)
+		if err != nil {
+			return err // the header is out: the client sees a cut file
+		}
+		for _, r := range page.Requests {
+			_ = w.Write([]string{r.Reference, r.Controller, string(r.Type), string(r.Status), string(r.Regulation),
+				r.ReceivedAt.Format(time.RFC3339), r.DueDate.String(), r.Deadline.Format(time.RFC3339),
+				strconv.FormatBool(r.Extended), r.Assignee, csvSafe(r.Subject.Email)})
+			rows++
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// csvSafe keeps a spreadsheet from reading a value as a formula.
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsAny(v[:1], "=+-@\t\r") {
+		return "'" + v
+	}
+	return v
 }
 
 // casePage shows one case to an officer or auditor of its controller.
@@ -194,6 +279,10 @@ func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
 	if r.VerifiedAt != nil {
 		data.Verification = r.VerifiedBy + ", " + r.VerificationMethod
 	}
+	if r.Assignee != "" {
+		data.Assignee = "user:" + r.Assignee
+		data.AssignedToMe = r.Assignee == c.Get(userKey).(*dsar.User).ID
+	}
 	if c.QueryParam("notice") == "done" && errMsg == "" {
 		data.Notice = templates.T(p.Lang, "page.case.done", nil)
 	}
@@ -213,6 +302,14 @@ func (s *Server) caseAction(c echo.Context) error {
 	ctx, a, id := c.Request().Context(), actorOf(c), c.Param("id")
 	var err error
 	switch c.Param("action") {
+	case "assign":
+		to := ""
+		if c.FormValue("to") == "me" {
+			to = c.Get(userKey).(*dsar.User).ID
+		}
+		_, err = s.cfg.Cases.Assign(ctx, a, id, to)
+	case "note":
+		_, err = s.cfg.Cases.Note(ctx, a, id, c.FormValue("body"))
 	case "extend":
 		_, err = s.cfg.Requests.Extend(ctx, a, id, c.FormValue("reason"))
 	case "ask":

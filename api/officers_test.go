@@ -190,3 +190,59 @@ func TestOfficerWorksACaseFromItsPage(t *testing.T) {
 		t.Errorf("events by the officer: %v", byOfficer)
 	}
 }
+
+// The queue filters, finds by reference or e-mail, shows "my cases" and
+// exports the filter as CSV.
+func TestQueueFiltersSearchAndCSV(t *testing.T) {
+	p, db := newPageClient(t)
+	ctx := context.Background()
+	u, err := store.NewUsers(db).Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte", "proviso"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := store.NewRequests(db)
+	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
+	mk := func(ctrl string, typ dsar.RequestType, email string) *dsar.Request {
+		r, err := reqs.Create(ctx, admin, dsar.NewRequest{Type: typ, Controller: ctrl, Subject: dsar.Subject{Email: email}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b, c := mk("nte", dsar.TypeAccess, "a@example.no"), mk("proviso", dsar.TypeErasure, "=cmd@example.no"), mk("nte", dsar.TypeErasure, "c@example.no")
+	if _, err := reqs.Assign(ctx, u.Actor(), c.ID, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	p.signIn("kari@nte.no", "officer password 123")
+	shows := func(query string, want ...*dsar.Request) {
+		t.Helper()
+		code, page := p.get("/queue?" + query)
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d", query, code)
+		}
+		for _, r := range []*dsar.Request{a, b, c} {
+			has, wanted := strings.Contains(page, r.Reference), false
+			for _, w := range want {
+				wanted = wanted || w == r
+			}
+			if has != wanted {
+				t.Errorf("queue?%s shows %s: %v, want %v", query, r.Reference, has, wanted)
+			}
+		}
+	}
+	shows("", a, b, c)
+	shows("controller=nte", a, c)
+	shows("type=erasure", b, c)
+	shows("mine=1", c)
+	shows("q="+strings.ToLower(a.Reference), a)
+	shows("q=c@example.no", c)
+	req, _ := http.NewRequest(http.MethodGet, p.base+"/queue.csv?type=erasure", nil)
+	code, body, h := p.do(req)
+	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv: %d %s", code, h.Get("Content-Type"))
+	}
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "reference,") || !strings.Contains(body, "'=cmd@example.no") {
+		t.Errorf("csv:\n%s", body)
+	}
+}

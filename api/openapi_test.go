@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -640,6 +641,7 @@ func TestContract(t *testing.T) {
 		{"too-large", func(t *testing.T) { contractTooLarge(t, e) }},
 		{"list", func(t *testing.T) { contractList(t, e) }},
 		{"get-and-events", func(t *testing.T) { contractGetAndEvents(t, e) }},
+		{"events-export", func(t *testing.T) { contractEventsExport(t, e) }},
 		{"extend", func(t *testing.T) { contractExtend(t, e) }},
 		{"pause-resume", func(t *testing.T) { contractPauseResume(t, e) }},
 		{"ask-messages", func(t *testing.T) { contractAskMessages(t, e) }},
@@ -1056,6 +1058,86 @@ func contractGetAndEvents(t *testing.T, e *contractEnv) {
 		t.Errorf("events %+v", evs.Data)
 	}
 	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/events", key: "digiref", want: 404})
+}
+
+// An auditor exports a trail as JSON and as CSV: the same events, each with
+// its place in the audit chain, its client address and a hash that the
+// exported fields reproduce.
+func contractEventsExport(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-17T08:15:00Z"))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
+		"subject": map[string]any{"email": "kari@example.no"}, "verified": true, "verification_method": "Signed in to Min side"}))
+	e.clock.Set(mustTime("2025-04-18T09:30:00.123456Z"))
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/pause", key: "officer", want: 200,
+		body: map[string]any{"reason": "clarification", "note": "Which meter, \"north\" or \"south\"?\nAnd since when?"}})
+
+	var js struct {
+		Data []struct {
+			ID       int64             `json:"id"`
+			Seq      int64             `json:"seq"`
+			At       time.Time         `json:"at"`
+			Actor    string            `json:"actor"`
+			ClientIP string            `json:"client_ip"`
+			Kind     string            `json:"kind"`
+			From     string            `json:"from"`
+			To       string            `json:"to"`
+			Reason   string            `json:"reason"`
+			Data     map[string]string `json:"data"`
+			Hash     string            `json:"hash"`
+			PrevHash string            `json:"prev_hash"`
+		} `json:"data"`
+	}
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/events?format=json", key: "auditor", want: 200}).decode(t, &js)
+	a := e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/events?format=csv", key: "auditor", want: 200})
+	if ct := a.header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if cd := a.header.Get("Content-Disposition"); cd != `attachment; filename="request-`+id+`-events.csv"` {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(a.body)).ReadAll()
+	if err != nil {
+		t.Fatalf("the export is not CSV: %v\n%s", err, a.body)
+	}
+	if len(js.Data) != 3 || len(rows) != 1+len(js.Data) {
+		t.Fatalf("%d JSON events, %d CSV rows:\n%s", len(js.Data), len(rows), a.body)
+	}
+	if got := strings.Join(rows[0], ","); got != "id,seq,at,actor,client_ip,kind,from,to,reason,data,hash,prev_hash" {
+		t.Errorf("header %s", got)
+	}
+	for i, ev := range js.Data {
+		row := rows[i+1]
+		var data map[string]string
+		if err := json.Unmarshal([]byte(row[9]), &data); err != nil {
+			t.Errorf("row %d: data %q: %v", i+1, row[9], err)
+		}
+		seq, _ := strconv.ParseInt(row[1], 10, 64)
+		at, _ := time.Parse(time.RFC3339Nano, row[2])
+		// The row's fields reproduce its hash, as an auditor would check it.
+		fromCSV := &dsar.Event{RequestID: id, At: at, Actor: row[3], ClientIP: row[4], Kind: dsar.EventKind(row[5]),
+			From: dsar.Status(row[6]), To: dsar.Status(row[7]), Reason: row[8], Data: data}
+		if got := dsar.EventHash(row[11], fromCSV, seq); got != row[10] {
+			t.Errorf("row %d: the exported fields hash to %s, the row says %s", i+1, got, row[10])
+		}
+		if row[0] != strconv.FormatInt(ev.ID, 10) || seq != ev.Seq || !at.Equal(ev.At) || row[3] != ev.Actor ||
+			row[4] != ev.ClientIP || row[5] != ev.Kind || row[8] != ev.Reason || row[10] != ev.Hash || row[11] != ev.PrevHash ||
+			!maps.Equal(data, ev.Data) {
+			t.Errorf("row %d %q differs from the JSON %+v", i+1, row, ev)
+		}
+		if ev.Seq < 1 || len(ev.Hash) != 64 || ev.ClientIP != "127.0.0.1" {
+			t.Errorf("event %+v: no place in the chain or no client address", ev)
+		}
+	}
+	if p := js.Data[2]; p.Kind != "paused" || p.Reason != "Which meter, \"north\" or \"south\"?\nAnd since when?" || p.At.Nanosecond() != 123456000 {
+		t.Errorf("pause event %+v", p)
+	}
+	if js.Data[1].PrevHash != js.Data[0].Hash || js.Data[1].Seq != js.Data[0].Seq+1 {
+		t.Errorf("the intake's two events are not linked: %+v", js.Data[:2])
+	}
+
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/events?format=xml", key: "auditor", want: 400, docRejects: true})
+	problemFields(t, a, map[string]string{"format": "field.enum"})
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id + "/events?format=csv", key: "digiref", want: 404})
 }
 
 func contractExtend(t *testing.T, e *contractEnv) {

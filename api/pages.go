@@ -185,7 +185,7 @@ func (s *Server) submitForm(c echo.Context) error {
 	add("page.form.recipient", v.Recipient)
 	in := dsar.NewRequest{Type: dsar.RequestType(v.Type), Controller: ct.Key, Language: dsar.Language(v.Language),
 		Details: strings.TrimSpace(details), Subject: dsar.Subject{Email: v.Email, Name: v.Name, Phone: v.Phone, CustomerID: v.CustomerID}}
-	req, err := s.cfg.Requests.Create(c.Request().Context(), dsar.ActorPublic, in)
+	req, err := s.cfg.Requests.Create(c.Request().Context(), withIP(dsar.ActorPublic, c), in)
 	var de *dsar.Error
 	if errors.As(err, &de) && de.Code == dsar.EINVALID {
 		errs := map[string]string{}

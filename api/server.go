@@ -11,8 +11,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/workflows/mail"
@@ -51,12 +53,24 @@ type Config struct {
 	// X-Forwarded-For header is believed; empty means the peer address is the
 	// client.
 	TrustedProxies []string
+	// Metrics, when set, is the registry served at /metrics, with the
+	// request latency histogram and, when Stats is set, the case and outbox
+	// gauges. MetricsToken is a bearer token that may read it besides
+	// signed-in admins and admin API keys.
+	Metrics      *prometheus.Registry
+	Stats        dsar.StatsSource
+	MetricsToken string
+	// Queue, when set with Users, mounts the asynq queue monitor at
+	// /admin/queues for signed-in admins; call Close to release it.
+	Queue asynq.RedisConnOpt
 }
 
 // Server is the HTTP server.
 type Server struct {
-	cfg  Config
-	echo *echo.Echo
+	cfg          Config
+	echo         *echo.Echo
+	httpDuration *prometheus.HistogramVec
+	closers      []func() error
 }
 
 // New returns the server with every route registered.
@@ -76,6 +90,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	e.IPExtractor = ipx
 	s := &Server{cfg: cfg, echo: e}
+	if cfg.Metrics != nil {
+		if s.httpDuration, err = newHTTPDuration(cfg.Metrics); err != nil {
+			return nil, err
+		}
+	}
 
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
@@ -89,6 +108,11 @@ func New(cfg Config) (*Server, error) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/openapi.yaml", s.openapi)
+	if cfg.Metrics != nil {
+		if err := s.registerMetrics(e); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Subjects != nil {
 		s.registerPages(e)
 	}
@@ -96,6 +120,9 @@ func New(cfg Config) (*Server, error) {
 		s.registerOfficers(e)
 		if cfg.Mailbox != nil {
 			s.registerMailbox(e, cfg.Mailbox)
+		}
+		if cfg.Queue != nil {
+			s.registerQueues(e)
 		}
 	}
 
@@ -159,6 +186,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
+		s.observe(c, time.Since(start))
 		s.cfg.Log.Info("http",
 			"method", c.Request().Method, "route", c.Path(), "status", c.Response().Status,
 			"ms", time.Since(start).Milliseconds(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))

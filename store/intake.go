@@ -8,11 +8,23 @@ import (
 )
 
 // insertIntake writes a new case on Postgres in one statement: the request
-// row, its verification, its audit events and its outbox rows, as data-
-// modifying CTEs. One statement is atomic on its own, so the intake costs one
-// round trip instead of a transaction's six; the foreign keys between the
-// rows are checked at the end of the statement.
+// row, its verification, its audit events and its outbox rows, as
+// data-modifying CTEs. One statement is atomic on its own, so the intake
+// costs one round trip instead of a transaction's six; the foreign keys
+// between the rows are checked at the end of the statement. The case is new,
+// so its audit chain starts here, from dsar.AuditGenesis, with no lock.
 func (db *DB) insertIntake(ctx context.Context, r *requestRow, v *verificationRow, events []*dsar.Event, next []*dsar.OutboxItem) error {
+	rows, err := eventRows(events)
+	if err != nil {
+		return err
+	}
+	r.AuditSeq, r.AuditHash = chainRows(0, "", rows)
+	q, args := db.intakeStatement(r, v, rows, next)
+	return db.gorm.WithContext(ctx).Exec(q, args...).Error
+}
+
+// intakeStatement returns the statement of insertIntake.
+func (db *DB) intakeStatement(r *requestRow, v *verificationRow, events []*eventRow, next []*dsar.OutboxItem) (string, []any) {
 	var (
 		q    strings.Builder
 		args []any
@@ -21,27 +33,25 @@ func (db *DB) insertIntake(ctx context.Context, r *requestRow, v *verificationRo
 	q.WriteString(`WITH r AS (INSERT INTO requests (id, reference, type, status, controller, regulation, language, channel,
 	subject_email, subject_name, subject_phone, subject_customer_id, details, received_at, due_date, deadline,
 	extension_notice_by, acknowledge_by, extended, extension_reason, paused_days, status_token_hash,
-	verified_at, verified_by, verification_method, kept, created_by, created_at, updated_at) VALUES `)
-	q.WriteString(values(29) + ")")
+	verified_at, verified_by, verification_method, kept, audit_seq, audit_hash, created_by, created_at, updated_at) VALUES `)
+	q.WriteString(values(31) + ")")
 	args = append(args, r.ID, r.Reference, r.Type, r.Status, r.Controller, r.Regulation, r.Language, r.Channel,
 		r.SubjectEmail, r.SubjectName, r.SubjectPhone, r.SubjectCustomerID, r.Details, r.ReceivedAt, r.DueDate, r.Deadline,
 		r.ExtensionNoticeBy, r.AcknowledgeBy, r.Extended, r.ExtensionReason, r.PausedDays, r.StatusTokenHash,
-		r.VerifiedAt, r.VerifiedBy, r.VerificationMethod, r.Kept, r.CreatedBy, r.CreatedAt, r.UpdatedAt)
+		r.VerifiedAt, r.VerifiedBy, r.VerificationMethod, r.Kept, r.AuditSeq, r.AuditHash, r.CreatedBy, r.CreatedAt, r.UpdatedAt)
 	if v != nil {
 		q.WriteString(`, v AS (INSERT INTO verifications (id, request_id, token_hash, code_hash, status, attempts, expires_at, created_at) VALUES ` + values(8) + ")")
 		args = append(args, v.ID, v.RequestID, v.TokenHash, v.CodeHash, v.Status, v.Attempts, v.ExpiresAt, v.CreatedAt)
 	}
-	q.WriteString(`, e AS (INSERT INTO request_events (request_id, at, actor, kind, from_status, to_status, reason, data) VALUES `)
-	for i, ev := range events {
-		er, err := newEventRow(ev)
-		if err != nil {
-			return err
-		}
+	q.WriteString(`, e AS (INSERT INTO request_events (request_id, at, actor, kind, from_status, to_status, reason, data,
+	client_ip, seq, prev_hash, hash) VALUES `)
+	for i, er := range events {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString(values(8))
-		args = append(args, er.RequestID, er.At, er.Actor, er.Kind, er.FromStatus, er.ToStatus, er.Reason, er.Data)
+		q.WriteString(values(12))
+		args = append(args, er.RequestID, er.At, er.Actor, er.Kind, er.FromStatus, er.ToStatus, er.Reason, er.Data,
+			er.ClientIP, er.Seq, er.PrevHash, er.Hash)
 	}
 	q.WriteString(")")
 	if len(next) > 0 {
@@ -58,5 +68,5 @@ func (db *DB) insertIntake(ctx context.Context, r *requestRow, v *verificationRo
 		q.WriteString(")")
 	}
 	q.WriteString(" SELECT 1")
-	return db.gorm.WithContext(ctx).Exec(q.String(), args...).Error
+	return q.String(), args
 }

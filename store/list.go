@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dsar-project/dsar"
@@ -105,6 +106,12 @@ func (s *Requests) List(ctx context.Context, actor dsar.Actor, f dsar.RequestFil
 		} else {
 			q = q.Where("NOT (status IN ? AND deadline < ?)", openStatuses, now)
 		}
+	}
+	if f.Assignee != "" {
+		q = q.Where("assignee = ?", f.Assignee)
+	}
+	if search := strings.TrimSpace(f.Search); search != "" {
+		q = q.Where("reference = ? OR subject_email = ?", strings.ToUpper(search), strings.ToLower(search))
 	}
 	if f.DueBefore != nil {
 		q = q.Where("due_date < ?", f.DueBefore.String())

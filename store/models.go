@@ -40,6 +40,9 @@ type requestRow struct {
 	DecisionText       string
 	DecisionPartial    bool
 	Kept               string
+	Assignee           string
+	AuditSeq           int64
+	AuditHash          string
 	CreatedBy          string
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
@@ -74,7 +77,7 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 		return &l
 	}
 	out.PausedAt, out.ClosedAt, out.VerifiedAt = in(r.PausedAt), in(r.ClosedAt), in(r.VerifiedAt)
-	out.VerifiedBy, out.VerificationMethod = r.VerifiedBy, r.VerificationMethod
+	out.VerifiedBy, out.VerificationMethod, out.Assignee = r.VerifiedBy, r.VerificationMethod, r.Assignee
 	out.Decision = dsar.Decision{Ground: dsar.Ground(r.DecisionGround), Text: r.DecisionText, Partial: r.DecisionPartial}
 	if r.Kept != "" && r.Kept != "[]" {
 		_ = json.Unmarshal([]byte(r.Kept), &out.Decision.Kept) // written by the store
@@ -96,6 +99,12 @@ type eventRow struct {
 	ToStatus   string
 	Reason     string
 	Data       string
+	ClientIP   string `gorm:"column:client_ip"`
+	// Seq, PrevHash and Hash link the event into the audit chain; nil for
+	// events written before the chain began (migration 00005).
+	Seq      *int64
+	PrevHash *string
+	Hash     *string
 }
 
 func (eventRow) TableName() string { return "request_events" }
@@ -110,18 +119,27 @@ func newEventRow(ev *dsar.Event) (*eventRow, error) {
 		data = string(b)
 	}
 	return &eventRow{
-		RequestID: ev.RequestID, At: ev.At.UTC(), Actor: ev.Actor, Kind: string(ev.Kind),
-		FromStatus: string(ev.From), ToStatus: string(ev.To), Reason: ev.Reason, Data: data,
+		RequestID: ev.RequestID, At: ev.At.UTC().Truncate(time.Microsecond), Actor: ev.Actor, Kind: string(ev.Kind),
+		FromStatus: string(ev.From), ToStatus: string(ev.To), Reason: ev.Reason, Data: data, ClientIP: ev.ClientIP,
 	}, nil
 }
 
 func (r *eventRow) toDomain() *dsar.Event {
 	ev := &dsar.Event{
 		ID: r.ID, RequestID: r.RequestID, At: r.At.UTC(), Actor: r.Actor, Kind: dsar.EventKind(r.Kind),
-		From: dsar.Status(r.FromStatus), To: dsar.Status(r.ToStatus), Reason: r.Reason,
+		From: dsar.Status(r.FromStatus), To: dsar.Status(r.ToStatus), Reason: r.Reason, ClientIP: r.ClientIP,
 	}
 	if r.Data != "" && r.Data != "{}" {
 		_ = json.Unmarshal([]byte(r.Data), &ev.Data) // written by newEventRow
+	}
+	if r.Seq != nil {
+		ev.Seq = *r.Seq
+	}
+	if r.PrevHash != nil {
+		ev.PrevHash = *r.PrevHash
+	}
+	if r.Hash != nil {
+		ev.Hash = *r.Hash
 	}
 	return ev
 }

@@ -49,7 +49,7 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 		AcknowledgeBy: dl.AcknowledgeBy.String(), Kept: "[]", CreatedBy: actor.ID, CreatedAt: now, UpdatedAt: now,
 	}
 	req := row.toDomain(ctrl.Location)
-	events := []*dsar.Event{{RequestID: row.ID, At: now, Actor: actor.ID, Kind: dsar.EventCreated, To: dsar.StatusReceived,
+	events := []*dsar.Event{{RequestID: row.ID, At: now, Actor: actor.ID, ClientIP: actor.IP, Kind: dsar.EventCreated, To: dsar.StatusReceived,
 		Data: map[string]string{"channel": row.Channel, "due_date": row.DueDate, "regulation": row.Regulation}}}
 	next := reminderItems(req, ctrl.Location, now)
 	var verification *verificationRow
@@ -64,7 +64,7 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 		next = append(next, mailItem(row.ID, now, dsar.MailPayload{Template: "verification", To: dsar.RecipientSubject, VerificationID: verification.ID}))
 		next = append(next, s.db.verificationSchedule(row.ID, now)...)
 	}
-	events = append(events, &dsar.Event{RequestID: row.ID, At: now, Actor: actor.ID, Kind: dsar.EventTransition,
+	events = append(events, &dsar.Event{RequestID: row.ID, At: now, Actor: actor.ID, ClientIP: actor.IP, Kind: dsar.EventTransition,
 		From: dsar.StatusReceived, To: dsar.Status(row.Status), Data: verifiedData(row)})
 
 	// The reference is short enough to read over the phone; on the rare
@@ -83,10 +83,10 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 						return err
 					}
 				}
-				if err := s.db.record(tx, events[0], nil); err != nil {
+				if err := s.db.record(tx, nil, next); err != nil {
 					return err
 				}
-				return s.db.record(tx, events[1], next)
+				return s.db.appendEvents(tx, events...)
 			})
 		}
 		if dsar.ErrorCode(mapErr(err)) != dsar.ECONFLICT || attempt == 3 {
@@ -323,7 +323,7 @@ func (s *Requests) changeRow(tx *gorm.DB, actor dsar.Actor, row *requestRow, m m
 		next = append(next, reminderItems(*out, ctrl.Location, now)...)
 	}
 	e := ev.event
-	e.RequestID, e.At, e.Actor, e.From, e.To = row.ID, now, actor.ID, from, to
+	e.RequestID, e.At, e.Actor, e.ClientIP, e.From, e.To = row.ID, now, actor.ID, actor.IP, from, to
 	return s.db.record(tx, e, next)
 }
 
@@ -341,26 +341,23 @@ func recompute(row *requestRow, ctrl *dsar.Controller) error {
 	return nil
 }
 
-// record appends an audit event and writes outbox items on tx.
+// record writes outbox items and appends an audit event (when not nil) to
+// its case's audit chain on tx.
 func (db *DB) record(tx *gorm.DB, ev *dsar.Event, next []*dsar.OutboxItem) error {
-	if ev != nil {
-		er, err := newEventRow(ev)
-		if err != nil {
-			return err
+	if len(next) > 0 {
+		now := db.now()
+		rows := make([]*outboxRow, len(next))
+		for i, it := range next {
+			rows[i] = newOutboxRow(it, now)
 		}
-		if err := tx.Create(er).Error; err != nil {
+		if err := tx.Create(rows).Error; err != nil {
 			return err
 		}
 	}
-	if len(next) == 0 {
+	if ev == nil {
 		return nil
 	}
-	now := db.now()
-	rows := make([]*outboxRow, len(next))
-	for i, it := range next {
-		rows[i] = newOutboxRow(it, now)
-	}
-	return tx.Create(rows).Error
+	return db.appendEvents(tx, ev)
 }
 
 // cancelReminders cancels the request's reminders that have not fired yet.

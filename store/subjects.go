@@ -355,10 +355,20 @@ func (s *Subjects) SubjectEvents(ctx context.Context, requestID string) ([]*dsar
 	return s.reqs.Events(ctx, subjectActor, requestID)
 }
 
-// SubjectMessages implements dsar.SubjectService.
+// SubjectMessages implements dsar.SubjectService: the messages between the
+// controller and the subject, without the officers' internal notes.
 func (s *Subjects) SubjectMessages(ctx context.Context, requestID string) ([]*dsar.Message, error) {
+	return s.messages(ctx, requestID, false)
+}
+
+// messages returns a case's messages, with or without internal notes.
+func (s *Subjects) messages(ctx context.Context, requestID string, notes bool) ([]*dsar.Message, error) {
+	q := s.db.gorm.WithContext(ctx).Where("request_id = ?", requestID)
+	if !notes {
+		q = q.Where("kind <> ?", string(dsar.MessageNote))
+	}
 	var rows []messageRow
-	if err := s.db.gorm.WithContext(ctx).Where("request_id = ?", requestID).Order("created_at, id").Find(&rows).Error; err != nil {
+	if err := q.Order("created_at, id").Find(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
 	out := make([]*dsar.Message, len(rows))
@@ -563,7 +573,7 @@ func (s *Requests) Messages(ctx context.Context, actor dsar.Actor, id string) ([
 	if _, err := s.load(s.db.gorm.WithContext(ctx), actor, id, false); err != nil {
 		return nil, err
 	}
-	return NewSubjects(s.db).SubjectMessages(ctx, id)
+	return NewSubjects(s.db).messages(ctx, id, true)
 }
 
 // Complete closes the request as carried out, with a summary of what was

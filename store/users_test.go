@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -71,5 +72,48 @@ func TestSignInLockoutAndSessions(t *testing.T) {
 	}
 	if _, err := users.Session(ctx, token); err == nil {
 		t.Error("a session outlived sign-out")
+	}
+}
+
+func TestAssignNoteAndSearch(t *testing.T) {
+	clock := dsar.NewManualClock(at(2025, time.March, 5, 9, 0))
+	db := storetest.Open(t, clock)
+	users, reqs, subjects := store.NewUsers(db), store.NewRequests(db), store.NewSubjects(db)
+	kari, err := users.Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	per, err := users.Create(ctx, "per@proviso.no", "officer password 123", dsar.RoleOfficer, []string{"proviso"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := reqs.Create(ctx, admin, verifiedRequest("nte"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.Assign(ctx, admin, r.ID, per.ID); dsar.ErrorCode(err) != dsar.EINVALID {
+		t.Errorf("assigning an officer of another controller: %v", err)
+	}
+	got, err := reqs.Assign(ctx, kari.Actor(), r.ID, kari.ID)
+	if err != nil || got.Assignee != kari.ID {
+		t.Fatalf("assign: %v", err)
+	}
+	mine, err := reqs.List(ctx, kari.Actor(), dsar.RequestFilter{Assignee: kari.ID})
+	if err != nil || len(mine.Requests) != 1 {
+		t.Errorf("my cases: %v", err)
+	}
+	for _, q := range []string{r.Reference, strings.ToLower(r.Reference), "KARI@example.no"} {
+		found, err := reqs.List(ctx, kari.Actor(), dsar.RequestFilter{Search: q})
+		if err != nil || len(found.Requests) != 1 {
+			t.Errorf("search %q: %d, %v", q, len(found.Requests), err)
+		}
+	}
+	if _, err := reqs.Note(ctx, kari.Actor(), r.ID, "Called the customer; they confirmed by phone."); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := reqs.Messages(ctx, kari.Actor(), r.ID)
+	forSubject, _ := subjects.SubjectMessages(ctx, r.ID)
+	if len(all) != 1 || all[0].Kind != dsar.MessageNote || len(forSubject) != 0 {
+		t.Errorf("notes: officer sees %d, subject sees %d", len(all), len(forSubject))
 	}
 }

@@ -184,6 +184,8 @@ type QueueRow struct {
 	DueDate                   string // YYYY-MM-DD
 	DaysLeft                  int
 	Overdue                   bool
+	// Assigned says somebody works the case.
+	Assigned bool
 }
 
 // CaseEvent is one line of a case's full timeline.
@@ -215,15 +217,31 @@ type CasePage struct {
 	Timeline                   []CaseEvent
 	Messages                   []MessageItem
 	CanChange                  bool
-	Grounds                    []dsar.Ground
-	Error, Notice              string
+	// Assignee names who works the case; AssignedToMe says it is the viewer.
+	Assignee      string
+	AssignedToMe  bool
+	Grounds       []dsar.Ground
+	Error, Notice string
+}
+
+// QueueFilter is the queue's filter form as the officer set it.
+type QueueFilter struct {
+	Controller, Type, Status, Search string
+	Overdue, Mine                    bool
 }
 
 // QueuePage is the officers' queue of open cases, most urgent first.
 type QueuePage struct {
 	Page
 	UserEmail string
-	Rows      []QueueRow
+	// Controllers are those the officer may filter by.
+	Controllers []string
+	Types       []dsar.RequestType
+	Statuses    []dsar.Status
+	Filter      QueueFilter
+	// CSV is the link to the current filter as CSV.
+	CSV  string
+	Rows []QueueRow
 	// NextPage is the link to the following page, empty on the last.
 	NextPage string
 }

@@ -40,6 +40,8 @@ type Handlers struct {
 	MessageIDDomain string
 	// Lease is how long a handler may hold an outbox row (default 5 minutes).
 	Lease time.Duration
+	// Metrics, when set, counts failed tasks and mails.
+	Metrics *Metrics
 }
 
 // Register adds the handlers to mux.
@@ -102,6 +104,7 @@ func (h *Handlers) run(ctx context.Context, t *asynq.Task, work func(context.Con
 	}
 	out, err := work(ctx, item)
 	if err != nil {
+		h.Metrics.failed(t.Type(), err)
 		final := errors.Is(err, asynq.SkipRetry) || dmail.IsPermanent(err)
 		if n, ok := asynq.GetRetryCount(ctx); ok {
 			if m, ok := asynq.GetMaxRetry(ctx); ok && n >= m {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
@@ -39,6 +41,9 @@ type App struct {
 	rdb         redis.UniversalClient
 	mem         *memredis.Server
 	sender      mail.Sender
+	// metrics is the registry served at /metrics: the HTTP server's and,
+	// in the all-in-one, the worker's.
+	metrics *prometheus.Registry
 	// listener, when set, is used instead of listening on cfg.Addr (tests).
 	listener net.Listener
 	// ready is closed once the HTTP server listens, after onReady ran;
@@ -57,7 +62,8 @@ type openOptions struct {
 
 // Open connects what the command needs, refusing a stale schema.
 func Open(ctx context.Context, cfg *Config, log *slog.Logger, clock dsar.Clock, o openOptions) (*App, error) {
-	a := &App{cfg: cfg, log: log, clock: clock, ready: make(chan struct{}), draining: make(chan struct{})}
+	a := &App{cfg: cfg, log: log, clock: clock, ready: make(chan struct{}), draining: make(chan struct{}), metrics: prometheus.NewRegistry()}
+	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ok := false
 	defer func() {
 		if !ok {
@@ -190,10 +196,12 @@ func (a *App) Serve(ctx context.Context) error {
 		Limiter: api.NewRedisLimiter(a.rdb), Ready: a.checkReady, Log: a.log,
 		BodyLimit: a.cfg.BodyLimit, PublicPerMinute: a.cfg.PublicRateLimit, KeyPerMinute: a.cfg.KeyRateLimit,
 		TrustedProxies: a.cfg.TrustedProxies,
+		Metrics:        a.metrics, Stats: a.db, MetricsToken: a.cfg.MetricsToken, Queue: a.redisOpt,
 	})
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	hs := &http.Server{
 		Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
@@ -238,10 +246,15 @@ func (a *App) Work(ctx context.Context) error {
 	client := asynq.NewClient(a.redisOpt)
 	defer client.Close()
 	reqs := store.NewRequests(a.db)
+	metrics, err := workflows.NewMetrics(a.metrics)
+	if err != nil {
+		return err
+	}
 	h := &workflows.Handlers{
 		Outbox: outbox, Requests: reqs, Cases: reqs, Jobs: store.NewSubjects(a.db), Keyring: a.db.Keyring,
 		BaseURL: a.cfg.BaseURL, VerifyTTL: a.cfg.VerifyTTL, Controllers: a.controllers, Sender: a.sender,
 		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
+		Metrics: metrics,
 	}
 	mux := asynq.NewServeMux()
 	h.Register(mux)

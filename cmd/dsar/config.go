@@ -38,6 +38,7 @@ type Config struct {
 	VerifyTTL         time.Duration
 	UnverifiedExpiry  time.Duration
 	StatusLinkTTL     time.Duration
+	MetricsToken      string
 }
 
 // option is one environment variable: its name, default, what it means,
@@ -111,6 +112,9 @@ var options = func() []option {
 	})
 	add("DSAR_SECRET_KEY", "", "server secret (32+ bytes) from which subjects' link tokens and codes derive; empty: generated into DSAR_DATA_DIR (embedded default only)", true, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.SecretKey })
+	})
+	add("DSAR_METRICS_TOKEN", "", "bearer token that may read /metrics (besides signed-in admins and admin API keys); empty: none", true, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.MetricsToken })
 	})
 	add("DSAR_CONFIG", "", "controllers YAML file; empty: the shipped examples", false, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.ControllersPath })

@@ -8,6 +8,7 @@
 //	dsar apikey create    create an API key (printed once, as the last line)
 //	dsar apikey list      list API keys
 //	dsar apikey revoke ID revoke an API key
+//	dsar audit verify     check the hash chain of the audit trail
 //
 // Configuration comes from DSAR_* environment variables; see README.md.
 package main
@@ -56,6 +57,8 @@ commands:
   migrate       apply the database migrations
   config        print the effective configuration (secrets masked)
   apikey        create, list or revoke API keys (dsar apikey -h)
+  audit verify  check that no audit event was changed or deleted
+  user          create officers' accounts (dsar user create -h)
 
 Configuration comes from DSAR_* environment variables (see README.md).
 `
@@ -89,6 +92,12 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		cfg.Print(m.Stdout)
 	case "apikey":
 		err = m.apikey(ctx, cfg, log, args)
+	case "audit":
+		err = m.audit(ctx, cfg, log, args)
+	case "seed":
+		err = m.seed(ctx, cfg, log, args)
+	case "user":
+		err = m.user(ctx, cfg, log, args)
 	default:
 		fmt.Fprintf(m.Stderr, "dsar: unknown command %q\n\n%s", cmd, usage)
 		return 2

@@ -1,0 +1,45 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/dsar-project/dsar"
+)
+
+// Assign gives the case to a user who may work it, or to nobody with "".
+func (s *Requests) Assign(ctx context.Context, actor dsar.Actor, id, userID string) (*dsar.Request, error) {
+	return s.change(ctx, actor, id, func(tx *gorm.DB, row *requestRow, _ *dsar.Controller, _ time.Time) (effect, error) {
+		if userID != "" {
+			var u userRow
+			if err := tx.Where("id = ?", userID).Take(&u).Error; err != nil {
+				return effect{}, dsar.Invalid(dsar.FieldError{Field: "assignee", Message: "error.not_found"})
+			}
+			may := u.Role == string(dsar.RoleAdmin) || (u.Role == string(dsar.RoleOfficer) && slices.Contains(strings.Split(u.Controllers, ","), row.Controller))
+			if !may {
+				return effect{}, dsar.Invalid(dsar.FieldError{Field: "assignee", Message: "error.assignee_cannot_work"})
+			}
+		}
+		old := row.Assignee
+		row.Assignee = userID
+		return effect{event: &dsar.Event{Kind: dsar.EventAssigned, Data: map[string]string{"from": old, "to": userID}}}, nil
+	})
+}
+
+// Note adds an officer's internal note to the case.
+func (s *Requests) Note(ctx context.Context, actor dsar.Actor, id, body string) (*dsar.Request, error) {
+	if err := dsar.ValidateReason("body", body); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, actor, id, func(tx *gorm.DB, row *requestRow, _ *dsar.Controller, now time.Time) (effect, error) {
+		m := &messageRow{ID: newID(), RequestID: row.ID, Kind: string(dsar.MessageNote), Author: actor.ID, Body: strings.TrimSpace(body), CreatedAt: now}
+		if err := tx.Create(m).Error; err != nil {
+			return effect{}, err
+		}
+		return effect{event: &dsar.Event{Kind: dsar.EventNote, Data: map[string]string{"message": m.ID}}}, nil
+	})
+}
