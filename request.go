@@ -128,6 +128,10 @@ type Request struct {
 	Decision Decision
 	// Assignee is the ID of the user who works the case ("" when nobody).
 	Assignee string
+	// DuplicateOf is the ID of an open request of the same type from the
+	// same subject to the same controller that was there when this one came
+	// in: a likely duplicate, linked and flagged for an officer, not merged.
+	DuplicateOf string
 
 	CreatedBy string
 	CreatedAt time.Time

@@ -144,6 +144,8 @@ type CaseService interface {
 	Assign(ctx context.Context, actor Actor, id, userID string) (*Request, error)
 	// Note adds an internal note, never shown to the subject.
 	Note(ctx context.Context, actor Actor, id, body string) (*Request, error)
+	// Reopen takes a completed or refused case back into work.
+	Reopen(ctx context.Context, actor Actor, id, reason string) (*Request, error)
 }
 
 // VerificationJobs are the background steps of verification.

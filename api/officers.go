@@ -197,7 +197,7 @@ func (s *Server) queuePage(c echo.Context) error {
 	for _, r := range page.Requests {
 		today := dsar.DateOf(now.In(r.Deadline.Location()))
 		data.Rows = append(data.Rows, templates.QueueRow{ID: r.ID, Reference: r.Reference, Controller: r.Controller, Type: r.Type, Status: r.Status,
-			DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now), Assigned: r.Assignee != ""})
+			DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now), Assigned: r.Assignee != "", Duplicate: r.DuplicateOf != ""})
 	}
 	if page.NextCursor != "" {
 		query.Set("cursor", page.NextCursor)
@@ -275,7 +275,8 @@ func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
 		Regulation: r.Regulation, SubjectEmail: r.Subject.Email, SubjectName: r.Subject.Name, Details: r.Details, ReceivedAt: r.ReceivedAt,
 		DueDate: r.DueDate.String(), ExtensionNoticeBy: r.ExtensionNoticeBy.String(), DaysLeft: r.DueDate.Sub(dsar.DateOf(now.In(loc))),
 		Overdue: r.Overdue(now), Extended: r.Extended, Paused: r.PausedAt != nil, CanChange: a.CanChange(r.Controller) && r.Status.Open(),
-		Grounds: dsar.Grounds, Error: errMsg}
+		Grounds: dsar.Grounds, Error: errMsg, DuplicateOf: r.DuplicateOf,
+		CanReopen: a.CanChange(r.Controller) && (r.Status == dsar.StatusCompleted || r.Status == dsar.StatusRefused)}
 	if r.VerifiedAt != nil {
 		data.Verification = r.VerifiedBy + ", " + r.VerificationMethod
 	}
@@ -310,6 +311,8 @@ func (s *Server) caseAction(c echo.Context) error {
 		_, err = s.cfg.Cases.Assign(ctx, a, id, to)
 	case "note":
 		_, err = s.cfg.Cases.Note(ctx, a, id, c.FormValue("body"))
+	case "reopen":
+		_, err = s.cfg.Cases.Reopen(ctx, a, id, c.FormValue("reason"))
 	case "extend":
 		_, err = s.cfg.Requests.Extend(ctx, a, id, c.FormValue("reason"))
 	case "ask":

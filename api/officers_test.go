@@ -189,6 +189,17 @@ func TestOfficerWorksACaseFromItsPage(t *testing.T) {
 	if strings.Join(byOfficer, ",") != "extended,transition" {
 		t.Errorf("events by the officer: %v", byOfficer)
 	}
+	// A refused case can be reopened, with a reason.
+	if code, _, _ := p.post("/cases/"+r.ID+"/reopen", url.Values{"reason": {"The subject sent new facts."}}, "/cases/"+r.ID); code != http.StatusSeeOther {
+		t.Fatalf("reopen: %d", code)
+	}
+	got, _ = reqs.Get(ctx, admin, r.ID)
+	if got.Status != dsar.StatusInProgress || got.Decision.Ground != "" || got.ClosedAt != nil {
+		t.Errorf("after reopening: %s %+v", got.Status, got.Decision)
+	}
+	if code, _, _ := p.post("/cases/"+r.ID+"/reopen", url.Values{"reason": {"again"}}, "/cases/"+r.ID); code != http.StatusConflict {
+		t.Errorf("reopening an open case: %d", code)
+	}
 }
 
 // The queue filters, finds by reference or e-mail, shows "my cases" and

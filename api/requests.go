@@ -62,6 +62,7 @@ type requestJSON struct {
 	PausedDays        int               `json:"paused_days"`
 	Overdue           bool              `json:"overdue"`
 	ClosedAt          *time.Time        `json:"closed_at,omitempty"`
+	DuplicateOf       string            `json:"duplicate_of,omitempty"`
 	Verification      *verificationJSON `json:"verification,omitempty"`
 	Decision          *decisionJSON     `json:"decision,omitempty"`
 	CreatedAt         time.Time         `json:"created_at"`
@@ -98,7 +99,7 @@ func toJSON(r *dsar.Request, actor dsar.Actor, now time.Time) requestJSON {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 	if actor.Authenticated() {
-		out.ClosedAt = r.ClosedAt
+		out.ClosedAt, out.DuplicateOf = r.ClosedAt, r.DuplicateOf
 		if r.VerifiedAt != nil {
 			out.Verification = &verificationJSON{At: *r.VerifiedAt, By: r.VerifiedBy, Method: r.VerificationMethod}
 		}

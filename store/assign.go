@@ -43,3 +43,19 @@ func (s *Requests) Note(ctx context.Context, actor dsar.Actor, id, body string) 
 		return effect{event: &dsar.Event{Kind: dsar.EventNote, Data: map[string]string{"message": m.ID}}}, nil
 	})
 }
+
+// Reopen takes a completed or refused case back into work, with a reason.
+func (s *Requests) Reopen(ctx context.Context, actor dsar.Actor, id, reason string) (*dsar.Request, error) {
+	if err := dsar.ValidateReason("reason", reason); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, actor, id, func(_ *gorm.DB, row *requestRow, _ *dsar.Controller, _ time.Time) (effect, error) {
+		st := dsar.Status(row.Status)
+		if st != dsar.StatusCompleted && st != dsar.StatusRefused {
+			return effect{}, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.transition", Params: map[string]any{"from": st, "to": dsar.StatusInProgress}}
+		}
+		row.Status = string(dsar.StatusInProgress)
+		row.DecisionGround, row.DecisionText, row.DecisionPartial, row.Kept = "", "", false, "[]"
+		return effect{event: &dsar.Event{Kind: dsar.EventTransition, Reason: strings.TrimSpace(reason)}}, nil
+	})
+}

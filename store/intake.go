@@ -20,7 +20,7 @@ func (db *DB) insertIntake(ctx context.Context, r *requestRow, v *verificationRo
 	}
 	r.AuditSeq, r.AuditHash = chainRows(0, "", rows)
 	q, args := db.intakeStatement(r, v, rows, next)
-	return db.gorm.WithContext(ctx).Exec(q, args...).Error
+	return db.gorm.WithContext(ctx).Raw(q, args...).Scan(&r.DuplicateOf).Error
 }
 
 // intakeStatement returns the statement of insertIntake.
@@ -33,12 +33,13 @@ func (db *DB) intakeStatement(r *requestRow, v *verificationRow, events []*event
 	q.WriteString(`WITH r AS (INSERT INTO requests (id, reference, type, status, controller, regulation, language, channel,
 	subject_email, subject_name, subject_phone, subject_customer_id, details, received_at, due_date, deadline,
 	extension_notice_by, acknowledge_by, extended, extension_reason, paused_days, status_token_hash,
-	verified_at, verified_by, verification_method, kept, audit_seq, audit_hash, created_by, created_at, updated_at) VALUES `)
-	q.WriteString(values(31) + ")")
+	verified_at, verified_by, verification_method, kept, audit_seq, audit_hash, created_by, created_at, updated_at, duplicate_of) VALUES `)
+	q.WriteString(strings.TrimSuffix(values(31), ")") + ", COALESCE((" + duplicateQuery + "), '')) RETURNING duplicate_of)")
 	args = append(args, r.ID, r.Reference, r.Type, r.Status, r.Controller, r.Regulation, r.Language, r.Channel,
 		r.SubjectEmail, r.SubjectName, r.SubjectPhone, r.SubjectCustomerID, r.Details, r.ReceivedAt, r.DueDate, r.Deadline,
 		r.ExtensionNoticeBy, r.AcknowledgeBy, r.Extended, r.ExtensionReason, r.PausedDays, r.StatusTokenHash,
-		r.VerifiedAt, r.VerifiedBy, r.VerificationMethod, r.Kept, r.AuditSeq, r.AuditHash, r.CreatedBy, r.CreatedAt, r.UpdatedAt)
+		r.VerifiedAt, r.VerifiedBy, r.VerificationMethod, r.Kept, r.AuditSeq, r.AuditHash, r.CreatedBy, r.CreatedAt, r.UpdatedAt,
+		r.Controller, r.Type, r.SubjectEmail)
 	if v != nil {
 		q.WriteString(`, v AS (INSERT INTO verifications (id, request_id, token_hash, code_hash, status, attempts, expires_at, created_at) VALUES ` + values(8) + ")")
 		args = append(args, v.ID, v.RequestID, v.TokenHash, v.CodeHash, v.Status, v.Attempts, v.ExpiresAt, v.CreatedAt)
@@ -67,6 +68,12 @@ func (db *DB) intakeStatement(r *requestRow, v *verificationRow, events []*event
 		}
 		q.WriteString(")")
 	}
-	q.WriteString(" SELECT 1")
+	q.WriteString(" SELECT duplicate_of FROM r")
 	return q.String(), args
 }
+
+// duplicateQuery finds the oldest open request of the same controller, type
+// and subject e-mail (its three parameters), the one a new request
+// duplicates.
+const duplicateQuery = `SELECT id FROM requests WHERE controller = ? AND type = ? AND lower(subject_email) = lower(?)
+	AND status IN ('received', 'awaiting_verification', 'in_progress', 'awaiting_subject') ORDER BY created_at LIMIT 1`

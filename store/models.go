@@ -41,6 +41,7 @@ type requestRow struct {
 	DecisionPartial    bool
 	Kept               string
 	Assignee           string
+	DuplicateOf        string
 	AuditSeq           int64
 	AuditHash          string
 	CreatedBy          string
@@ -77,7 +78,7 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 		return &l
 	}
 	out.PausedAt, out.ClosedAt, out.VerifiedAt = in(r.PausedAt), in(r.ClosedAt), in(r.VerifiedAt)
-	out.VerifiedBy, out.VerificationMethod, out.Assignee = r.VerifiedBy, r.VerificationMethod, r.Assignee
+	out.VerifiedBy, out.VerificationMethod, out.Assignee, out.DuplicateOf = r.VerifiedBy, r.VerificationMethod, r.Assignee, r.DuplicateOf
 	out.Decision = dsar.Decision{Ground: dsar.Ground(r.DecisionGround), Text: r.DecisionText, Partial: r.DecisionPartial}
 	if r.Kept != "" && r.Kept != "[]" {
 		_ = json.Unmarshal([]byte(r.Kept), &out.Decision.Kept) // written by the store

@@ -75,6 +75,9 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 			err = s.db.insertIntake(ctx, row, verification, events, next)
 		} else {
 			err = s.db.tx(ctx, func(tx *gorm.DB) error {
+				if err := tx.Raw(duplicateQuery, row.Controller, row.Type, row.SubjectEmail).Scan(&row.DuplicateOf).Error; err != nil {
+					return err
+				}
 				if err := tx.Create(row).Error; err != nil {
 					return err
 				}

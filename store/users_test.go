@@ -117,3 +117,43 @@ func TestAssignNoteAndSearch(t *testing.T) {
 		t.Errorf("notes: officer sees %d, subject sees %d", len(all), len(forSubject))
 	}
 }
+
+func TestDuplicatesAreLinkedNotMerged(t *testing.T) {
+	clock := dsar.NewManualClock(at(2025, time.March, 5, 9, 0))
+	reqs := store.NewRequests(storetest.Open(t, clock))
+	first, err := reqs.Create(ctx, admin, verifiedRequest("nte"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.DuplicateOf != "" {
+		t.Fatalf("the first request is a duplicate of %q", first.DuplicateOf)
+	}
+	again := verifiedRequest("nte")
+	again.Subject.Email = "KARI@example.no"
+	second, err := reqs.Create(ctx, admin, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.DuplicateOf != first.ID {
+		t.Errorf("the same request again: duplicate of %q, want %q", second.DuplicateOf, first.ID)
+	}
+	if got, _ := reqs.Get(ctx, admin, second.ID); got.DuplicateOf != first.ID {
+		t.Errorf("stored duplicate_of %q", got.DuplicateOf)
+	}
+	other := verifiedRequest("nte")
+	other.Type = dsar.TypeErasure
+	if r, _ := reqs.Create(ctx, admin, other); r.DuplicateOf != "" {
+		t.Errorf("another type is flagged as a duplicate")
+	}
+	if r, _ := reqs.Create(ctx, admin, verifiedRequest("proviso")); r.DuplicateOf != "" {
+		t.Errorf("another controller is flagged as a duplicate")
+	}
+	for _, id := range []string{first.ID, second.ID} {
+		if _, err := reqs.Complete(ctx, admin, id, dsar.Decision{Summary: "Sent the copy."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, _ := reqs.Create(ctx, admin, verifiedRequest("nte")); r.DuplicateOf != "" {
+		t.Errorf("a request after the first was closed is flagged (a yearly repeat is never excessive)")
+	}
+}

@@ -184,8 +184,9 @@ type QueueRow struct {
 	DueDate                   string // YYYY-MM-DD
 	DaysLeft                  int
 	Overdue                   bool
-	// Assigned says somebody works the case.
-	Assigned bool
+	// Assigned says somebody works the case; Duplicate that it repeats an
+	// open request of the same subject.
+	Assigned, Duplicate bool
 }
 
 // CaseEvent is one line of a case's full timeline.
@@ -217,6 +218,10 @@ type CasePage struct {
 	Timeline                   []CaseEvent
 	Messages                   []MessageItem
 	CanChange                  bool
+	// DuplicateOf is the ID of the open request this one likely repeats.
+	DuplicateOf string
+	// CanReopen offers to take a completed or refused case back into work.
+	CanReopen bool
 	// Assignee names who works the case; AssignedToMe says it is the viewer.
 	Assignee      string
 	AssignedToMe  bool

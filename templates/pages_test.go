@@ -281,7 +281,7 @@ var pageCases = map[string][]pageCase{
 			return QueuePage{Page: Page{Lang: lang, Path: "/queue", CSRF: "tok"}, UserEmail: "kari@nte.no", NextPage: "/queue?cursor=abc",
 				Rows: []QueueRow{
 					{Reference: "7KQ2-M9XD", Controller: "nte", Type: dsar.TypeErasure, Status: dsar.StatusInProgress, DueDate: "2025-03-03", DaysLeft: -2, Overdue: true},
-					{Reference: "H3PA-22QX", Controller: "nte", Type: dsar.TypeAccess, Status: dsar.StatusAwaitingSubject, DueDate: "2025-03-20", DaysLeft: 15},
+					{Reference: "H3PA-22QX", Controller: "nte", Type: dsar.TypeAccess, Status: dsar.StatusAwaitingSubject, DueDate: "2025-03-20", DaysLeft: 15, Duplicate: true},
 				}}
 		}},
 		{"empty", func(lang dsar.Language) any {
@@ -295,7 +295,12 @@ var pageCases = map[string][]pageCase{
 				SubjectName: "Kari Nordmann", Details: "Delete my account.", ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo),
 				DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", DaysLeft: 12, Verification: "subject, email_code",
 				Timeline:  []CaseEvent{{At: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), Actor: "public", Kind: "created", To: dsar.StatusReceived}},
-				CanChange: true, Grounds: dsar.Grounds}
+				CanChange: true, Grounds: dsar.Grounds, DuplicateOf: "01a2-earlier"}
+		}},
+		{"refused", func(lang dsar.Language) any {
+			return CasePage{Page: Page{Lang: lang, Path: "/cases/y", CSRF: "tok"}, ID: "y", Reference: "H3PA-22QX", Controller: "intility",
+				Type: dsar.TypeErasure, Status: dsar.StatusRefused, Regulation: dsar.RegulationGDPR, SubjectEmail: "ola@example.no",
+				ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", CanReopen: true}
 		}},
 	},
 }
