@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -251,5 +252,106 @@ func TestSubjectInABrowser(t *testing.T) {
 				t.Errorf("after the answer the case is %v (paused %v)", got["status"], got["paused"])
 			}
 		})
+	}
+}
+
+// TestOfficerInABrowser: an officer signs in, filters the queue, opens a
+// case, extends it with a reason and refuses another partly; the subject's
+// mails arrive at the SMTP server.
+func TestOfficerInABrowser(t *testing.T) {
+	bctx := browser(t)
+	e := migratedEnv(t)
+	catcher := mailtest.Start(t)
+	e["DSAR_SMTP_URL"] = catcher.URL()
+	e["DSAR_DISPATCH_INTERVAL"] = "50ms"
+	svc := start(t, e)
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("officer password 123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := run(t, e, "user", "create", "--email", "kari@nte.no", "--role", "officer", "--controller", "nte", "--password-file", pw); code != 0 {
+		t.Fatalf("user create: %s", stderr)
+	}
+	code, out, _ := run(t, e, "apikey", "create", "--name", "portal", "--role", "system", "--controller", "nte")
+	if code != 0 {
+		t.Fatal("apikey create failed")
+	}
+	key := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+	var refs []string
+	for i, typ := range []string{"access", "erasure", "erasure"} {
+		r := apiCall(t, http.MethodPost, svc.url+"/api/v1/requests", key, map[string]any{"type": typ, "controller": "nte", "language": "nb",
+			"verified": true, "verification_method": "customer portal login",
+			"subject": map[string]any{"email": fmt.Sprintf("kunde%d@example.no", i), "name": "Kunde " + fmt.Sprint(i)}})
+		refs = append(refs, r["reference"].(string))
+	}
+	catcher.Wait(t, 3, 30*time.Second) // the acknowledgements
+
+	err := chromedp.Do(bctx,
+		chromedp.Navigate(svc.url+"/queue?lang=nb"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="email"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "kari@nte.no"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "officer password 123"),
+		chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`table`)),
+	)
+	if err != nil {
+		failPage(t, bctx, err)
+	}
+	screenshot(t, bctx, "queue-nb")
+	if err := chromedp.Do(bctx, chromedp.Navigate(svc.url+"/queue?type=erasure"), chromedp.WaitVisible(chromedp.CSS(`table`))); err != nil {
+		failPage(t, bctx, err)
+	}
+	page, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`main`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(page, refs[0]) || !strings.Contains(page, refs[1]) || !strings.Contains(page, refs[2]) {
+		t.Errorf("the erasure filter shows the wrong cases")
+	}
+	// Open the first erasure case and extend it with a reason.
+	err = chromedp.Do(bctx,
+		chromedp.Click(chromedp.CSS(`a[href^="/cases/"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`textarea[name="reason"]`)),
+	)
+	if err != nil {
+		failPage(t, bctx, err)
+	}
+	screenshot(t, bctx, "case-nb")
+	err = chromedp.Do(bctx,
+		chromedp.SendKeys(chromedp.CSS(`#extend-reason`), "Saken gjelder ti års måledata i tre systemer."),
+		chromedp.Submit(chromedp.CSS(`#extend-reason`)),
+		chromedp.WaitVisible(chromedp.CSS(`div.notice`)),
+	)
+	if err != nil {
+		failPage(t, bctx, err)
+	}
+	// Refuse it partly.
+	err = chromedp.Do(bctx,
+		chromedp.SetValue(chromedp.CSS(`#refuse-ground`), "art17_3_b"),
+		chromedp.SendKeys(chromedp.CSS(`#refuse-text`), "Fakturaer må oppbevares i fem år etter bokføringsloven."),
+		chromedp.Click(chromedp.CSS(`label[for="refuse-partial"]`)),
+		chromedp.Submit(chromedp.CSS(`#refuse-text`)),
+		chromedp.WaitVisible(chromedp.CSS(`div.notice`)),
+	)
+	if err != nil {
+		failPage(t, bctx, err)
+	}
+	// The subject of the case (the first erasure, kunde1) got the
+	// acknowledgement, the extension notice and the refusal.
+	for n := 5; ; n++ {
+		to := 0
+		for _, m := range catcher.Wait(t, n, 30*time.Second) {
+			if m.To[0] == "kunde1@example.no" {
+				to++
+			}
+		}
+		if to == 3 {
+			break
+		}
+	}
+	got := apiCall(t, http.MethodGet, svc.url+"/api/v1/requests?status=refused", key, nil)
+	data := got["data"].([]any)
+	if len(data) != 1 || data[0].(map[string]any)["reference"] != refs[1] || data[0].(map[string]any)["extended"] != true {
+		t.Errorf("refused cases: %v", data)
 	}
 }
