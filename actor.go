@@ -125,3 +125,11 @@ type UserService interface {
 	// user's other sessions.
 	ChangePassword(ctx context.Context, userID, old, new, keepToken string) error
 }
+
+// OfficerDirectory finds whom a case's reminders go to.
+type OfficerDirectory interface {
+	// ReminderRecipients returns the e-mail addresses of the case's assignee,
+	// or of every officer of the controller when nobody is assigned, and of
+	// every admin as well when escalate is set. Empty when there is nobody.
+	ReminderRecipients(ctx context.Context, controller, assignee string, escalate bool) ([]string, error)
+}

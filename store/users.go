@@ -249,3 +249,24 @@ func (s *Users) ChangePassword(ctx context.Context, userID, old, new, keepToken 
 		return tx.Where("user_id = ? AND token_hash <> ?", userID, dsar.HashSecret(keepToken)).Delete(&sessionRow{}).Error
 	}))
 }
+
+var _ dsar.OfficerDirectory = (*Users)(nil)
+
+// ReminderRecipients implements dsar.OfficerDirectory.
+func (s *Users) ReminderRecipients(ctx context.Context, controller, assignee string, escalate bool) ([]string, error) {
+	var rows []userRow
+	if err := s.db.gorm.WithContext(ctx).Order("email").Find(&rows).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	var out []string
+	for _, u := range rows {
+		officer := u.Role == string(dsar.RoleOfficer) && slices.Contains(strings.Split(u.Controllers, ","), controller)
+		switch {
+		case assignee != "" && u.ID == assignee,
+			assignee == "" && officer,
+			escalate && u.Role == string(dsar.RoleAdmin):
+			out = append(out, u.Email)
+		}
+	}
+	return slices.Compact(out), nil
+}

@@ -20,10 +20,15 @@ import (
 
 // Handlers handle the outbox tasks.
 type Handlers struct {
-	Outbox      dsar.OutboxService
-	Requests    dsar.RequestService
-	Cases       dsar.CaseService
-	Jobs        dsar.VerificationJobs
+	Outbox   dsar.OutboxService
+	Requests dsar.RequestService
+	Cases    dsar.CaseService
+	Jobs     dsar.VerificationJobs
+	// Officers, when set, routes deadline reminders to the officers of the
+	// case (the assignee, or all of the controller's) and escalates overdue
+	// cases to the admins; without officers, reminders go to the
+	// controller's privacy contact.
+	Officers    dsar.OfficerDirectory
 	Keyring     *dsar.Keyring
 	Controllers *dsar.Controllers
 	// BaseURL is the public URL of the service, for the links in mails;
@@ -205,12 +210,24 @@ func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 		case "refusal":
 			data.Message = req.Decision.Text
 		}
-		var to string
+		var (
+			to    string
+			extra []string // further recipients of a reminder
+		)
 		switch p.To {
 		case dsar.RecipientSubject:
 			to = req.Subject.Email
 		case dsar.RecipientController:
 			to, data.Language = ctrl.PrivacyContact.Email, ctrl.Languages[0]
+			if h.Officers != nil {
+				officers, err := h.Officers.ReminderRecipients(ctx, req.Controller, req.Assignee, p.Reminder == dsar.ReminderOverdue)
+				if err != nil {
+					return outcome{}, err
+				}
+				if len(officers) > 0 {
+					to, extra = officers[0], officers[1:]
+				}
+			}
 		default:
 			return outcome{}, fmt.Errorf("unknown mail recipient %q: %w", p.To, asynq.SkipRetry)
 		}
@@ -219,7 +236,7 @@ func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 			return outcome{}, fmt.Errorf("render %s: %v: %w", p.Template, err, asynq.SkipRetry)
 		}
 		from := (&mail.Address{Name: ctrl.LegalName, Address: h.From}).String()
-		msg := &dmail.Message{ID: it.ID + "@" + h.MessageIDDomain, From: from, To: []string{to},
+		msg := &dmail.Message{ID: it.ID + "@" + h.MessageIDDomain, From: from, To: append([]string{to}, extra...),
 			Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: it.CreatedAt}
 		if err := h.Sender.Send(ctx, msg); err != nil {
 			return outcome{}, err

@@ -360,3 +360,53 @@ func TestStaleReminderIsCancelled(t *testing.T) {
 		t.Errorf("outbox: %v", c)
 	}
 }
+
+// Reminders go to the case's officers: the assignee, or every officer of
+// the controller; an overdue case escalates to the admins as well.
+func TestRemindersGoToOfficersAndEscalate(t *testing.T) {
+	e := newEnv(t, time.Date(2025, time.March, 5, 9, 0, 0, 0, oslo))
+	users := store.NewUsers(e.db)
+	e.handlers.Officers = users
+	mk := func(email string, role dsar.Role, ctrls ...string) *dsar.User {
+		u, err := users.Create(ctx, email, "a long enough password", role, ctrls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	kari := mk("kari@nte.no", dsar.RoleOfficer, "nte")
+	mk("ola@nte.no", dsar.RoleOfficer, "nte")
+	mk("per@proviso.no", dsar.RoleOfficer, "proviso")
+	mk("boss@nte.no", dsar.RoleAdmin)
+	unassigned := e.create(t, "nte")
+	assigned := e.create(t, "nte")
+	if _, err := e.reqs.Assign(ctx, admin, assigned.ID, kari.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.runDirect(t) // acknowledgements
+	recipients := func() map[string][]string {
+		out := map[string][]string{}
+		for _, m := range e.smtp.Messages()[2:] {
+			for _, r := range []*dsar.Request{unassigned, assigned} {
+				if strings.Contains(string(m.Raw), r.Reference) {
+					out[r.Reference] = append(out[r.Reference], strings.Join(m.To, ","))
+				}
+			}
+		}
+		return out
+	}
+	e.clock.Set(time.Date(2025, time.March, 31, 9, 0, 0, 0, oslo)) // 7 days before 7 April
+	e.runDirect(t)
+	e.runDirect(t)
+	got := recipients()
+	if strings.Join(got[unassigned.Reference], ";") != "kari@nte.no,ola@nte.no" || strings.Join(got[assigned.Reference], ";") != "kari@nte.no" {
+		t.Errorf("7-day reminders went to %v", got)
+	}
+	e.clock.Set(time.Date(2025, time.April, 8, 0, 0, 1, 0, oslo)) // overdue
+	e.runDirect(t)
+	e.runDirect(t)
+	got = recipients()
+	if last := got[assigned.Reference][len(got[assigned.Reference])-1]; last != "boss@nte.no,kari@nte.no" {
+		t.Errorf("the overdue reminder of the assigned case went to %s, want the assignee and the admin", last)
+	}
+}
