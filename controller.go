@@ -1245,3 +1245,7 @@ func (p RetentionPeriod) String() string {
 func (p RetentionPeriod) EndsOn(d Date) Date {
 	return d.AddMonths(12*p.Years + p.Months).AddDays(p.Days)
 }
+
+// DefaultControllersYAML returns the shipped example configuration as it is
+// embedded, for records of which configuration was in use.
+func DefaultControllersYAML() []byte { return append([]byte(nil), defaultControllersYAML...) }

@@ -176,6 +176,9 @@ func (db *DB) VerifyAudit(ctx context.Context) (*AuditReport, error) {
 		}
 		after = heads[len(heads)-1].ID
 	}
+	if err := db.verifyAdmin(ctx, rep); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 

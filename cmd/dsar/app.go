@@ -104,6 +104,20 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, clock dsar.Clock, 
 	if err := a.db.CheckSchema(ctx); err != nil {
 		return nil, err
 	}
+	if o.needRedis {
+		// Every change of the controllers configuration goes into the admin
+		// trail, recorded by the first process that runs with it.
+		source, content := "built-in examples", dsar.DefaultControllersYAML()
+		if cfg.ControllersPath != "" {
+			if content, err = os.ReadFile(cfg.ControllersPath); err != nil {
+				return nil, err
+			}
+			source = cfg.ControllersPath
+		}
+		if _, err := a.db.RecordConfig(ctx, dsar.ActorService, source, content); err != nil {
+			return nil, fmt.Errorf("record the configuration in the audit trail: %w", err)
+		}
+	}
 
 	if o.needRedis {
 		switch {

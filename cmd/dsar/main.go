@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"os/user"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -237,6 +238,10 @@ func (m *Main) apikey(ctx context.Context, cfg *Config, log *slog.Logger, args [
 		if err != nil {
 			return fieldErrors(err)
 		}
+		if err := a.db.RecordAdmin(ctx, cliActor(), store.AdminAPIKeyCreated, k.ID,
+			map[string]string{"name": k.Name, "role": string(k.Role), "controllers": strings.Join(k.Controllers, ",")}); err != nil {
+			return err
+		}
 		fmt.Fprintf(m.Stdout, "created API key %s (%s, role %s, controllers %s)\n", k.ID, k.Name, k.Role, orAll(k.Controllers))
 		fmt.Fprintln(m.Stdout, "the secret is shown only now; send it as 'Authorization: Bearer <secret>':")
 		fmt.Fprintln(m.Stdout, secret)
@@ -257,6 +262,9 @@ func (m *Main) apikey(ctx context.Context, cfg *Config, log *slog.Logger, args [
 			return usageError{"usage: dsar apikey revoke ID"}
 		}
 		if err := keys.Revoke(ctx, args[1]); err != nil {
+			return err
+		}
+		if err := a.db.RecordAdmin(ctx, cliActor(), store.AdminAPIKeyRevoked, args[1], nil); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "revoked API key %s\n", args[1])
@@ -300,4 +308,14 @@ func fmtTime(t *time.Time) string {
 		return "-"
 	}
 	return t.Format(time.RFC3339)
+}
+
+// cliActor is the person at the command line, for the admin trail: the
+// operating system's user name.
+func cliActor() dsar.Actor {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return dsar.Actor{ID: "cli:" + name, Role: dsar.RoleAdmin}
 }

@@ -51,6 +51,10 @@ func (m *Main) user(ctx context.Context, cfg *Config, log *slog.Logger, args []s
 	if err != nil {
 		return fieldErrors(err)
 	}
+	if err := a.db.RecordAdmin(ctx, cliActor(), store.AdminUserCreated, u.ID,
+		map[string]string{"email": u.Email, "role": string(u.Role), "controllers": strings.Join(u.Controllers, ",")}); err != nil {
+		return err
+	}
 	fmt.Fprintf(m.Stdout, "created user %s (%s, role %s, controllers %s)\n", u.ID, u.Email, u.Role, orAll(u.Controllers))
 	if generated {
 		fmt.Fprintln(m.Stdout, "the password is shown only now; sign in at /signin and change it:")
