@@ -81,6 +81,8 @@ func (s *Server) registerOfficers(e *echo.Echo) {
 	g.POST("/account/password", s.changePassword, signedIn)
 	g.GET("/queue", s.queuePage, signedIn)
 	g.GET("/queue.csv", s.queueCSV, signedIn)
+	g.GET("/dashboard", s.dashboardPage, signedIn)
+	g.GET("/dashboard.json", s.dashboardJSON, signedIn)
 	g.GET("/cases/:id", s.casePage, signedIn)
 	g.POST("/cases/:id/:action", s.caseAction, signedIn)
 }

@@ -37,7 +37,7 @@ func newPageClient(t *testing.T) (*pageClient, *store.DB) {
 		t.Fatal(err)
 	}
 	srv, err := api.New(api.Config{Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(db), APIKeys: store.NewAPIKeys(db),
-		Users: store.NewUsers(db), Mailbox: box, Controllers: db.Controllers, Clock: db.Clock, Log: quietLog})
+		Users: store.NewUsers(db), Mailbox: box, Dashboard: db, Controllers: db.Controllers, Clock: db.Clock, Log: quietLog})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,6 +60,8 @@ type Config struct {
 	Metrics      *prometheus.Registry
 	Stats        dsar.StatsSource
 	MetricsToken string
+	// Dashboard, when set with Users, computes the officers' dashboard.
+	Dashboard dsar.DashboardSource
 	// Queue, when set with Users, mounts the asynq queue monitor at
 	// /admin/queues for signed-in admins; call Close to release it.
 	Queue asynq.RedisConnOpt

@@ -279,6 +279,7 @@ var pageTypes = map[string]reflect.Type{
 	"password":    reflect.TypeFor[PasswordPage](),
 	"queue":       reflect.TypeFor[QueuePage](),
 	"case":        reflect.TypeFor[CasePage](),
+	"dashboard":   reflect.TypeFor[DashboardPage](),
 }
 
 // PageNames returns the names of the page templates, sorted.

@@ -288,6 +288,25 @@ var pageCases = map[string][]pageCase{
 			return QueuePage{Page: Page{Lang: lang, Path: "/queue", CSRF: "tok"}, UserEmail: "kari@nte.no"}
 		}},
 	},
+	"dashboard": {
+		{"figures", func(lang dsar.Language) any {
+			return DashboardPage{Page: Page{Lang: lang, Path: "/dashboard", CSRF: "tok"}, UserEmail: "kari@nte.no",
+				Controllers: []string{"nte", "proviso"}, Controller: "nte", From: "2025-01-01", To: "2025-03-31",
+				JSON: "/dashboard.json?controller=nte&from=2025-01-01&to=2025-03-31", Figures: dashboardFigures()}
+		}},
+		{"bad-date", func(lang dsar.Language) any {
+			return DashboardPage{Page: Page{Lang: lang, Path: "/dashboard", CSRF: "tok"}, UserEmail: "kari@nte.no",
+				Controllers: []string{"nte"}, From: "2025-13-01", To: "2025-03-31", JSON: "/dashboard.json?from=2025-13-01&to=2025-03-31",
+				Error: "from: " + T(lang, "field.date", nil)}
+		}},
+		{"empty", func(lang dsar.Language) any {
+			f := &dsar.Dashboard{Controllers: []string{"nte"}, From: dsar.NewDate(2025, 1, 1), To: dsar.NewDate(2025, 1, 31),
+				Received: map[dsar.RequestType]int{}, Closed: map[dsar.Status]int{},
+				Months: []dsar.DashboardMonth{{Month: "2025-01", ByType: map[dsar.RequestType]int{}}}}
+			return DashboardPage{Page: Page{Lang: lang, Path: "/dashboard", CSRF: "tok"}, UserEmail: "kari@nte.no",
+				Controllers: []string{"nte"}, Controller: "nte", From: "2025-01-01", To: "2025-01-31", JSON: "/dashboard.json", Figures: f}
+		}},
+	},
 	"case": {
 		{"in-progress", func(lang dsar.Language) any {
 			return CasePage{Page: Page{Lang: lang, Path: "/cases/x", CSRF: "tok"}, ID: "x", Reference: "7KQ2-M9XD", Controller: "nte",
@@ -303,6 +322,27 @@ var pageCases = map[string][]pageCase{
 				ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", CanReopen: true}
 		}},
 	},
+}
+
+// dashboardFigures are the figures of the nte officer's dashboard of the
+// first quarter of 2025 (as in the store's tests).
+func dashboardFigures() *dsar.Dashboard {
+	return &dsar.Dashboard{
+		Controllers: []string{"nte"}, From: dsar.NewDate(2025, 1, 1), To: dsar.NewDate(2025, 3, 31),
+		Now:           time.Date(2025, 4, 2, 10, 0, 0, 0, time.UTC),
+		Received:      map[dsar.RequestType]int{dsar.TypeAccess: 2, dsar.TypeErasure: 1, dsar.TypeRectification: 1, dsar.TypePortability: 1},
+		ReceivedTotal: 5,
+		Months: []dsar.DashboardMonth{
+			{Month: "2025-01", ByType: map[dsar.RequestType]int{dsar.TypeAccess: 1}, Total: 1},
+			{Month: "2025-02", ByType: map[dsar.RequestType]int{dsar.TypeAccess: 1, dsar.TypeErasure: 1}, Total: 2},
+			{Month: "2025-03", ByType: map[dsar.RequestType]int{dsar.TypeRectification: 1, dsar.TypePortability: 1}, Total: 2},
+		},
+		Extended: 1, Open: 2, DueSoon: 1, Overdue: 1,
+		Closed:   map[dsar.Status]int{dsar.StatusCompleted: 3, dsar.StatusRefused: 2},
+		Answered: 5, WithinOneMonth: 2, WithinThreeMonths: 4, ShareWithinOneMonth: 0.4, ShareWithinThreeMonths: 0.8,
+		MedianDaysToClose: 35, MeanDaysToClose: 45.6,
+		Refusals: []dsar.RefusalCount{{Ground: dsar.GroundManifestlyUnfounded, Whole: 1}, {Ground: dsar.GroundLegalObligation, Partial: 1}},
+	}
 }
 
 // render renders page name with data and fails the test on an error.
@@ -542,7 +582,8 @@ func checkPage(t *testing.T, page string, p Page) {
 	if got := attrOr(htmlEl, "lang"); got != string(p.Lang) {
 		t.Errorf("<html lang=%q>, want %q", got, p.Lang)
 	}
-	if titles := findAll(doc, byTag("title")); len(titles) != 1 || text(titles[0]) == "" {
+	// The page's own <title>, not those of its SVG charts.
+	if titles := findAll(doc, func(n *html.Node) bool { return n.Data == "title" && n.Namespace == "" }); len(titles) != 1 || text(titles[0]) == "" {
 		t.Error("the page needs one non-empty <title>")
 	}
 	if n := len(findAll(doc, byTag("h1"))); n != 1 {
@@ -605,7 +646,7 @@ func checkPage(t *testing.T, page string, p Page) {
 	// search form (method get) changes nothing and carries no token.
 	for _, f := range findAll(doc, byTag("form")) {
 		m := attrOr(f, "method")
-		if m == "get" && attrOr(f, "action") == "/queue" {
+		if a := attrOr(f, "action"); m == "get" && (a == "/queue" || a == "/dashboard") {
 			continue
 		}
 		if m != "post" {
@@ -1007,7 +1048,14 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 			"password": PasswordPage{Page: p, MinLength: 12, Error: hostile},
 			"case":     CasePage{Page: p, ID: hostile, Reference: hostile, Controller: hostile, Type: dsar.TypeAccess, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: hostile, SubjectName: hostile, Details: hostile, DueDate: "2025-03-03", ExtensionNoticeBy: "2025-03-03", Timeline: []CaseEvent{{Actor: hostile, Kind: hostile, Reason: hostile}}, CanChange: true, Grounds: dsar.Grounds},
 			"queue":    QueuePage{Page: p, UserEmail: hostile, NextPage: hostile, Rows: []QueueRow{{Reference: hostile, Controller: hostile, Type: dsar.TypeAccess, Status: dsar.StatusReceived, DueDate: "2025-03-03"}}},
-			"mailbox":  MailboxPage{Page: p, Entries: []MailboxEntry{{Name: hostile, To: hostile, From: hostile, Subject: hostile}}, Open: &MailboxEntry{Subject: hostile, From: hostile, To: hostile}, Text: hostile},
+			"dashboard": func() DashboardPage {
+				f := dashboardFigures()
+				f.Refusals = append(f.Refusals, dsar.RefusalCount{Ground: dsar.Ground(hostile), Whole: 2})
+				f.Months[0].Month = hostile
+				return DashboardPage{Page: p, UserEmail: hostile, Controllers: []string{hostile}, Controller: hostile,
+					From: hostile, To: hostile, JSON: hostile, Error: hostile, Figures: f}
+			}(),
+			"mailbox": MailboxPage{Page: p, Entries: []MailboxEntry{{Name: hostile, To: hostile, From: hostile, Subject: hostile}}, Open: &MailboxEntry{Subject: hostile, From: hostile, To: hostile}, Text: hostile},
 		}
 		for name, data := range pages {
 			page := render(t, name, data)

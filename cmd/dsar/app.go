@@ -44,6 +44,9 @@ type App struct {
 	// metrics is the registry served at /metrics: the HTTP server's and,
 	// in the all-in-one, the worker's.
 	metrics *prometheus.Registry
+	// workerMetrics are the worker's counters, registered when the App opens
+	// so that /metrics shows them from its first scrape.
+	workerMetrics *workflows.Metrics
 	// listener, when set, is used instead of listening on cfg.Addr (tests).
 	listener net.Listener
 	// ready is closed once the HTTP server listens, after onReady ran;
@@ -64,6 +67,12 @@ type openOptions struct {
 func Open(ctx context.Context, cfg *Config, log *slog.Logger, clock dsar.Clock, o openOptions) (*App, error) {
 	a := &App{cfg: cfg, log: log, clock: clock, ready: make(chan struct{}), draining: make(chan struct{}), metrics: prometheus.NewRegistry()}
 	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if o.needMail { // the commands that run the worker
+		var err error
+		if a.workerMetrics, err = workflows.NewMetrics(a.metrics); err != nil {
+			return nil, err
+		}
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -210,7 +219,7 @@ func (a *App) Serve(ctx context.Context) error {
 		Limiter: api.NewRedisLimiter(a.rdb), Ready: a.checkReady, Log: a.log,
 		BodyLimit: a.cfg.BodyLimit, PublicPerMinute: a.cfg.PublicRateLimit, KeyPerMinute: a.cfg.KeyRateLimit,
 		TrustedProxies: a.cfg.TrustedProxies,
-		Metrics:        a.metrics, Stats: a.db, MetricsToken: a.cfg.MetricsToken, Queue: a.redisOpt,
+		Metrics:        a.metrics, Stats: a.db, Dashboard: a.db, MetricsToken: a.cfg.MetricsToken, Queue: a.redisOpt,
 	})
 	if err != nil {
 		return err
@@ -260,15 +269,11 @@ func (a *App) Work(ctx context.Context) error {
 	client := asynq.NewClient(a.redisOpt)
 	defer client.Close()
 	reqs := store.NewRequests(a.db)
-	metrics, err := workflows.NewMetrics(a.metrics)
-	if err != nil {
-		return err
-	}
 	h := &workflows.Handlers{
 		Outbox: outbox, Requests: reqs, Cases: reqs, Jobs: store.NewSubjects(a.db), Keyring: a.db.Keyring, Officers: store.NewUsers(a.db),
 		BaseURL: a.cfg.BaseURL, VerifyTTL: a.cfg.VerifyTTL, Controllers: a.controllers, Sender: a.sender,
 		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
-		Metrics: metrics,
+		Metrics: a.workerMetrics,
 	}
 	mux := asynq.NewServeMux()
 	h.Register(mux)
