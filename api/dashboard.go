@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,16 +20,22 @@ type dashboardQuery struct {
 // dashboardFilter reads the filter: the controller ("" for every controller
 // the officer may see) and the period, by default the last 12 months (from
 // the first day of the month eleven months back to today, in the
-// controller's zone, or UTC for several). A date that is not YYYY-MM-DD is
+// controller's zone, or the latest date of the controllers for several). A date that is not YYYY-MM-DD is
 // an EINVALID error naming the field; the store checks the rest.
 func (s *Server) dashboardFilter(c echo.Context) (dashboardQuery, dsar.Date, dsar.Date, error) {
 	q := c.QueryParams()
 	v := dashboardQuery{Controller: strings.TrimSpace(q.Get("controller")), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
-	loc := time.UTC
-	if ct, ok := s.cfg.Controllers.Get(v.Controller); ok && ct.Location != nil {
-		loc = ct.Location
+	// Today is the controller's date; for several controllers, the latest
+	// of their dates, so that nothing received today is left out anywhere.
+	now := s.cfg.Clock.Now()
+	today := dsar.DateOf(now.UTC())
+	for _, ct := range s.cfg.Controllers.All() {
+		if (v.Controller == "" || ct.Key == v.Controller) && ct.Location != nil {
+			if d := dsar.DateOf(now.In(ct.Location)); d.After(today) || v.Controller != "" {
+				today = d
+			}
+		}
 	}
-	today := dsar.DateOf(s.cfg.Clock.Now().In(loc))
 	if v.To == "" {
 		v.To = today.String()
 	}

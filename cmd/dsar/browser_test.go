@@ -349,6 +349,10 @@ func TestOfficerInABrowser(t *testing.T) {
 			break
 		}
 	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(svc.url+"/dashboard"), chromedp.WaitVisible(chromedp.CSS(`svg`))); err != nil {
+		failPage(t, bctx, err)
+	}
+	screenshot(t, bctx, "dashboard-nb")
 	got := apiCall(t, http.MethodGet, svc.url+"/api/v1/requests?status=refused", key, nil)
 	data := got["data"].([]any)
 	if len(data) != 1 || data[0].(map[string]any)["reference"] != refs[1] || data[0].(map[string]any)["extended"] != true {
