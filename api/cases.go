@@ -149,3 +149,48 @@ func (s *Server) refuseRequest(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
 }
+
+func (s *Server) assignRequest(c echo.Context) error {
+	var body struct {
+		Assignee string `json:"assignee"`
+	}
+	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	req, err := s.cfg.Cases.Assign(c.Request().Context(), actor, c.Param("id"), body.Assignee)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+}
+
+func (s *Server) noteRequest(c echo.Context) error {
+	var body struct {
+		Body string `json:"body"`
+	}
+	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	req, err := s.cfg.Cases.Note(c.Request().Context(), actor, c.Param("id"), body.Body)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+}
+
+func (s *Server) reopenRequest(c echo.Context) error {
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	req, err := s.cfg.Cases.Reopen(c.Request().Context(), actor, c.Param("id"), body.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+}

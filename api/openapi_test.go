@@ -29,12 +29,15 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/hibiken/asynq"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/api"
 	"github.com/dsar-project/dsar/store"
 	"github.com/dsar-project/dsar/store/storetest"
+	"github.com/dsar-project/dsar/workflows/mail"
 )
 
 // The formats the document uses that kin-openapi does not check by itself.
@@ -78,11 +81,30 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 			if page && (op.Security == nil || len(*op.Security) != 0) {
 				t.Errorf("%s %s: a page takes no key, so it should say security: []", method, path)
 			}
+			// The officers' pages take the session cookie, never a key; but
+			// for the sign-in page itself.
+			officers := slices.Contains(op.Tags, "officers")
+			if officers {
+				switch {
+				case op.Security == nil:
+					t.Errorf("%s %s: an officers' page should say its security", method, path)
+				case path == "/signin" && len(*op.Security) != 0:
+					t.Errorf("%s %s: the sign-in page should say security: []", method, path)
+				case path != "/signin" && (len(*op.Security) != 1 || len((*op.Security)[0]) != 1 || (*op.Security)[0]["session"] == nil):
+					t.Errorf("%s %s: an officers' page should take the session cookie only", method, path)
+				}
+			}
 			for code, resp := range op.Responses.Map() {
 				problem := resp.Value.Content.Get("application/problem+json") != nil
 				html := resp.Value.Content.Get("text/html") != nil
 				switch {
 				case code < "400" || path == "/readyz":
+				case officers:
+					// An error page, or a problem document where the page
+					// is not reached (too large, not an admin) or is JSON.
+					if !html && !problem {
+						t.Errorf("%s %s: %s is neither an HTML page nor a problem document", method, path, code)
+					}
 				case !page && !problem:
 					t.Errorf("%s %s: %s is not a problem document", method, path, code)
 				case page && code == "413" && (!problem || html):
@@ -115,10 +137,11 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		"SortOrder":    store.SortOrders(),
 		"Jurisdiction": enumStrings(dsar.Jurisdictions),
 		"EventKind": enumStrings([]dsar.EventKind{dsar.EventCreated, dsar.EventTransition, dsar.EventExtended, dsar.EventPaused,
-			dsar.EventResumed, dsar.EventReminder, dsar.EventMailSent, dsar.EventVerified, dsar.EventMessage, dsar.EventVerifyReminder}),
+			dsar.EventResumed, dsar.EventReminder, dsar.EventMailSent, dsar.EventVerified, dsar.EventMessage, dsar.EventVerifyReminder,
+			dsar.EventAssigned, dsar.EventNote}),
 		"Ground":       enumStrings(dsar.Grounds),
 		"QuestionKind": enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity}),
-		"MessageKind":  enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply}),
+		"MessageKind":  enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply, dsar.MessageNote}),
 	}
 	for name, want := range enums {
 		s := doc.Components.Schemas[name]
@@ -151,6 +174,8 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		{"VerifyRequest", "method", dsar.MaxReasonLength},
 		{"CompleteRequest", "summary", dsar.MaxReasonLength},
 		{"RefuseRequest", "text", dsar.MaxReasonLength},
+		{"NoteRequest", "body", dsar.MaxReasonLength},
+		{"ReopenRequest", "reason", dsar.MaxReasonLength},
 		{"RequestForm", "email", dsar.MaxEmailLength},
 		{"RequestForm", "name", dsar.MaxNameLength},
 		{"RequestForm", "phone", dsar.MaxPhoneLength},
@@ -171,6 +196,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	}
 	for _, name := range []string{"CreateRequest", "SubjectInput", "ExtendRequest", "PauseRequest", "ResumeRequest",
 		"AskRequest", "VerifyRequest", "CompleteRequest", "KeptInput", "RefuseRequest",
+		"AssignRequest", "NoteRequest", "ReopenRequest", "SignInForm", "PasswordForm", "CaseActionForm",
 		"CSRFForm", "RequestForm", "CodeForm", "ReplyForm", "ReplyUploadForm", "WithdrawForm"} {
 		if ap := doc.Components.Schemas[name].Value.AdditionalProperties.Has; ap == nil || *ap {
 			t.Errorf("request schema %s should have additionalProperties: false", name)
@@ -190,18 +216,42 @@ func enumStrings[T ~string](vs []T) []string {
 // the server registers.
 func TestOpenAPIRoutes(t *testing.T) {
 	doc := loadOpenAPI(t)
-	// With the subject flow, so that the pages are registered too.
-	e := newContractEnv(t, func(cfg *api.Config, e *contractEnv) { cfg.Subjects = store.NewSubjects(e.db) })
+	// With everything that adds routes: the subject flow's pages, the
+	// officers' pages, the local mailbox, /metrics and the queue monitor.
+	e := newContractEnv(t, func(cfg *api.Config, e *contractEnv) {
+		cfg.Subjects = store.NewSubjects(e.db)
+		cfg.Users = store.NewUsers(e.db)
+		box, err := mail.NewMailbox(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Mailbox = box
+		cfg.Metrics = prometheus.NewRegistry()
+		cfg.Queue = contractRedis
+	})
 	registered := map[string]bool{}
+	undocumentable := 0
 	for _, r := range e.srv.Routes() {
 		method, path, _ := strings.Cut(r, " ")
 		if method == echo.RouteNotFound {
 			continue // the catch-alls echo adds for group middleware
 		}
+		// The queue monitor's route takes every method echo knows, also
+		// those OpenAPI has no operation for.
+		if method == http.MethodConnect || method == echo.PROPFIND || method == echo.REPORT {
+			if !strings.HasPrefix(path, "/admin/queues") {
+				t.Errorf("route %s uses a method OpenAPI cannot describe", r)
+			}
+			undocumentable++
+			continue
+		}
 		parts := strings.Split(path, "/")
 		for i, p := range parts {
 			if name, ok := strings.CutPrefix(p, ":"); ok {
 				parts[i] = "{" + name + "}"
+			}
+			if p == "*" {
+				parts[i] = "{path}" // any rest of the path
 			}
 		}
 		registered[method+" "+strings.Join(parts, "/")] = true
@@ -222,8 +272,9 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 28 {
-		t.Errorf("%d routes registered, want 28: %v", len(registered), slices.Sorted(maps.Keys(registered)))
+	if len(registered) != 61 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 61 (and 6): %v",
+			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
 
@@ -275,14 +326,17 @@ func (c *contractCoverage) add(op string, status int) {
 // contractEnv is a server on a fresh database, reached over real HTTP, whose every
 // exchange is checked against the document.
 type contractEnv struct {
-	clock    *dsar.ManualClock
-	db       *store.DB
-	srv      *api.Server
-	http     *httptest.Server
-	doc      *openapi3.T
-	router   routers.Router
-	keys     map[string]string // name -> secret
-	keyIDs   map[string]string // name -> key ID
+	clock  *dsar.ManualClock
+	db     *store.DB
+	srv    *api.Server
+	http   *httptest.Server
+	doc    *openapi3.T
+	router routers.Router
+	keys   map[string]string // name -> secret
+	keyIDs map[string]string // name -> key ID
+	// users are the officers' accounts by the name of the key of the same
+	// role and controllers (their password is contractPassword).
+	users    map[string]*dsar.User
 	notReady atomic.Bool
 	cov      *contractCoverage
 }
@@ -303,6 +357,17 @@ var contractKeys = []struct {
 
 const contractBodyLimit = 4096
 
+// contractPassword is the password of every user of a contractEnv, and
+// contractMetricsToken the token that may read /metrics.
+const (
+	contractPassword     = "contract password 123"
+	contractMetricsToken = "contract-metrics-token"
+)
+
+// contractRedis is the queue monitor's Redis: it is never reached, as the
+// contract only asks for the monitor without an admin's session.
+var contractRedis = asynq.RedisClientOpt{Addr: "127.0.0.1:1"}
+
 func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *contractEnv {
 	t.Helper()
 	e := &contractEnv{
@@ -310,6 +375,7 @@ func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *co
 		doc:    loadOpenAPI(t),
 		keys:   map[string]string{},
 		keyIDs: map[string]string{},
+		users:  map[string]*dsar.User{},
 		cov:    &contractCoverage{},
 	}
 	e.db = storetest.Open(t, e.clock)
@@ -321,6 +387,21 @@ func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *co
 			t.Fatalf("create key %s: %v", k.name, err)
 		}
 		e.keys[k.name], e.keyIDs[k.name] = secret, key.ID
+	}
+	users := store.NewUsers(e.db)
+	for _, k := range contractKeys {
+		if k.role == dsar.RoleSystem {
+			continue // no user has it
+		}
+		u, err := users.Create(ctx, k.name+"@dsar.example", contractPassword, k.role, k.controllers)
+		if err != nil {
+			t.Fatalf("create user %s: %v", k.name, err)
+		}
+		e.users[k.name] = u
+	}
+	box, err := mail.NewMailbox(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
 	cfg := api.Config{
 		Requests:    store.NewRequests(e.db),
@@ -337,6 +418,14 @@ func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *co
 		},
 		Log:       slog.New(slog.DiscardHandler),
 		BodyLimit: contractBodyLimit,
+		// The officers' pages, the mailbox, /metrics and the queue monitor.
+		Users:        users,
+		Mailbox:      box,
+		Metrics:      prometheus.NewRegistry(),
+		Stats:        e.db,
+		MetricsToken: contractMetricsToken,
+		Queue:        contractRedis,
+		Dashboard:    e.db,
 	}
 	if configure != nil {
 		configure(&cfg, e)
@@ -345,6 +434,7 @@ func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *co
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { srv.Close() })
 	e.srv = srv
 	e.http = httptest.NewServer(srv)
 	t.Cleanup(e.http.Close)
@@ -368,7 +458,9 @@ type contractCall struct {
 	lang      string // Accept-Language
 	// csrf, for the pages' forms, is sent as the dsar_csrf cookie (the
 	// form's _csrf field is the caller's business).
-	csrf    string
+	csrf string
+	// session, for the officers' pages, is sent as the dsar_session cookie.
+	session string
 	chunked bool // send the body without Content-Length
 	want    int  // the status expected
 	// docRejects says the document itself declares the request invalid;
@@ -420,14 +512,22 @@ func (p contractProblem) fields() map[string]string {
 	return out
 }
 
-// contractBearerAuth is how the document's bearer scheme is checked: a bearer
-// token must be sent; whether it is a good one is the server's business.
+// contractBearerAuth is how the document's security schemes are checked: a
+// bearer token, or the session cookie, must be sent; whether it is a good
+// one is the server's business.
 func contractBearerAuth(_ context.Context, in *openapi3filter.AuthenticationInput) error {
-	if in.SecuritySchemeName != "bearer" {
+	r := in.RequestValidationInput.Request
+	switch in.SecuritySchemeName {
+	case "bearer":
+		if h := r.Header.Get("Authorization"); !strings.HasPrefix(h, "Bearer ") {
+			return errors.New("no bearer token")
+		}
+	case "session":
+		if ck, err := r.Cookie("dsar_session"); err != nil || ck.Value == "" {
+			return errors.New("no session cookie")
+		}
+	default:
 		return fmt.Errorf("unknown security scheme %q", in.SecuritySchemeName)
-	}
-	if h := in.RequestValidationInput.Request.Header.Get("Authorization"); !strings.HasPrefix(h, "Bearer ") {
-		return errors.New("no bearer token")
 	}
 	return nil
 }
@@ -470,8 +570,15 @@ func (e *contractEnv) do(t *testing.T, c contractCall) contractAnswer {
 	if c.lang != "" {
 		header.Set("Accept-Language", c.lang)
 	}
+	var cookies []string
 	if c.csrf != "" {
-		header.Set("Cookie", (&http.Cookie{Name: "dsar_csrf", Value: c.csrf}).String())
+		cookies = append(cookies, (&http.Cookie{Name: "dsar_csrf", Value: c.csrf}).String())
+	}
+	if c.session != "" {
+		cookies = append(cookies, (&http.Cookie{Name: "dsar_session", Value: c.session}).String())
+	}
+	if len(cookies) > 0 {
+		header.Set("Cookie", strings.Join(cookies, "; "))
 	}
 
 	var rd io.Reader
@@ -649,9 +756,16 @@ func TestContract(t *testing.T) {
 		{"documents", func(t *testing.T) { contractDocuments(t, e) }},
 		{"complete", func(t *testing.T) { contractComplete(t, e) }},
 		{"refuse", func(t *testing.T) { contractRefuse(t, e) }},
+		{"assign", func(t *testing.T) { contractAssign(t, e) }},
+		{"notes", func(t *testing.T) { contractNotes(t, e) }},
+		{"reopen", func(t *testing.T) { contractReopen(t, e) }},
 		{"pages", func(t *testing.T) { contractPages(t, e) }},
+		{"signin", func(t *testing.T) { contractSignIn(t, e) }},
+		{"officers", func(t *testing.T) { contractOfficers(t, e) }},
+		{"metrics", func(t *testing.T) { contractMetrics(t, e) }},
 		{"unauthorized", func(t *testing.T) { contractUnauthorized(t, e) }},
 		{"rate-limit", func(t *testing.T) { contractRateLimit(t, rl) }},
+		{"signin-rate-limit", func(t *testing.T) { contractSignInRateLimit(t, rl) }},
 	}
 	ran := 0
 	for _, s := range scenarios {
@@ -663,8 +777,9 @@ func TestContract(t *testing.T) {
 	if ran < len(scenarios) || t.Failed() {
 		return
 	}
-	// Every documented answer but 500 has been seen. Of the pages, whose
-	// rendering is tested elsewhere, the redirects that render nothing.
+	// Every documented answer but 500 has been seen. Of the pages and the
+	// officers' pages, whose rendering is tested elsewhere, the redirects
+	// that render nothing.
 	for path, item := range e.doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			for code := range op.Responses.Map() {
@@ -673,7 +788,8 @@ func TestContract(t *testing.T) {
 					t.Errorf("%s %s: answer %q is not a status", method, path, code)
 					continue
 				}
-				if status == 500 || slices.Contains(op.Tags, "pages") && status != http.StatusSeeOther {
+				page := slices.Contains(op.Tags, "pages") || slices.Contains(op.Tags, "officers")
+				if status == 500 || page && status != http.StatusSeeOther {
 					continue
 				}
 				if !e.cov.seen[method+" "+path][status] {
@@ -939,6 +1055,9 @@ func contractTooLarge(t *testing.T, e *contractEnv) {
 		"verify":   map[string]any{"method": strings.Repeat("m", contractBodyLimit)},
 		"complete": map[string]any{"summary": strings.Repeat("s", contractBodyLimit)},
 		"refuse":   map[string]any{"ground": "art12_5", "text": strings.Repeat("t", contractBodyLimit)},
+		"assign":   map[string]any{"assignee": strings.Repeat("a", contractBodyLimit)},
+		"notes":    map[string]any{"body": strings.Repeat("b", contractBodyLimit)},
+		"reopen":   map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
 	} {
 		e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/" + op, key: "officer", body: body, want: 413, docRejects: true})
 	}
@@ -1736,6 +1855,9 @@ var contractBodies = map[string]any{
 	"POST verify":   map[string]any{"method": "Called the customer"},
 	"POST complete": map[string]any{"summary": "Done."},
 	"POST refuse":   map[string]any{"ground": "art12_5", "text": "The fifth identical request this month."},
+	"POST assign":   map[string]any{"assignee": ""},
+	"POST notes":    map[string]any{"body": "Called the customer."},
+	"POST reopen":   map[string]any{"reason": "The export lacked the consumption history."},
 }
 
 func contractUnauthorized(t *testing.T, e *contractEnv) {
@@ -1753,6 +1875,9 @@ func contractUnauthorized(t *testing.T, e *contractEnv) {
 		{"GET", "/api/v1/requests/" + unknownRequestID + "/documents/" + unknownRequestID},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/complete"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/refuse"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/assign"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/notes"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/reopen"},
 	}
 	for _, r := range keyed {
 		body := contractBodies[r.method+" "+r.path[strings.LastIndexByte(r.path, '/')+1:]]
@@ -1802,6 +1927,9 @@ func contractRateLimit(t *testing.T, e *contractEnv) {
 		{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/documents/" + unknownRequestID},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/complete", body: contractBodies["POST complete"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/refuse", body: contractBodies["POST refuse"]},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/assign", body: contractBodies["POST assign"]},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/notes", body: contractBodies["POST notes"]},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/reopen", body: contractBodies["POST reopen"]},
 	} {
 		c.key, c.want = "officer", 429
 		a := e.do(t, c)
@@ -1877,4 +2005,341 @@ func TestContractDetectsDrift(t *testing.T) {
 			t.Errorf("%s: the drift goes unnoticed", name)
 		}
 	}
+}
+
+// contractAssign drives POST /api/v1/requests/{id}/assign.
+func contractAssign(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
+	created := e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
+		"subject": map[string]any{"email": "assign@example.no"}, "verified": true, "verification_method": "Signed in"})
+	id, ref := contractID(t, created), created["reference"].(string)
+	path := "/api/v1/requests/" + id + "/assign"
+	officer := e.users["officer"].ID
+	body := map[string]any{"assignee": officer}
+
+	// Who may not.
+	e.do(t, contractCall{method: "POST", path: path, key: "auditor", body: body, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "system", body: body, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "digiref", body: body, want: 404})
+	// Bad input.
+	a := e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"assignee": unknownRequestID}, want: 422})
+	problemFields(t, a, map[string]string{"assignee": "error.not_found"})
+	for _, who := range []string{"digiref", "auditor"} {
+		a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"assignee": e.users[who].ID}, want: 422})
+		problemFields(t, a, map[string]string{"assignee": "error.assignee_cannot_work"})
+	}
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"assignee": strings.Repeat("x", 37)}, want: 422, docRejects: true})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: `{"assignee":5}`, want: 400, docRejects: true})
+	problemFields(t, a, map[string]string{"assignee": "field.type"})
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: `{"user":"x"}`, want: 400, docRejects: true})
+
+	// Given to the officer, by an officer's key and by an admin's.
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: body, want: 200})
+	checkFields(t, a.object(t), map[string]any{"id": id, "assignee": officer, "status": "in_progress"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "admin", body: map[string]any{"assignee": e.users["admin"].ID}, want: 200})
+	checkFields(t, a.object(t), map[string]any{"assignee": e.users["admin"].ID})
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: body, want: 200})
+	// Readers see it; the public never does.
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "auditor", want: 200})
+	checkFields(t, a.object(t), map[string]any{"assignee": officer})
+
+	// The list filters by assignee and finds by reference or address.
+	list := func(query string) []string {
+		t.Helper()
+		var p struct {
+			Data []map[string]any `json:"data"`
+		}
+		e.do(t, contractCall{method: "GET", path: "/api/v1/requests?" + query, key: "officer", want: 200}).decode(t, &p)
+		var ids []string
+		for _, r := range p.Data {
+			ids = append(ids, r["id"].(string))
+		}
+		return ids
+	}
+	if got := list("assignee=" + officer); !slices.Equal(got, []string{id}) {
+		t.Errorf("assignee=officer: %v, want [%s]", got, id)
+	}
+	if got := list("assignee=" + e.users["admin"].ID); len(got) != 0 {
+		t.Errorf("assignee=admin: %v, want none", got)
+	}
+	for _, q := range []string{ref, strings.ToLower(ref), "ASSIGN@example.no", " assign@example.no "} {
+		if got := list("search=" + url.QueryEscape(q)); !slices.Equal(got, []string{id}) {
+			t.Errorf("search=%q: %v, want [%s]", q, got, id)
+		}
+	}
+	if got := list("search=nobody%40example.no&assignee=" + officer); len(got) != 0 {
+		t.Errorf("search for another address: %v", got)
+	}
+
+	// Taken back: to nobody.
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"assignee": ""}, want: 200})
+	checkFields(t, a.object(t), map[string]any{"assignee": nil})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{}, want: 200})
+	checkFields(t, a.object(t), map[string]any{"assignee": nil})
+	var kinds []string
+	var last contractEvent
+	for _, ev := range e.events(t, id) {
+		if ev.Kind == "assigned" {
+			kinds, last = append(kinds, ev.Kind), ev
+		}
+	}
+	if len(kinds) != 5 || last.Data["from"] != "" || last.Data["to"] != "" {
+		t.Errorf("assigned events %v, last %+v", kinds, last)
+	}
+}
+
+// contractNotes drives POST /api/v1/requests/{id}/notes.
+func contractNotes(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
+		"subject": map[string]any{"email": "notes@example.no"}}))
+	path := "/api/v1/requests/" + id + "/notes"
+	note := "Called the customer; the meter data from the old system arrives on Friday."
+
+	e.do(t, contractCall{method: "POST", path: path, key: "auditor", body: map[string]any{"body": note}, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "system", body: map[string]any{"body": note}, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "digiref", body: map[string]any{"body": note}, want: 404})
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/notes", key: "officer", body: map[string]any{"body": note}, want: 404})
+	a := e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"body": "  "}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"body": "field.required"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"body": "field.required"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"body": strings.Repeat("n", dsar.MaxReasonLength+1)}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"body": "field.too_long"})
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: `{"body":"x","kind":"note"}`, want: 400, docRejects: true})
+
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"body": " " + note + " "}, want: 200})
+	checkFields(t, a.object(t), map[string]any{"id": id, "status": "awaiting_verification"})
+	// Officers and auditors see the note; the trail points to it.
+	msgs := e.messages(t, "auditor", id)
+	if len(msgs) != 1 || msgs[0].Kind != "note" || msgs[0].Body != note || msgs[0].FromSubject {
+		t.Fatalf("messages %+v", msgs)
+	}
+	evs := e.events(t, id)
+	if last := evs[len(evs)-1]; last.Kind != "note" || last.Data["message"] != msgs[0].ID {
+		t.Errorf("event %+v", last)
+	}
+}
+
+// contractReopen drives POST /api/v1/requests/{id}/reopen.
+func contractReopen(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
+		"subject": map[string]any{"email": "reopen@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	path := "/api/v1/requests/" + id + "/reopen"
+	reason := "The subject wrote that the export lacked the consumption history."
+
+	// An open case cannot be reopened.
+	a := e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"reason": reason}, want: 409})
+	if p := a.problem(t); p.Code != "conflict" || !strings.Contains(p.Title, "in_progress") {
+		t.Errorf("problem %+v", p)
+	}
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/complete", key: "officer", body: contractBodies["POST complete"], want: 200})
+
+	e.do(t, contractCall{method: "POST", path: path, key: "auditor", body: map[string]any{"reason": reason}, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "system", body: map[string]any{"reason": reason}, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "digiref", body: map[string]any{"reason": reason}, want: 404})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"reason": ""}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"reason": "field.required"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"reason": strings.Repeat("r", dsar.MaxReasonLength+1)}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"reason": "field.too_long"})
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: `{"reason":"x","status":"in_progress"}`, want: 400, docRejects: true})
+
+	e.clock.Advance(time.Hour)
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"reason": reason}, want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "in_progress", "closed_at": nil, "decision": nil})
+	evs := e.events(t, id)
+	if last := evs[len(evs)-1]; last.Kind != "transition" || last.From != "completed" || last.To != "in_progress" || last.Reason != reason {
+		t.Errorf("event %+v", last)
+	}
+	// Open again: a second reopen is a conflict, completing works again.
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"reason": reason}, want: 409})
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/complete", key: "officer", body: contractBodies["POST complete"], want: 200})
+}
+
+// contractCSRF is the CSRF token the officers' forms are posted with.
+const contractCSRF = "contract-officers-csrf-token"
+
+// officerForm encodes a form of an officers' page with its CSRF token.
+func officerForm(kv ...string) string {
+	v := url.Values{"_csrf": {contractCSRF}}
+	for i := 0; i < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v.Encode()
+}
+
+// postForm posts an officers' form.
+func (e *contractEnv) postForm(t *testing.T, path, session, body string, want int, docRejects bool) contractAnswer {
+	t.Helper()
+	return e.do(t, contractCall{method: "POST", path: path, body: body, contentType: "application/x-www-form-urlencoded",
+		csrf: contractCSRF, session: session, want: want, docRejects: docRejects})
+}
+
+// signIn signs the user of the key's name in and returns the session token.
+func (e *contractEnv) signIn(t *testing.T, name string) string {
+	t.Helper()
+	a := e.postForm(t, "/signin", "", officerForm("email", name+"@dsar.example", "password", contractPassword, "next", "/queue"), 303, false)
+	for _, ck := range (&http.Response{Header: a.header}).Cookies() {
+		if ck.Name == "dsar_session" && ck.Value != "" {
+			return ck.Value
+		}
+	}
+	t.Fatalf("sign in %s: no session cookie in %v", name, a.header["Set-Cookie"])
+	return ""
+}
+
+// contractSignIn drives the sign-in page.
+func contractSignIn(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
+	e.do(t, contractCall{method: "GET", path: "/signin?next=%2Fcases%2F" + unknownRequestID, want: 200})
+	e.do(t, contractCall{method: "GET", path: "/signin", lang: "en", want: 200})
+
+	// A wrong password: the form again.
+	a := e.postForm(t, "/signin", "", officerForm("email", "officer@dsar.example", "password", "wrong password 123", "next", "/queue"), 401, false)
+	if ct := a.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || a.header.Get("Set-Cookie") == "" ||
+		strings.Contains(strings.Join(a.header["Set-Cookie"], " "), "dsar_session=") {
+		t.Errorf("wrong password: Content-Type %q, Set-Cookie %v", ct, a.header["Set-Cookie"])
+	}
+	e.postForm(t, "/signin", "", officerForm("email", "nobody@dsar.example", "password", contractPassword), 401, false)
+	// Without the form's CSRF token.
+	e.do(t, contractCall{method: "POST", path: "/signin", body: "email=officer%40dsar.example&password=x", contentType: "application/x-www-form-urlencoded", want: 403})
+
+	// Signed in: on to next, which must stay on the site.
+	for next, want := range map[string]string{"/cases/" + unknownRequestID: "/cases/" + unknownRequestID, "//evil.example/x": "/queue", "https://evil.example": "/queue", "": "/queue"} {
+		a = e.postForm(t, "/signin", "", officerForm("email", "officer@dsar.example", "password", contractPassword, "next", next), 303, false)
+		if loc := a.header.Get("Location"); loc != want {
+			t.Errorf("next %q: Location %q, want %q", next, loc, want)
+		}
+		if !strings.Contains(strings.Join(a.header["Set-Cookie"], " "), "dsar_session=") {
+			t.Errorf("next %q: no session cookie in %v", next, a.header["Set-Cookie"])
+		}
+	}
+}
+
+// contractSignInRateLimit: the sign-in form, and a wrong token for
+// /metrics, count against the address's public budget.
+func contractSignInRateLimit(t *testing.T, e *contractEnv) {
+	e.clock.Advance(5 * time.Minute)
+	e.postForm(t, "/signin", "", officerForm("email", "officer@dsar.example", "password", "wrong password 123"), 401, false)
+	e.postForm(t, "/signin", "", officerForm("email", "officer@dsar.example", "password", contractPassword), 429, false)
+	// So does a wrong token for /metrics.
+	e.do(t, contractCall{method: "GET", path: "/metrics", auth: "Bearer not-the-token", want: 429})
+}
+
+// contractOfficers drives the officers' pages: the redirect to sign in of
+// every one, and their main answers.
+func contractOfficers(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
+		"subject": map[string]any{"email": "pages@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	cases := "/cases/" + id
+
+	// Without a valid session: to the sign-in page, which comes back.
+	for _, c := range []contractCall{
+		{method: "GET", path: "/account/password"},
+		{method: "POST", path: "/account/password", body: officerForm("old", "x", "new", "y")},
+		{method: "POST", path: "/signout", body: officerForm()},
+		{method: "GET", path: "/queue?mine=1"},
+		{method: "GET", path: "/queue.csv"},
+		{method: "GET", path: "/dashboard"},
+		{method: "GET", path: "/dashboard.json"},
+		{method: "GET", path: cases},
+		{method: "POST", path: cases + "/note", body: officerForm("body", "x")},
+		{method: "GET", path: "/mailbox"},
+		{method: "GET", path: "/mailbox/x.eml"},
+	} {
+		if c.body != nil {
+			c.contentType, c.csrf = "application/x-www-form-urlencoded", contractCSRF
+		}
+		c.session, c.want = "not-a-session", 303
+		a := e.do(t, c)
+		if loc := a.header.Get("Location"); loc != "/signin?next="+url.QueryEscape(c.path) {
+			t.Errorf("%s %s: Location %q", c.method, c.path, loc)
+		}
+	}
+	// (A path parameter of OpenAPI holds no slash: the document cannot
+	// match the monitor's deeper paths, which the route takes too.)
+	for _, path := range []string{"/admin/queues", "/admin/queues/settings"} {
+		for _, m := range []string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"} {
+			a := e.do(t, contractCall{method: m, path: path, session: "not-a-session", want: 303})
+			if loc := a.header.Get("Location"); !strings.HasPrefix(loc, "/signin?next=") {
+				t.Errorf("%s %s: Location %q", m, path, loc)
+			}
+		}
+	}
+
+	// An officer of the case's controller.
+	officer := e.signIn(t, "officer")
+	get := func(path, session string, want int) contractAnswer {
+		t.Helper()
+		return e.do(t, contractCall{method: "GET", path: path, session: session, want: want})
+	}
+	get("/queue", officer, 200)
+	get("/queue?controller=nte&type=access&status=in_progress&q=pages%40example.no&overdue=&mine=", officer, 200)
+	a := get("/queue.csv?q=pages%40example.no", officer, 200)
+	if rows, err := csv.NewReader(bytes.NewReader(a.body)).ReadAll(); err != nil || len(rows) != 2 || rows[1][10] != "pages@example.no" {
+		t.Errorf("queue.csv: %v %q", err, a.body)
+	}
+	get(cases, officer, 200)
+	get(cases+"?notice=done", officer, 200)
+	get("/cases/"+unknownRequestID, officer, 404)
+	get("/account/password", officer, 200)
+	get("/dashboard", officer, 200)
+	get("/dashboard?from=2025-13-01", officer, 400)
+	a = get("/dashboard.json?controller=nte&from=2025-01-01&to=2025-04-30", officer, 200)
+	checkFields(t, a.object(t), map[string]any{"from": "2025-01-01", "to": "2025-04-30"})
+	get("/dashboard.json?from=soon", officer, 400)
+	get("/mailbox", officer, 403)
+
+	// The case's actions.
+	a = e.postForm(t, cases+"/assign", officer, officerForm("to", "me"), 303, false)
+	if loc := a.header.Get("Location"); loc != cases+"?notice=done" {
+		t.Errorf("assign: Location %q", loc)
+	}
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "officer", want: 200})
+	checkFields(t, a.object(t), map[string]any{"assignee": e.users["officer"].ID})
+	e.postForm(t, cases+"/note", officer, officerForm("body", "Called the customer."), 303, false)
+	e.postForm(t, cases+"/note", officer, officerForm("body", " "), 422, false)
+	e.postForm(t, cases+"/reopen", officer, officerForm("reason", "Why not."), 409, false)
+	e.postForm(t, cases+"/frobnicate", officer, officerForm(), 404, true)
+	e.postForm(t, "/cases/"+unknownRequestID+"/note", officer, officerForm("body", "x"), 404, false)
+	e.do(t, contractCall{method: "POST", path: cases + "/note", body: "body=x", contentType: "application/x-www-form-urlencoded", session: officer, want: 403})
+	// An auditor sees the case but may not change it.
+	auditor := e.signIn(t, "auditor")
+	get(cases, auditor, 200)
+	e.postForm(t, cases+"/note", auditor, officerForm("body", "x"), 403, false)
+	get("/admin/queues", auditor, 403)
+
+	// The password page.
+	e.postForm(t, "/account/password", officer, officerForm("old", "wrong password 123", "new", "a new password 456"), 422, false)
+
+	// An admin reads the mailbox.
+	admin := e.signIn(t, "admin")
+	get("/mailbox", admin, 200)
+	get("/mailbox/nothing.eml", admin, 404)
+
+	// Signed out: the session is gone.
+	a = e.postForm(t, "/signout", officer, officerForm(), 303, false)
+	if loc := a.header.Get("Location"); loc != "/signin" {
+		t.Errorf("sign out: Location %q", loc)
+	}
+	get("/queue", officer, 303)
+}
+
+// contractMetrics drives /metrics.
+func contractMetrics(t *testing.T, e *contractEnv) {
+	a := e.do(t, contractCall{method: "GET", path: "/metrics", auth: "Bearer " + contractMetricsToken, want: 200})
+	if !strings.Contains(string(a.body), "dsar_cases{") || !strings.HasPrefix(a.header.Get("Content-Type"), "text/plain; version=0.0.4") {
+		t.Errorf("metrics: %s %.300s", a.header.Get("Content-Type"), a.body)
+	}
+	e.do(t, contractCall{method: "GET", path: "/metrics", key: "admin", want: 200})
+	e.do(t, contractCall{method: "GET", path: "/metrics", key: "officer", want: 403})
+	e.do(t, contractCall{method: "GET", path: "/metrics", auth: "Bearer not-the-token", want: 401})
+	a = e.do(t, contractCall{method: "GET", path: "/metrics", want: 401, docRejects: true})
+	if p := a.problem(t); p.Code != "unauthorized" {
+		t.Errorf("problem %+v", p)
+	}
+	e.do(t, contractCall{method: "GET", path: "/metrics", session: e.signIn(t, "admin"), want: 200})
+	e.do(t, contractCall{method: "GET", path: "/metrics", session: e.signIn(t, "officer"), want: 403})
 }

@@ -63,6 +63,7 @@ type requestJSON struct {
 	Overdue           bool              `json:"overdue"`
 	ClosedAt          *time.Time        `json:"closed_at,omitempty"`
 	DuplicateOf       string            `json:"duplicate_of,omitempty"`
+	Assignee          string            `json:"assignee,omitempty"`
 	Verification      *verificationJSON `json:"verification,omitempty"`
 	Decision          *decisionJSON     `json:"decision,omitempty"`
 	CreatedAt         time.Time         `json:"created_at"`
@@ -99,7 +100,7 @@ func toJSON(r *dsar.Request, actor dsar.Actor, now time.Time) requestJSON {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 	if actor.Authenticated() {
-		out.ClosedAt, out.DuplicateOf = r.ClosedAt, r.DuplicateOf
+		out.ClosedAt, out.DuplicateOf, out.Assignee = r.ClosedAt, r.DuplicateOf, r.Assignee
 		if r.VerifiedAt != nil {
 			out.Verification = &verificationJSON{At: *r.VerifiedAt, By: r.VerifiedBy, Method: r.VerificationMethod}
 		}
@@ -173,6 +174,7 @@ type listJSON struct {
 var listParams = map[string]bool{
 	"status": true, "type": true, "controller": true, "overdue": true,
 	"due_before": true, "due_after": true, "sort": true, "cursor": true, "limit": true,
+	"assignee": true, "search": true,
 }
 
 func (s *Server) listRequests(c echo.Context) error {
@@ -194,7 +196,8 @@ func (s *Server) listRequests(c echo.Context) error {
 		}
 		return out
 	}
-	f := dsar.RequestFilter{Controller: list("controller"), Sort: q.Get("sort"), Cursor: q.Get("cursor")}
+	f := dsar.RequestFilter{Controller: list("controller"), Sort: q.Get("sort"), Cursor: q.Get("cursor"),
+		Assignee: strings.TrimSpace(q.Get("assignee")), Search: strings.TrimSpace(q.Get("search"))}
 	for _, v := range list("status") {
 		if !dsar.Status(v).Valid() {
 			fields = append(fields, dsar.FieldError{Field: "status", Message: "field.enum", Params: map[string]any{"allowed": dsar.Statuses}})

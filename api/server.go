@@ -146,6 +146,9 @@ func New(cfg Config) (*Server, error) {
 	v1.GET("/requests/:id/documents/:doc", s.getDocument, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/complete", s.completeRequest, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/refuse", s.refuseRequest, s.requireKey, s.mayChange)
+	v1.POST("/requests/:id/assign", s.assignRequest, s.requireKey, s.mayChange)
+	v1.POST("/requests/:id/notes", s.noteRequest, s.requireKey, s.mayChange)
+	v1.POST("/requests/:id/reopen", s.reopenRequest, s.requireKey, s.mayChange)
 	return s, nil
 }
 
