@@ -81,6 +81,7 @@ func (s *Server) registerOfficers(e *echo.Echo) {
 	g.POST("/account/password", s.changePassword, signedIn)
 	g.GET("/queue", s.queuePage, signedIn)
 	g.GET("/queue.csv", s.queueCSV, signedIn)
+	g.POST("/queue/bulk", s.queueBulk, signedIn)
 	g.GET("/dashboard", s.dashboardPage, signedIn)
 	g.GET("/dashboard.json", s.dashboardJSON, signedIn)
 	g.GET("/cases/:id", s.casePage, signedIn)
@@ -196,6 +197,10 @@ func (s *Server) queuePage(c echo.Context) error {
 	query := c.QueryParams()
 	query.Del("cursor")
 	data.CSV = "/queue.csv?" + query.Encode()
+	data.Bulk = "/queue/bulk?" + query.Encode()
+	if n := c.QueryParam("done"); n != "" {
+		data.Notice = templates.T(data.Lang, "page.queue.bulk_done", map[string]any{"count": n})
+	}
 	for _, r := range page.Requests {
 		today := dsar.DateOf(now.In(r.Deadline.Location()))
 		data.Rows = append(data.Rows, templates.QueueRow{ID: r.ID, Reference: r.Reference, Controller: r.Controller, Type: r.Type, Status: r.Status,
@@ -206,6 +211,49 @@ func (s *Server) queuePage(c echo.Context) error {
 		data.NextPage = "/queue?" + query.Encode()
 	}
 	return s.render(c, http.StatusOK, "queue", data)
+}
+
+// MaxBulk bounds how many cases one bulk action changes.
+const MaxBulk = 500
+
+// queueBulk applies one action (assign to me, or a note) to every case of
+// the filter (at most MaxBulk), each as its own audited change, and comes
+// back to the queue with the count.
+func (s *Server) queueBulk(c echo.Context) error {
+	u := c.Get(userKey).(*dsar.User)
+	_, f := s.queueFilter(c, u)
+	f.Limit, f.Cursor = MaxBulk, ""
+	ctx, a := c.Request().Context(), actorOf(c)
+	action, body := c.FormValue("action"), c.FormValue("body")
+	if action == "note" {
+		if err := dsar.ValidateReason("body", body); err != nil {
+			return s.pageError(c, err)
+		}
+	} else if action != "assign_me" {
+		return s.errorPage(c, http.StatusBadRequest, "error.invalid")
+	}
+	page, err := s.cfg.Requests.List(ctx, a, f)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	done := 0
+	for _, r := range page.Requests {
+		if action == "assign_me" {
+			_, err = s.cfg.Cases.Assign(ctx, a, r.ID, u.ID)
+		} else {
+			_, err = s.cfg.Cases.Note(ctx, a, r.ID, body)
+		}
+		if dsar.ErrorCode(err) == dsar.EFORBIDDEN || dsar.ErrorCode(err) == dsar.ECONFLICT {
+			continue // an auditor, or a case that closed meanwhile
+		}
+		if err != nil {
+			return s.pageError(c, err)
+		}
+		done++
+	}
+	q := c.QueryParams()
+	q.Set("done", strconv.Itoa(done))
+	return c.Redirect(http.StatusSeeOther, "/queue?"+q.Encode())
 }
 
 // MaxCSVRows bounds a CSV export of the queue.

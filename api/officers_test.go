@@ -256,4 +256,18 @@ func TestQueueFiltersSearchAndCSV(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "reference,") || !strings.Contains(body, "'=cmd@example.no") {
 		t.Errorf("csv:\n%s", body)
 	}
+	// A bulk action applies to every case of the filter, each audited.
+	code, _, h = p.post("/queue/bulk?type=erasure", url.Values{"action": {"note"}, "body": {"Checked the backlog."}}, "/queue?type=erasure")
+	if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=2") {
+		t.Fatalf("bulk note: %d %s", code, h.Get("Location"))
+	}
+	for _, r := range []*dsar.Request{a, b, c} {
+		msgs, _ := reqs.Messages(ctx, u.Actor(), r.ID)
+		if noted := len(msgs) == 1; noted != (r.Type == dsar.TypeErasure) {
+			t.Errorf("%s (%s): noted %v", r.Reference, r.Type, noted)
+		}
+	}
+	if code, page := p.get(h.Get("Location")); code != http.StatusOK || !strings.Contains(page, "2") {
+		t.Errorf("after the bulk action: %d", code)
+	}
 }

@@ -272,8 +272,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 61 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 61 (and 6): %v",
+	if len(registered) != 62 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 62 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -2242,6 +2242,7 @@ func contractOfficers(t *testing.T, e *contractEnv) {
 		{method: "POST", path: "/signout", body: officerForm()},
 		{method: "GET", path: "/queue?mine=1"},
 		{method: "GET", path: "/queue.csv"},
+		{method: "POST", path: "/queue/bulk?type=erasure", body: officerForm("action", "assign_me")},
 		{method: "GET", path: "/dashboard"},
 		{method: "GET", path: "/dashboard.json"},
 		{method: "GET", path: cases},

@@ -244,9 +244,12 @@ type QueuePage struct {
 	Types       []dsar.RequestType
 	Statuses    []dsar.Status
 	Filter      QueueFilter
-	// CSV is the link to the current filter as CSV.
-	CSV  string
-	Rows []QueueRow
+	// CSV is the link to the current filter as CSV; Bulk where the bulk
+	// actions on the filter post.
+	CSV, Bulk string
+	// Notice reports the last bulk action.
+	Notice string
+	Rows   []QueueRow
 	// NextPage is the link to the following page, empty on the last.
 	NextPage string
 }
