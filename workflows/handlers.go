@@ -218,7 +218,9 @@ func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 		case dsar.RecipientSubject:
 			to = req.Subject.Email
 		case dsar.RecipientController:
-			to, data.Language = ctrl.PrivacyContact.Email, ctrl.Languages[0]
+			// Officers follow the link to the case page, never to the
+			// subject's status page.
+			to, data.Language, data.StatusURL = ctrl.PrivacyContact.Email, ctrl.Languages[0], h.BaseURL+"/cases/"+req.ID
 			if h.Officers != nil {
 				officers, err := h.Officers.ReminderRecipients(ctx, req.Controller, req.Assignee, p.Reminder == dsar.ReminderOverdue)
 				if err != nil {

@@ -293,6 +293,9 @@ func TestRemindersFireBeforeAndAfterTheDeadline(t *testing.T) {
 	if !strings.Contains(string(last.Raw), r.Reference) {
 		t.Errorf("reminder does not name the case")
 	}
+	if !strings.Contains(string(last.Raw), "https://dsar.example.test/cases/"+r.ID) || strings.Contains(string(last.Raw), "/s/") {
+		t.Errorf("the reminder does not link the case page, or links the subject's status page")
+	}
 
 	// Extending moves the deadline: the pending 2-day reminder of the old
 	// deadline is cancelled and new ones are planned.
