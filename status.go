@@ -39,7 +39,7 @@ var Statuses = []Status{
 // request may be reopened (back to in progress) by an officer.
 var Transitions = map[Status][]Status{
 	StatusReceived:             {StatusAwaitingVerification, StatusInProgress, StatusAwaitingSubject, StatusRefused, StatusWithdrawn, StatusForwarded},
-	StatusAwaitingVerification: {StatusInProgress, StatusAwaitingSubject, StatusRefused, StatusWithdrawn, StatusExpiredUnverified},
+	StatusAwaitingVerification: {StatusInProgress, StatusAwaitingSubject, StatusRefused, StatusWithdrawn, StatusExpiredUnverified, StatusForwarded},
 	StatusInProgress:           {StatusAwaitingSubject, StatusCompleted, StatusRefused, StatusWithdrawn, StatusForwarded},
 	StatusAwaitingSubject:      {StatusInProgress, StatusAwaitingVerification, StatusRefused, StatusWithdrawn, StatusExpiredUnverified},
 	StatusCompleted:            {StatusInProgress},

@@ -146,6 +146,9 @@ type CaseService interface {
 	Note(ctx context.Context, actor Actor, id, body string) (*Request, error)
 	// Reopen takes a completed or refused case back into work.
 	Reopen(ctx context.Context, actor Actor, id, reason string) (*Request, error)
+	// Forward closes a case the organisation handles only as a processor:
+	// to names the controller responsible; the subject is told.
+	Forward(ctx context.Context, actor Actor, id, to string) (*Request, error)
 }
 
 // VerificationJobs are the background steps of verification.

@@ -363,6 +363,8 @@ func (s *Server) caseAction(c echo.Context) error {
 		_, err = s.cfg.Cases.Note(ctx, a, id, c.FormValue("body"))
 	case "reopen":
 		_, err = s.cfg.Cases.Reopen(ctx, a, id, c.FormValue("reason"))
+	case "forward":
+		_, err = s.cfg.Cases.Forward(ctx, a, id, c.FormValue("to"))
 	case "extend":
 		_, err = s.cfg.Requests.Extend(ctx, a, id, c.FormValue("reason"))
 	case "ask":

@@ -271,3 +271,34 @@ func TestQueueFiltersSearchAndCSV(t *testing.T) {
 		t.Errorf("after the bulk action: %d", code)
 	}
 }
+
+// A processor's case is forwarded to the controller responsible; the
+// subject is told, and the case closes.
+func TestOfficerForwardsAProcessorCase(t *testing.T) {
+	p, db := newPageClient(t)
+	ctx := context.Background()
+	if _, err := store.NewUsers(db).Create(ctx, "it@intility.no", "officer password 123", dsar.RoleOfficer, []string{"intility"}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := store.NewRequests(db)
+	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
+	r, err := reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeAccess, Controller: "intility", Subject: dsar.Subject{Email: "user@customer.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.signIn("it@intility.no", "officer password 123")
+	if code, _, _ := p.post("/cases/"+r.ID+"/forward", url.Values{"to": {""}}, "/cases/"+r.ID); code != http.StatusUnprocessableEntity {
+		t.Errorf("forward without a recipient: %d", code)
+	}
+	if code, _, _ := p.post("/cases/"+r.ID+"/forward", url.Values{"to": {"Customer AS, personvern@customer.example"}}, "/cases/"+r.ID); code != http.StatusSeeOther {
+		t.Fatalf("forward: %d", code)
+	}
+	got, err := reqs.Get(ctx, admin, r.ID)
+	if err != nil || got.Status != dsar.StatusForwarded || got.ClosedAt == nil {
+		t.Fatalf("after forwarding: %+v %v", got, err)
+	}
+	evs, _ := reqs.Events(ctx, admin, r.ID)
+	if last := evs[len(evs)-1]; last.Data["forwarded_to"] != "Customer AS, personvern@customer.example" {
+		t.Errorf("forward event: %+v", last)
+	}
+}

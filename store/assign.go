@@ -59,3 +59,33 @@ func (s *Requests) Reopen(ctx context.Context, actor dsar.Actor, id, reason stri
 		return effect{event: &dsar.Event{Kind: dsar.EventTransition, Reason: strings.TrimSpace(reason)}}, nil
 	})
 }
+
+// Forward closes a request the organisation handles only as a processor:
+// it went to the controller responsible (to: who, and how they were
+// reached), and the subject is told so.
+func (s *Requests) Forward(ctx context.Context, actor dsar.Actor, id, to string) (*dsar.Request, error) {
+	if err := dsar.ValidateReason("to", to); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, actor, id, func(tx *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time) (effect, error) {
+		if !dsar.Status(row.Status).Open() {
+			return effect{}, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.closed"}
+		}
+		if row.PausedAt != nil {
+			if _, err := resume(tx, row, ctrl, now); err != nil {
+				return effect{}, err
+			}
+		}
+		if row.Status == string(dsar.StatusAwaitingVerification) {
+			// A processor forwards without verifying: the identity is for
+			// the controller responsible to check.
+			if err := cancelVerificationWork(tx, row.ID); err != nil {
+				return effect{}, err
+			}
+		}
+		row.Status = string(dsar.StatusForwarded)
+		row.DecisionText = strings.TrimSpace(to)
+		return effect{event: &dsar.Event{Kind: dsar.EventTransition, Reason: row.DecisionText, Data: map[string]string{"forwarded_to": row.DecisionText}},
+			next: []*dsar.OutboxItem{mailItem(row.ID, now, dsar.MailPayload{Template: "forwarded", To: dsar.RecipientSubject})}}, nil
+	})
+}

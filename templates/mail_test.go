@@ -52,7 +52,7 @@ func TestMailTemplatesComplete(t *testing.T) {
 // to the data subject.
 var allMails = []string{
 	"acknowledgement", "clarification_request", "completion", "expired_unverified", "extension",
-	"identity_request", "refusal", "reminder", "reply_received", "verification", "withdrawal",
+	"forwarded", "identity_request", "refusal", "reminder", "reply_received", "verification", "withdrawal",
 }
 
 // Fixtures of the golden cases: a Norwegian controller under the GDPR and a
@@ -283,6 +283,11 @@ var goldenCases = map[string][]goldenCase{
 	},
 	"withdrawal": {
 		{"gdpr", gdprMail(func(d *MailData) { d.Type = dsar.TypeRectification })},
+	},
+	"forwarded": {
+		{"gdpr", gdprMail(func(d *MailData) {
+			d.Message = "Example Employer AS, personvern@employer.example (your employer decides about your work account)."
+		})},
 	},
 	"expired_unverified": {
 		{"gdpr", gdprMail(func(d *MailData) { d.StatusURL = ""; d.SubjectName = "" })},

@@ -207,7 +207,7 @@ func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 			data.ClockPaused = ctrl.PausesClock(req.Regulation)
 		case "extension":
 			data.Message = req.ExtensionReason
-		case "refusal":
+		case "refusal", "forwarded":
 			data.Message = req.Decision.Text
 		}
 		var (

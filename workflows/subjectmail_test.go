@@ -120,7 +120,15 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 	}
 	e.runDirect(t)
 
-	// 4. Never verified: reminders after 24 and 72 hours, closed after 14 days.
+	// 4. A processor's request, forwarded to the controller responsible.
+	f := public(dsar.LanguageNB)
+	e.runDirect(t)
+	if _, err := e.reqs.Forward(ctx, admin, f.ID, "Kunde AS, personvern@kunde.example"); err != nil {
+		t.Fatal(err)
+	}
+	e.runDirect(t)
+
+	// 5. Never verified: reminders after 24 and 72 hours, closed after 14 days.
 	d := public(dsar.LanguageNB)
 	e.runDirect(t)
 	for _, after := range []time.Duration{24 * time.Hour, 48 * time.Hour, 11 * 24 * time.Hour} {
@@ -146,7 +154,7 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"verification", "acknowledgement", "extension", "clarification_request", "reply_received",
-		"identity_request", "completion", "refusal", "withdrawal", "expired_unverified"} {
+		"identity_request", "completion", "refusal", "withdrawal", "expired_unverified", "forwarded"} {
 		if !slices.Contains(templatesSent, want) {
 			t.Errorf("no %s mail was sent; sent: %v", want, templatesSent)
 		}
@@ -158,8 +166,8 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 			n++
 		}
 	}
-	if n != 6 { // a, b, c once; d three times
-		t.Errorf("%d verification mails, want 6", n)
+	if n != 7 { // a, b, c, f once; d three times
+		t.Errorf("%d verification mails, want 7", n)
 	}
 }
 
