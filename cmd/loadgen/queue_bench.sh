@@ -85,33 +85,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Build once. Others may be editing the tree: retry a broken build.
-for attempt in 1 2 3; do
-	if (cd "$ROOT" && timeout 120 go build -o "$TMP/dsar" ./cmd/dsar && timeout 60 go build -o "$TMP/queuebench" ./cmd/loadgen/queuebench) 2>"$TMP/build.log"; then
-		break
-	fi
-	[[ $attempt == 3 ]] && { cat "$TMP/build.log" >&2; die "build failed"; }
-	log "build failed (attempt $attempt); retrying in 15 s"
-	sleep 15
-done
-
-for ((p = PORT; p < PORT + 20; p++)); do
-	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-		PORT=$p
-		break
-	fi
-	[[ $p == $((PORT + 19)) ]] && die "no free port in $PORT..$((PORT + 19))"
-done
-
-dropdb --if-exists --force "$DB"
-createdb "$DB"
-DB_CREATED=1
-export DSAR_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB?sslmode=disable"
-export DSAR_REDIS_URL=$REDIS_URL DSAR_ADDR="127.0.0.1:$PORT" DSAR_BASE_URL="http://127.0.0.1:$PORT"
-export DSAR_PUBLIC_RATE_LIMIT=0 DSAR_KEY_RATE_LIMIT=0 DSAR_LOG_LEVEL=warn DSAR_DATA_DIR="$TMP/data"
-DSAR_SECRET_KEY=$(head -c 48 /dev/urandom | base64 -w0)
-export DSAR_SECRET_KEY
-mkdir -p "$DSAR_DATA_DIR"
+# shellcheck source=cmd/loadgen/lib.sh
+. "$HERE/lib.sh"
+build_bench_binaries ./cmd/loadgen/queuebench queuebench
+pick_free_port
+fresh_service_env
 psq() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 
 timeout 60 "$TMP/dsar" migrate >/dev/null
