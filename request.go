@@ -167,6 +167,9 @@ type NewRequest struct {
 
 // RequestFilter selects requests for RequestService.List.
 type RequestFilter struct {
+	// NoticeBefore selects cases not yet extended whose extension-notice
+	// date (the last day to announce an extension) comes before it.
+	NoticeBefore *Date
 	// Assignee selects the cases of one user ("" for any).
 	Assignee string
 	// Search finds a case by its reference or its subject's e-mail address.

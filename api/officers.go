@@ -156,7 +156,7 @@ var openStatuses = []dsar.Status{dsar.StatusReceived, dsar.StatusAwaitingVerific
 func (s *Server) queueFilter(c echo.Context, u *dsar.User) (templates.QueueFilter, dsar.RequestFilter) {
 	q := c.QueryParams()
 	v := templates.QueueFilter{Controller: q.Get("controller"), Type: q.Get("type"), Status: q.Get("status"),
-		Search: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") != "", Mine: q.Get("mine") != ""}
+		Search: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") != "", Mine: q.Get("mine") != "", Notice: q.Get("notice") != ""}
 	f := dsar.RequestFilter{Status: openStatuses, Search: v.Search, Cursor: q.Get("cursor"), Limit: 50}
 	if v.Controller != "" {
 		f.Controller = []string{v.Controller}
@@ -173,6 +173,11 @@ func (s *Server) queueFilter(c echo.Context, u *dsar.User) (templates.QueueFilte
 	}
 	if v.Mine {
 		f.Assignee = u.ID
+	}
+	if v.Notice {
+		// The extension, if one is needed, must be announced within a week.
+		d := dsar.DateOf(s.cfg.Clock.Now()).AddDays(8)
+		f.NoticeBefore = &d
 	}
 	return v, f
 }

@@ -247,6 +247,7 @@ func TestQueueFiltersSearchAndCSV(t *testing.T) {
 	shows("mine=1", c)
 	shows("q="+strings.ToLower(a.Reference), a)
 	shows("q=c@example.no", c)
+	shows("notice=1") // created today: their notice dates are a month away
 	req, _ := http.NewRequest(http.MethodGet, p.base+"/queue.csv?type=erasure", nil)
 	code, body, h := p.do(req)
 	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") {

@@ -107,6 +107,9 @@ func (s *Requests) List(ctx context.Context, actor dsar.Actor, f dsar.RequestFil
 			q = q.Where("NOT (status IN ? AND deadline < ?)", openStatuses, now)
 		}
 	}
+	if f.NoticeBefore != nil {
+		q = q.Where("extended = ? AND extension_notice_by < ?", false, f.NoticeBefore.String())
+	}
 	if f.Assignee != "" {
 		q = q.Where("assignee = ?", f.Assignee)
 	}

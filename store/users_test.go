@@ -157,3 +157,32 @@ func TestDuplicatesAreLinkedNotMerged(t *testing.T) {
 		t.Errorf("a request after the first was closed is flagged (a yearly repeat is never excessive)")
 	}
 }
+
+func TestNoticeFilter(t *testing.T) {
+	clock := dsar.NewManualClock(at(2025, time.March, 5, 9, 0))
+	reqs := store.NewRequests(storetest.Open(t, clock))
+	a, err := reqs.Create(ctx, admin, verifiedRequest("nte")) // notice by Monday 7 April
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := reqs.Create(ctx, admin, verifiedRequest("intility"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.Extend(ctx, admin, b.ID, "complex"); err != nil {
+		t.Fatal(err)
+	}
+	count := func(before dsar.Date) int {
+		page, err := reqs.List(ctx, admin, dsar.RequestFilter{NoticeBefore: &before})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Requests)
+	}
+	if n := count(dsar.NewDate(2025, time.April, 7)); n != 0 {
+		t.Errorf("before 7 April: %d cases", n)
+	}
+	if n := count(dsar.NewDate(2025, time.April, 8)); n != 1 {
+		t.Errorf("before 8 April: %d cases, want %s only (the other is extended)", n, a.Reference)
+	}
+}

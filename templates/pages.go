@@ -232,7 +232,8 @@ type CasePage struct {
 // QueueFilter is the queue's filter form as the officer set it.
 type QueueFilter struct {
 	Controller, Type, Status, Search string
-	Overdue, Mine                    bool
+	// Notice selects cases whose extension must be announced within a week.
+	Overdue, Mine, Notice bool
 }
 
 // QueuePage is the officers' queue of open cases, most urgent first.
