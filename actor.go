@@ -132,4 +132,10 @@ type OfficerDirectory interface {
 	// or of every officer of the controller when nobody is assigned, and of
 	// every admin as well when escalate is set. Empty when there is nobody.
 	ReminderRecipients(ctx context.Context, controller, assignee string, escalate bool) ([]string, error)
+	// User returns one user.
+	User(ctx context.Context, id string) (*User, error)
+	// PlanDigests writes today's digest for every officer and admin whose
+	// morning has come (once a day each, however often it runs) and returns
+	// how many it planned.
+	PlanDigests(ctx context.Context, now time.Time) (int, error)
 }

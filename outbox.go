@@ -19,7 +19,19 @@ const (
 	OutboxVerifyReminder OutboxKind = "verify_reminder"
 	// OutboxVerifyExpiry closes a request that was never confirmed.
 	OutboxVerifyExpiry OutboxKind = "verify_expiry"
+	// OutboxDigest sends an officer the day's overview of cases due soon
+	// and overdue (payload: DigestPayload).
+	OutboxDigest OutboxKind = "digest"
 )
+
+// DigestPayload is the payload of an OutboxDigest item.
+type DigestPayload struct {
+	UserID string `json:"user_id"`
+	Date   Date   `json:"date"`
+}
+
+// DigestHour is the officer-local hour at which the daily digest goes out.
+const DigestHour = 7
 
 // VerifyPayload is the payload of an OutboxVerifyReminder item.
 type VerifyPayload struct {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/mail"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/dsar-project/dsar"
 )
@@ -269,4 +271,54 @@ func (s *Users) ReminderRecipients(ctx context.Context, controller, assignee str
 		}
 	}
 	return slices.Compact(out), nil
+}
+
+// User implements dsar.OfficerDirectory.
+func (s *Users) User(ctx context.Context, id string) (*dsar.User, error) {
+	var row userRow
+	if err := s.db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	return row.toDomain(), nil
+}
+
+// userZone is where a user's day is counted: the zone of their first
+// controller (of the first configured one for admins).
+func (s *Users) userZone(u *userRow) *time.Location {
+	keys := strings.Split(u.Controllers, ",")
+	if c, ok := s.db.Controllers.Get(keys[0]); ok && c.Location != nil {
+		return c.Location
+	}
+	if all := s.db.Controllers.All(); len(all) > 0 && all[0].Location != nil {
+		return all[0].Location
+	}
+	return time.UTC
+}
+
+// PlanDigests implements dsar.OfficerDirectory: one outbox row a user a
+// day, its ID made of the date and the user, so that planning it again is a
+// no-op.
+func (s *Users) PlanDigests(ctx context.Context, now time.Time) (int, error) {
+	var users []userRow
+	if err := s.db.gorm.WithContext(ctx).Where("role IN ?", []string{string(dsar.RoleOfficer), string(dsar.RoleAdmin)}).Find(&users).Error; err != nil {
+		return 0, mapErr(err)
+	}
+	planned := 0
+	for i := range users {
+		u := &users[i]
+		local := now.In(s.userZone(u))
+		if local.Hour() < dsar.DigestHour {
+			continue
+		}
+		day := dsar.DateOf(local)
+		payload, _ := json.Marshal(dsar.DigestPayload{UserID: u.ID, Date: day})
+		row := newOutboxRow(&dsar.OutboxItem{ID: "digest-" + day.String() + "-" + u.ID, Kind: dsar.OutboxDigest, Payload: payload,
+			RunAt: time.Date(day.Year, day.Month, day.Day, dsar.DigestHour, 0, 0, 0, local.Location())}, s.db.now())
+		res := s.db.gorm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(row)
+		if res.Error != nil {
+			return planned, mapErr(res.Error)
+		}
+		planned += int(res.RowsAffected)
+	}
+	return planned, nil
 }

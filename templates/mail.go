@@ -92,6 +92,19 @@ type MailData struct {
 	// ClockPaused says the deadline is paused while the controller waits for
 	// the subject.
 	ClockPaused bool
+	// Cases are the cases of an officer's daily digest (digest mail only);
+	// QueueURL links the queue.
+	Cases    []DigestCase
+	QueueURL string
+}
+
+// DigestCase is one case of the daily digest.
+type DigestCase struct {
+	Reference, Controller string
+	Type                  dsar.RequestType
+	DueDate               string // YYYY-MM-DD
+	DaysLeft              int
+	URL                   string
 }
 
 // KeptData is one kind of data kept after an erasure.
@@ -251,6 +264,19 @@ func validateMailData(name string, data MailData) error {
 	}
 	needDate := func(field, value string) {
 		need(isDate(value), "%s %q is not a date (YYYY-MM-DD)", field, value)
+	}
+	if name == "digest" {
+		// About an officer's cases, not one request.
+		need(len(data.Cases) > 0, "Cases is empty")
+		need(isWebURL(data.QueueURL), "QueueURL %q is not an http(s) link", data.QueueURL)
+		for _, c := range data.Cases {
+			need(c.Type.Valid(), "unknown request type %q", c.Type)
+			need(isDate(c.DueDate), "DueDate %q is not a date (YYYY-MM-DD)", c.DueDate)
+		}
+		if len(problems) > 0 {
+			return errors.New(strings.Join(problems, "; "))
+		}
+		return nil
 	}
 	need(data.Type.Valid(), "unknown request type %q", data.Type)
 	need(data.Regulation.Valid(), "unknown regulation %q", data.Regulation)

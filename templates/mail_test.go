@@ -51,7 +51,7 @@ func TestMailTemplatesComplete(t *testing.T) {
 // allMails are the mails the service sends, sorted: all but the reminder go
 // to the data subject.
 var allMails = []string{
-	"acknowledgement", "clarification_request", "completion", "expired_unverified", "extension",
+	"acknowledgement", "clarification_request", "completion", "digest", "expired_unverified", "extension",
 	"forwarded", "identity_request", "refusal", "reminder", "reply_received", "verification", "withdrawal",
 }
 
@@ -284,6 +284,12 @@ var goldenCases = map[string][]goldenCase{
 	"withdrawal": {
 		{"gdpr", gdprMail(func(d *MailData) { d.Type = dsar.TypeRectification })},
 	},
+	"digest": {
+		{"cases", MailData{ControllerName: "NTE", QueueURL: "https://dsar.eksempel.no/queue?mine=1", Cases: []DigestCase{
+			{Reference: "7KQ2-M9XD", Controller: "nte", Type: dsar.TypeErasure, DueDate: "2025-03-03", DaysLeft: -2, URL: "https://dsar.eksempel.no/cases/1"},
+			{Reference: "H3PA-22QX", Controller: "nte", Type: dsar.TypeAccess, DueDate: "2025-03-10", DaysLeft: 5, URL: "https://dsar.eksempel.no/cases/2"},
+		}}},
+	},
 	"forwarded": {
 		{"gdpr", gdprMail(func(d *MailData) {
 			d.Message = "Example Employer AS, personvern@employer.example (your employer decides about your work account)."
@@ -379,6 +385,12 @@ func TestRenderMailEscapesHTML(t *testing.T) {
 			data.ControllerName = hostile + ` & "Co"`
 			data.Reference = `R-1"><img src=x onerror=alert(1)>`
 			data.StatusURL = `javascript:alert(1)`
+			if name == "digest" {
+				// The digest shows cases, not one request: make them hostile.
+				data.Cases = append([]DigestCase(nil), data.Cases...)
+				data.Cases[0].Reference, data.Cases[0].Controller = hostile, hostile+` & "Co"`
+				data.Cases[0].URL = `javascript:alert(1)`
+			}
 			m, err := RenderMail(name, data)
 			if err != nil {
 				t.Fatalf("%s/%s: %v", name, lang, err)

@@ -22,6 +22,11 @@ type Dispatcher struct {
 	Log    *slog.Logger
 	// Batch is how many rows one query takes (default 200).
 	Batch int
+	// Digests, when set, plans the officers' daily digests at every
+	// reconcile, from the database: they survive a lost Redis too.
+	Digests interface {
+		PlanDigests(ctx context.Context, now time.Time) (int, error)
+	}
 	// Grace is how long after queueing a row the reconciler leaves it alone
 	// (default one minute): longer than a dispatch takes, shorter than anyone
 	// waits for a mail.
@@ -91,6 +96,11 @@ func (d *Dispatcher) Dispatch(ctx context.Context) (int, error) {
 // queued again.
 func (d *Dispatcher) Reconcile(ctx context.Context) (int, error) {
 	now := d.Clock.Now()
+	if d.Digests != nil {
+		if _, err := d.Digests.PlanDigests(ctx, now); err != nil {
+			return 0, err
+		}
+	}
 	items, err := d.Outbox.Stale(ctx, now, now.Add(-d.grace()), d.batch())
 	if err != nil {
 		return 0, err

@@ -19,6 +19,8 @@ const (
 	TypeVerifyReminder = "verification:reminder"
 	// TypeVerifyExpiry closes a request that was never verified.
 	TypeVerifyExpiry = "verification:expiry"
+	// TypeDigest sends an officer's daily digest.
+	TypeDigest = "digest:send"
 )
 
 // Queue is the asynq queue the outbox tasks go to.
@@ -41,6 +43,7 @@ var taskTypes = map[dsar.OutboxKind]string{
 	dsar.OutboxReminder:       TypeReminder,
 	dsar.OutboxVerifyReminder: TypeVerifyReminder,
 	dsar.OutboxVerifyExpiry:   TypeVerifyExpiry,
+	dsar.OutboxDigest:         TypeDigest,
 }
 
 // NewOutboxTask returns the task of an outbox row.

@@ -138,6 +138,10 @@ func (e *env) runDirect(t *testing.T) int {
 			herr = e.handlers.HandleVerifyReminder(ctx, task)
 		case workflows.TypeVerifyExpiry:
 			herr = e.handlers.HandleVerifyExpiry(ctx, task)
+		case workflows.TypeDigest:
+			herr = e.handlers.HandleDigest(ctx, task)
+		default:
+			t.Fatalf("no handler for %s", task.Type())
 		}
 		if herr != nil {
 			t.Fatalf("%s: %v", task.Type(), herr)
@@ -411,5 +415,47 @@ func TestRemindersGoToOfficersAndEscalate(t *testing.T) {
 	got = recipients()
 	if last := got[assigned.Reference][len(got[assigned.Reference])-1]; last != "boss@nte.no,kari@nte.no" {
 		t.Errorf("the overdue reminder of the assigned case went to %s, want the assignee and the admin", last)
+	}
+}
+
+// Each officer gets one digest a morning, listing their open cases due
+// within 7 days or overdue; a day with none sends nothing.
+func TestDailyDigest(t *testing.T) {
+	e := newEnv(t, time.Date(2025, time.March, 5, 9, 0, 0, 0, oslo))
+	users := store.NewUsers(e.db)
+	e.handlers.Officers = users
+	e.disp.Digests = users
+	if _, err := users.Create(ctx, "kari@nte.no", "a long enough password", dsar.RoleOfficer, []string{"nte"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.Create(ctx, "per@proviso.no", "a long enough password", dsar.RoleOfficer, []string{"proviso"}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.create(t, "nte") // due Monday 7 April
+	e.runDirect(t)
+	sent := len(e.smtp.Messages())
+
+	e.clock.Set(time.Date(2025, time.April, 1, 6, 59, 0, 0, oslo)) // before the morning
+	if _, err := e.disp.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.runDirect(t) // the 7-day reminder and its mail, no digest yet
+	e.runDirect(t)
+	sent = len(e.smtp.Messages())
+	e.clock.Set(time.Date(2025, time.April, 1, 7, 30, 0, 0, oslo))
+	for i := 0; i < 2; i++ { // planning twice plans once
+		if _, err := e.disp.Reconcile(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.runDirect(t); n != 2 {
+		t.Fatalf("%d rows due, want the digests of kari and per", n)
+	}
+	msgs := e.smtp.Messages()[sent:]
+	if len(msgs) != 1 || msgs[0].To[0] != "kari@nte.no" || !strings.Contains(string(msgs[0].Raw), r.Reference) {
+		t.Fatalf("digests: %d mails", len(msgs))
+	}
+	if c := e.counts(t); c[dsar.OutboxCancelled] < 1 {
+		t.Errorf("per's empty digest was not cancelled: %v", c)
 	}
 }

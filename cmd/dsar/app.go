@@ -284,7 +284,7 @@ func (a *App) Work(ctx context.Context) error {
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	d := &workflows.Dispatcher{Outbox: outbox, Client: client, Clock: a.clock, Log: a.log}
+	d := &workflows.Dispatcher{Outbox: outbox, Client: client, Clock: a.clock, Log: a.log, Digests: store.NewUsers(a.db)}
 	a.log.Info("worker running", "concurrency", a.cfg.WorkerConcurrency)
 	d.Run(ctx, a.cfg.DispatchInterval, a.cfg.ReconcileInterval)
 	a.log.Info("worker draining", "timeout", a.cfg.ShutdownTimeout.String())
