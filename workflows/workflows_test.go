@@ -433,15 +433,14 @@ func TestDailyDigest(t *testing.T) {
 	}
 	r := e.create(t, "nte") // due Monday 7 April
 	e.runDirect(t)
-	sent := len(e.smtp.Messages())
 
 	e.clock.Set(time.Date(2025, time.April, 1, 6, 59, 0, 0, oslo)) // before the morning
-	if _, err := e.disp.Reconcile(ctx); err != nil {
-		t.Fatal(err)
+	if n, err := users.PlanDigests(ctx, e.clock.Now()); err != nil || n != 0 {
+		t.Fatalf("before 07:00: %d digests planned (%v)", n, err)
 	}
 	e.runDirect(t) // the 7-day reminder and its mail, no digest yet
 	e.runDirect(t)
-	sent = len(e.smtp.Messages())
+	sent := len(e.smtp.Messages())
 	e.clock.Set(time.Date(2025, time.April, 1, 7, 30, 0, 0, oslo))
 	for i := 0; i < 2; i++ { // planning twice plans once
 		if _, err := e.disp.Reconcile(ctx); err != nil {
