@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
@@ -44,11 +46,15 @@ type App struct {
 	// metrics is the registry served at /metrics: the HTTP server's and,
 	// in the all-in-one, the worker's.
 	metrics *prometheus.Registry
+	// ownMetrics: this process serves no HTTP, so its /metrics listens on
+	// DSAR_METRICS_ADDR when set.
+	ownMetrics bool
 	// workerMetrics are the worker's counters, registered when the App opens
 	// so that /metrics shows them from its first scrape.
 	workerMetrics *workflows.Metrics
-	// listener, when set, is used instead of listening on cfg.Addr (tests).
-	listener net.Listener
+	// listener and metricsListener, when set, are used instead of listening
+	// on cfg.Addr and cfg.MetricsAddr (tests).
+	listener, metricsListener net.Listener
 	// ready is closed once the HTTP server listens, after onReady ran;
 	// draining when it begins to shut down.
 	ready, draining chan struct{}
@@ -61,11 +67,13 @@ type openOptions struct {
 	needRedis     bool
 	needMail      bool
 	autoMigrate   bool // migrate the embedded database on start
+	ownMetrics    bool // serve /metrics on DSAR_METRICS_ADDR (a worker without HTTP)
 }
 
 // Open connects what the command needs, refusing a stale schema.
 func Open(ctx context.Context, cfg *Config, log *slog.Logger, clock dsar.Clock, o openOptions) (*App, error) {
-	a := &App{cfg: cfg, log: log, clock: clock, ready: make(chan struct{}), draining: make(chan struct{}), metrics: prometheus.NewRegistry()}
+	a := &App{cfg: cfg, log: log, clock: clock, ready: make(chan struct{}), draining: make(chan struct{}), metrics: prometheus.NewRegistry(),
+		ownMetrics: o.ownMetrics}
 	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if o.needMail { // the commands that run the worker
 		var err error
@@ -285,6 +293,15 @@ func (a *App) Work(ctx context.Context) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	d := &workflows.Dispatcher{Outbox: outbox, Client: client, Clock: a.clock, Log: a.log, Digests: store.NewUsers(a.db)}
+	if a.cfg.MetricsAddr != "" && a.ownMetrics {
+		// A separate worker serves its own counters for Prometheus.
+		stop, err := a.serveWorkerMetrics()
+		if err != nil {
+			srv.Shutdown()
+			return err
+		}
+		defer stop()
+	}
 	a.log.Info("worker running", "concurrency", a.cfg.WorkerConcurrency)
 	d.Run(ctx, a.cfg.DispatchInterval, a.cfg.ReconcileInterval)
 	a.log.Info("worker draining", "timeout", a.cfg.ShutdownTimeout.String())
@@ -324,4 +341,30 @@ func loadKeyring(cfg *Config, embedded bool) (*dsar.Keyring, error) {
 		secret = b
 	}
 	return dsar.NewKeyring(secret)
+}
+
+// serveWorkerMetrics serves /metrics of a separate worker on
+// DSAR_METRICS_ADDR, for a bearer of DSAR_METRICS_TOKEN, until stop.
+func (a *App) serveWorkerMetrics() (stop func(), err error) {
+	ln := a.metricsListener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", a.cfg.MetricsAddr); err != nil {
+			return nil, fmt.Errorf("listen on DSAR_METRICS_ADDR %s: %w", a.cfg.MetricsAddr, err)
+		}
+	}
+	want := []byte("Bearer " + a.cfg.MetricsToken)
+	metrics := promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="dsar metrics"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	a.log.Info("worker metrics listening", "addr", ln.Addr().String())
+	return func() { hs.Close() }, nil
 }

@@ -39,6 +39,7 @@ type Config struct {
 	UnverifiedExpiry  time.Duration
 	StatusLinkTTL     time.Duration
 	MetricsToken      string
+	MetricsAddr       string
 }
 
 // option is one environment variable: its name, default, what it means,
@@ -115,6 +116,9 @@ var options = func() []option {
 	})
 	add("DSAR_METRICS_TOKEN", "", "bearer token that may read /metrics (besides signed-in admins and admin API keys); empty: none", true, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.MetricsToken })
+	})
+	add("DSAR_METRICS_ADDR", "", "listen address of /metrics for `dsar worker` (which serves no HTTP otherwise); needs DSAR_METRICS_TOKEN", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.MetricsAddr })
 	})
 	add("DSAR_CONFIG", "", "controllers YAML file; empty: the shipped examples", false, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.ControllersPath })
@@ -249,6 +253,9 @@ func (c *Config) validate() error {
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < dsar.MinSecretLength {
 		errs = append(errs, fmt.Errorf("DSAR_SECRET_KEY: want at least %d bytes", dsar.MinSecretLength))
+	}
+	if c.MetricsAddr != "" && c.MetricsToken == "" {
+		errs = append(errs, errors.New("DSAR_METRICS_ADDR: set DSAR_METRICS_TOKEN too, so that the worker's metrics are not open to anyone"))
 	}
 	if c.WorkerConcurrency < 1 {
 		errs = append(errs, errors.New("DSAR_WORKER_CONCURRENCY: want at least 1"))

@@ -86,7 +86,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	case "serve":
 		err = m.runApp(ctx, cfg, log, openOptions{needRedis: true}, (*App).Serve, false)
 	case "worker":
-		err = m.runApp(ctx, cfg, log, openOptions{needRedis: true, needMail: true}, (*App).Work, false)
+		err = m.runApp(ctx, cfg, log, openOptions{needRedis: true, needMail: true, ownMetrics: true}, (*App).Work, false)
 	case "migrate":
 		err = m.migrate(ctx, cfg, log)
 	case "config":
