@@ -53,6 +53,7 @@ const (
 	MessageIdentity      MessageKind = "identity"      // the controller asks for more proof of identity (Art 12(6))
 	MessageReply         MessageKind = "reply"         // the subject answers
 	MessageNote          MessageKind = "note"          // an officer's internal note, never shown to the subject
+	MessageFee           MessageKind = "fee"           // the controller announces a fee before charging it (Art 15(3))
 )
 
 // Message is one message between the controller and the subject.
@@ -146,6 +147,9 @@ type CaseService interface {
 	Note(ctx context.Context, actor Actor, id, body string) (*Request, error)
 	// Reopen takes a completed or refused case back into work.
 	Reopen(ctx context.Context, actor Actor, id, reason string) (*Request, error)
+	// AnnounceFee tells the subject of an access request, before charging,
+	// the fee for a further copy (Art 15(3)); the text says how much and why.
+	AnnounceFee(ctx context.Context, actor Actor, id, text string) (*Request, error)
 	// Forward closes a case the organisation handles only as a processor:
 	// to names the controller responsible; the subject is told.
 	Forward(ctx context.Context, actor Actor, id, to string) (*Request, error)

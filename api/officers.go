@@ -368,6 +368,8 @@ func (s *Server) caseAction(c echo.Context) error {
 		_, err = s.cfg.Cases.Note(ctx, a, id, c.FormValue("body"))
 	case "reopen":
 		_, err = s.cfg.Cases.Reopen(ctx, a, id, c.FormValue("reason"))
+	case "fee":
+		_, err = s.cfg.Cases.AnnounceFee(ctx, a, id, c.FormValue("text"))
 	case "forward":
 		_, err = s.cfg.Cases.Forward(ctx, a, id, c.FormValue("to"))
 	case "extend":

@@ -303,3 +303,34 @@ func TestOfficerForwardsAProcessorCase(t *testing.T) {
 		t.Errorf("forward event: %+v", last)
 	}
 }
+
+// A fee for a further copy is announced before charging: a message on the
+// case (shown to the subject) and a mail; only for access requests.
+func TestOfficerAnnouncesAFee(t *testing.T) {
+	p, db := newPageClient(t)
+	ctx := context.Background()
+	if _, err := store.NewUsers(db).Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte"}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := store.NewRequests(db)
+	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
+	access, err := reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeAccess, Controller: "nte", Subject: dsar.Subject{Email: "a@example.no"}, Verified: true, VerificationMethod: "portal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	erasure, err := reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeErasure, Controller: "nte", Subject: dsar.Subject{Email: "b@example.no"}, Verified: true, VerificationMethod: "portal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.signIn("kari@nte.no", "officer password 123")
+	if code, _, _ := p.post("/cases/"+erasure.ID+"/fee", url.Values{"text": {"NOK 150"}}, "/cases/"+erasure.ID); code != http.StatusUnprocessableEntity {
+		t.Errorf("a fee on an erasure request: %d", code)
+	}
+	if code, _, _ := p.post("/cases/"+access.ID+"/fee", url.Values{"text": {"A further copy costs NOK 150."}}, "/cases/"+access.ID); code != http.StatusSeeOther {
+		t.Fatalf("announce a fee: %d", code)
+	}
+	msgs, err := store.NewSubjects(db).SubjectMessages(ctx, access.ID)
+	if err != nil || len(msgs) != 1 || msgs[0].Kind != dsar.MessageFee || msgs[0].Body != "A further copy costs NOK 150." {
+		t.Errorf("the subject's messages: %+v %v", msgs, err)
+	}
+}

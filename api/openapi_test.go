@@ -141,7 +141,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 			dsar.EventAssigned, dsar.EventNote}),
 		"Ground":       enumStrings(dsar.Grounds),
 		"QuestionKind": enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity}),
-		"MessageKind":  enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply, dsar.MessageNote}),
+		"MessageKind":  enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply, dsar.MessageNote, dsar.MessageFee}),
 	}
 	for name, want := range enums {
 		s := doc.Components.Schemas[name]

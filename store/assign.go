@@ -89,3 +89,26 @@ func (s *Requests) Forward(ctx context.Context, actor dsar.Actor, id, to string)
 			next: []*dsar.OutboxItem{mailItem(row.ID, now, dsar.MailPayload{Template: "forwarded", To: dsar.RecipientSubject})}}, nil
 	})
 }
+
+// AnnounceFee tells the subject of an open access request the fee for a
+// further copy before anything is charged; the announcement is a message of
+// the case (shown on the status page) and a mail.
+func (s *Requests) AnnounceFee(ctx context.Context, actor dsar.Actor, id, text string) (*dsar.Request, error) {
+	if err := dsar.ValidateReason("text", text); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, actor, id, func(tx *gorm.DB, row *requestRow, _ *dsar.Controller, now time.Time) (effect, error) {
+		if row.Type != string(dsar.TypeAccess) {
+			return effect{}, dsar.Invalid(dsar.FieldError{Field: "text", Message: "error.fee.only_access"})
+		}
+		if !dsar.Status(row.Status).Open() {
+			return effect{}, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.closed"}
+		}
+		m := &messageRow{ID: newID(), RequestID: row.ID, Kind: string(dsar.MessageFee), Author: actor.ID, Body: strings.TrimSpace(text), CreatedAt: now}
+		if err := tx.Create(m).Error; err != nil {
+			return effect{}, err
+		}
+		return effect{event: &dsar.Event{Kind: dsar.EventMessage, Data: map[string]string{"message": m.ID, "kind": string(dsar.MessageFee)}},
+			next: []*dsar.OutboxItem{mailItem(row.ID, now, dsar.MailPayload{Template: "fee_notice", To: dsar.RecipientSubject, MessageID: m.ID})}}, nil
+	})
+}

@@ -315,7 +315,7 @@ func validateMailData(name string, data MailData) error {
 		need(isCode(data.Code), "Code %q is not 6 digits", data.Code)
 		need(isWebURL(data.VerifyURL), "VerifyURL %q is not an http(s) link", data.VerifyURL)
 		need(data.ExpiresHours > 0, "ExpiresHours %d is not positive", data.ExpiresHours)
-	case "forwarded":
+	case "forwarded", "fee_notice":
 		needText("Message", data.Message)
 	case "extension":
 		needText("Message", data.Message)

@@ -51,7 +51,7 @@ func TestMailTemplatesComplete(t *testing.T) {
 // allMails are the mails the service sends, sorted: all but the reminder go
 // to the data subject.
 var allMails = []string{
-	"acknowledgement", "clarification_request", "completion", "digest", "expired_unverified", "extension",
+	"acknowledgement", "clarification_request", "completion", "digest", "expired_unverified", "extension", "fee_notice",
 	"forwarded", "identity_request", "refusal", "reminder", "reply_received", "verification", "withdrawal",
 }
 
@@ -289,6 +289,11 @@ var goldenCases = map[string][]goldenCase{
 			{Reference: "7KQ2-M9XD", Controller: "nte", Type: dsar.TypeErasure, DueDate: "2025-03-03", DaysLeft: -2, URL: "https://dsar.eksempel.no/cases/1"},
 			{Reference: "H3PA-22QX", Controller: "nte", Type: dsar.TypeAccess, DueDate: "2025-03-10", DaysLeft: 5, URL: "https://dsar.eksempel.no/cases/2"},
 		}}},
+	},
+	"fee_notice": {
+		{"gdpr", gdprMail(func(d *MailData) {
+			d.Message = "A further copy costs NOK 150. We will send it when you confirm."
+		})},
 	},
 	"forwarded": {
 		{"gdpr", gdprMail(func(d *MailData) {

@@ -513,7 +513,7 @@ func isoDate(v any) (string, error) {
 }
 
 // messageKinds are the kinds of MessageItem the status page has a label for.
-var messageKinds = []string{"clarification", "identity", "reply"}
+var messageKinds = []string{"clarification", "identity", "reply", "fee"}
 
 // formFields lists the fields of the request form in the order they appear,
 // with the catalog key of the name the error summary gives them (their label,

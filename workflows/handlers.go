@@ -240,7 +240,7 @@ func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 			data.VerifyURL = h.BaseURL + "/v/" + h.Keyring.Token("verify", p.VerificationID)
 			data.Code = h.Keyring.Code("verify", p.VerificationID)
 			data.ExpiresHours = int(h.VerifyTTL.Hours())
-		case "clarification_request", "identity_request":
+		case "clarification_request", "identity_request", "fee_notice":
 			msgs, err := h.Cases.Messages(ctx, dsar.ActorService, req.ID)
 			if err != nil {
 				return outcome{}, err

@@ -128,7 +128,19 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 	}
 	e.runDirect(t)
 
-	// 5. Never verified: reminders after 24 and 72 hours, closed after 14 days.
+	// 5. A fee for a further copy, announced before charging.
+	g, err := e.reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeAccess, Controller: "nte", Language: dsar.LanguageEN,
+		Subject: dsar.Subject{Email: "ola@example.no", Name: "Ola <b>Nordmann</b>"}, Verified: true, VerificationMethod: "portal login"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.runDirect(t)
+	if _, err := e.reqs.AnnounceFee(ctx, admin, g.ID, "A further copy costs NOK 150."); err != nil {
+		t.Fatal(err)
+	}
+	e.runDirect(t)
+
+	// 6. Never verified: reminders after 24 and 72 hours, closed after 14 days.
 	d := public(dsar.LanguageNB)
 	e.runDirect(t)
 	for _, after := range []time.Duration{24 * time.Hour, 48 * time.Hour, 11 * 24 * time.Hour} {
@@ -154,7 +166,7 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"verification", "acknowledgement", "extension", "clarification_request", "reply_received",
-		"identity_request", "completion", "refusal", "withdrawal", "expired_unverified", "forwarded"} {
+		"identity_request", "completion", "refusal", "withdrawal", "expired_unverified", "forwarded", "fee_notice"} {
 		if !slices.Contains(templatesSent, want) {
 			t.Errorf("no %s mail was sent; sent: %v", want, templatesSent)
 		}
