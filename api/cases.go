@@ -194,3 +194,33 @@ func (s *Server) reopenRequest(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
 }
+
+func (s *Server) forwardRequest(c echo.Context) error {
+	var body struct {
+		To string `json:"to"`
+	}
+	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	req, err := s.cfg.Cases.Forward(c.Request().Context(), actor, c.Param("id"), body.To)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+}
+
+func (s *Server) announceFee(c echo.Context) error {
+	var body struct {
+		Text string `json:"text"`
+	}
+	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	req, err := s.cfg.Cases.AnnounceFee(c.Request().Context(), actor, c.Param("id"), body.Text)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+}

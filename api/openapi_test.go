@@ -272,8 +272,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 62 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 62 (and 6): %v",
+	if len(registered) != 64 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 64 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -759,6 +759,7 @@ func TestContract(t *testing.T) {
 		{"assign", func(t *testing.T) { contractAssign(t, e) }},
 		{"notes", func(t *testing.T) { contractNotes(t, e) }},
 		{"reopen", func(t *testing.T) { contractReopen(t, e) }},
+		{"forward-and-fee", func(t *testing.T) { contractForwardAndFee(t, e) }},
 		{"pages", func(t *testing.T) { contractPages(t, e) }},
 		{"signin", func(t *testing.T) { contractSignIn(t, e) }},
 		{"officers", func(t *testing.T) { contractOfficers(t, e) }},
@@ -1058,6 +1059,8 @@ func contractTooLarge(t *testing.T, e *contractEnv) {
 		"assign":   map[string]any{"assignee": strings.Repeat("a", contractBodyLimit)},
 		"notes":    map[string]any{"body": strings.Repeat("b", contractBodyLimit)},
 		"reopen":   map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
+		"forward":  map[string]any{"to": strings.Repeat("t", contractBodyLimit)},
+		"fee":      map[string]any{"text": strings.Repeat("f", contractBodyLimit)},
 	} {
 		e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/" + op, key: "officer", body: body, want: 413, docRejects: true})
 	}
@@ -1858,6 +1861,8 @@ var contractBodies = map[string]any{
 	"POST assign":   map[string]any{"assignee": ""},
 	"POST notes":    map[string]any{"body": "Called the customer."},
 	"POST reopen":   map[string]any{"reason": "The export lacked the consumption history."},
+	"POST forward":  map[string]any{"to": "Customer AS, personvern@customer.example"},
+	"POST fee":      map[string]any{"text": "A further copy costs NOK 150."},
 }
 
 func contractUnauthorized(t *testing.T, e *contractEnv) {
@@ -1878,6 +1883,8 @@ func contractUnauthorized(t *testing.T, e *contractEnv) {
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/assign"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/notes"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/reopen"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/forward"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/fee"},
 	}
 	for _, r := range keyed {
 		body := contractBodies[r.method+" "+r.path[strings.LastIndexByte(r.path, '/')+1:]]
@@ -1930,6 +1937,8 @@ func contractRateLimit(t *testing.T, e *contractEnv) {
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/assign", body: contractBodies["POST assign"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/notes", body: contractBodies["POST notes"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/reopen", body: contractBodies["POST reopen"]},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/forward", body: contractBodies["POST forward"]},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/fee", body: contractBodies["POST fee"]},
 	} {
 		c.key, c.want = "officer", 429
 		a := e.do(t, c)
@@ -2343,4 +2352,35 @@ func contractMetrics(t *testing.T, e *contractEnv) {
 	}
 	e.do(t, contractCall{method: "GET", path: "/metrics", session: e.signIn(t, "admin"), want: 200})
 	e.do(t, contractCall{method: "GET", path: "/metrics", session: e.signIn(t, "officer"), want: 403})
+}
+
+// contractForwardAndFee drives POST /api/v1/requests/{id}/forward and /fee.
+func contractForwardAndFee(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-23T07:40:00Z"))
+	access := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
+		"subject": map[string]any{"email": "fee@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	erasure := contractID(t, e.create(t, "officer", map[string]any{"type": "erasure", "controller": "nte",
+		"subject": map[string]any{"email": "fwd@example.no"}}))
+	for _, op := range []string{"forward", "fee"} {
+		path := "/api/v1/requests/" + access + "/" + op
+		e.do(t, contractCall{method: "POST", path: path, key: "auditor", body: contractBodies["POST "+op], want: 403})
+		e.do(t, contractCall{method: "POST", path: path, key: "system", body: contractBodies["POST "+op], want: 403})
+		e.do(t, contractCall{method: "POST", path: path, key: "digiref", body: contractBodies["POST "+op], want: 404})
+		e.do(t, contractCall{method: "POST", path: path, key: "officer", body: `{"x":1}`, want: 400, docRejects: true})
+		field := map[string]string{"forward": "to", "fee": "text"}[op]
+		a := e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{field: ""}, want: 422, docRejects: true})
+		problemFields(t, a, map[string]string{field: "field.required"})
+	}
+	// A fee only for access requests; announced, the case stays open.
+	a := e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + erasure + "/fee", key: "officer", body: contractBodies["POST fee"], want: 422})
+	problemFields(t, a, map[string]string{"text": "error.fee.only_access"})
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + access + "/fee", key: "officer", body: contractBodies["POST fee"], want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "in_progress"})
+	// The unverified erasure request is forwarded as it is, and closes.
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + erasure + "/forward", key: "officer", body: contractBodies["POST forward"], want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "forwarded"})
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + erasure + "/forward", key: "officer", body: contractBodies["POST forward"], want: 409})
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + erasure + "/fee", key: "officer", body: contractBodies["POST fee"], want: 422})
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + access + "/forward", key: "officer", body: contractBodies["POST forward"], want: 200})
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + access + "/fee", key: "officer", body: contractBodies["POST fee"], want: 409})
 }
