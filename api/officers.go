@@ -24,17 +24,24 @@ const userKey = "dsar.user"
 // officerGroup returns the group of the officers' pages: CSRF on every
 // form, the page language, and the session.
 func (s *Server) officerGroup(e *echo.Echo) *echo.Group {
-	return e.Group("", s.pageLanguage, middleware.CSRFWithConfig(middleware.CSRFConfig{
+	return e.Group("", s.pageLanguage, s.csrf(), s.session)
+}
+
+func (s *Server) secure() bool { return strings.HasPrefix(s.cfg.BaseURL, "https://") }
+
+// csrf checks the token of every form of the pages (a double-submit cookie),
+// deciding by the token alone, so that a cross-site post gets the same error
+// page as a missing token.
+func (s *Server) csrf() echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
 		AllowSecFetchSiteFunc: func(echo.Context) (bool, error) { return false, nil },
 		TokenLookup:           "form:_csrf", CookieName: "dsar_csrf", CookiePath: "/", CookieHTTPOnly: true,
 		CookieSecure: s.secure(), CookieSameSite: http.SameSiteStrictMode, CookieMaxAge: 3600,
 		ErrorHandler: func(err error, c echo.Context) error {
 			return s.errorPage(c, http.StatusForbidden, "error.csrf")
 		},
-	}), s.session)
+	})
 }
-
-func (s *Server) secure() bool { return strings.HasPrefix(s.cfg.BaseURL, "https://") }
 
 // session makes a signed-in officer the actor of the request.
 func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {

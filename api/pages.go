@@ -22,17 +22,7 @@ const honeypot = "website"
 // form, the code page, the verification link and the status page. Every
 // form carries a CSRF token (a double-submit cookie).
 func (s *Server) registerPages(e *echo.Echo) {
-	secure := strings.HasPrefix(s.cfg.BaseURL, "https://")
-	g := e.Group("", s.pageLanguage, middleware.CSRFWithConfig(middleware.CSRFConfig{
-		// Decide by the token alone, so that a cross-site post gets the
-		// same error page as a missing token.
-		AllowSecFetchSiteFunc: func(echo.Context) (bool, error) { return false, nil },
-		TokenLookup:           "form:_csrf", CookieName: "dsar_csrf", CookiePath: "/", CookieHTTPOnly: true,
-		CookieSecure: secure, CookieSameSite: http.SameSiteStrictMode, CookieMaxAge: 3600,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return s.errorPage(c, http.StatusForbidden, "error.csrf")
-		},
-	}))
+	g := e.Group("", s.pageLanguage, s.csrf())
 	g.GET("/", s.indexPage)
 	g.GET("/c/:key", s.formPage)
 	g.POST("/c/:key", s.submitForm)
@@ -52,7 +42,7 @@ func (s *Server) pageLanguage(next echo.HandlerFunc) echo.HandlerFunc {
 		lang := dsar.Language(c.QueryParam("lang"))
 		if lang.Valid() {
 			c.SetCookie(&http.Cookie{Name: "dsar_lang", Value: string(lang), Path: "/", MaxAge: 365 * 24 * 3600,
-				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(s.cfg.BaseURL, "https://")})
+				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure()})
 		} else if ck, err := c.Cookie("dsar_lang"); err == nil && dsar.Language(ck.Value).Valid() {
 			lang = dsar.Language(ck.Value)
 		} else {
