@@ -438,3 +438,86 @@ func TestRevokedKeyStopsWorking(t *testing.T) {
 		t.Errorf("another process accepts a revoked key after the cache time: %v", err)
 	}
 }
+
+// TestListReadsWhatGetReads: the listing scans its columns by position, so
+// a case with every field set must come out of List exactly as Get reads it.
+func TestListReadsWhatGetReads(t *testing.T) {
+	clock := dsar.NewManualClock(at(2025, time.March, 3, 9, 30))
+	db := storetest.Open(t, clock)
+	reqs := store.NewRequests(db)
+	users := store.NewUsers(db)
+	officer, err := users.Create(ctx, "ola@nte.example", "a long enough password", dsar.RoleOfficer, []string{"nte"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := verifiedRequest("nte")
+	in.Subject.Phone, in.Subject.CustomerID, in.Details = "+47 900 00 000", "K-1", "Alt dere har om meg, også «fakturaer»."
+	open, err := reqs.Create(ctx, admin, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Hour)
+	steps := []func() (*dsar.Request, error){
+		func() (*dsar.Request, error) { return reqs.Extend(ctx, admin, open.ID, "many systems") },
+		func() (*dsar.Request, error) { return reqs.Assign(ctx, admin, open.ID, officer.ID) },
+		func() (*dsar.Request, error) {
+			return reqs.Ask(ctx, admin, open.ID, dsar.MessageClarification, "Which accounts?")
+		},
+	}
+	for _, step := range steps {
+		if _, err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	erasure := verifiedRequest("nte")
+	erasure.Type = dsar.TypeErasure
+	closed, err := reqs.Create(ctx, admin, erasure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup, err := reqs.Create(ctx, admin, erasure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.Complete(ctx, admin, closed.ID, dsar.Decision{Summary: "Erased.",
+		Kept: []dsar.Kept{{What: "invoices", Why: "bokføringsloven § 13", Until: "2030-12-31"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{open.ID, closed.ID, dup.ID} {
+		want, err := reqs.Get(ctx, admin, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := reqs.List(ctx, admin, dsar.RequestFilter{Search: want.Reference})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Requests) != 1 {
+			t.Fatalf("search %s: %d requests", want.Reference, len(page.Requests))
+		}
+		if diff := cmp.Diff(want, page.Requests[0]); diff != "" {
+			t.Errorf("List differs from Get (-get +list):\n%s", diff)
+		}
+	}
+	// And all three in one page: nothing of one row may leak into the next.
+	page, err := reqs.List(ctx, admin, dsar.RequestFilter{Sort: "received_at"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Requests) != 3 {
+		t.Fatalf("listed %d requests, want 3", len(page.Requests))
+	}
+	for _, r := range page.Requests {
+		want, _ := reqs.Get(ctx, admin, r.ID)
+		if diff := cmp.Diff(want, r); diff != "" {
+			t.Errorf("List of all differs from Get (-get +list):\n%s", diff)
+		}
+	}
+	got, _ := reqs.Get(ctx, admin, open.ID)
+	if got.PausedAt == nil || !got.Extended || got.Assignee != officer.ID || got.VerifiedAt == nil || got.Subject.Phone == "" {
+		t.Errorf("the open case does not have every field set: %+v", got)
+	}
+	if got, _ := reqs.Get(ctx, admin, dup.ID); got.DuplicateOf != closed.ID {
+		t.Errorf("duplicate_of = %q, want %q", got.DuplicateOf, closed.ID)
+	}
+}
