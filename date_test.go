@@ -275,6 +275,14 @@ func TestParseDateAndString(t *testing.T) {
 	if s := d(5, time.January, 2).String(); s != "0005-01-02" {
 		t.Errorf("String pads the year: got %q", s)
 	}
+	if s := d(12345, time.December, 31).String(); s != "12345-12-31" {
+		t.Errorf("a five-digit year: got %q", s)
+	}
+	for day := time.Date(1999, time.January, 1, 12, 0, 0, 0, time.UTC); day.Year() < 2032; day = day.AddDate(0, 0, 1) {
+		if got, want := DateOf(day).String(), day.Format(time.DateOnly); got != want {
+			t.Fatalf("String() = %q, want %q", got, want)
+		}
+	}
 }
 
 func TestDateText(t *testing.T) {

@@ -51,9 +51,9 @@ type requestJSON struct {
 	Channel           string            `json:"channel"`
 	Subject           *subjectJSON      `json:"subject,omitempty"`
 	Details           *string           `json:"details,omitempty"`
-	ReceivedAt        time.Time         `json:"received_at"`
+	ReceivedAt        string            `json:"received_at"`
 	DueDate           string            `json:"due_date"`
-	Deadline          time.Time         `json:"deadline"`
+	Deadline          string            `json:"deadline"`
 	ExtensionNoticeBy string            `json:"extension_notice_by"`
 	AcknowledgeBy     string            `json:"acknowledge_by,omitempty"`
 	Extended          bool              `json:"extended"`
@@ -61,21 +61,27 @@ type requestJSON struct {
 	Paused            bool              `json:"paused"`
 	PausedDays        int               `json:"paused_days"`
 	Overdue           bool              `json:"overdue"`
-	ClosedAt          *time.Time        `json:"closed_at,omitempty"`
+	ClosedAt          string            `json:"closed_at,omitempty"`
 	DuplicateOf       string            `json:"duplicate_of,omitempty"`
 	Assignee          string            `json:"assignee,omitempty"`
 	Verification      *verificationJSON `json:"verification,omitempty"`
 	Decision          *decisionJSON     `json:"decision,omitempty"`
-	CreatedAt         time.Time         `json:"created_at"`
-	UpdatedAt         time.Time         `json:"updated_at"`
+	CreatedAt         string            `json:"created_at"`
+	UpdatedAt         string            `json:"updated_at"`
 }
+
+// stamp formats an instant as time.Time's MarshalJSON does (RFC 3339 with
+// the fraction it has). Requests carry five instants and the queue lists up
+// to 200 requests: formatted here, encoding/json writes them as plain
+// strings instead of calling MarshalJSON and re-scanning its output.
+func stamp(t time.Time) string { return t.Format(time.RFC3339Nano) }
 
 // verificationJSON records that, when, by whom and how the subject's
 // identity was verified.
 type verificationJSON struct {
-	At     time.Time `json:"at"`
-	By     string    `json:"by"`
-	Method string    `json:"method"`
+	At     string `json:"at"`
+	By     string `json:"by"`
+	Method string `json:"method"`
 }
 
 // decisionJSON is how a closed request was decided.
@@ -94,15 +100,18 @@ func toJSON(r *dsar.Request, actor dsar.Actor, now time.Time) requestJSON {
 	out := requestJSON{
 		ID: r.ID, Reference: r.Reference, Type: string(r.Type), Status: string(r.Status), Controller: r.Controller,
 		Regulation: string(r.Regulation), Language: string(r.Language), Channel: string(r.Channel),
-		ReceivedAt: r.ReceivedAt, DueDate: r.DueDate.String(), Deadline: r.Deadline,
+		ReceivedAt: stamp(r.ReceivedAt), DueDate: r.DueDate.String(), Deadline: stamp(r.Deadline),
 		ExtensionNoticeBy: r.ExtensionNoticeBy.String(), AcknowledgeBy: r.AcknowledgeBy.String(),
 		Extended: r.Extended, Paused: r.PausedAt != nil, PausedDays: r.PausedDays, Overdue: r.Overdue(now),
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		CreatedAt: stamp(r.CreatedAt), UpdatedAt: stamp(r.UpdatedAt),
 	}
 	if actor.Authenticated() {
-		out.ClosedAt, out.DuplicateOf, out.Assignee = r.ClosedAt, r.DuplicateOf, r.Assignee
+		out.DuplicateOf, out.Assignee = r.DuplicateOf, r.Assignee
+		if r.ClosedAt != nil {
+			out.ClosedAt = stamp(*r.ClosedAt)
+		}
 		if r.VerifiedAt != nil {
-			out.Verification = &verificationJSON{At: *r.VerifiedAt, By: r.VerifiedBy, Method: r.VerificationMethod}
+			out.Verification = &verificationJSON{At: stamp(*r.VerifiedAt), By: r.VerifiedBy, Method: r.VerificationMethod}
 		}
 		if d := r.Decision; d.Summary != "" || d.Ground != "" {
 			out.Decision = &decisionJSON{Summary: d.Summary, Ground: string(d.Ground), Text: d.Text, Partial: d.Partial}

@@ -57,7 +57,10 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 		loc = time.UTC
 	}
 	parse := func(s string) dsar.Date {
-		d, _ := dsar.ParseDate(s) // written by us as YYYY-MM-DD or empty
+		if s == "" {
+			return dsar.Date{}
+		}
+		d, _ := dsar.ParseDate(s) // written by us as YYYY-MM-DD
 		return d
 	}
 	out := &dsar.Request{
