@@ -11,12 +11,15 @@
 # key for controller nte; queuebench: BENCH_N sequential GETs of the queue
 # (the 50 most urgent open cases of nte), of the same filtered by
 # type=erasure, and of each one's second page (cursor), p50/p95/p99; then,
-# with serve still idle beside it, pgbench (1 client, -M prepared, as pgx
-# sends them) of the exact SELECTs the store issues for those four pages,
-# with the per-transaction log for the same percentiles; EXPLAIN (ANALYZE,
-# BUFFERS) of the prepared statements after six runs (the plan the service's
-# cached statements use); a summary with API p95 / SQL p95 (target <= 2)
-# and whether the API p95 is under 20 ms.
+# with serve still idle beside it, pgbench (1 client) of the exact SELECTs
+# the store issues for those four pages, twice: as psql runs a query (the
+# simple protocol: values in the text, parsed and planned every time) and
+# prepared (as pgx sends them: parameters apart, the plan cached), with the
+# per-transaction log for the same percentiles; EXPLAIN (ANALYZE, BUFFERS)
+# of the prepared statements after six runs (the plan the service's cached
+# statements use); a summary with API p95 / psql p95 (the target: <= 2),
+# API p95 / prepared p95 (the stricter ratio, reported beside it) and
+# whether the API p95 is under 20 ms.
 # Everything started here is stopped, and the database dropped, on exit.
 #
 # Environment (defaults in brackets):
@@ -120,32 +123,43 @@ DSAR_API_KEY=$KEY timeout 900 "$TMP/queuebench" -url "http://127.0.0.1:$PORT" -n
 cur() { sed -n "s/^CURSOR name=$1 .* deadline=\([^ ]*\) id=\([^ ]*\)$/\\$2/p" "$TMP/api.txt"; }
 
 # The SELECTs the store issues (captured with log_min_duration_statement=0),
-# as pgx sends them: prepared, parameters apart, limit + 1.
-SEL='SELECT * FROM "requests" WHERE controller IN (:c) AND status IN (:s1,:s2,:s3,:s4)'
-ORD='ORDER BY deadline ASC,id ASC LIMIT :lim;'
-echo "$SEL $ORD" >"$TMP/queue.sql"
-echo "$SEL AND type IN (:t) $ORD" >"$TMP/queue_type.sql"
-echo "$SEL AND (deadline, id) > (:d, :i) $ORD" >"$TMP/queue+page2.sql"
-echo "$SEL AND type IN (:t) AND (deadline, id) > (:d, :i) $ORD" >"$TMP/queue_type+page2.sql"
-pgb() { # name, extra -D flags
-	local name=$1
-	shift
-	mkdir -p "$TMP/pgblog-$name"
-	timeout 600 "$PGBENCH" -n -M prepared -c 1 -t "$((N + 50))" -l --log-prefix="$TMP/pgblog-$name/tx" \
+# limit + 1. pgbench puts a variable's value into the text in simple mode
+# (so the script quotes it there, as one would in psql) and sends it apart
+# in prepared mode.
+COLS='"id","reference","type","status","controller","regulation","language","channel","subject_email","subject_name","subject_phone","subject_customer_id","details","received_at","due_date","deadline","extension_notice_by","acknowledge_by","extended","extension_reason","paused_days","paused_at","closed_at","verified_at","verified_by","verification_method","decision_ground","decision_text","decision_partial","kept","assignee","duplicate_of","created_by","created_at","updated_at"'
+write_sql() { # mode (prepared|simple): the four scripts
+	local q=
+	[[ $1 == simple ]] && q="'"
+	local sel="SELECT $COLS FROM \"requests\" WHERE controller IN ($q:c$q) AND status IN ($q:s1$q,$q:s2$q,$q:s3$q,$q:s4$q)"
+	local ord='ORDER BY deadline ASC,id ASC LIMIT :lim;'
+	echo "$sel $ord" >"$TMP/queue.$1.sql"
+	echo "$sel AND type IN ($q:t$q) $ord" >"$TMP/queue_type.$1.sql"
+	echo "$sel AND (deadline, id) > ($q:d$q, $q:i$q) $ord" >"$TMP/queue+page2.$1.sql"
+	echo "$sel AND type IN ($q:t$q) AND (deadline, id) > ($q:d$q, $q:i$q) $ord" >"$TMP/queue_type+page2.$1.sql"
+}
+write_sql prepared
+write_sql simple
+pgb() { # mode, name, extra -D flags
+	local mode=$1 name=$2
+	shift 2
+	mkdir -p "$TMP/pgblog-$mode-$name"
+	timeout 600 "$PGBENCH" -n -M "$mode" -c 1 -t "$((N + 50))" -l --log-prefix="$TMP/pgblog-$mode-$name/tx" \
 		-D c="$CTRL" -D s1=received -D s2=awaiting_verification -D s3=in_progress -D s4=awaiting_subject -D t="$TYPE" -D lim=51 "$@" \
-		-f "$TMP/$name.sql" "$DB" >"$TMP/pgbench-$name.txt" 2>&1 || { cat "$TMP/pgbench-$name.txt" >&2; die "pgbench $name failed"; }
+		-f "$TMP/$name.$mode.sql" "$DB" >"$TMP/pgbench-$mode-$name.txt" 2>&1 || { cat "$TMP/pgbench-$mode-$name.txt" >&2; die "pgbench $mode $name failed"; }
 	# The first 50 transactions are the warm-up, as for the API.
-	cat "$TMP/pgblog-$name"/tx.* | awk '{print $3}' | tail -n +51 | sort -n | awk -v name="$name" '
+	cat "$TMP/pgblog-$mode-$name"/tx.* | awk '{print $3}' | tail -n +51 | sort -n | awk -v name="$name" -v mode="$mode" '
 		{ v[NR] = $1 }
 		function rank(p) { r = int(p / 100 * NR); if (r < p / 100 * NR) r++; if (r < 1) r = 1; return v[r] / 1000 }
-		END { printf "SQL name=%s n=%d p50_ms=%.3f p95_ms=%.3f p99_ms=%.3f max_ms=%.3f\n", name, NR, rank(50), rank(95), rank(99), v[NR] / 1000 }'
+		END { printf "SQL mode=%s name=%s n=%d p50_ms=%.3f p95_ms=%.3f p99_ms=%.3f max_ms=%.3f\n", mode, name, NR, rank(50), rank(95), rank(99), v[NR] / 1000 }'
 }
-log "pgbench of the same SELECTs, 1 client, -M prepared"
+log "pgbench of the same SELECTs, 1 client: as psql sends them (-M simple), then prepared"
 {
-	pgb queue
-	pgb queue_type
-	pgb queue+page2 -D d="$(cur queue 1)" -D i="$(cur queue 2)"
-	pgb queue_type+page2 -D d="$(cur queue_type 1)" -D i="$(cur queue_type 2)"
+	for mode in simple prepared; do
+		pgb $mode queue
+		pgb $mode queue_type
+		pgb $mode queue+page2 -D d="$(cur queue 1)" -D i="$(cur queue 2)"
+		pgb $mode queue_type+page2 -D d="$(cur queue_type 1)" -D i="$(cur queue_type 2)"
+	done
 } | tee "$TMP/sql.txt"
 
 # The plans the service's cached prepared statements use: after five runs
@@ -154,9 +168,9 @@ OPENLIT="'received', 'awaiting_verification', 'in_progress', 'awaiting_subject'"
 psq >"$TMP/explain.txt" 2>&1 <<SQL || { cat "$TMP/explain.txt" >&2; die "EXPLAIN failed"; }
 \pset pager off
 PREPARE queue(text, text, text, text, text, bigint) AS
-	SELECT * FROM "requests" WHERE controller IN (\$1) AND status IN (\$2,\$3,\$4,\$5) ORDER BY deadline ASC,id ASC LIMIT \$6;
+	SELECT $COLS FROM "requests" WHERE controller IN (\$1) AND status IN (\$2,\$3,\$4,\$5) ORDER BY deadline ASC,id ASC LIMIT \$6;
 PREPARE queue_type(text, text, text, text, text, text, bigint) AS
-	SELECT * FROM "requests" WHERE controller IN (\$1) AND status IN (\$2,\$3,\$4,\$5) AND type IN (\$6) ORDER BY deadline ASC,id ASC LIMIT \$7;
+	SELECT $COLS FROM "requests" WHERE controller IN (\$1) AND status IN (\$2,\$3,\$4,\$5) AND type IN (\$6) ORDER BY deadline ASC,id ASC LIMIT \$7;
 \\o /dev/null
 EXECUTE queue('$CTRL', $OPENLIT, 51); EXECUTE queue('$CTRL', $OPENLIT, 51); EXECUTE queue('$CTRL', $OPENLIT, 51);
 EXECUTE queue('$CTRL', $OPENLIT, 51); EXECUTE queue('$CTRL', $OPENLIT, 51);
@@ -168,25 +182,28 @@ EXPLAIN (ANALYZE, BUFFERS) EXECUTE queue('$CTRL', $OPENLIT, 51);
 \echo == queue_type (prepared, 6th execution)
 EXPLAIN (ANALYZE, BUFFERS) EXECUTE queue_type('$CTRL', $OPENLIT, '$TYPE', 51);
 \echo == queue+page2
-EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM "requests" WHERE controller IN ('$CTRL') AND status IN ($OPENLIT)
+EXPLAIN (ANALYZE, BUFFERS) SELECT $COLS FROM "requests" WHERE controller IN ('$CTRL') AND status IN ($OPENLIT)
 	AND (deadline, id) > ('$(cur queue 1)', '$(cur queue 2)') ORDER BY deadline ASC,id ASC LIMIT 51;
 \echo == queue_type+page2
-EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM "requests" WHERE controller IN ('$CTRL') AND status IN ($OPENLIT) AND type IN ('$TYPE')
+EXPLAIN (ANALYZE, BUFFERS) SELECT $COLS FROM "requests" WHERE controller IN ('$CTRL') AND status IN ($OPENLIT) AND type IN ('$TYPE')
 	AND (deadline, id) > ('$(cur queue_type 1)', '$(cur queue_type 2)') ORDER BY deadline ASC,id ASC LIMIT 51;
 SQL
 grep -v '^$' "$TMP/explain.txt"
 
 api() { sed -n "s/^QUEUE name=$1 .* $2=\([^ ]*\).*/\1/p" "$TMP/api.txt"; }
-sql() { sed -n "s/^SQL name=$1 .* $2=\([^ ]*\).*/\1/p" "$TMP/sql.txt"; }
+sql() { sed -n "s/^SQL mode=$1 name=$2 .* $3=\([^ ]*\).*/\1/p" "$TMP/sql.txt"; }
 {
 	echo
 	echo "== the officers' queue on $NREQ cases ($NOPEN open, $NQUEUE open for $CTRL); seeded in ${SEED_SECS} s; $(nproc) cores =="
-	printf '%-18s %27s   %27s   %6s  %s\n' query "API p50/p95/p99 ms" "SQL p50/p95/p99 ms" ratio "(API p95 / SQL p95 <= 2; API p95 < 20 ms)"
+	echo "p50/p95/p99 in ms; psql = the same SELECT as psql sends it, prepared = as pgx sends it (plan cached)"
+	printf '%-17s %20s  %20s  %20s  %6s %6s  %s\n' query "API" "psql" "prepared" "/psql" "/prep" "(API p95 / psql p95 <= 2; API p95 < 20 ms)"
 	for q in queue queue_type queue+page2 queue_type+page2; do
-		a95=$(api "$q" p95_ms) s95=$(sql "$q" p95_ms)
+		a95=$(api "$q" p95_ms) s95=$(sql simple "$q" p95_ms) p95=$(sql prepared "$q" p95_ms)
 		ratio=$(awk -v a="$a95" -v s="$s95" 'BEGIN { printf "%.2f", a / s }')
+		pratio=$(awk -v a="$a95" -v s="$p95" 'BEGIN { printf "%.2f", a / s }')
 		verdict=$(awk -v r="$ratio" -v a="$a95" 'BEGIN { printf "%s %s", (r <= 2 ? "ratio PASS" : "ratio FAIL"), (a < 20 ? "p95 PASS" : "p95 FAIL") }')
-		printf '%-18s %8s %8s %9s   %8s %8s %9s   %6s  %s\n' "$q" "$(api "$q" p50_ms)" "$a95" "$(api "$q" p99_ms)" \
-			"$(sql "$q" p50_ms)" "$s95" "$(sql "$q" p99_ms)" "$ratio" "$verdict"
+		printf '%-17s %6s %6s %6s  %6s %6s %6s  %6s %6s %6s  %6s %6s  %s\n' "$q" "$(api "$q" p50_ms)" "$a95" "$(api "$q" p99_ms)" \
+			"$(sql simple "$q" p50_ms)" "$s95" "$(sql simple "$q" p99_ms)" "$(sql prepared "$q" p50_ms)" "$p95" "$(sql prepared "$q" p99_ms)" \
+			"$ratio" "$pratio" "$verdict"
 	done
 } | tee "$TMP/summary.txt"
