@@ -124,6 +124,9 @@ type UserService interface {
 	// ChangePassword checks the old password, sets the new one, and ends the
 	// user's other sessions.
 	ChangePassword(ctx context.Context, userID, old, new, keepToken string) error
+	// Workers returns the officers and admins who may work cases of any of
+	// the controllers (of every controller when none are given), by e-mail.
+	Workers(ctx context.Context, controllers []string) ([]*User, error)
 }
 
 // OfficerDirectory finds whom a case's reminders go to.

@@ -19,6 +19,7 @@ const (
 	EventVerifyReminder EventKind = "verification_reminder" // the subject was reminded to confirm, with a new code
 	EventAssigned       EventKind = "assigned"              // the case was given to an officer (or taken back)
 	EventNote           EventKind = "note"                  // an officer wrote an internal note
+	EventApproved       EventKind = "approved"              // an officer approved the case for execution in the connected systems
 )
 
 // Event is one append-only entry of a request's audit trail. It holds no

@@ -132,6 +132,11 @@ type Request struct {
 	// same subject to the same controller that was there when this one came
 	// in: a likely duplicate, linked and flagged for an officer, not merged.
 	DuplicateOf string
+	// ApprovedAt and ApprovedBy record that an officer approved the case for
+	// execution: the identity is settled and the request's scope is clear,
+	// so the connected systems may carry it out. Reopening clears them.
+	ApprovedAt *time.Time
+	ApprovedBy string
 
 	CreatedBy string
 	CreatedAt time.Time
@@ -165,13 +170,19 @@ type NewRequest struct {
 	VerificationMethod string
 }
 
+// Unassigned is the RequestFilter.Assignee that selects cases nobody works.
+const Unassigned = "none"
+
 // RequestFilter selects requests for RequestService.List.
 type RequestFilter struct {
 	// NoticeBefore selects cases not yet extended whose extension-notice
 	// date (the last day to announce an extension) comes before it.
 	NoticeBefore *Date
-	// Assignee selects the cases of one user ("" for any).
+	// Assignee selects the cases of one user ("" for any, Unassigned for
+	// nobody's).
 	Assignee string
+	// Approved selects approved cases (true) or cases not approved (false).
+	Approved *bool
 	// Search finds a case by its reference or its subject's e-mail address.
 	Search     string
 	Status     []Status

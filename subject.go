@@ -145,8 +145,13 @@ type CaseService interface {
 	Assign(ctx context.Context, actor Actor, id, userID string) (*Request, error)
 	// Note adds an internal note, never shown to the subject.
 	Note(ctx context.Context, actor Actor, id, body string) (*Request, error)
-	// Reopen takes a completed or refused case back into work.
+	// Reopen takes a completed or refused case back into work; it needs a
+	// new approval.
 	Reopen(ctx context.Context, actor Actor, id, reason string) (*Request, error)
+	// Approve approves a case in progress (identity settled, not waiting for
+	// the subject) for execution in the connected systems, once; the note
+	// says why or what was checked and may be empty.
+	Approve(ctx context.Context, actor Actor, id, note string) (*Request, error)
 	// AnnounceFee tells the subject of an access request, before charging,
 	// the fee for a further copy (Art 15(3)); the text says how much and why.
 	AnnounceFee(ctx context.Context, actor Actor, id, text string) (*Request, error)

@@ -195,6 +195,21 @@ func (s *Server) reopenRequest(c echo.Context) error {
 	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
 }
 
+func (s *Server) approveRequest(c echo.Context) error {
+	var body struct {
+		Note string `json:"note"`
+	}
+	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	req, err := s.cfg.Cases.Approve(c.Request().Context(), actor, c.Param("id"), body.Note)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+}
+
 func (s *Server) forwardRequest(c echo.Context) error {
 	var body struct {
 		To string `json:"to"`

@@ -163,7 +163,8 @@ var openStatuses = []dsar.Status{dsar.StatusReceived, dsar.StatusAwaitingVerific
 func (s *Server) queueFilter(c echo.Context, u *dsar.User) (templates.QueueFilter, dsar.RequestFilter) {
 	q := c.QueryParams()
 	v := templates.QueueFilter{Controller: q.Get("controller"), Type: q.Get("type"), Status: q.Get("status"),
-		Search: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") != "", Mine: q.Get("mine") != "", Notice: q.Get("notice") != ""}
+		Search: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") != "", Mine: q.Get("mine") != "", Notice: q.Get("notice") != "",
+		Assignee: q.Get("assignee"), Approval: q.Get("approval")}
 	f := dsar.RequestFilter{Status: openStatuses, Search: v.Search, Cursor: q.Get("cursor"), Limit: 50}
 	if v.Controller != "" {
 		f.Controller = []string{v.Controller}
@@ -178,8 +179,17 @@ func (s *Server) queueFilter(c echo.Context, u *dsar.User) (templates.QueueFilte
 		yes := true
 		f.Overdue = &yes
 	}
+	f.Assignee = v.Assignee
 	if v.Mine {
 		f.Assignee = u.ID
+	}
+	switch v.Approval {
+	case "pending":
+		no := false
+		f.Approved, f.Status = &no, []dsar.Status{dsar.StatusInProgress}
+	case "approved":
+		yes := true
+		f.Approved = &yes
 	}
 	if v.Notice {
 		// The extension, if one is needed, must be announced within a week.
@@ -199,8 +209,12 @@ func (s *Server) queuePage(c echo.Context) error {
 		return s.pageError(c, err)
 	}
 	now := s.cfg.Clock.Now()
+	workers, err := s.workers(c, u.Controllers)
+	if err != nil {
+		return s.pageError(c, err)
+	}
 	data := templates.QueuePage{Page: s.page(c, nil, "page.queue.title"), UserEmail: u.Email, Filter: v,
-		Types: dsar.RequestTypes, Statuses: openStatuses, Controllers: u.Controllers}
+		Types: dsar.RequestTypes, Statuses: openStatuses, Controllers: u.Controllers, Workers: workers}
 	if len(data.Controllers) == 0 {
 		for _, ct := range s.cfg.Controllers.All() {
 			data.Controllers = append(data.Controllers, ct.Key)
@@ -216,7 +230,7 @@ func (s *Server) queuePage(c echo.Context) error {
 	for _, r := range page.Requests {
 		today := dsar.DateOf(now.In(r.Deadline.Location()))
 		data.Rows = append(data.Rows, templates.QueueRow{ID: r.ID, Reference: r.Reference, Controller: r.Controller, Type: r.Type, Status: r.Status,
-			DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now), Assigned: r.Assignee != "", Duplicate: r.DuplicateOf != ""})
+			DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now), Assigned: r.Assignee != "", Duplicate: r.DuplicateOf != "", Approved: r.ApprovedAt != nil})
 	}
 	if page.NextCursor != "" {
 		query.Set("cursor", page.NextCursor)
@@ -228,9 +242,11 @@ func (s *Server) queuePage(c echo.Context) error {
 // MaxBulk bounds how many cases one bulk action changes.
 const MaxBulk = 500
 
-// queueBulk applies one action (assign to me, or a note) to every case of
-// the filter (at most MaxBulk), each as its own audited change, and comes
-// back to the queue with the count.
+// queueBulk applies one action (assign to me, approve for execution, or a
+// note) to every case of the filter (at most MaxBulk), each as its own
+// audited change, and comes back to the queue with the count of the cases
+// it changed: a case the action does not fit (already approved, not in
+// progress) is left as it is.
 func (s *Server) queueBulk(c echo.Context) error {
 	u := c.Get(userKey).(*dsar.User)
 	_, f := s.queueFilter(c, u)
@@ -241,7 +257,7 @@ func (s *Server) queueBulk(c echo.Context) error {
 		if err := dsar.ValidateReason("body", body); err != nil {
 			return s.pageError(c, err)
 		}
-	} else if action != "assign_me" {
+	} else if action != "assign_me" && action != "approve" {
 		return s.errorPage(c, http.StatusBadRequest, "error.invalid")
 	}
 	page, err := s.cfg.Requests.List(ctx, a, f)
@@ -250,13 +266,16 @@ func (s *Server) queueBulk(c echo.Context) error {
 	}
 	done := 0
 	for _, r := range page.Requests {
-		if action == "assign_me" {
+		switch action {
+		case "assign_me":
 			_, err = s.cfg.Cases.Assign(ctx, a, r.ID, u.ID)
-		} else {
+		case "approve":
+			_, err = s.cfg.Cases.Approve(ctx, a, r.ID, body)
+		default:
 			_, err = s.cfg.Cases.Note(ctx, a, r.ID, body)
 		}
 		if dsar.ErrorCode(err) == dsar.EFORBIDDEN || dsar.ErrorCode(err) == dsar.ECONFLICT {
-			continue // an auditor, or a case that closed meanwhile
+			continue // an auditor, a case that closed meanwhile, one not to approve
 		}
 		if err != nil {
 			return s.pageError(c, err)
@@ -282,7 +301,7 @@ func (s *Server) queueCSV(c echo.Context) error {
 	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
-	_ = w.Write([]string{"reference", "controller", "type", "status", "regulation", "received_at", "due_date", "deadline", "extended", "assignee", "subject_email"})
+	_ = w.Write([]string{"reference", "controller", "type", "status", "regulation", "received_at", "due_date", "deadline", "extended", "assignee", "approved_at", "subject_email"})
 	rows := 0
 	for rows < MaxCSVRows {
 		page, err := s.cfg.Requests.List(c.Request().Context(), actorOf(c), f)
@@ -292,7 +311,7 @@ func (s *Server) queueCSV(c echo.Context) error {
 		for _, r := range page.Requests {
 			_ = w.Write([]string{r.Reference, r.Controller, string(r.Type), string(r.Status), string(r.Regulation),
 				r.ReceivedAt.Format(time.RFC3339), r.DueDate.String(), r.Deadline.Format(time.RFC3339),
-				strconv.FormatBool(r.Extended), r.Assignee, csvSafe(r.Subject.Email)})
+				strconv.FormatBool(r.Extended), r.Assignee, approvedAt(r), csvSafe(r.Subject.Email)})
 			rows++
 		}
 		if page.NextCursor == "" {
@@ -342,10 +361,30 @@ func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
 	if r.VerifiedAt != nil {
 		data.Verification = r.VerifiedBy + ", " + r.VerificationMethod
 	}
+	workers, err := s.workers(c, []string{r.Controller})
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	// who names a user by e-mail where the case's people are known.
+	who := func(actor string) string {
+		for _, w := range workers {
+			if actor == "user:"+w.ID {
+				return w.Email
+			}
+		}
+		return actor
+	}
+	if data.CanChange {
+		data.Workers = workers
+	}
 	if r.Assignee != "" {
-		data.Assignee = "user:" + r.Assignee
+		data.AssigneeID, data.Assignee = r.Assignee, who("user:"+r.Assignee)
 		data.AssignedToMe = r.Assignee == c.Get(userKey).(*dsar.User).ID
 	}
+	if r.ApprovedAt != nil {
+		data.ApprovedBy, data.ApprovedAt = who(r.ApprovedBy), r.ApprovedAt.In(loc)
+	}
+	data.CanApprove = data.CanChange && r.Status == dsar.StatusInProgress && r.ApprovedAt == nil
 	if c.QueryParam("notice") == "done" && errMsg == "" {
 		data.Notice = templates.T(p.Lang, "page.case.done", nil)
 	}
@@ -366,11 +405,13 @@ func (s *Server) caseAction(c echo.Context) error {
 	var err error
 	switch c.Param("action") {
 	case "assign":
-		to := ""
-		if c.FormValue("to") == "me" {
+		to := c.FormValue("to") // a user's ID, or "" for nobody
+		if to == "me" {
 			to = c.Get(userKey).(*dsar.User).ID
 		}
 		_, err = s.cfg.Cases.Assign(ctx, a, id, to)
+	case "approve":
+		_, err = s.cfg.Cases.Approve(ctx, a, id, c.FormValue("note"))
 	case "note":
 		_, err = s.cfg.Cases.Note(ctx, a, id, c.FormValue("body"))
 	case "reopen":
@@ -409,4 +450,25 @@ func (s *Server) caseAction(c echo.Context) error {
 		return s.showCase(c, status, msg)
 	}
 	return s.pageError(c, err)
+}
+
+// workers lists whom cases of the controllers may be assigned to.
+func (s *Server) workers(c echo.Context, controllers []string) ([]templates.Worker, error) {
+	users, err := s.cfg.Users.Workers(c.Request().Context(), controllers)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]templates.Worker, len(users))
+	for i, u := range users {
+		out[i] = templates.Worker{ID: u.ID, Email: u.Email}
+	}
+	return out, nil
+}
+
+// approvedAt is when the case was approved for execution, or "".
+func approvedAt(r *dsar.Request) string {
+	if r.ApprovedAt == nil {
+		return ""
+	}
+	return r.ApprovedAt.Format(time.RFC3339)
 }

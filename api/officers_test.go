@@ -172,11 +172,37 @@ func TestOfficerWorksACaseFromItsPage(t *testing.T) {
 	if code, _, _ := p.post("/cases/"+r.ID+"/extend", url.Values{"reason": {"Again."}}, "/cases/"+r.ID); code != http.StatusConflict {
 		t.Errorf("a second extension: %d", code)
 	}
+	// Assign to a colleague, by name on the page; approve for execution, once.
+	ola, err := store.NewUsers(db).Create(ctx, "ola@nte.no", "officer password 456", dsar.RoleOfficer, []string{"nte"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.NewUsers(db).Create(ctx, "per@proviso.no", "officer password 789", dsar.RoleOfficer, []string{"proviso"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, page := p.get("/cases/" + r.ID); !strings.Contains(page, `<option value="`+ola.ID+`">ola@nte.no</option>`) || strings.Contains(page, "per@proviso.no") ||
+		!strings.Contains(page, `action="/cases/`+r.ID+`/approve"`) {
+		t.Errorf("case page (%d) does not offer nte's officers and approval", code)
+	}
+	if code, _, _ := p.post("/cases/"+r.ID+"/assign", url.Values{"to": {ola.ID}}, "/cases/"+r.ID); code != http.StatusSeeOther {
+		t.Fatalf("assign to a colleague: %d", code)
+	}
+	if code, _, _ := p.post("/cases/"+r.ID+"/approve", url.Values{"note": {"Scope: the customer account."}}, "/cases/"+r.ID); code != http.StatusSeeOther {
+		t.Fatalf("approve: %d", code)
+	}
+	if code, page, _ := p.post("/cases/"+r.ID+"/approve", url.Values{}, "/cases/"+r.ID); code != http.StatusConflict || !strings.Contains(page, "Saken er allerede godkjent for utførelse.") {
+		t.Errorf("approving twice: %d", code)
+	}
+	if code, page := p.get("/cases/" + r.ID); !strings.Contains(page, "<dd>ola@nte.no</dd>") || !strings.Contains(page, "av kari@nte.no") ||
+		strings.Contains(page, `action="/cases/`+r.ID+`/approve"`) {
+		t.Errorf("case page (%d) after assigning and approving", code)
+	}
 	if code, _, _ := p.post("/cases/"+r.ID+"/refuse", url.Values{"ground": {"art17_3_b"}, "text": {"Orders are kept five years."}, "partial": {"yes"}}, "/cases/"+r.ID); code != http.StatusSeeOther {
 		t.Fatalf("refuse: %d", code)
 	}
 	got, err := reqs.Get(ctx, admin, r.ID)
-	if err != nil || got.Status != dsar.StatusRefused || !got.Extended || !got.Decision.Partial || got.Decision.Ground != dsar.GroundLegalObligation {
+	if err != nil || got.Status != dsar.StatusRefused || !got.Extended || !got.Decision.Partial || got.Decision.Ground != dsar.GroundLegalObligation ||
+		got.Assignee != ola.ID || got.ApprovedBy != "user:"+u.ID || got.ApprovedAt == nil {
 		t.Fatalf("after the actions: %+v %v", got, err)
 	}
 	evs, _ := reqs.Events(ctx, admin, r.ID)
@@ -186,7 +212,7 @@ func TestOfficerWorksACaseFromItsPage(t *testing.T) {
 			byOfficer = append(byOfficer, string(ev.Kind))
 		}
 	}
-	if strings.Join(byOfficer, ",") != "extended,transition" {
+	if strings.Join(byOfficer, ",") != "extended,assigned,approved,transition" {
 		t.Errorf("events by the officer: %v", byOfficer)
 	}
 	// A refused case can be reopened, with a reason.
@@ -194,8 +220,8 @@ func TestOfficerWorksACaseFromItsPage(t *testing.T) {
 		t.Fatalf("reopen: %d", code)
 	}
 	got, _ = reqs.Get(ctx, admin, r.ID)
-	if got.Status != dsar.StatusInProgress || got.Decision.Ground != "" || got.ClosedAt != nil {
-		t.Errorf("after reopening: %s %+v", got.Status, got.Decision)
+	if got.Status != dsar.StatusInProgress || got.Decision.Ground != "" || got.ClosedAt != nil || got.ApprovedAt != nil {
+		t.Errorf("after reopening: %s %+v, approved %v", got.Status, got.Decision, got.ApprovedAt)
 	}
 	if code, _, _ := p.post("/cases/"+r.ID+"/reopen", url.Values{"reason": {"again"}}, "/cases/"+r.ID); code != http.StatusConflict {
 		t.Errorf("reopening an open case: %d", code)
@@ -248,6 +274,18 @@ func TestQueueFiltersSearchAndCSV(t *testing.T) {
 	shows("q="+strings.ToLower(a.Reference), a)
 	shows("q=c@example.no", c)
 	shows("notice=1") // created today: their notice dates are a month away
+	shows("assignee="+u.ID, c)
+	shows("assignee=none", a, b)
+	// a and b wait for verification; c is settled by an officer and approved.
+	if _, err := reqs.MarkVerified(ctx, u.Actor(), c.ID, "Called the customer"); err != nil {
+		t.Fatal(err)
+	}
+	shows("approval=pending", c)
+	if _, err := reqs.Approve(ctx, u.Actor(), c.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	shows("approval=pending")
+	shows("approval=approved", c)
 	req, _ := http.NewRequest(http.MethodGet, p.base+"/queue.csv?type=erasure", nil)
 	code, body, h := p.do(req)
 	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") {
@@ -270,6 +308,54 @@ func TestQueueFiltersSearchAndCSV(t *testing.T) {
 	}
 	if code, page := p.get(h.Get("Location")); code != http.StatusOK || !strings.Contains(page, "2") {
 		t.Errorf("after the bulk action: %d", code)
+	}
+}
+
+// Bulk approval approves the cases of the filter that are in progress and
+// not yet approved, and leaves the others as they are.
+func TestBulkApprove(t *testing.T) {
+	p, db := newPageClient(t)
+	ctx := context.Background()
+	u, err := store.NewUsers(db).Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := store.NewRequests(db)
+	mk := func(verified bool) *dsar.Request {
+		r, err := reqs.Create(ctx, u.Actor(), dsar.NewRequest{Type: dsar.TypeErasure, Controller: "nte", Subject: dsar.Subject{Email: "a@example.no"},
+			Verified: verified, VerificationMethod: map[bool]string{true: "portal"}[verified]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	ready, waiting, done := mk(true), mk(false), mk(true)
+	if _, err := reqs.Approve(ctx, u.Actor(), done.ID, "earlier"); err != nil {
+		t.Fatal(err)
+	}
+	p.signIn("kari@nte.no", "officer password 123")
+	code, _, h := p.post("/queue/bulk?type=erasure", url.Values{"action": {"approve"}, "body": {"Reviewed in the Monday meeting."}}, "/queue?type=erasure")
+	if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=1") {
+		t.Fatalf("bulk approve: %d %s", code, h.Get("Location"))
+	}
+	for _, c := range []struct {
+		r    *dsar.Request
+		note string
+	}{{ready, "Reviewed in the Monday meeting."}, {waiting, ""}, {done, "earlier"}} {
+		got, _ := reqs.Get(ctx, u.Actor(), c.r.ID)
+		evs, _ := reqs.Events(ctx, u.Actor(), c.r.ID)
+		note := ""
+		for _, ev := range evs {
+			if ev.Kind == dsar.EventApproved {
+				note = ev.Reason
+			}
+		}
+		if (got.ApprovedAt != nil) != (c.note != "") || note != c.note {
+			t.Errorf("%s (%s): approved %v with %q, want %q", got.Reference, got.Status, got.ApprovedAt, note, c.note)
+		}
+	}
+	if code, page := p.get(h.Get("Location")); code != http.StatusOK || strings.Count(page, "· godkjent") != 2 {
+		t.Errorf("the queue after bulk approval (%d) does not tag the two approved cases", code)
 	}
 }
 

@@ -138,7 +138,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		"Jurisdiction": enumStrings(dsar.Jurisdictions),
 		"EventKind": enumStrings([]dsar.EventKind{dsar.EventCreated, dsar.EventTransition, dsar.EventExtended, dsar.EventPaused,
 			dsar.EventResumed, dsar.EventReminder, dsar.EventMailSent, dsar.EventVerified, dsar.EventMessage, dsar.EventVerifyReminder,
-			dsar.EventAssigned, dsar.EventNote}),
+			dsar.EventAssigned, dsar.EventNote, dsar.EventApproved}),
 		"Ground":       enumStrings(dsar.Grounds),
 		"QuestionKind": enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity}),
 		"MessageKind":  enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply, dsar.MessageNote, dsar.MessageFee}),
@@ -272,8 +272,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 64 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 64 (and 6): %v",
+	if len(registered) != 65 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 65 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -759,6 +759,7 @@ func TestContract(t *testing.T) {
 		{"assign", func(t *testing.T) { contractAssign(t, e) }},
 		{"notes", func(t *testing.T) { contractNotes(t, e) }},
 		{"reopen", func(t *testing.T) { contractReopen(t, e) }},
+		{"approve", func(t *testing.T) { contractApprove(t, e) }},
 		{"forward-and-fee", func(t *testing.T) { contractForwardAndFee(t, e) }},
 		{"pages", func(t *testing.T) { contractPages(t, e) }},
 		{"signin", func(t *testing.T) { contractSignIn(t, e) }},
@@ -1059,6 +1060,7 @@ func contractTooLarge(t *testing.T, e *contractEnv) {
 		"assign":   map[string]any{"assignee": strings.Repeat("a", contractBodyLimit)},
 		"notes":    map[string]any{"body": strings.Repeat("b", contractBodyLimit)},
 		"reopen":   map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
+		"approve":  map[string]any{"note": strings.Repeat("n", contractBodyLimit)},
 		"forward":  map[string]any{"to": strings.Repeat("t", contractBodyLimit)},
 		"fee":      map[string]any{"text": strings.Repeat("f", contractBodyLimit)},
 	} {
@@ -1861,6 +1863,7 @@ var contractBodies = map[string]any{
 	"POST assign":   map[string]any{"assignee": ""},
 	"POST notes":    map[string]any{"body": "Called the customer."},
 	"POST reopen":   map[string]any{"reason": "The export lacked the consumption history."},
+	"POST approve":  map[string]any{"note": "Identity verified; scope clear."},
 	"POST forward":  map[string]any{"to": "Customer AS, personvern@customer.example"},
 	"POST fee":      map[string]any{"text": "A further copy costs NOK 150."},
 }
@@ -1883,6 +1886,7 @@ func contractUnauthorized(t *testing.T, e *contractEnv) {
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/assign"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/notes"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/reopen"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/approve"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/forward"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/fee"},
 	}
@@ -1937,6 +1941,7 @@ func contractRateLimit(t *testing.T, e *contractEnv) {
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/assign", body: contractBodies["POST assign"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/notes", body: contractBodies["POST notes"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/reopen", body: contractBodies["POST reopen"]},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/approve", body: contractBodies["POST approve"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/forward", body: contractBodies["POST forward"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/fee", body: contractBodies["POST fee"]},
 	} {
@@ -2166,6 +2171,61 @@ func contractReopen(t *testing.T, e *contractEnv) {
 	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/complete", key: "officer", body: contractBodies["POST complete"], want: 200})
 }
 
+// contractApprove drives POST /api/v1/requests/{id}/approve and the list's
+// approved filter.
+func contractApprove(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-23T07:40:00Z"))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "erasure", "controller": "nte",
+		"subject": map[string]any{"email": "approve@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	unverified := contractID(t, e.create(t, "", map[string]any{"type": "erasure", "controller": "nte",
+		"subject": map[string]any{"email": "approve-public@example.no"}}))
+	path := "/api/v1/requests/" + id + "/approve"
+	note := "Identity verified through Min side; erasure covers the customer account."
+
+	// Identity not yet settled: no approval.
+	a := e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unverified + "/approve", key: "officer", body: map[string]any{}, want: 409})
+	if p := a.problem(t); p.Code != "conflict" || !strings.Contains(p.Title, "awaiting_verification") {
+		t.Errorf("problem %+v", p)
+	}
+	e.do(t, contractCall{method: "POST", path: path, key: "auditor", body: map[string]any{"note": note}, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "system", body: map[string]any{"note": note}, want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "digiref", body: map[string]any{"note": note}, want: 404})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"note": strings.Repeat("n", dsar.MaxReasonLength+1)}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"note": "field.too_long"})
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: `{"note":"x","approved":true}`, want: 400, docRejects: true})
+	list := e.do(t, contractCall{method: "GET", path: "/api/v1/requests?controller=nte&approved=true", key: "officer", want: 200})
+	if strings.Contains(string(list.body), id) {
+		t.Errorf("listed as approved before approval")
+	}
+
+	e.clock.Advance(time.Hour)
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"note": "  " + note + "\n"}, want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "in_progress",
+		"approval": map[string]any{"at": "2025-04-23T10:40:00+02:00", "by": "apikey:" + e.keyIDs["officer"]}})
+	evs := e.events(t, id)
+	if last := evs[len(evs)-1]; last.Kind != "approved" || last.From != "in_progress" || last.To != "in_progress" || last.Reason != note {
+		t.Errorf("event %+v", last)
+	}
+	// Once only.
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{}, want: 409})
+	if p := a.problem(t); p.Code != "conflict" || p.Title != "The case is already approved for execution." {
+		t.Errorf("problem %+v", p)
+	}
+	for q, want := range map[string]bool{"approved=true": true, "approved=false": false} {
+		list = e.do(t, contractCall{method: "GET", path: "/api/v1/requests?controller=nte&" + q, key: "officer", want: 200})
+		if strings.Contains(string(list.body), id) != want {
+			t.Errorf("%s: listed %v, want %v", q, !want, want)
+		}
+	}
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests?approved=maybe", key: "officer", want: 400, docRejects: true})
+	problemFields(t, a, map[string]string{"approved": "field.enum"})
+	// Closing and reopening asks for a new approval.
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/complete", key: "officer", body: contractBodies["POST complete"], want: 200})
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/reopen", key: "officer", body: contractBodies["POST reopen"], want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "in_progress", "approval": nil})
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{}, want: 200})
+}
+
 // contractCSRF is the CSRF token the officers' forms are posted with.
 const contractCSRF = "contract-officers-csrf-token"
 
@@ -2286,9 +2346,9 @@ func contractOfficers(t *testing.T, e *contractEnv) {
 		return e.do(t, contractCall{method: "GET", path: path, session: session, want: want})
 	}
 	get("/queue", officer, 200)
-	get("/queue?controller=nte&type=access&status=in_progress&q=pages%40example.no&overdue=&mine=", officer, 200)
+	get("/queue?controller=nte&type=access&status=in_progress&q=pages%40example.no&overdue=&mine=&assignee=none&approval=pending", officer, 200)
 	a := get("/queue.csv?q=pages%40example.no", officer, 200)
-	if rows, err := csv.NewReader(bytes.NewReader(a.body)).ReadAll(); err != nil || len(rows) != 2 || rows[1][10] != "pages@example.no" {
+	if rows, err := csv.NewReader(bytes.NewReader(a.body)).ReadAll(); err != nil || len(rows) != 2 || rows[1][11] != "pages@example.no" {
 		t.Errorf("queue.csv: %v %q", err, a.body)
 	}
 	get(cases, officer, 200)

@@ -65,6 +65,7 @@ type requestJSON struct {
 	DuplicateOf       string            `json:"duplicate_of,omitempty"`
 	Assignee          string            `json:"assignee,omitempty"`
 	Verification      *verificationJSON `json:"verification,omitempty"`
+	Approval          *approvalJSON     `json:"approval,omitempty"`
 	Decision          *decisionJSON     `json:"decision,omitempty"`
 	CreatedAt         string            `json:"created_at"`
 	UpdatedAt         string            `json:"updated_at"`
@@ -82,6 +83,13 @@ type verificationJSON struct {
 	At     string `json:"at"`
 	By     string `json:"by"`
 	Method string `json:"method"`
+}
+
+// approvalJSON records that, when and by whom the request was approved for
+// execution in the connected systems.
+type approvalJSON struct {
+	At string `json:"at"`
+	By string `json:"by"`
 }
 
 // decisionJSON is how a closed request was decided.
@@ -112,6 +120,9 @@ func toJSON(r *dsar.Request, actor dsar.Actor, now time.Time) requestJSON {
 		}
 		if r.VerifiedAt != nil {
 			out.Verification = &verificationJSON{At: stamp(*r.VerifiedAt), By: r.VerifiedBy, Method: r.VerificationMethod}
+		}
+		if r.ApprovedAt != nil {
+			out.Approval = &approvalJSON{At: stamp(*r.ApprovedAt), By: r.ApprovedBy}
 		}
 		if d := r.Decision; d.Summary != "" || d.Ground != "" {
 			out.Decision = &decisionJSON{Summary: d.Summary, Ground: string(d.Ground), Text: d.Text, Partial: d.Partial}
@@ -183,7 +194,7 @@ type listJSON struct {
 var listParams = map[string]bool{
 	"status": true, "type": true, "controller": true, "overdue": true,
 	"due_before": true, "due_after": true, "sort": true, "cursor": true, "limit": true,
-	"assignee": true, "search": true,
+	"assignee": true, "search": true, "approved": true,
 }
 
 func (s *Server) listRequests(c echo.Context) error {
@@ -221,12 +232,14 @@ func (s *Server) listRequests(c echo.Context) error {
 		}
 		f.Type = append(f.Type, dsar.RequestType(v))
 	}
-	if v := q.Get("overdue"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			fields = append(fields, dsar.FieldError{Field: "overdue", Message: "field.enum", Params: map[string]any{"allowed": []string{"true", "false"}}})
+	for name, dst := range map[string]**bool{"overdue": &f.Overdue, "approved": &f.Approved} {
+		if v := q.Get(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				fields = append(fields, dsar.FieldError{Field: name, Message: "field.enum", Params: map[string]any{"allowed": []string{"true", "false"}}})
+			}
+			*dst = &b
 		}
-		f.Overdue = &b
 	}
 	for name, dst := range map[string]**dsar.Date{"due_before": &f.DueBefore, "due_after": &f.DueAfter} {
 		if v := q.Get(name); v != "" {

@@ -149,6 +149,7 @@ func New(cfg Config) (*Server, error) {
 	v1.POST("/requests/:id/assign", s.assignRequest, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/notes", s.noteRequest, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/reopen", s.reopenRequest, s.requireKey, s.mayChange)
+	v1.POST("/requests/:id/approve", s.approveRequest, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/forward", s.forwardRequest, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/fee", s.announceFee, s.requireKey, s.mayChange)
 	return s, nil

@@ -56,7 +56,30 @@ func (s *Requests) Reopen(ctx context.Context, actor dsar.Actor, id, reason stri
 		}
 		row.Status = string(dsar.StatusInProgress)
 		row.DecisionGround, row.DecisionText, row.DecisionPartial, row.Kept = "", "", false, "[]"
+		row.ApprovedAt, row.ApprovedBy = nil, "" // what is done again needs approving again
 		return effect{event: &dsar.Event{Kind: dsar.EventTransition, Reason: strings.TrimSpace(reason)}}, nil
+	})
+}
+
+// Approve approves a case in progress for execution in the connected
+// systems: its identity is settled (in progress is reached only so) and it
+// does not wait for the subject. Once only; reopening clears it.
+func (s *Requests) Approve(ctx context.Context, actor dsar.Actor, id, note string) (*dsar.Request, error) {
+	note = strings.TrimSpace(note)
+	if note != "" {
+		if err := dsar.ValidateReason("note", note); err != nil {
+			return nil, err
+		}
+	}
+	return s.change(ctx, actor, id, func(_ *gorm.DB, row *requestRow, _ *dsar.Controller, now time.Time) (effect, error) {
+		switch {
+		case row.ApprovedAt != nil:
+			return effect{}, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.already_approved"}
+		case dsar.Status(row.Status) != dsar.StatusInProgress:
+			return effect{}, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.approve_status", Params: map[string]any{"status": row.Status}}
+		}
+		row.ApprovedAt, row.ApprovedBy = &now, actor.ID
+		return effect{event: &dsar.Event{Kind: dsar.EventApproved, Reason: note}}, nil
 	})
 }
 

@@ -114,8 +114,19 @@ func (s *Requests) List(ctx context.Context, actor dsar.Actor, f dsar.RequestFil
 	if f.NoticeBefore != nil {
 		q = q.Where("extended = ? AND extension_notice_by < ?", false, f.NoticeBefore.String())
 	}
-	if f.Assignee != "" {
+	switch f.Assignee {
+	case "":
+	case dsar.Unassigned:
+		q = q.Where("assignee = ?", "")
+	default:
 		q = q.Where("assignee = ?", f.Assignee)
+	}
+	if f.Approved != nil {
+		if *f.Approved {
+			q = q.Where("approved_at IS NOT NULL")
+		} else {
+			q = q.Where("approved_at IS NULL")
+		}
 	}
 	if search := strings.TrimSpace(f.Search); search != "" {
 		q = q.Where("reference = ? OR subject_email = ?", strings.ToUpper(search), strings.ToLower(search))
@@ -170,7 +181,7 @@ var listColumns = []string{
 	"subject_email", "subject_name", "subject_phone", "subject_customer_id", "details",
 	"received_at", "due_date", "deadline", "extension_notice_by", "acknowledge_by", "extended", "extension_reason",
 	"paused_days", "paused_at", "closed_at", "verified_at", "verified_by", "verification_method",
-	"decision_ground", "decision_text", "decision_partial", "kept", "assignee", "duplicate_of",
+	"decision_ground", "decision_text", "decision_partial", "kept", "assignee", "duplicate_of", "approved_at", "approved_by",
 	"created_by", "created_at", "updated_at",
 }
 
@@ -181,7 +192,7 @@ func (r *requestRow) listFields() []any {
 		&r.SubjectEmail, &r.SubjectName, &r.SubjectPhone, &r.SubjectCustomerID, &r.Details,
 		&r.ReceivedAt, &r.DueDate, &r.Deadline, &r.ExtensionNoticeBy, &r.AcknowledgeBy, &r.Extended, &r.ExtensionReason,
 		&r.PausedDays, &r.PausedAt, &r.ClosedAt, &r.VerifiedAt, &r.VerifiedBy, &r.VerificationMethod,
-		&r.DecisionGround, &r.DecisionText, &r.DecisionPartial, &r.Kept, &r.Assignee, &r.DuplicateOf,
+		&r.DecisionGround, &r.DecisionText, &r.DecisionPartial, &r.Kept, &r.Assignee, &r.DuplicateOf, &r.ApprovedAt, &r.ApprovedBy,
 		&r.CreatedBy, &r.CreatedAt, &r.UpdatedAt,
 	}
 }

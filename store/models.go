@@ -42,6 +42,8 @@ type requestRow struct {
 	Kept               string
 	Assignee           string
 	DuplicateOf        string
+	ApprovedAt         *time.Time
+	ApprovedBy         string
 	AuditSeq           int64
 	AuditHash          string
 	CreatedBy          string
@@ -82,6 +84,7 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 	}
 	out.PausedAt, out.ClosedAt, out.VerifiedAt = in(r.PausedAt), in(r.ClosedAt), in(r.VerifiedAt)
 	out.VerifiedBy, out.VerificationMethod, out.Assignee, out.DuplicateOf = r.VerifiedBy, r.VerificationMethod, r.Assignee, r.DuplicateOf
+	out.ApprovedAt, out.ApprovedBy = in(r.ApprovedAt), r.ApprovedBy
 	out.Decision = dsar.Decision{Ground: dsar.Ground(r.DecisionGround), Text: r.DecisionText, Partial: r.DecisionPartial}
 	if r.Kept != "" && r.Kept != "[]" {
 		_ = json.Unmarshal([]byte(r.Kept), &out.Decision.Kept) // written by the store

@@ -479,6 +479,9 @@ func TestListReadsWhatGetReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := reqs.Approve(ctx, admin, closed.ID, "scope checked"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := reqs.Complete(ctx, admin, closed.ID, dsar.Decision{Summary: "Erased.",
 		Kept: []dsar.Kept{{What: "invoices", Why: "bokføringsloven § 13", Until: "2030-12-31"}}}); err != nil {
 		t.Fatal(err)
@@ -516,6 +519,9 @@ func TestListReadsWhatGetReads(t *testing.T) {
 	got, _ := reqs.Get(ctx, admin, open.ID)
 	if got.PausedAt == nil || !got.Extended || got.Assignee != officer.ID || got.VerifiedAt == nil || got.Subject.Phone == "" {
 		t.Errorf("the open case does not have every field set: %+v", got)
+	}
+	if got, _ := reqs.Get(ctx, admin, closed.ID); got.ApprovedAt == nil || got.ApprovedBy != admin.ID {
+		t.Errorf("the closed case is not approved: %v %q", got.ApprovedAt, got.ApprovedBy)
 	}
 	if got, _ := reqs.Get(ctx, admin, dup.ID); got.DuplicateOf != closed.ID {
 		t.Errorf("duplicate_of = %q, want %q", got.DuplicateOf, closed.ID)

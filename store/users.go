@@ -282,6 +282,23 @@ func (s *Users) User(ctx context.Context, id string) (*dsar.User, error) {
 	return row.toDomain(), nil
 }
 
+// Workers implements dsar.UserService.
+func (s *Users) Workers(ctx context.Context, controllers []string) ([]*dsar.User, error) {
+	var rows []userRow
+	err := s.db.gorm.WithContext(ctx).Where("role IN ?", []string{string(dsar.RoleAdmin), string(dsar.RoleOfficer)}).Order("email").Find(&rows).Error
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	var out []*dsar.User
+	for i := range rows {
+		u := rows[i].toDomain()
+		if u.Role == dsar.RoleAdmin || len(controllers) == 0 || slices.ContainsFunc(controllers, func(c string) bool { return slices.Contains(u.Controllers, c) }) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
 // userZone is where a user's day is counted: the zone of their first
 // controller (of the first configured one for admins).
 func (s *Users) userZone(u *userRow) *time.Location {

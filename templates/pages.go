@@ -185,8 +185,9 @@ type QueueRow struct {
 	DaysLeft                  int
 	Overdue                   bool
 	// Assigned says somebody works the case; Duplicate that it repeats an
-	// open request of the same subject.
-	Assigned, Duplicate bool
+	// open request of the same subject; Approved that it is approved for
+	// execution.
+	Assigned, Duplicate, Approved bool
 }
 
 // CaseEvent is one line of a case's full timeline.
@@ -223,15 +224,30 @@ type CasePage struct {
 	// CanReopen offers to take a completed or refused case back into work.
 	CanReopen bool
 	// Assignee names who works the case; AssignedToMe says it is the viewer.
-	Assignee      string
-	AssignedToMe  bool
-	Grounds       []dsar.Ground
-	Error, Notice string
+	Assignee     string
+	AssigneeID   string
+	AssignedToMe bool
+	// Workers are the people the case may be assigned to.
+	Workers []Worker
+	// ApprovedBy and ApprovedAt say who approved the case for execution and
+	// when (empty when not approved); CanApprove offers to approve it.
+	ApprovedBy string
+	ApprovedAt time.Time
+	CanApprove bool
+	Grounds    []dsar.Ground
+	Error      string
+	Notice     string
 }
+
+// Worker is an officer or admin a case may be assigned to.
+type Worker struct{ ID, Email string }
 
 // QueueFilter is the queue's filter form as the officer set it.
 type QueueFilter struct {
 	Controller, Type, Status, Search string
+	// Assignee is a user's ID, dsar.Unassigned or "" for anyone; Approval
+	// is "pending" (in progress, not approved), "approved" or "".
+	Assignee, Approval string
 	// Notice selects cases whose extension must be announced within a week.
 	Overdue, Mine, Notice bool
 }
@@ -244,6 +260,7 @@ type QueuePage struct {
 	Controllers []string
 	Types       []dsar.RequestType
 	Statuses    []dsar.Status
+	Workers     []Worker
 	Filter      QueueFilter
 	// CSV is the link to the current filter as CSV; Bulk where the bulk
 	// actions on the filter post.

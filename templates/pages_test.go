@@ -279,8 +279,10 @@ var pageCases = map[string][]pageCase{
 	"queue": {
 		{"cases", func(lang dsar.Language) any {
 			return QueuePage{Page: Page{Lang: lang, Path: "/queue", CSRF: "tok"}, UserEmail: "kari@nte.no", NextPage: "/queue?cursor=abc",
+				Workers: []Worker{{ID: "u1", Email: "kari@nte.no"}, {ID: "u2", Email: "ola@nte.no"}},
+				Filter:  QueueFilter{Assignee: "u2", Approval: "pending"},
 				Rows: []QueueRow{
-					{Reference: "7KQ2-M9XD", Controller: "nte", Type: dsar.TypeErasure, Status: dsar.StatusInProgress, DueDate: "2025-03-03", DaysLeft: -2, Overdue: true},
+					{Reference: "7KQ2-M9XD", Controller: "nte", Type: dsar.TypeErasure, Status: dsar.StatusInProgress, DueDate: "2025-03-03", DaysLeft: -2, Overdue: true, Approved: true},
 					{Reference: "H3PA-22QX", Controller: "nte", Type: dsar.TypeAccess, Status: dsar.StatusAwaitingSubject, DueDate: "2025-03-20", DaysLeft: 15, Duplicate: true},
 				}}
 		}},
@@ -314,7 +316,14 @@ var pageCases = map[string][]pageCase{
 				SubjectName: "Kari Nordmann", Details: "Delete my account.", ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo),
 				DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", DaysLeft: 12, Verification: "subject, email_code",
 				Timeline:  []CaseEvent{{At: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), Actor: "public", Kind: "created", To: dsar.StatusReceived}},
-				CanChange: true, Grounds: dsar.Grounds, DuplicateOf: "01a2-earlier"}
+				CanChange: true, Grounds: dsar.Grounds, DuplicateOf: "01a2-earlier", CanApprove: true,
+				Workers: []Worker{{ID: "u1", Email: "kari@nte.no"}, {ID: "u2", Email: "ola@nte.no"}}, Assignee: "ola@nte.no", AssigneeID: "u2"}
+		}},
+		{"approved", func(lang dsar.Language) any {
+			return CasePage{Page: Page{Lang: lang, Path: "/cases/z", CSRF: "tok"}, ID: "z", Reference: "J4TB-8RWE", Controller: "nte",
+				Type: dsar.TypeAccess, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: "kari@example.no",
+				ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", DaysLeft: 12,
+				Verification: "subject, email_code", ApprovedBy: "kari@nte.no", ApprovedAt: time.Date(2025, 3, 6, 14, 5, 0, 0, oslo)}
 		}},
 		{"refused", func(lang dsar.Language) any {
 			return CasePage{Page: Page{Lang: lang, Path: "/cases/y", CSRF: "tok"}, ID: "y", Reference: "H3PA-22QX", Controller: "intility",

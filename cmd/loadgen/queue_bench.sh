@@ -126,7 +126,7 @@ cur() { sed -n "s/^CURSOR name=$1 .* deadline=\([^ ]*\) id=\([^ ]*\)$/\\$2/p" "$
 # limit + 1. pgbench puts a variable's value into the text in simple mode
 # (so the script quotes it there, as one would in psql) and sends it apart
 # in prepared mode.
-COLS='"id","reference","type","status","controller","regulation","language","channel","subject_email","subject_name","subject_phone","subject_customer_id","details","received_at","due_date","deadline","extension_notice_by","acknowledge_by","extended","extension_reason","paused_days","paused_at","closed_at","verified_at","verified_by","verification_method","decision_ground","decision_text","decision_partial","kept","assignee","duplicate_of","created_by","created_at","updated_at"'
+COLS='"id","reference","type","status","controller","regulation","language","channel","subject_email","subject_name","subject_phone","subject_customer_id","details","received_at","due_date","deadline","extension_notice_by","acknowledge_by","extended","extension_reason","paused_days","paused_at","closed_at","verified_at","verified_by","verification_method","decision_ground","decision_text","decision_partial","kept","assignee","duplicate_of","approved_at","approved_by","created_by","created_at","updated_at"'
 write_sql() { # mode (prepared|simple): the four scripts
 	local q=
 	[[ $1 == simple ]] && q="'"
