@@ -256,8 +256,8 @@ func TestSubjectInABrowser(t *testing.T) {
 }
 
 // TestOfficerInABrowser: an officer signs in, filters the queue, opens a
-// case, extends it with a reason and refuses another partly; the subject's
-// mails arrive at the SMTP server.
+// case, extends it with a reason and refuses it partly (the subject's mails
+// arrive at the SMTP server), then approves the other cases in bulk.
 func TestOfficerInABrowser(t *testing.T) {
 	bctx := browser(t)
 	e := migratedEnv(t)
@@ -348,6 +348,22 @@ func TestOfficerInABrowser(t *testing.T) {
 		if to == 3 {
 			break
 		}
+	}
+	// Approve the cases waiting for approval (the other two) in one go.
+	err = chromedp.Do(bctx,
+		chromedp.Navigate(svc.url+"/queue?approval=pending"),
+		chromedp.WaitVisible(chromedp.CSS(`#bulk-action`)),
+		chromedp.SetValue(chromedp.CSS(`#bulk-action`), "approve"),
+		chromedp.SendKeys(chromedp.CSS(`#bulk-body`), "Gjennomgått på mandagsmøtet."),
+		chromedp.Submit(chromedp.CSS(`#bulk-body`)),
+		chromedp.WaitVisible(chromedp.CSS(`div.notice`)),
+	)
+	if err != nil {
+		failPage(t, bctx, err)
+	}
+	approved := apiCall(t, http.MethodGet, svc.url+"/api/v1/requests?approved=true", key, nil)["data"].([]any)
+	if len(approved) != 2 {
+		t.Errorf("%d approved cases, want the two in progress", len(approved))
 	}
 	if err := chromedp.Do(bctx, chromedp.Navigate(svc.url+"/dashboard"), chromedp.WaitVisible(chromedp.CSS(`svg`))); err != nil {
 		failPage(t, bctx, err)
