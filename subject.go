@@ -100,14 +100,15 @@ type Decision struct {
 }
 
 // SubjectService is what data subjects do, through the e-mailed link, the
-// code and the status page token, never with an account.
+// code and the status page token, never with an account. clientIP is the
+// address the subject acted from, for the audit trail.
 type SubjectService interface {
 	// VerifyLink verifies the request of a verification link token and
 	// returns it with the token of its status page.
-	VerifyLink(ctx context.Context, token string) (*Request, string, error)
+	VerifyLink(ctx context.Context, token, clientIP string) (*Request, string, error)
 	// VerifyCode verifies the request with the code typed on the page the
 	// subject submitted it from.
-	VerifyCode(ctx context.Context, requestID, code string) (*Request, string, error)
+	VerifyCode(ctx context.Context, requestID, code, clientIP string) (*Request, string, error)
 	// ResendVerification sends a new link and code, superseding the old.
 	ResendVerification(ctx context.Context, requestID string) error
 	// PendingVerification returns the request waiting for the code.
@@ -119,9 +120,9 @@ type SubjectService interface {
 	SubjectMessages(ctx context.Context, requestID string) ([]*Message, error)
 	// Reply records the subject's answer (and identity document), resumes a
 	// paused clock and confirms by mail.
-	Reply(ctx context.Context, token, body string, doc *Document) (*Request, error)
+	Reply(ctx context.Context, token, body string, doc *Document, clientIP string) (*Request, error)
 	// Withdraw withdraws the request and confirms by mail.
-	Withdraw(ctx context.Context, token string) (*Request, error)
+	Withdraw(ctx context.Context, token, clientIP string) (*Request, error)
 }
 
 // CaseService is what officers do to a case beyond the lifecycle basics.

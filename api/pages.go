@@ -226,7 +226,7 @@ func (s *Server) submitCode(c echo.Context) error {
 	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
 		return s.pageError(c, err)
 	}
-	_, token, err := s.cfg.Subjects.VerifyCode(c.Request().Context(), c.Param("id"), c.FormValue("code"))
+	_, token, err := s.cfg.Subjects.VerifyCode(c.Request().Context(), c.Param("id"), c.FormValue("code"), c.RealIP())
 	if err != nil {
 		var de *dsar.Error
 		if errors.As(err, &de) && (de.Code == dsar.EINVALID || de.Code == dsar.ECONFLICT) {
@@ -258,7 +258,7 @@ func (s *Server) verifyLink(c echo.Context) error {
 	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
 		return s.pageError(c, err)
 	}
-	_, token, err := s.cfg.Subjects.VerifyLink(c.Request().Context(), c.Param("token"))
+	_, token, err := s.cfg.Subjects.VerifyLink(c.Request().Context(), c.Param("token"), c.RealIP())
 	if err != nil {
 		return s.pageError(c, err)
 	}
@@ -345,7 +345,7 @@ func (s *Server) replyForm(c echo.Context) error {
 		doc = &dsar.Document{FileName: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Data: data}
 	}
 	token := c.Param("token")
-	if _, err := s.cfg.Subjects.Reply(c.Request().Context(), token, c.FormValue("body"), doc); err != nil {
+	if _, err := s.cfg.Subjects.Reply(c.Request().Context(), token, c.FormValue("body"), doc, c.RealIP()); err != nil {
 		var de *dsar.Error
 		if errors.As(err, &de) && (de.Code == dsar.EINVALID || de.Code == dsar.ECONFLICT) {
 			msg := de.Message
@@ -365,7 +365,7 @@ func (s *Server) withdrawForm(c echo.Context) error {
 	if c.FormValue("confirm") == "" {
 		return s.showStatus(c, http.StatusUnprocessableEntity, templates.T(languageOf(c), "error.confirm_withdraw", nil))
 	}
-	if _, err := s.cfg.Subjects.Withdraw(c.Request().Context(), token); err != nil {
+	if _, err := s.cfg.Subjects.Withdraw(c.Request().Context(), token, c.RealIP()); err != nil {
 		if dsar.ErrorCode(err) == dsar.ECONFLICT {
 			return s.showStatus(c, http.StatusConflict, templates.T(languageOf(c), dsar.ErrorMessage(err), nil))
 		}

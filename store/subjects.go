@@ -25,6 +25,13 @@ const (
 // subjectActor is the data subject acting through a link, code or token.
 var subjectActor = dsar.Actor{ID: "subject", Role: dsar.RoleAdmin}
 
+// subjectFrom is the subject acting from an address.
+func subjectFrom(clientIP string) dsar.Actor {
+	a := subjectActor
+	a.IP = clientIP
+	return a
+}
+
 func (db *DB) policy() dsar.Policy {
 	if db.Policy.VerifyTTL == 0 {
 		return dsar.DefaultPolicy
@@ -115,7 +122,7 @@ func (s *Subjects) lock(tx *gorm.DB, q *gorm.DB) *gorm.DB {
 // verify settles the subject's identity through the verification v: the
 // request moves on to in_progress, the acknowledgement goes out, and the
 // pending reminders and expiry are cancelled.
-func (s *Subjects) verify(tx *gorm.DB, v *verificationRow, method string, now time.Time) (*dsar.Request, error) {
+func (s *Subjects) verify(tx *gorm.DB, v *verificationRow, method, clientIP string, now time.Time) (*dsar.Request, error) {
 	var row requestRow
 	if err := s.lock(tx, tx.Where("id = ?", v.RequestID)).Take(&row).Error; err != nil {
 		return nil, err
@@ -130,7 +137,7 @@ func (s *Subjects) verify(tx *gorm.DB, v *verificationRow, method string, now ti
 		return nil, err
 	}
 	var out *dsar.Request
-	err := s.reqs.changeRow(tx, subjectActor, &row, func(_ *gorm.DB, row *requestRow, _ *dsar.Controller, now time.Time) (effect, error) {
+	err := s.reqs.changeRow(tx, subjectFrom(clientIP), &row, func(_ *gorm.DB, row *requestRow, _ *dsar.Controller, now time.Time) (effect, error) {
 		row.Status = string(dsar.StatusInProgress)
 		s.db.markVerified(row, subjectActor.ID, method, now)
 		return effect{event: &dsar.Event{Kind: dsar.EventTransition, Data: verifiedData(row)},
@@ -141,7 +148,7 @@ func (s *Subjects) verify(tx *gorm.DB, v *verificationRow, method string, now ti
 
 // VerifyLink verifies the request whose verification link this is. A link
 // used before leads to the status page again.
-func (s *Subjects) VerifyLink(ctx context.Context, token string) (*dsar.Request, string, error) {
+func (s *Subjects) VerifyLink(ctx context.Context, token, clientIP string) (*dsar.Request, string, error) {
 	now := s.db.now()
 	var out *dsar.Request
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
@@ -163,7 +170,7 @@ func (s *Subjects) VerifyLink(ctx context.Context, token string) (*dsar.Request,
 			return &dsar.Error{Code: dsar.ECONFLICT, Message: "error.verify.expired"}
 		}
 		var err error
-		out, err = s.verify(tx, &v, dsar.VerifiedByEmailLink, now)
+		out, err = s.verify(tx, &v, dsar.VerifiedByEmailLink, clientIP, now)
 		return err
 	})
 	if err != nil {
@@ -175,7 +182,7 @@ func (s *Subjects) VerifyLink(ctx context.Context, token string) (*dsar.Request,
 // VerifyCode verifies the request with the code the subject typed. Every
 // wrong code counts; after Policy.MaxCodeAttempts the code is locked and a
 // new one must be asked for.
-func (s *Subjects) VerifyCode(ctx context.Context, requestID, code string) (*dsar.Request, string, error) {
+func (s *Subjects) VerifyCode(ctx context.Context, requestID, code, clientIP string) (*dsar.Request, string, error) {
 	now := s.db.now()
 	p := s.db.policy()
 	code = strings.TrimSpace(code)
@@ -200,7 +207,7 @@ func (s *Subjects) VerifyCode(ctx context.Context, requestID, code string) (*dsa
 			return nil
 		}
 		if dsar.SameHash(codeHash(v.ID, code), v.CodeHash) {
-			out, err = s.verify(tx, &v, dsar.VerifiedByEmailCode, now)
+			out, err = s.verify(tx, &v, dsar.VerifiedByEmailCode, clientIP, now)
 			return err
 		}
 		v.Attempts++
@@ -381,7 +388,7 @@ func (s *Subjects) messages(ctx context.Context, requestID string, notes bool) (
 // Reply records the subject's answer to the controller's question, with an
 // identity document when one was asked for, resumes the paused clock, and
 // confirms by mail.
-func (s *Subjects) Reply(ctx context.Context, token, body string, doc *dsar.Document) (*dsar.Request, error) {
+func (s *Subjects) Reply(ctx context.Context, token, body string, doc *dsar.Document, clientIP string) (*dsar.Request, error) {
 	body = strings.TrimSpace(body)
 	switch {
 	case body == "" && doc == nil:
@@ -400,7 +407,7 @@ func (s *Subjects) Reply(ctx context.Context, token, body string, doc *dsar.Docu
 		if row.Status != string(dsar.StatusAwaitingSubject) {
 			return &dsar.Error{Code: dsar.ECONFLICT, Message: "error.reply.not_waiting"}
 		}
-		return s.reqs.changeRow(tx, subjectActor, row, func(tx *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time) (effect, error) {
+		return s.reqs.changeRow(tx, subjectFrom(clientIP), row, func(tx *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time) (effect, error) {
 			m := &messageRow{ID: newID(), RequestID: row.ID, FromSubject: true, Kind: string(dsar.MessageReply), Author: subjectActor.ID, Body: body, CreatedAt: now}
 			if err := tx.Create(m).Error; err != nil {
 				return effect{}, err
@@ -429,7 +436,7 @@ func (s *Subjects) Reply(ctx context.Context, token, body string, doc *dsar.Docu
 }
 
 // Withdraw withdraws the request at the subject's wish and confirms by mail.
-func (s *Subjects) Withdraw(ctx context.Context, token string) (*dsar.Request, error) {
+func (s *Subjects) Withdraw(ctx context.Context, token, clientIP string) (*dsar.Request, error) {
 	var out *dsar.Request
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
 		row, err := s.byToken(tx, token, true)
@@ -439,7 +446,7 @@ func (s *Subjects) Withdraw(ctx context.Context, token string) (*dsar.Request, e
 		if !dsar.Status(row.Status).Open() {
 			return &dsar.Error{Code: dsar.ECONFLICT, Message: "error.closed"}
 		}
-		return s.reqs.changeRow(tx, subjectActor, row, func(tx *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time) (effect, error) {
+		return s.reqs.changeRow(tx, subjectFrom(clientIP), row, func(tx *gorm.DB, row *requestRow, ctrl *dsar.Controller, now time.Time) (effect, error) {
 			if row.PausedAt != nil {
 				if _, err := resume(tx, row, ctrl, now); err != nil {
 					return effect{}, err

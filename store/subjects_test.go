@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,15 +63,15 @@ func TestVerifyCodeCountsAttemptsAndLocks(t *testing.T) {
 		wrong = "111111"
 	}
 	for i := 1; i <= 4; i++ {
-		_, _, err := e.subjects.VerifyCode(ctx, e.req.ID, wrong)
+		_, _, err := e.subjects.VerifyCode(ctx, e.req.ID, wrong, subjectIP)
 		if dsar.ErrorMessage(err) != "error.verify.wrong_code" || err.(*dsar.Error).Params["left"] != 5-i {
 			t.Fatalf("wrong code %d: %v", i, err)
 		}
 	}
-	if _, _, err := e.subjects.VerifyCode(ctx, e.req.ID, wrong); dsar.ErrorMessage(err) != "error.verify.locked" {
+	if _, _, err := e.subjects.VerifyCode(ctx, e.req.ID, wrong, subjectIP); dsar.ErrorMessage(err) != "error.verify.locked" {
 		t.Fatalf("fifth wrong code: %v", err)
 	}
-	if _, _, err := e.subjects.VerifyCode(ctx, e.req.ID, good); dsar.ErrorMessage(err) != "error.verify.locked" {
+	if _, _, err := e.subjects.VerifyCode(ctx, e.req.ID, good, subjectIP); dsar.ErrorMessage(err) != "error.verify.locked" {
 		t.Fatalf("the right code after the lock: %v", err)
 	}
 	// A new code is needed; it may be asked for once a minute.
@@ -82,7 +83,7 @@ func TestVerifyCodeCountsAttemptsAndLocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := e.code(t)
-	r, token, err := e.subjects.VerifyCode(ctx, e.req.ID, " "+fresh+" ")
+	r, token, err := e.subjects.VerifyCode(ctx, e.req.ID, " "+fresh+" ", subjectIP)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,19 +102,19 @@ func TestVerifyCodeCountsAttemptsAndLocks(t *testing.T) {
 func TestVerifyLinkExpiresAndIsIdempotent(t *testing.T) {
 	e := newSubjectEnv(t)
 	link := e.db.Keyring.Token("verify", e.verification(t))
-	if _, _, err := e.subjects.VerifyLink(ctx, "forged"); dsar.ErrorMessage(err) != "error.verify.invalid_link" {
+	if _, _, err := e.subjects.VerifyLink(ctx, "forged", subjectIP); dsar.ErrorMessage(err) != "error.verify.invalid_link" {
 		t.Errorf("forged link: %v", err)
 	}
 	e.clock.Advance(24*time.Hour + time.Second)
-	if _, _, err := e.subjects.VerifyLink(ctx, link); dsar.ErrorMessage(err) != "error.verify.expired" {
+	if _, _, err := e.subjects.VerifyLink(ctx, link, subjectIP); dsar.ErrorMessage(err) != "error.verify.expired" {
 		t.Fatalf("expired link: %v", err)
 	}
 	e.clock.Advance(-time.Hour)
-	r, token, err := e.subjects.VerifyLink(ctx, link)
+	r, token, err := e.subjects.VerifyLink(ctx, link, subjectIP)
 	if err != nil || r.Status != dsar.StatusInProgress || r.VerificationMethod != dsar.VerifiedByEmailLink {
 		t.Fatalf("link: %v %v", r, err)
 	}
-	again, token2, err := e.subjects.VerifyLink(ctx, link)
+	again, token2, err := e.subjects.VerifyLink(ctx, link, subjectIP)
 	if err != nil || again.ID != r.ID || token2 != token {
 		t.Errorf("second click: %v", err)
 	}
@@ -158,18 +159,18 @@ func TestUnverifiedRequestIsRemindedThenExpires(t *testing.T) {
 	if r.Status != dsar.StatusExpiredUnverified || r.ClosedAt == nil {
 		t.Errorf("after 14 days: %s", r.Status)
 	}
-	if _, _, err := e.subjects.VerifyCode(ctx, e.req.ID, e.db.Keyring.Code("verify", "reminder-1")); err == nil {
+	if _, _, err := e.subjects.VerifyCode(ctx, e.req.ID, e.db.Keyring.Code("verify", "reminder-1"), subjectIP); err == nil {
 		t.Error("an expired request was verified")
 	}
 }
 
 func TestAskReplyAndVerifyIdentity(t *testing.T) {
 	e := newSubjectEnv(t)
-	_, token, err := e.subjects.VerifyCode(ctx, e.req.ID, e.code(t))
+	_, token, err := e.subjects.VerifyCode(ctx, e.req.ID, e.code(t), subjectIP)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.subjects.Reply(ctx, token, "hello", nil); dsar.ErrorMessage(err) != "error.reply.not_waiting" {
+	if _, err := e.subjects.Reply(ctx, token, "hello", nil, subjectIP); dsar.ErrorMessage(err) != "error.reply.not_waiting" {
 		t.Errorf("reply when nobody asked: %v", err)
 	}
 	e.clock.Set(at(2025, time.March, 10, 10, 0))
@@ -182,7 +183,7 @@ func TestAskReplyAndVerifyIdentity(t *testing.T) {
 	}
 	e.clock.Set(at(2025, time.March, 12, 18, 0))
 	doc := &dsar.Document{FileName: "bill.pdf", ContentType: "application/pdf", Data: []byte("%PDF-1.4 customer 42")}
-	r, err = e.subjects.Reply(ctx, token, "Here it is.", doc)
+	r, err = e.subjects.Reply(ctx, token, "Here it is.", doc, subjectIP)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,18 +214,32 @@ func TestAskReplyAndVerifyIdentity(t *testing.T) {
 	}
 }
 
+// subjectIP is the address the subject acts from in these tests.
+const subjectIP = "192.0.2.7"
+
 func TestWithdrawCompleteRefuse(t *testing.T) {
 	e := newSubjectEnv(t)
-	_, token, err := e.subjects.VerifyCode(ctx, e.req.ID, e.code(t))
+	_, token, err := e.subjects.VerifyCode(ctx, e.req.ID, e.code(t), subjectIP)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := e.subjects.Withdraw(ctx, token)
+	r, err := e.subjects.Withdraw(ctx, token, subjectIP)
 	if err != nil || r.Status != dsar.StatusWithdrawn || r.ClosedAt == nil {
 		t.Fatalf("withdraw: %v %v", r, err)
 	}
-	if _, err := e.subjects.Withdraw(ctx, token); dsar.ErrorCode(err) != dsar.ECONFLICT {
+	if _, err := e.subjects.Withdraw(ctx, token, subjectIP); dsar.ErrorCode(err) != dsar.ECONFLICT {
 		t.Errorf("second withdraw: %v", err)
+	}
+	// The subject's steps are in the audit trail with the address they came from.
+	evs, _ := e.reqs.Events(ctx, nteOff, e.req.ID)
+	var bySubject []string
+	for _, ev := range evs {
+		if ev.Actor == "subject" {
+			bySubject = append(bySubject, string(ev.To)+"@"+ev.ClientIP)
+		}
+	}
+	if want := "in_progress@" + subjectIP + ",withdrawn@" + subjectIP; strings.Join(bySubject, ",") != want {
+		t.Errorf("the subject's events: %v, want %s", bySubject, want)
 	}
 	// The status page works for 90 days after closing.
 	e.clock.Advance(89 * 24 * time.Hour)

@@ -19,6 +19,10 @@ import (
 
 // templateOf returns which template a received mail came from, by looking
 // up its outbox row through the Message-ID.
+
+// subjectIP is the address the subject acts from in these tests.
+const subjectIP = "192.0.2.7"
+
 func (e *env) templateOf(t *testing.T, m mailtest.Message) string {
 	t.Helper()
 	id := strings.TrimSuffix(strings.TrimPrefix(m.Header.Get("Message-Id"), "<"), "@dsar.example.test>")
@@ -61,7 +65,7 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 	//    reply, identity proof, completion with what was kept.
 	a := public(dsar.LanguageNB)
 	e.runDirect(t) // verification
-	_, token, err := e.subjects.VerifyCode(ctx, a.ID, code(a))
+	_, token, err := e.subjects.VerifyCode(ctx, a.ID, code(a), subjectIP)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +78,7 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.runDirect(t)
-	if _, err := e.subjects.Reply(ctx, token, "The webshop account.", nil); err != nil {
+	if _, err := e.subjects.Reply(ctx, token, "The webshop account.", nil, subjectIP); err != nil {
 		t.Fatal(err)
 	}
 	e.runDirect(t)
@@ -82,7 +86,7 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.runDirect(t)
-	if _, err := e.subjects.Reply(ctx, token, "Order 1234", &dsar.Document{FileName: "receipt.pdf", Data: []byte("pdf")}); err != nil {
+	if _, err := e.subjects.Reply(ctx, token, "Order 1234", &dsar.Document{FileName: "receipt.pdf", Data: []byte("pdf")}, subjectIP); err != nil {
 		t.Fatal(err)
 	}
 	e.runDirect(t)
@@ -98,7 +102,7 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 	// 2. Verification by link, partial refusal.
 	b := public(dsar.LanguageEN)
 	e.runDirect(t)
-	if _, _, err := e.subjects.VerifyLink(ctx, e.db.Keyring.Token("verify", verificationOf(t, e, b))); err != nil {
+	if _, _, err := e.subjects.VerifyLink(ctx, e.db.Keyring.Token("verify", verificationOf(t, e, b)), subjectIP); err != nil {
 		t.Fatal(err)
 	}
 	e.runDirect(t)
@@ -110,12 +114,12 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 	// 3. Withdrawal.
 	c := public(dsar.LanguageEN)
 	e.runDirect(t)
-	_, ctoken, err := e.subjects.VerifyCode(ctx, c.ID, code(c))
+	_, ctoken, err := e.subjects.VerifyCode(ctx, c.ID, code(c), subjectIP)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.runDirect(t)
-	if _, err := e.subjects.Withdraw(ctx, ctoken); err != nil {
+	if _, err := e.subjects.Withdraw(ctx, ctoken, subjectIP); err != nil {
 		t.Fatal(err)
 	}
 	e.runDirect(t)
