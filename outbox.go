@@ -22,7 +22,17 @@ const (
 	// OutboxDigest sends an officer the day's overview of cases due soon
 	// and overdue (payload: DigestPayload).
 	OutboxDigest OutboxKind = "digest"
+	// OutboxCheckpoint records in the administrators' audit chain which
+	// cases exist (payload: CheckpointPayload), so that deleting a whole
+	// case is found by the audit check.
+	OutboxCheckpoint OutboxKind = "audit_checkpoint"
 )
+
+// CheckpointPayload is the payload of an OutboxCheckpoint item: the
+// checkpoint covers the cases created before Before.
+type CheckpointPayload struct {
+	Before time.Time `json:"before"`
+}
 
 // DigestPayload is the payload of an OutboxDigest item.
 type DigestPayload struct {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -100,7 +101,8 @@ type AuditProblem struct {
 	// point to the hash of the event before it), "unchained" (a row without
 	// a place in the chain, written after the chain began) or "head" (the
 	// chain does not end where its case records: events were deleted at the
-	// end, or the record was changed).
+	// end, or the record was changed) or "checkpoint" (cases counted by the
+	// last checkpoint are gone or differ: a case was deleted whole).
 	Kind    string
 	Message string
 }
@@ -114,6 +116,10 @@ type AuditReport struct {
 	// PreChain is the number of events written before the chain began
 	// (before migration 00005): they carry no hash and are not covered.
 	PreChain int64
+	// Checkpoint is when the last checkpoint of the cases was recorded (nil
+	// when none was): the cases created an hour before it and earlier are
+	// checked to be all there.
+	Checkpoint *time.Time
 	// Problems lists the first MaxAuditProblems problems in chain order;
 	// ProblemCount counts them all.
 	Problems     []AuditProblem
@@ -177,6 +183,9 @@ func (db *DB) VerifyAudit(ctx context.Context) (*AuditReport, error) {
 		after = heads[len(heads)-1].ID
 	}
 	if err := db.verifyAdmin(ctx, rep); err != nil {
+		return nil, err
+	}
+	if err := db.verifyCheckpoint(ctx, rep); err != nil {
 		return nil, err
 	}
 	return rep, nil

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -334,4 +335,81 @@ func TestAuditChainUnderConcurrentWriters(t *testing.T) {
 	if !rep.Intact() || rep.Events != n || n < writers*8 {
 		t.Errorf("report %+v (problems %v) over %d events", rep, rep.Problems, n)
 	}
+}
+
+// A case deleted whole (its row and every event) leaves no gap in any
+// chain; the hourly checkpoint in the admin chain finds it.
+func TestCheckpointFindsACaseDeletedWhole(t *testing.T) {
+	clock := dsar.NewManualClock(at(2025, time.March, 5, 9, 0))
+	url := storetest.URL(t)
+	db := storetest.OpenURL(t, url, clock)
+	cases := auditCases(t, db, clock)
+	clock.Advance(3 * time.Hour)
+	// Planned once an hour, however many workers plan it.
+	for i, want := range []bool{true, false} {
+		if planned, err := db.PlanCheckpoint(ctx, clock.Now()); err != nil || planned != want {
+			t.Fatalf("plan %d: %v %v, want %v", i, planned, err, want)
+		}
+	}
+	// A case created within the margin is not covered yet; later ones neither.
+	late, err := store.NewRequests(db).Create(ctx, admin, newRequest("proviso"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Checkpoint(ctx, clock.Now().Add(-store.CheckpointMargin)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := db.VerifyAudit(ctx)
+	if err != nil || !rep.Intact() || rep.Checkpoint == nil || !rep.Checkpoint.Equal(clock.Now()) {
+		t.Fatalf("after the checkpoint: %+v, %v", rep, err)
+	}
+	del := func(id string) []string {
+		var out []string
+		for _, table := range []string{"request_events", "request_pauses", "outbox", "verifications", "request_messages", "identity_documents"} {
+			out = append(out, fmt.Sprintf("DELETE FROM %s WHERE request_id = '%s'", table, id))
+		}
+		return append(out, fmt.Sprintf("DELETE FROM requests WHERE id = '%s'", id))
+	}
+	// Deleting the late case is not found (the known window); the first one is.
+	tamper(t, db, url, append(del(late.ID), del(cases[0].ID)...)...)
+	db = storetest.OpenURL(t, url, clock)
+	rep, err = db.VerifyAudit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.ProblemCount != 1 || rep.Problems[0].Kind != "checkpoint" || !strings.Contains(rep.Problems[0].Message, "counted 2 cases") {
+		t.Fatalf("problems %+v", rep.Problems)
+	}
+	t.Log(rep.Problems[0].Message)
+}
+
+// A case replaced by another (the count stays, the chains verify) differs
+// in the checkpoint's digest.
+func TestCheckpointFindsAReplacedCase(t *testing.T) {
+	clock := dsar.NewManualClock(at(2025, time.March, 5, 9, 0))
+	url := storetest.URL(t)
+	db := storetest.OpenURL(t, url, clock)
+	cases := auditCases(t, db, clock)
+	clock.Advance(3 * time.Hour)
+	if err := db.Checkpoint(ctx, clock.Now().Add(-store.CheckpointMargin)); err != nil {
+		t.Fatal(err)
+	}
+	// The first case loses its trail and takes another ID: a case without
+	// chained events, which its own check accepts.
+	id := cases[0].ID
+	var stmts []string
+	for _, table := range []string{"request_events", "request_pauses", "outbox", "verifications", "request_messages", "identity_documents"} {
+		stmts = append(stmts, fmt.Sprintf("DELETE FROM %s WHERE request_id = '%s'", table, id))
+	}
+	stmts = append(stmts, fmt.Sprintf("UPDATE requests SET id = '%s', audit_seq = 0, audit_hash = '' WHERE id = '%s'", "f"+id[1:], id))
+	tamper(t, db, url, stmts...)
+	db = storetest.OpenURL(t, url, clock)
+	rep, err := db.VerifyAudit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.ProblemCount != 1 || rep.Problems[0].Kind != "checkpoint" || !strings.Contains(rep.Problems[0].Message, "not those of the checkpoint") {
+		t.Fatalf("problems %+v", rep.Problems)
+	}
+	t.Log(rep.Problems[0].Message)
 }

@@ -27,6 +27,11 @@ type Dispatcher struct {
 	Digests interface {
 		PlanDigests(ctx context.Context, now time.Time) (int, error)
 	}
+	// Checkpoints, when set, plans the hourly checkpoint of the cases in the
+	// audit trail at every reconcile.
+	Checkpoints interface {
+		PlanCheckpoint(ctx context.Context, now time.Time) (bool, error)
+	}
 	// Grace is how long after queueing a row the reconciler leaves it alone
 	// (default one minute): longer than a dispatch takes, shorter than anyone
 	// waits for a mail.
@@ -98,6 +103,11 @@ func (d *Dispatcher) Reconcile(ctx context.Context) (int, error) {
 	now := d.Clock.Now()
 	if d.Digests != nil {
 		if _, err := d.Digests.PlanDigests(ctx, now); err != nil {
+			return 0, err
+		}
+	}
+	if d.Checkpoints != nil {
+		if _, err := d.Checkpoints.PlanCheckpoint(ctx, now); err != nil {
 			return 0, err
 		}
 	}

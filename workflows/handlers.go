@@ -28,7 +28,11 @@ type Handlers struct {
 	// case (the assignee, or all of the controller's) and escalates overdue
 	// cases to the admins; without officers, reminders go to the
 	// controller's privacy contact.
-	Officers    dsar.OfficerDirectory
+	Officers dsar.OfficerDirectory
+	// Audit, when set, records the checkpoints of the cases.
+	Audit interface {
+		Checkpoint(ctx context.Context, before time.Time) error
+	}
 	Keyring     *dsar.Keyring
 	Controllers *dsar.Controllers
 	// BaseURL is the public URL of the service, for the links in mails;
@@ -56,6 +60,20 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeVerifyReminder, h.HandleVerifyReminder)
 	mux.HandleFunc(TypeVerifyExpiry, h.HandleVerifyExpiry)
 	mux.HandleFunc(TypeDigest, h.HandleDigest)
+	mux.HandleFunc(TypeCheckpoint, h.HandleCheckpoint)
+}
+
+// HandleCheckpoint records which cases exist in the administrators' audit
+// chain (store.DB.Checkpoint), for `dsar audit verify` to find a case
+// deleted whole.
+func (h *Handlers) HandleCheckpoint(ctx context.Context, t *asynq.Task) error {
+	return h.run(ctx, t, func(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
+		var p dsar.CheckpointPayload
+		if err := json.Unmarshal(it.Payload, &p); err != nil || h.Audit == nil || p.Before.IsZero() {
+			return outcome{}, fmt.Errorf("bad checkpoint payload: %w", asynq.SkipRetry)
+		}
+		return outcome{}, h.Audit.Checkpoint(ctx, p.Before)
+	})
 }
 
 // HandleDigest sends an officer the day's overview of their open cases due

@@ -21,6 +21,8 @@ const (
 	TypeVerifyExpiry = "verification:expiry"
 	// TypeDigest sends an officer's daily digest.
 	TypeDigest = "digest:send"
+	// TypeCheckpoint records the hourly checkpoint of the cases.
+	TypeCheckpoint = "audit:checkpoint"
 )
 
 // Queue is the asynq queue the outbox tasks go to.
@@ -44,6 +46,7 @@ var taskTypes = map[dsar.OutboxKind]string{
 	dsar.OutboxVerifyReminder: TypeVerifyReminder,
 	dsar.OutboxVerifyExpiry:   TypeVerifyExpiry,
 	dsar.OutboxDigest:         TypeDigest,
+	dsar.OutboxCheckpoint:     TypeCheckpoint,
 }
 
 // NewOutboxTask returns the task of an outbox row.

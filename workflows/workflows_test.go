@@ -140,6 +140,8 @@ func (e *env) runDirect(t *testing.T) int {
 			herr = e.handlers.HandleVerifyExpiry(ctx, task)
 		case workflows.TypeDigest:
 			herr = e.handlers.HandleDigest(ctx, task)
+		case workflows.TypeCheckpoint:
+			herr = e.handlers.HandleCheckpoint(ctx, task)
 		default:
 			t.Fatalf("no handler for %s", task.Type())
 		}
@@ -456,5 +458,29 @@ func TestDailyDigest(t *testing.T) {
 	}
 	if c := e.counts(t); c[dsar.OutboxCancelled] < 1 {
 		t.Errorf("per's empty digest was not cancelled: %v", c)
+	}
+}
+
+// The reconciler plans the hourly checkpoint of the cases and a worker
+// records it in the admin chain, which `dsar audit verify` then checks.
+func TestHourlyCheckpoint(t *testing.T) {
+	e := newEnv(t, time.Date(2025, time.March, 5, 9, 0, 0, 0, oslo))
+	e.handlers.Audit = e.db
+	e.disp.Checkpoints = e.db
+	e.create(t, "nte")
+	e.create(t, "proviso")
+	e.runDirect(t)
+	e.clock.Set(time.Date(2025, time.March, 5, 11, 30, 0, 0, oslo))
+	for i := 0; i < 2; i++ { // planning twice plans once
+		if _, err := e.disp.Reconcile(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.runDirect(t); n != 1 {
+		t.Fatalf("%d rows due, want the checkpoint", n)
+	}
+	rep, err := e.db.VerifyAudit(ctx)
+	if err != nil || !rep.Intact() || rep.Checkpoint == nil {
+		t.Fatalf("after the checkpoint: %+v %v", rep, err)
 	}
 }

@@ -278,7 +278,7 @@ func (a *App) Work(ctx context.Context) error {
 	defer client.Close()
 	reqs := store.NewRequests(a.db)
 	h := &workflows.Handlers{
-		Outbox: outbox, Requests: reqs, Cases: reqs, Jobs: store.NewSubjects(a.db), Keyring: a.db.Keyring, Officers: store.NewUsers(a.db),
+		Outbox: outbox, Requests: reqs, Cases: reqs, Jobs: store.NewSubjects(a.db), Keyring: a.db.Keyring, Officers: store.NewUsers(a.db), Audit: a.db,
 		BaseURL: a.cfg.BaseURL, VerifyTTL: a.cfg.VerifyTTL, Controllers: a.controllers, Sender: a.sender,
 		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
 		Metrics: a.workerMetrics,
@@ -292,7 +292,7 @@ func (a *App) Work(ctx context.Context) error {
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	d := &workflows.Dispatcher{Outbox: outbox, Client: client, Clock: a.clock, Log: a.log, Digests: store.NewUsers(a.db)}
+	d := &workflows.Dispatcher{Outbox: outbox, Client: client, Clock: a.clock, Log: a.log, Digests: store.NewUsers(a.db), Checkpoints: a.db}
 	if a.cfg.MetricsAddr != "" && a.ownMetrics {
 		// A separate worker serves its own counters for Prometheus.
 		stop, err := a.serveWorkerMetrics()
