@@ -93,11 +93,14 @@ type APIKeyService interface {
 // User is an officer's account: who signs in to the pages, with a role and
 // the controllers whose cases the user works.
 type User struct {
-	ID                string
-	Email             string
-	Role              Role
-	Controllers       []string
-	LockedUntil       *time.Time
+	ID          string
+	Email       string
+	Role        Role
+	Controllers []string
+	LockedUntil *time.Time
+	// DisabledAt is when an admin disabled the account (nil while enabled):
+	// no sign-in, no reminders, no new cases.
+	DisabledAt        *time.Time
 	PasswordChangedAt time.Time
 	CreatedAt         time.Time
 }

@@ -16,6 +16,10 @@ const (
 	AdminAPIKeyCreated  = "apikey_created"
 	AdminAPIKeyRevoked  = "apikey_revoked"
 	AdminUserCreated    = "user_created"
+	AdminUserUpdated    = "user_updated"
+	AdminUserDisabled   = "user_disabled"
+	AdminUserEnabled    = "user_enabled"
+	AdminPasswordReset  = "user_password_reset"
 	AdminConfigChanged  = "config_changed"
 	adminChainRequestID = "admin" // the request ID the hash encoding sees
 )

@@ -16,7 +16,7 @@ func (s *Requests) Assign(ctx context.Context, actor dsar.Actor, id, userID stri
 	return s.change(ctx, actor, id, func(tx *gorm.DB, row *requestRow, _ *dsar.Controller, _ time.Time) (effect, error) {
 		if userID != "" {
 			var u userRow
-			if err := tx.Where("id = ?", userID).Take(&u).Error; err != nil {
+			if err := tx.Where("id = ? AND disabled_at IS NULL", userID).Take(&u).Error; err != nil {
 				return effect{}, dsar.Invalid(dsar.FieldError{Field: "assignee", Message: "error.not_found"})
 			}
 			may := u.Role == string(dsar.RoleAdmin) || (u.Role == string(dsar.RoleOfficer) && slices.Contains(strings.Split(u.Controllers, ","), row.Controller))

@@ -48,6 +48,7 @@ type userRow struct {
 	Controllers       string
 	FailedLogins      int
 	LockedUntil       *time.Time
+	DisabledAt        *time.Time
 	PasswordChangedAt time.Time
 	CreatedAt         time.Time
 }
@@ -55,7 +56,7 @@ type userRow struct {
 func (userRow) TableName() string { return "users" }
 
 func (r *userRow) toDomain() *dsar.User {
-	u := &dsar.User{ID: r.ID, Email: r.Email, Role: dsar.Role(r.Role), LockedUntil: r.LockedUntil,
+	u := &dsar.User{ID: r.ID, Email: r.Email, Role: dsar.Role(r.Role), LockedUntil: r.LockedUntil, DisabledAt: r.DisabledAt,
 		PasswordChangedAt: r.PasswordChangedAt.UTC(), CreatedAt: r.CreatedAt.UTC()}
 	if r.Controllers != "" {
 		u.Controllers = strings.Split(r.Controllers, ",")
@@ -128,11 +129,27 @@ func (s *Users) Create(ctx context.Context, email, password string, role dsar.Ro
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
 		fields = append(fields, dsar.FieldError{Field: "email", Message: "field.email"})
 	}
-	if role != dsar.RoleAdmin && role != dsar.RoleOfficer && role != dsar.RoleAuditor {
-		fields = append(fields, dsar.FieldError{Field: "role", Message: "field.enum", Params: map[string]any{"allowed": []string{"admin", "officer", "auditor"}}})
-	}
+	fields = append(fields, s.validRole(role, controllers)...)
 	if fe := validPassword("password", password); fe != nil {
 		fields = append(fields, *fe)
+	}
+	if len(fields) > 0 {
+		return nil, dsar.Invalid(fields...)
+	}
+	now := s.db.now()
+	row := &userRow{ID: newID(), Email: email, PasswordHash: hashPassword(password), Role: string(role),
+		Controllers: joinControllers(controllers), PasswordChangedAt: now, CreatedAt: now}
+	if err := s.db.gorm.WithContext(ctx).Create(row).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	return row.toDomain(), nil
+}
+
+// validRole checks a role and the controllers it is limited to.
+func (s *Users) validRole(role dsar.Role, controllers []string) []dsar.FieldError {
+	var fields []dsar.FieldError
+	if role != dsar.RoleAdmin && role != dsar.RoleOfficer && role != dsar.RoleAuditor {
+		fields = append(fields, dsar.FieldError{Field: "role", Message: "field.enum", Params: map[string]any{"allowed": []string{"admin", "officer", "auditor"}}})
 	}
 	for _, c := range controllers {
 		if _, ok := s.db.Controllers.Get(c); !ok {
@@ -142,17 +159,88 @@ func (s *Users) Create(ctx context.Context, email, password string, role dsar.Ro
 	if role != dsar.RoleAdmin && len(controllers) == 0 {
 		fields = append(fields, dsar.FieldError{Field: "controller", Message: "field.required"})
 	}
-	if len(fields) > 0 {
-		return nil, dsar.Invalid(fields...)
-	}
-	slices.Sort(controllers)
-	now := s.db.now()
-	row := &userRow{ID: newID(), Email: email, PasswordHash: hashPassword(password), Role: string(role),
-		Controllers: strings.Join(slices.Compact(controllers), ","), PasswordChangedAt: now, CreatedAt: now}
-	if err := s.db.gorm.WithContext(ctx).Create(row).Error; err != nil {
+	return fields
+}
+
+// joinControllers is the stored form of a user's controllers: sorted, once
+// each, comma-separated.
+func joinControllers(controllers []string) string {
+	c := slices.Clone(controllers)
+	slices.Sort(c)
+	return strings.Join(slices.Compact(c), ",")
+}
+
+// List returns every user, by e-mail address.
+func (s *Users) List(ctx context.Context) ([]*dsar.User, error) {
+	var rows []userRow
+	if err := s.db.gorm.WithContext(ctx).Order("email").Find(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
-	return row.toDomain(), nil
+	out := make([]*dsar.User, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, nil
+}
+
+// administer changes the user with the e-mail address in one transaction
+// and ends every session of theirs: whatever an admin changes about an
+// account takes effect at once. It returns the user before and after.
+func (s *Users) administer(ctx context.Context, email string, change func(row *userRow, now time.Time) map[string]any) (before, after *dsar.User, err error) {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
+		var row userRow
+		if err := tx.Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error; err != nil {
+			return dsar.Invalid(dsar.FieldError{Field: "email", Message: "error.not_found"})
+		}
+		before = row.toDomain()
+		if err := tx.Model(&userRow{}).Where("id = ?", row.ID).Updates(change(&row, s.db.now())).Error; err != nil {
+			return err
+		}
+		var now userRow // a fresh row: a NULL read leaves a field as it was
+		if err := tx.Where("id = ?", row.ID).Take(&now).Error; err != nil {
+			return err
+		}
+		after = now.toDomain()
+		return tx.Where("user_id = ?", row.ID).Delete(&sessionRow{}).Error
+	})
+	return before, after, mapErr(err)
+}
+
+// SetDisabled disables an account (an officer who left: no sign-in, no
+// reminders, no new cases; the trail keeps their name) or enables it again.
+func (s *Users) SetDisabled(ctx context.Context, email string, disabled bool) (*dsar.User, error) {
+	_, u, err := s.administer(ctx, email, func(row *userRow, now time.Time) map[string]any {
+		if !disabled {
+			return map[string]any{"disabled_at": nil}
+		}
+		if row.DisabledAt != nil {
+			now = *row.DisabledAt
+		}
+		return map[string]any{"disabled_at": now}
+	})
+	return u, err
+}
+
+// Update gives a user another role and other controllers.
+func (s *Users) Update(ctx context.Context, email string, role dsar.Role, controllers []string) (before, after *dsar.User, err error) {
+	if fields := s.validRole(role, controllers); len(fields) > 0 {
+		return nil, nil, dsar.Invalid(fields...)
+	}
+	return s.administer(ctx, email, func(*userRow, time.Time) map[string]any {
+		return map[string]any{"role": string(role), "controllers": joinControllers(controllers)}
+	})
+}
+
+// ResetPassword sets a password an admin chose or generated for a user who
+// lost theirs, and unlocks the account.
+func (s *Users) ResetPassword(ctx context.Context, email, password string) (*dsar.User, error) {
+	if fe := validPassword("password", password); fe != nil {
+		return nil, dsar.Invalid(*fe)
+	}
+	_, u, err := s.administer(ctx, email, func(_ *userRow, now time.Time) map[string]any {
+		return map[string]any{"password_hash": hashPassword(password), "password_changed_at": now, "failed_logins": 0, "locked_until": nil}
+	})
+	return u, err
 }
 
 var errBadSignIn = &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.signin"}
@@ -164,7 +252,7 @@ func (s *Users) SignIn(ctx context.Context, email, password string) (*dsar.User,
 	now := s.db.now()
 	var row userRow
 	err := s.db.gorm.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error
-	if err != nil {
+	if err != nil || row.DisabledAt != nil {
 		checkPassword(password, hashPassword("timing")) // the same work as for a known user
 		return nil, "", errBadSignIn
 	}
@@ -216,7 +304,7 @@ func (s *Users) Session(ctx context.Context, token string) (*dsar.User, error) {
 		return nil, &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.session_expired"}
 	}
 	var row userRow
-	if err := db.Where("id = ?", sess.UserID).Take(&row).Error; err != nil {
+	if err := db.Where("id = ? AND disabled_at IS NULL", sess.UserID).Take(&row).Error; err != nil {
 		return nil, &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.unauthorized"}
 	}
 	if now.Sub(sess.LastSeenAt) > time.Minute {
@@ -257,8 +345,13 @@ var _ dsar.OfficerDirectory = (*Users)(nil)
 // ReminderRecipients implements dsar.OfficerDirectory.
 func (s *Users) ReminderRecipients(ctx context.Context, controller, assignee string, escalate bool) ([]string, error) {
 	var rows []userRow
-	if err := s.db.gorm.WithContext(ctx).Order("email").Find(&rows).Error; err != nil {
+	if err := s.db.gorm.WithContext(ctx).Where("disabled_at IS NULL").Order("email").Find(&rows).Error; err != nil {
 		return nil, mapErr(err)
+	}
+	// An assignee whose account was disabled has left: the case's
+	// reminders go to every officer of the controller instead.
+	if !slices.ContainsFunc(rows, func(u userRow) bool { return u.ID == assignee }) {
+		assignee = ""
 	}
 	var out []string
 	for _, u := range rows {
@@ -285,7 +378,7 @@ func (s *Users) User(ctx context.Context, id string) (*dsar.User, error) {
 // Workers implements dsar.UserService.
 func (s *Users) Workers(ctx context.Context, controllers []string) ([]*dsar.User, error) {
 	var rows []userRow
-	err := s.db.gorm.WithContext(ctx).Where("role IN ?", []string{string(dsar.RoleAdmin), string(dsar.RoleOfficer)}).Order("email").Find(&rows).Error
+	err := s.db.gorm.WithContext(ctx).Where("role IN ? AND disabled_at IS NULL", []string{string(dsar.RoleAdmin), string(dsar.RoleOfficer)}).Order("email").Find(&rows).Error
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -317,7 +410,7 @@ func (s *Users) userZone(u *userRow) *time.Location {
 // no-op.
 func (s *Users) PlanDigests(ctx context.Context, now time.Time) (int, error) {
 	var users []userRow
-	if err := s.db.gorm.WithContext(ctx).Where("role IN ?", []string{string(dsar.RoleOfficer), string(dsar.RoleAdmin)}).Find(&users).Error; err != nil {
+	if err := s.db.gorm.WithContext(ctx).Where("role IN ? AND disabled_at IS NULL", []string{string(dsar.RoleOfficer), string(dsar.RoleAdmin)}).Find(&users).Error; err != nil {
 		return 0, mapErr(err)
 	}
 	planned := 0

@@ -186,3 +186,102 @@ func TestNoticeFilter(t *testing.T) {
 		t.Errorf("before 8 April: %d cases, want %s only (the other is extended)", n, a.Reference)
 	}
 }
+
+// An admin disables an officer who left, changes a role, resets a lost
+// password: each takes effect at once, sessions included.
+func TestAdministerUsers(t *testing.T) {
+	clock := dsar.NewManualClock(at(2025, time.March, 5, 9, 0))
+	db := storetest.Open(t, clock)
+	users, reqs := store.NewUsers(db), store.NewRequests(db)
+	kari, err := users.Create(ctx, "kari@nte.no", "correct horse battery", dsar.RoleOfficer, []string{"nte"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ola, err := users.Create(ctx, "ola@nte.no", "another long password", dsar.RoleOfficer, []string{"nte"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := reqs.Create(ctx, admin, verifiedRequest("nte"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.Assign(ctx, admin, r.ID, kari.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := users.SignIn(ctx, "kari@nte.no", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := users.SetDisabled(ctx, "nobody@nte.no", true); dsar.ErrorCode(err) != dsar.EINVALID {
+		t.Errorf("disabling an unknown user: %v", err)
+	}
+	u, err := users.SetDisabled(ctx, "KARI@nte.no ", true)
+	if err != nil || u.DisabledAt == nil || !u.DisabledAt.Equal(clock.Now()) {
+		t.Fatalf("disable: %+v %v", u, err)
+	}
+	if _, err := users.Session(ctx, token); err == nil {
+		t.Error("a session of a disabled user still works")
+	}
+	if _, _, err := users.SignIn(ctx, "kari@nte.no", "correct horse battery"); dsar.ErrorMessage(err) != "error.signin" {
+		t.Errorf("a disabled user signs in: %v", err)
+	}
+	if w, _ := users.Workers(ctx, []string{"nte"}); len(w) != 1 || w[0].ID != ola.ID {
+		t.Errorf("workers of nte: %v", w)
+	}
+	// Her case's reminders go to the controller's other officers.
+	if to, _ := users.ReminderRecipients(ctx, "nte", kari.ID, false); len(to) != 1 || to[0] != "ola@nte.no" {
+		t.Errorf("reminders of a disabled assignee's case go to %v", to)
+	}
+	if _, err := reqs.Assign(ctx, admin, r.ID, kari.ID); dsar.ErrorCode(err) != dsar.EINVALID {
+		t.Errorf("assigning a disabled user: %v", err)
+	}
+	clock.Advance(time.Hour)
+	if u, err := users.SetDisabled(ctx, "kari@nte.no", true); err != nil || !u.DisabledAt.Equal(clock.Now().Add(-time.Hour)) {
+		t.Errorf("disabling twice moves the date: %+v %v", u, err)
+	}
+	if u, err := users.SetDisabled(ctx, "kari@nte.no", false); err != nil || u.DisabledAt != nil {
+		t.Fatalf("enable: %+v %v", u, err)
+	}
+	_, token, err = users.SignIn(ctx, "kari@nte.no", "correct horse battery")
+	if err != nil {
+		t.Fatalf("sign-in after enabling: %v", err)
+	}
+
+	// A new role ends the sessions of the old one.
+	if _, _, err := users.Update(ctx, "kari@nte.no", "boss", []string{"acme"}); dsar.ErrorCode(err) != dsar.EINVALID || len(err.(*dsar.Error).Fields) != 2 {
+		t.Errorf("a bad role and controller: %v", err)
+	}
+	before, after, err := users.Update(ctx, "kari@nte.no", dsar.RoleAuditor, []string{"proviso", "nte", "proviso"})
+	if err != nil || before.Role != dsar.RoleOfficer || after.Role != dsar.RoleAuditor || strings.Join(after.Controllers, ",") != "nte,proviso" {
+		t.Fatalf("update: %+v → %+v, %v", before, after, err)
+	}
+	if _, err := users.Session(ctx, token); err == nil {
+		t.Error("a session survived the change of role")
+	}
+
+	// A reset password unlocks the account and ends its sessions.
+	_, token, _ = users.SignIn(ctx, "kari@nte.no", "correct horse battery")
+	for i := 0; i < store.MaxFailedLogins; i++ {
+		users.SignIn(ctx, "kari@nte.no", "wrong")
+	}
+	if _, err := users.ResetPassword(ctx, "kari@nte.no", "short"); dsar.ErrorCode(err) != dsar.EINVALID {
+		t.Errorf("a short reset password: %v", err)
+	}
+	if _, err := users.ResetPassword(ctx, "kari@nte.no", "a password from the admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.Session(ctx, token); err == nil {
+		t.Error("a session survived the password reset")
+	}
+	if _, _, err := users.SignIn(ctx, "kari@nte.no", "correct horse battery"); err == nil {
+		t.Error("the old password still works")
+	}
+	if _, _, err := users.SignIn(ctx, "kari@nte.no", "a password from the admin"); err != nil {
+		t.Errorf("the reset password (the account was locked): %v", err)
+	}
+	list, err := users.List(ctx)
+	if err != nil || len(list) != 2 || list[0].Email != "kari@nte.no" || list[1].Email != "ola@nte.no" {
+		t.Errorf("list: %v %v", list, err)
+	}
+}

@@ -85,7 +85,7 @@ func (h *Handlers) HandleDigest(ctx context.Context, t *asynq.Task) error {
 			return outcome{}, fmt.Errorf("bad digest payload: %w", asynq.SkipRetry)
 		}
 		u, err := h.Officers.User(ctx, p.UserID)
-		if dsar.ErrorCode(err) == dsar.ENOTFOUND {
+		if dsar.ErrorCode(err) == dsar.ENOTFOUND || (err == nil && u.DisabledAt != nil) {
 			return outcome{cancel: true}, nil
 		}
 		if err != nil {

@@ -9,6 +9,8 @@
 //	dsar apikey list      list API keys
 //	dsar apikey revoke ID revoke an API key
 //	dsar audit verify     check the hash chain of the audit trail
+//	dsar user …           officers' accounts: create, list, update, disable, enable, reset-password
+//	dsar seed             fill a database with cases for load tests
 //
 // Configuration comes from DSAR_* environment variables; see README.md.
 package main
@@ -71,7 +73,7 @@ commands:
   config        print the effective configuration (secrets masked)
   apikey        create, list or revoke API keys (dsar apikey -h)
   audit verify  check that no audit event was changed or deleted
-  user          create officers' accounts (dsar user create -h)
+  user          officers' accounts: create, list, update, disable, enable, reset-password
 
 Configuration comes from DSAR_* environment variables (see README.md).
 `

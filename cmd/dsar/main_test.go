@@ -185,6 +185,45 @@ func TestAPIKeyCommands(t *testing.T) {
 	}
 }
 
+func TestUserCommands(t *testing.T) {
+	e := migratedEnv(t)
+	code, out, stderr := run(t, e, "user", "create", "--email", "kari@nte.no", "--role", "officer", "--controller", "nte")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	password := lines[len(lines)-1]
+	if code != 0 || len(password) != 24 {
+		t.Fatalf("create: exit %d %q %s", code, out, stderr)
+	}
+	steps := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"user", "list"}, 0, "kari@nte.no  officer  nte"},
+		{[]string{"user", "update", "--email", "kari@nte.no", "--role", "auditor", "--controller", "nte", "--controller", "proviso"}, 0, "role auditor, controllers nte,proviso; their sessions ended"},
+		{[]string{"user", "disable", "--email", "kari@nte.no"}, 0, "disabled user"},
+		{[]string{"user", "enable", "--email", "kari@nte.no"}, 0, "enabled user"},
+		{[]string{"user", "reset-password", "--email", "kari@nte.no"}, 0, "the password is shown only now"},
+		{[]string{"user", "disable", "--email", "nobody@nte.no"}, 2, "email"},
+		{[]string{"user", "update", "--email", "kari@nte.no", "--role", "boss"}, 2, "role"},
+		{[]string{"user", "disable"}, 2, "dsar user disable --email EMAIL"},
+		{[]string{"user", "delete", "--email", "kari@nte.no"}, 2, `unknown user command "delete"`},
+	}
+	for _, s := range steps {
+		code, out, stderr := run(t, e, s.args...)
+		if code != s.code || !strings.Contains(out+stderr, s.want) {
+			t.Errorf("%v: exit %d, want %d with %q:\n%s%s", s.args, code, s.code, s.want, out, stderr)
+		}
+	}
+	code, out, _ = run(t, e, "user", "list")
+	if code != 0 || !strings.Contains(out, "auditor  nte,proviso") {
+		t.Errorf("list after the changes:\n%s", out)
+	}
+	// Every change is in the administrators' audit chain, which verifies.
+	if code, out, stderr := run(t, e, "audit", "verify"); code != 0 || !strings.Contains(out, "audit trail intact: 5 events") {
+		t.Errorf("audit verify: exit %d %s %s", code, out, stderr)
+	}
+}
+
 func TestInvalidControllersFileStopsTheStart(t *testing.T) {
 	e := testEnv(t)
 	path := filepath.Join(t.TempDir(), "controllers.yaml")

@@ -9,56 +9,148 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/store"
 )
 
-// user runs `dsar user create`: an officer's account. The password is read
-// from --password-file, or generated and printed once as the last line.
+// userUsage lists the user commands.
+const userUsage = `usage:
+  dsar user create --email EMAIL --role admin|officer|auditor [--controller KEY]... [--password-file FILE]
+  dsar user list
+  dsar user update --email EMAIL --role admin|officer|auditor [--controller KEY]...
+  dsar user disable --email EMAIL
+  dsar user enable --email EMAIL
+  dsar user reset-password --email EMAIL [--password-file FILE]`
+
+// user runs `dsar user …`: the officers' accounts. A new or reset password
+// is read from --password-file, or generated and printed once as the last
+// line. Every change is recorded in the administrators' audit trail and ends
+// the user's sessions.
 func (m *Main) user(ctx context.Context, cfg *Config, log *slog.Logger, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usageError{"usage: dsar user create --email EMAIL --role admin|officer|auditor [--controller KEY]... [--password-file FILE]"}
+	if len(args) == 0 {
+		return usageError{userUsage}
 	}
-	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	email := fs.String("email", "", "the officer's e-mail address, used to sign in (required)")
-	role := fs.String("role", "", "admin, officer or auditor (required)")
-	pwFile := fs.String("password-file", "", "a file holding the password; without it one is generated and printed")
-	var ctrls stringList
-	fs.Var(&ctrls, "controller", "controller key the user works for (repeatable; required unless admin)")
+	email := fs.String("email", "", "the user's e-mail address, used to sign in (required)")
+	var (
+		role   *string
+		pwFile *string
+		ctrls  stringList
+	)
+	switch args[0] {
+	case "create", "update":
+		role = fs.String("role", "", "admin, officer or auditor (required)")
+		fs.Var(&ctrls, "controller", "controller key the user works for (repeatable; required unless admin)")
+	case "list", "disable", "enable", "reset-password":
+	default:
+		return usageError{fmt.Sprintf("unknown user command %q\n%s", args[0], userUsage)}
+	}
+	if args[0] == "create" || args[0] == "reset-password" {
+		pwFile = fs.String("password-file", "", "a file holding the password; without it one is generated and printed")
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err.Error()}
 	}
-	password, generated := "", false
-	if *pwFile != "" {
-		b, err := os.ReadFile(*pwFile)
-		if err != nil {
-			return usageError{"--password-file: " + err.Error()}
-		}
-		password = strings.TrimRight(string(b), "\r\n")
-	} else {
-		b := make([]byte, 18)
-		_, _ = rand.Read(b)
-		password, generated = base64.RawURLEncoding.EncodeToString(b), true
+	if fs.NArg() > 0 || (args[0] != "list" && *email == "") {
+		return usageError{userUsage}
 	}
-	a, err := Open(ctx, cfg, log, m.Clock, openOptions{autoMigrate: true})
+	password, generated := "", false
+	if pwFile != nil {
+		var err error
+		if password, generated, err = readOrGeneratePassword(*pwFile); err != nil {
+			return err
+		}
+	}
+	a, err := Open(ctx, cfg, log, m.Clock, openOptions{autoMigrate: args[0] == "create"})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	u, err := store.NewUsers(a.db).Create(ctx, *email, password, dsar.Role(*role), ctrls)
-	if err != nil {
-		return fieldErrors(err)
+	users := store.NewUsers(a.db)
+	record := func(kind string, u *dsar.User, data map[string]string) error {
+		return a.db.RecordAdmin(ctx, cliActor(), kind, u.ID, data)
 	}
-	if err := a.db.RecordAdmin(ctx, cliActor(), store.AdminUserCreated, u.ID,
-		map[string]string{"email": u.Email, "role": string(u.Role), "controllers": strings.Join(u.Controllers, ",")}); err != nil {
-		return err
+	var u *dsar.User
+	switch args[0] {
+	case "create":
+		if u, err = users.Create(ctx, *email, password, dsar.Role(*role), ctrls); err != nil {
+			return fieldErrors(err)
+		}
+		if err := record(store.AdminUserCreated, u, map[string]string{"email": u.Email, "role": string(u.Role), "controllers": strings.Join(u.Controllers, ",")}); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "created user %s (%s, role %s, controllers %s)\n", u.ID, u.Email, u.Role, orAll(u.Controllers))
+	case "list":
+		list, err := users.List(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tE-MAIL\tROLE\tCONTROLLERS\tCREATED\tPASSWORD CHANGED\tDISABLED")
+		for _, u := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Role, orAll(u.Controllers),
+				u.CreatedAt.Format(time.RFC3339), u.PasswordChangedAt.Format(time.RFC3339), fmtTime(u.DisabledAt))
+		}
+		return tw.Flush()
+	case "update":
+		before, after, err := users.Update(ctx, *email, dsar.Role(*role), ctrls)
+		if err != nil {
+			return fieldErrors(err)
+		}
+		u = after
+		if err := record(store.AdminUserUpdated, u, map[string]string{
+			"role_before": string(before.Role), "controllers_before": strings.Join(before.Controllers, ","),
+			"role": string(after.Role), "controllers": strings.Join(after.Controllers, ",")}); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "updated user %s (%s): role %s, controllers %s; their sessions ended\n", u.ID, u.Email, u.Role, orAll(u.Controllers))
+	case "disable", "enable":
+		disable := args[0] == "disable"
+		if u, err = users.SetDisabled(ctx, *email, disable); err != nil {
+			return fieldErrors(err)
+		}
+		kind := store.AdminUserEnabled
+		if disable {
+			kind = store.AdminUserDisabled
+		}
+		if err := record(kind, u, map[string]string{"email": u.Email}); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "%sd user %s (%s)\n", args[0], u.ID, u.Email)
+		if disable {
+			fmt.Fprintln(m.Stdout, "their sessions ended; they get no reminders and cannot be assigned cases; reassign their open cases (queue filter: assigned to them)")
+		}
+	case "reset-password":
+		if u, err = users.ResetPassword(ctx, *email, password); err != nil {
+			return fieldErrors(err)
+		}
+		if err := record(store.AdminPasswordReset, u, map[string]string{"email": u.Email}); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "reset the password of user %s (%s); their sessions ended\n", u.ID, u.Email)
 	}
-	fmt.Fprintf(m.Stdout, "created user %s (%s, role %s, controllers %s)\n", u.ID, u.Email, u.Role, orAll(u.Controllers))
 	if generated {
 		fmt.Fprintln(m.Stdout, "the password is shown only now; sign in at /signin and change it:")
 		fmt.Fprintln(m.Stdout, password)
 	}
 	return nil
+}
+
+// readOrGeneratePassword reads a password from file, or generates one (144
+// random bits) when file is empty.
+func readOrGeneratePassword(file string) (password string, generated bool, err error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", false, usageError{"--password-file: " + err.Error()}
+		}
+		return strings.TrimRight(string(b), "\r\n"), false, nil
+	}
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b), true, nil
 }
