@@ -117,6 +117,9 @@ const MinPasswordLength = 12
 type UserService interface {
 	// Create adds a user and returns it.
 	Create(ctx context.Context, email, password string, role Role, controllers []string) (*User, error)
+	// SignInVerified opens a session for the enabled account of an e-mail
+	// address that a single sign-on provider verified.
+	SignInVerified(ctx context.Context, email string) (*User, string, error)
 	// SignIn checks the password and opens a session, returning its token.
 	// Repeated failures lock the account for a while.
 	SignIn(ctx context.Context, email, password string) (*User, string, error)

@@ -83,6 +83,10 @@ func (s *Server) registerOfficers(e *echo.Echo) {
 	g := s.officerGroup(e)
 	g.GET("/signin", s.signInPage)
 	g.POST("/signin", s.signIn)
+	if s.cfg.OIDC != nil {
+		g.GET("/signin/oidc", s.oidcStart)
+		g.GET("/signin/oidc/callback", s.oidcCallback)
+	}
 	g.POST("/signout", s.signOut, signedIn)
 	g.GET("/account/password", s.passwordPage, signedIn)
 	g.POST("/account/password", s.changePassword, signedIn)
@@ -95,6 +99,15 @@ func (s *Server) registerOfficers(e *echo.Echo) {
 	g.POST("/cases/:id/:action", s.caseAction, signedIn)
 }
 
+// ssoName is the single sign-on provider's name for the sign-in page, or
+// "" without single sign-on.
+func (s *Server) ssoName() string {
+	if s.cfg.OIDC == nil {
+		return ""
+	}
+	return s.cfg.OIDC.Name
+}
+
 // localPath keeps a "next" target on this site.
 func localPath(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
@@ -104,7 +117,7 @@ func localPath(next string) string {
 }
 
 func (s *Server) signInPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "signin", templates.SignInPage{Page: s.page(c, nil, "page.signin.title"), Next: localPath(c.QueryParam("next"))})
+	return s.render(c, http.StatusOK, "signin", templates.SignInPage{Page: s.page(c, nil, "page.signin.title"), Next: localPath(c.QueryParam("next")), SSOName: s.ssoName()})
 }
 
 func (s *Server) signIn(c echo.Context) error {
@@ -119,7 +132,7 @@ func (s *Server) signIn(c echo.Context) error {
 			return s.pageError(c, err)
 		}
 		p := s.page(c, nil, "page.signin.title")
-		return s.render(c, http.StatusUnauthorized, "signin", templates.SignInPage{Page: p, Email: email, Next: next, Error: templates.T(p.Lang, de.Message, de.Params)})
+		return s.render(c, http.StatusUnauthorized, "signin", templates.SignInPage{Page: p, Email: email, Next: next, SSOName: s.ssoName(), Error: templates.T(p.Lang, de.Message, de.Params)})
 	}
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
 	return c.Redirect(http.StatusSeeOther, next)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/api"
 	"github.com/dsar-project/dsar/store"
 )
 
@@ -69,7 +70,10 @@ func TestOfficerSignInQueueAndSignOut(t *testing.T) {
 // key, or an officer of another controller. A route added without its guard
 // fails here.
 func TestEveryRouteIsGuarded(t *testing.T) {
-	p, db := newPageClient(t)
+	// Every optional part on, single sign-on included, so that every route is walked.
+	p, db := newPageClientWith(t, func(c *api.Config) {
+		c.OIDC = &api.OIDC{Issuer: "https://login.example/tenant", ClientID: "dsar", ClientSecret: "s", Name: "SSO"}
+	})
 	ctx := context.Background()
 	keys := store.NewAPIKeys(db)
 	key := func(role dsar.Role, ctrls ...string) string {
@@ -89,7 +93,7 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 		"GET /healthz": true, "GET /readyz": true, "GET /openapi.yaml": true, "GET /api/v1/controllers": true, "POST /api/v1/requests": true,
 		"GET /": true, "GET /c/:key": true, "POST /c/:key": true, "GET /r/:id/verify": true, "POST /r/:id/verify": true, "POST /r/:id/resend": true,
 		"GET /v/:token": true, "GET /s/:token": true, "POST /s/:token/reply": true, "POST /s/:token/withdraw": true,
-		"GET /signin": true, "POST /signin": true,
+		"GET /signin": true, "POST /signin": true, "GET /signin/oidc": true, "GET /signin/oidc/callback": true,
 	}
 	fill := func(route string) string {
 		path := strings.SplitN(route, " ", 2)[1]

@@ -31,6 +31,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/hibiken/asynq"
 	"github.com/labstack/echo/v4"
+	"github.com/oauth2-proxy/mockoidc"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dsar-project/dsar"
@@ -82,15 +83,15 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 				t.Errorf("%s %s: a page takes no key, so it should say security: []", method, path)
 			}
 			// The officers' pages take the session cookie, never a key; but
-			// for the sign-in page itself.
+			// for the sign-in pages themselves.
 			officers := slices.Contains(op.Tags, "officers")
 			if officers {
 				switch {
 				case op.Security == nil:
 					t.Errorf("%s %s: an officers' page should say its security", method, path)
-				case path == "/signin" && len(*op.Security) != 0:
+				case strings.HasPrefix(path, "/signin") && len(*op.Security) != 0:
 					t.Errorf("%s %s: the sign-in page should say security: []", method, path)
-				case path != "/signin" && (len(*op.Security) != 1 || len((*op.Security)[0]) != 1 || (*op.Security)[0]["session"] == nil):
+				case !strings.HasPrefix(path, "/signin") && (len(*op.Security) != 1 || len((*op.Security)[0]) != 1 || (*op.Security)[0]["session"] == nil):
 					t.Errorf("%s %s: an officers' page should take the session cookie only", method, path)
 				}
 			}
@@ -272,8 +273,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 65 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 65 (and 6): %v",
+	if len(registered) != 67 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 67 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -339,6 +340,7 @@ type contractEnv struct {
 	users    map[string]*dsar.User
 	notReady atomic.Bool
 	cov      *contractCoverage
+	sso      *mockoidc.MockOIDC
 }
 
 // The API keys of every contractEnv.
@@ -427,6 +429,14 @@ func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *co
 		Queue:        contractRedis,
 		Dashboard:    e.db,
 	}
+	// Single sign-on against a local provider.
+	sso, err := mockoidc.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sso.Shutdown() })
+	e.sso = sso
+	cfg.OIDC = &api.OIDC{Issuer: sso.Issuer(), ClientID: sso.ClientID, ClientSecret: sso.ClientSecret, Name: "Entra ID"}
 	if configure != nil {
 		configure(&cfg, e)
 	}
@@ -461,6 +471,8 @@ type contractCall struct {
 	csrf string
 	// session, for the officers' pages, is sent as the dsar_session cookie.
 	session string
+	// cookies are sent besides.
+	cookies []*http.Cookie
 	chunked bool // send the body without Content-Length
 	want    int  // the status expected
 	// docRejects says the document itself declares the request invalid;
@@ -576,6 +588,9 @@ func (e *contractEnv) do(t *testing.T, c contractCall) contractAnswer {
 	}
 	if c.session != "" {
 		cookies = append(cookies, (&http.Cookie{Name: "dsar_session", Value: c.session}).String())
+	}
+	for _, ck := range c.cookies {
+		cookies = append(cookies, (&http.Cookie{Name: ck.Name, Value: ck.Value}).String())
 	}
 	if len(cookies) > 0 {
 		header.Set("Cookie", strings.Join(cookies, "; "))
@@ -763,6 +778,7 @@ func TestContract(t *testing.T) {
 		{"forward-and-fee", func(t *testing.T) { contractForwardAndFee(t, e) }},
 		{"pages", func(t *testing.T) { contractPages(t, e) }},
 		{"signin", func(t *testing.T) { contractSignIn(t, e) }},
+		{"single-sign-on", func(t *testing.T) { contractSingleSignOn(t, e) }},
 		{"officers", func(t *testing.T) { contractOfficers(t, e) }},
 		{"metrics", func(t *testing.T) { contractMetrics(t, e) }},
 		{"unauthorized", func(t *testing.T) { contractUnauthorized(t, e) }},
@@ -2284,6 +2300,69 @@ func contractSignIn(t *testing.T, e *contractEnv) {
 			t.Errorf("next %q: no session cookie in %v", next, a.header["Set-Cookie"])
 		}
 	}
+}
+
+// contractSingleSignOn: the way to the provider and back.
+func contractSingleSignOn(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
+	// The provider signs with the contract's clock (one scenario at a time).
+	now := mockoidc.NowFunc
+	mockoidc.NowFunc = e.clock.Now
+	defer func() { mockoidc.NowFunc = now }()
+	start := func(next string) (*http.Cookie, *url.URL) {
+		t.Helper()
+		a := e.do(t, contractCall{method: "GET", path: "/signin/oidc?next=" + url.QueryEscape(next), want: 302})
+		to, err := url.Parse(a.header.Get("Location"))
+		if err != nil || !strings.HasPrefix(to.String(), e.sso.AuthorizationEndpoint()) {
+			t.Fatalf("Location %q", a.header.Get("Location"))
+		}
+		resp := &http.Response{Header: a.header}
+		for _, ck := range resp.Cookies() {
+			if ck.Name == "dsar_oidc" && ck.Path == "/signin/oidc" && ck.HttpOnly && ck.SameSite == http.SameSiteLaxMode && ck.MaxAge == 600 {
+				return ck, to
+			}
+		}
+		t.Fatalf("no dsar_oidc cookie in %v", a.header["Set-Cookie"])
+		return nil, nil
+	}
+	// The provider's answer, as the browser would follow it.
+	authorize := func(to *url.URL) url.Values {
+		t.Helper()
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := noFollow.Get(to.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		back, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil || resp.StatusCode != http.StatusFound {
+			t.Fatalf("the provider answered %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		return back.Query()
+	}
+	callback := func(ck *http.Cookie, q url.Values, want int) contractAnswer {
+		t.Helper()
+		return e.do(t, contractCall{method: "GET", path: "/signin/oidc/callback?" + q.Encode(), cookies: []*http.Cookie{ck}, want: want})
+	}
+
+	e.sso.QueueUser(&mockoidc.MockUser{Subject: "o1", Email: "officer@dsar.example", EmailVerified: true})
+	ck, to := start("/queue")
+	a := callback(ck, authorize(to), 303)
+	if a.header.Get("Location") != "/queue" || !strings.Contains(strings.Join(a.header["Set-Cookie"], " "), "dsar_session=") {
+		t.Errorf("signed in: Location %q, Set-Cookie %v", a.header.Get("Location"), a.header["Set-Cookie"])
+	}
+	// Another state than the cookie's.
+	ck, to = start("/queue")
+	q := authorize(to)
+	q.Set("state", "forged")
+	callback(ck, q, 400)
+	// The provider refused.
+	ck, to = start("/queue")
+	callback(ck, url.Values{"state": {to.Query().Get("state")}, "error": {"access_denied"}, "error_description": {"The user cancelled."}}, 401)
+	// No account for the address.
+	e.sso.QueueUser(&mockoidc.MockUser{Subject: "x1", Email: "nobody@dsar.example", EmailVerified: true})
+	ck, to = start("/dashboard")
+	callback(ck, authorize(to), 403)
 }
 
 // contractSignInRateLimit: the sign-in form, and a wrong token for

@@ -30,14 +30,25 @@ type pageClient struct {
 
 func newPageClient(t *testing.T) (*pageClient, *store.DB) {
 	t.Helper()
+	return newPageClientWith(t, nil)
+}
+
+// newPageClientWith is newPageClient with the server's configuration
+// changed by configure first.
+func newPageClientWith(t *testing.T, configure func(*api.Config)) (*pageClient, *store.DB) {
+	t.Helper()
 	db := storetest.Open(t, dsar.NewManualClock(time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC)))
 	reqs := store.NewRequests(db)
 	box, err := mail.NewMailbox(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.New(api.Config{Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(db), APIKeys: store.NewAPIKeys(db),
-		Users: store.NewUsers(db), Mailbox: box, Dashboard: db, Controllers: db.Controllers, Clock: db.Clock, Log: quietLog})
+	cfg := api.Config{Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(db), APIKeys: store.NewAPIKeys(db),
+		Users: store.NewUsers(db), Mailbox: box, Dashboard: db, Controllers: db.Controllers, Clock: db.Clock, Log: quietLog}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv, err := api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

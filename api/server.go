@@ -9,8 +9,10 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/hibiken/asynq"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -26,8 +28,10 @@ type Config struct {
 	Cases    dsar.CaseService
 	Subjects dsar.SubjectService
 	APIKeys  dsar.APIKeyService
-	// Users, when set, enables officers' sign-in and pages.
+	// Users, when set, enables officers' sign-in and pages; OIDC, when set
+	// too, single sign-on.
 	Users       dsar.UserService
+	OIDC        *OIDC
 	Controllers *dsar.Controllers
 	Clock       dsar.Clock
 	// Mailbox, when set, is the local mailbox of the embedded default,
@@ -73,6 +77,10 @@ type Server struct {
 	echo         *echo.Echo
 	httpDuration *prometheus.HistogramVec
 	closers      []func() error
+	// oidc is the single sign-on provider once its discovery document was
+	// read (oidcProvider).
+	oidcMu sync.Mutex
+	oidc   *oidc.Provider
 }
 
 // New returns the server with every route registered.

@@ -165,7 +165,9 @@ type SignInPage struct {
 	Page
 	Email string
 	// Next is where to go after signing in (a local path).
-	Next          string
+	Next string
+	// SSOName, when set, offers single sign-on with this provider.
+	SSOName       string
 	Error, Notice string
 }
 

@@ -270,6 +270,9 @@ var pageCases = map[string][]pageCase{
 		{"wrong-password", func(lang dsar.Language) any {
 			return SignInPage{Page: Page{Lang: lang, Path: "/signin", CSRF: "tok"}, Email: "kari@nte.no", Next: "/queue", Error: T(lang, "error.signin", nil)}
 		}},
+		{"single-sign-on", func(lang dsar.Language) any {
+			return SignInPage{Page: Page{Lang: lang, Path: "/signin", CSRF: "tok"}, Next: "/cases/x?y=1", SSOName: "Microsoft Entra ID"}
+		}},
 	},
 	"password": {
 		{"form", func(lang dsar.Language) any {

@@ -220,7 +220,12 @@ func (a *App) checkReady(ctx context.Context) error {
 func (a *App) Serve(ctx context.Context) error {
 	reqs := store.NewRequests(a.db)
 	box, _ := a.sender.(*mail.Mailbox) // the embedded default keeps mail to show it
+	var sso *api.OIDC
+	if a.cfg.OIDCIssuer != "" {
+		sso = &api.OIDC{Issuer: a.cfg.OIDCIssuer, ClientID: a.cfg.OIDCClientID, ClientSecret: a.cfg.OIDCClientSecret, Name: a.cfg.OIDCName}
+	}
 	srv, err := api.New(api.Config{
+		OIDC:    sso,
 		Mailbox: box, Users: store.NewUsers(a.db),
 		Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(a.db), VerifyTTL: a.cfg.VerifyTTL,
 		APIKeys: store.NewAPIKeys(a.db), Controllers: a.controllers, Clock: a.clock, BaseURL: a.cfg.BaseURL,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -40,6 +41,10 @@ type Config struct {
 	StatusLinkTTL     time.Duration
 	MetricsToken      string
 	MetricsAddr       string
+	OIDCIssuer        string
+	OIDCClientID      string
+	OIDCClientSecret  string
+	OIDCName          string
 }
 
 // option is one environment variable: its name, default, what it means,
@@ -119,6 +124,18 @@ var options = func() []option {
 	})
 	add("DSAR_METRICS_ADDR", "", "listen address of /metrics for `dsar worker` (which serves no HTTP otherwise); needs DSAR_METRICS_TOKEN", false, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.MetricsAddr })
+	})
+	add("DSAR_OIDC_ISSUER", "", "OpenID Connect issuer URL for officers' single sign-on (https://login.microsoftonline.com/TENANT/v2.0, …); empty: passwords only", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.OIDCIssuer })
+	})
+	add("DSAR_OIDC_CLIENT_ID", "", "the client ID dsar is registered with at the provider", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.OIDCClientID })
+	})
+	add("DSAR_OIDC_CLIENT_SECRET", "", "its client secret", true, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.OIDCClientSecret })
+	})
+	add("DSAR_OIDC_NAME", "single sign-on", "the provider's name on the sign-in button", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.OIDCName })
 	})
 	add("DSAR_CONFIG", "", "controllers YAML file; empty: the shipped examples", false, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.ControllersPath })
@@ -256,6 +273,16 @@ func (c *Config) validate() error {
 	}
 	if c.MetricsAddr != "" && c.MetricsToken == "" {
 		errs = append(errs, errors.New("DSAR_METRICS_ADDR: set DSAR_METRICS_TOKEN too, so that the worker's metrics are not open to anyone"))
+	}
+	if c.OIDCIssuer != "" || c.OIDCClientID != "" || c.OIDCClientSecret != "" {
+		u, err := url.Parse(c.OIDCIssuer)
+		loopback := err == nil && (u.Hostname() == "localhost" || net.ParseIP(u.Hostname()).IsLoopback())
+		switch {
+		case c.OIDCIssuer == "" || c.OIDCClientID == "" || c.OIDCClientSecret == "":
+			errs = append(errs, errors.New("DSAR_OIDC_ISSUER, DSAR_OIDC_CLIENT_ID and DSAR_OIDC_CLIENT_SECRET: set all three for single sign-on, or none"))
+		case err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback)):
+			errs = append(errs, fmt.Errorf("DSAR_OIDC_ISSUER: want an https URL, got %q", c.OIDCIssuer))
+		}
 	}
 	if c.WorkerConcurrency < 1 {
 		errs = append(errs, errors.New("DSAR_WORKER_CONCURRENCY: want at least 1"))

@@ -115,6 +115,35 @@ func TestConfig(t *testing.T) {
 	}
 }
 
+// Single sign-on needs its three settings together and an https issuer
+// (http only on loopback, for a local provider).
+func TestConfigOIDC(t *testing.T) {
+	for _, c := range []struct {
+		env  env
+		want string
+	}{
+		{env{"DSAR_OIDC_ISSUER": "https://login.example/t"}, "set all three for single sign-on, or none"},
+		{env{"DSAR_OIDC_ISSUER": "http://login.example/t", "DSAR_OIDC_CLIENT_ID": "dsar", "DSAR_OIDC_CLIENT_SECRET": "s"}, "DSAR_OIDC_ISSUER: want an https URL"},
+		{env{"DSAR_OIDC_ISSUER": "http://127.0.0.1:5556/dex", "DSAR_OIDC_CLIENT_ID": "dsar", "DSAR_OIDC_CLIENT_SECRET": "s"}, ""},
+		{env{"DSAR_OIDC_ISSUER": "https://login.microsoftonline.com/t/v2.0", "DSAR_OIDC_CLIENT_ID": "dsar", "DSAR_OIDC_CLIENT_SECRET": "s3cret-sso"}, ""},
+	} {
+		cfg, err := LoadConfig(c.env.get)
+		if c.want == "" {
+			if err != nil || cfg.OIDCName != "single sign-on" {
+				t.Errorf("%v: %v, name %q", c.env, err, cfg.OIDCName)
+				continue
+			}
+			var out bytes.Buffer
+			cfg.Print(&out)
+			if strings.Contains(out.String(), "s3cret-sso") {
+				t.Errorf("the client secret was printed:\n%s", out.String())
+			}
+		} else if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.env, err, c.want)
+		}
+	}
+}
+
 // The README's configuration table lists exactly the variables the service reads.
 func TestREADMEConfigurationTable(t *testing.T) {
 	b, err := os.ReadFile("../../README.md")
