@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -9,6 +10,23 @@ import (
 
 	"github.com/dsar-project/dsar"
 )
+
+// changeCase is every case-changing API call: it decodes the JSON body
+// (unknown fields and oversized bodies refused before anything changes),
+// runs the change as the caller on the case of the path, and answers the
+// case as it is now.
+func changeCase[B any](s *Server, c echo.Context, change func(ctx context.Context, actor dsar.Actor, id string, body *B) (*dsar.Request, error)) error {
+	var body B
+	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	req, err := change(c.Request().Context(), actor, c.Param("id"), &body)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+}
 
 // messageJSON is one message between the controller and the subject.
 type messageJSON struct {
@@ -21,19 +39,12 @@ type messageJSON struct {
 }
 
 func (s *Server) askSubject(c echo.Context) error {
-	var body struct {
+	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		Kind string `json:"kind"`
 		Body string `json:"body"`
-	}
-	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
-		return err
-	}
-	actor := actorOf(c)
-	req, err := s.cfg.Cases.Ask(c.Request().Context(), actor, c.Param("id"), dsar.MessageKind(body.Kind), body.Body)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}) (*dsar.Request, error) {
+		return s.cfg.Cases.Ask(ctx, actor, id, dsar.MessageKind(body.Kind), body.Body)
+	})
 }
 
 func (s *Server) listMessages(c echo.Context) error {
@@ -51,18 +62,11 @@ func (s *Server) listMessages(c echo.Context) error {
 }
 
 func (s *Server) markVerified(c echo.Context) error {
-	var body struct {
+	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		Method string `json:"method"`
-	}
-	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
-		return err
-	}
-	actor := actorOf(c)
-	req, err := s.cfg.Cases.MarkVerified(c.Request().Context(), actor, c.Param("id"), body.Method)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}) (*dsar.Request, error) {
+		return s.cfg.Cases.MarkVerified(ctx, actor, id, body.Method)
+	})
 }
 
 // documentJSON describes an identity document awaiting a check.
@@ -114,128 +118,72 @@ type keptJSON struct {
 }
 
 func (s *Server) completeRequest(c echo.Context) error {
-	var body struct {
+	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		Summary string     `json:"summary"`
 		Kept    []keptJSON `json:"kept"`
-	}
-	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
-		return err
-	}
-	d := dsar.Decision{Summary: body.Summary}
-	for _, k := range body.Kept {
-		d.Kept = append(d.Kept, dsar.Kept{What: k.What, Why: k.Why, Until: k.Until})
-	}
-	actor := actorOf(c)
-	req, err := s.cfg.Cases.Complete(c.Request().Context(), actor, c.Param("id"), d)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}) (*dsar.Request, error) {
+		d := dsar.Decision{Summary: body.Summary}
+		for _, k := range body.Kept {
+			d.Kept = append(d.Kept, dsar.Kept{What: k.What, Why: k.Why, Until: k.Until})
+		}
+		return s.cfg.Cases.Complete(ctx, actor, id, d)
+	})
 }
 
 func (s *Server) refuseRequest(c echo.Context) error {
-	var body struct {
+	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		Ground  string `json:"ground"`
 		Text    string `json:"text"`
 		Partial bool   `json:"partial"`
-	}
-	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
-		return err
-	}
-	actor := actorOf(c)
-	req, err := s.cfg.Cases.Refuse(c.Request().Context(), actor, c.Param("id"), dsar.Decision{Ground: dsar.Ground(body.Ground), Text: body.Text, Partial: body.Partial})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}) (*dsar.Request, error) {
+		return s.cfg.Cases.Refuse(ctx, actor, id, dsar.Decision{Ground: dsar.Ground(body.Ground), Text: body.Text, Partial: body.Partial})
+	})
 }
 
 func (s *Server) assignRequest(c echo.Context) error {
-	var body struct {
+	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		Assignee string `json:"assignee"`
-	}
-	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
-		return err
-	}
-	actor := actorOf(c)
-	req, err := s.cfg.Cases.Assign(c.Request().Context(), actor, c.Param("id"), body.Assignee)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}) (*dsar.Request, error) {
+		return s.cfg.Cases.Assign(ctx, actor, id, body.Assignee)
+	})
 }
 
 func (s *Server) noteRequest(c echo.Context) error {
-	var body struct {
+	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		Body string `json:"body"`
-	}
-	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
-		return err
-	}
-	actor := actorOf(c)
-	req, err := s.cfg.Cases.Note(c.Request().Context(), actor, c.Param("id"), body.Body)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}) (*dsar.Request, error) {
+		return s.cfg.Cases.Note(ctx, actor, id, body.Body)
+	})
 }
 
 func (s *Server) reopenRequest(c echo.Context) error {
-	var body struct {
+	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		Reason string `json:"reason"`
-	}
-	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
-		return err
-	}
-	actor := actorOf(c)
-	req, err := s.cfg.Cases.Reopen(c.Request().Context(), actor, c.Param("id"), body.Reason)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}) (*dsar.Request, error) {
+		return s.cfg.Cases.Reopen(ctx, actor, id, body.Reason)
+	})
 }
 
 func (s *Server) approveRequest(c echo.Context) error {
-	var body struct {
+	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		Note string `json:"note"`
-	}
-	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
-		return err
-	}
-	actor := actorOf(c)
-	req, err := s.cfg.Cases.Approve(c.Request().Context(), actor, c.Param("id"), body.Note)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}) (*dsar.Request, error) {
+		return s.cfg.Cases.Approve(ctx, actor, id, body.Note)
+	})
 }
 
 func (s *Server) forwardRequest(c echo.Context) error {
-	var body struct {
+	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		To string `json:"to"`
-	}
-	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
-		return err
-	}
-	actor := actorOf(c)
-	req, err := s.cfg.Cases.Forward(c.Request().Context(), actor, c.Param("id"), body.To)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}) (*dsar.Request, error) {
+		return s.cfg.Cases.Forward(ctx, actor, id, body.To)
+	})
 }
 
 func (s *Server) announceFee(c echo.Context) error {
-	var body struct {
+	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		Text string `json:"text"`
-	}
-	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
-		return err
-	}
-	actor := actorOf(c)
-	req, err := s.cfg.Cases.AnnounceFee(c.Request().Context(), actor, c.Param("id"), body.Text)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}) (*dsar.Request, error) {
+		return s.cfg.Cases.AnnounceFee(ctx, actor, id, body.Text)
+	})
 }

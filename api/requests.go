@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -350,34 +351,20 @@ func eventsCSV(c echo.Context, evs []*dsar.Event) error {
 }
 
 func (s *Server) extendRequest(c echo.Context) error {
-	var body struct {
+	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		Reason string `json:"reason"`
-	}
-	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
-		return err
-	}
-	actor := actorOf(c)
-	req, err := s.cfg.Requests.Extend(c.Request().Context(), actor, c.Param("id"), body.Reason)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}) (*dsar.Request, error) {
+		return s.cfg.Requests.Extend(ctx, actor, id, body.Reason)
+	})
 }
 
 func (s *Server) pauseRequest(c echo.Context) error {
-	var body struct {
+	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		Reason string `json:"reason"`
 		Note   string `json:"note"`
-	}
-	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
-		return err
-	}
-	actor := actorOf(c)
-	req, err := s.cfg.Requests.Pause(c.Request().Context(), actor, c.Param("id"), dsar.PauseReason(body.Reason), body.Note)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}) (*dsar.Request, error) {
+		return s.cfg.Requests.Pause(ctx, actor, id, dsar.PauseReason(body.Reason), body.Note)
+	})
 }
 
 func (s *Server) resumeRequest(c echo.Context) error {
