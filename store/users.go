@@ -270,12 +270,13 @@ func (s *Users) SignIn(ctx context.Context, email, password string) (*dsar.User,
 		}
 		return nil, "", errBadSignIn
 	}
-	token := newToken()
+	var token string
 	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Model(&userRow{}).Where("id = ?", row.ID).Updates(map[string]any{"failed_logins": 0, "locked_until": nil}).Error; err != nil {
 			return err
 		}
-		return tx.Create(&sessionRow{TokenHash: dsar.HashSecret(token), UserID: row.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionMax)}).Error
+		token, err = s.openSession(tx, row.ID)
+		return err
 	})
 	if err != nil {
 		return nil, "", mapErr(err)
@@ -287,25 +288,25 @@ func (s *Users) SignIn(ctx context.Context, email, password string) (*dsar.User,
 // a single sign-on provider verified; an unknown or disabled account is
 // refused like a wrong password.
 func (s *Users) SignInVerified(ctx context.Context, email string) (*dsar.User, string, error) {
-	now := s.db.now()
+	db := s.db.gorm.WithContext(ctx)
 	var row userRow
-	err := s.db.gorm.WithContext(ctx).Where("email = ? AND disabled_at IS NULL", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error
-	if err != nil {
+	if err := db.Where("email = ? AND disabled_at IS NULL", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error; err != nil {
 		return nil, "", errBadSignIn
 	}
-	token := newToken()
-	if err := s.db.gorm.WithContext(ctx).Create(&sessionRow{TokenHash: dsar.HashSecret(token), UserID: row.ID, CreatedAt: now,
-		LastSeenAt: now, ExpiresAt: now.Add(SessionMax)}).Error; err != nil {
+	token, err := s.openSession(db, row.ID)
+	if err != nil {
 		return nil, "", mapErr(err)
 	}
 	return row.toDomain(), token, nil
 }
 
-// newToken returns a 256-bit random session token.
-func newToken() string {
+// openSession stores a new session of the user and returns its token
+// (256 random bits; only its hash is kept).
+func (s *Users) openSession(tx *gorm.DB, userID string) (string, error) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	token, now := base64.RawURLEncoding.EncodeToString(b), s.db.now()
+	return token, tx.Create(&sessionRow{TokenHash: dsar.HashSecret(token), UserID: userID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionMax)}).Error
 }
 
 // Session returns the user of a live session and records its use (at most
