@@ -29,6 +29,14 @@ func (s *Server) officerGroup(e *echo.Echo) *echo.Group {
 
 func (s *Server) secure() bool { return strings.HasPrefix(s.cfg.BaseURL, "https://") }
 
+// setCookie sets one of the officers' cookies: HttpOnly, SameSite=Lax (the
+// way back from a single sign-on provider is a cross-site navigation), and
+// Secure behind https. maxAge 0 keeps it for the browser's session, -1
+// deletes it.
+func (s *Server) setCookie(c echo.Context, name, path, value string, maxAge int) {
+	c.SetCookie(&http.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
+}
+
 // csrf checks the token of every form of the pages (a double-submit cookie),
 // deciding by the token alone, so that a cross-site post gets the same error
 // page as a missing token.
@@ -134,7 +142,7 @@ func (s *Server) signIn(c echo.Context) error {
 		p := s.page(c, nil, "page.signin.title")
 		return s.render(c, http.StatusUnauthorized, "signin", templates.SignInPage{Page: p, Email: email, Next: next, SSOName: s.ssoName(), Error: templates.T(p.Lang, de.Message, de.Params)})
 	}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
+	s.setCookie(c, sessionCookie, "/", token, 0)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
@@ -144,7 +152,7 @@ func (s *Server) signOut(c echo.Context) error {
 			return s.pageError(c, err)
 		}
 	}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
+	s.setCookie(c, sessionCookie, "/", "", -1)
 	return c.Redirect(http.StatusSeeOther, "/signin")
 }
 

@@ -95,8 +95,7 @@ func (s *Server) oidcStart(c echo.Context) error {
 	}
 	st := oidcState{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(), Next: localPath(c.QueryParam("next"))}
 	b, _ := json.Marshal(st)
-	c.SetCookie(&http.Cookie{Name: oidcCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: oidcCookiePath,
-		MaxAge: int(oidcCookieTTL.Seconds()), HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
+	s.setCookie(c, oidcCookie, oidcCookiePath, base64.RawURLEncoding.EncodeToString(b), int(oidcCookieTTL.Seconds()))
 	return c.Redirect(http.StatusFound, s.oauthConfig(p).AuthCodeURL(st.State, oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier)))
 }
 
@@ -110,7 +109,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	ck, err := c.Cookie(oidcCookie)
-	c.SetCookie(&http.Cookie{Name: oidcCookie, Value: "", Path: oidcCookiePath, MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
+	s.setCookie(c, oidcCookie, oidcCookiePath, "", -1)
 	var st oidcState
 	if err == nil {
 		var b []byte
@@ -154,7 +153,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
+	s.setCookie(c, sessionCookie, "/", token, 0)
 	return c.Redirect(http.StatusSeeOther, st.Next)
 }
 
