@@ -1,5 +1,26 @@
-# Shared steps of bench.sh and queue_bench.sh; source it after setting ROOT,
-# TMP, PORT, DB, REDIS_URL and defining log and die.
+# Shared steps of bench.sh and queue_bench.sh; source it after defining log
+# and die. The functions read ROOT, TMP, PORT, DB and REDIS_URL when called.
+
+# preflight: find pgbench (PGBENCH) and the other tools, and check that the
+# Redis database of REDIS_URL answers and is empty (RHOST, RPORT, RDB; rcli).
+preflight() {
+	PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -n1 || true)
+	[[ -n $PGBENCH ]] || die "pgbench not found: apt-get update && apt-get install -y postgresql-contrib"
+	local cmd keys
+	for cmd in go psql createdb dropdb curl redis-cli timeout; do
+		command -v "$cmd" >/dev/null || die "$cmd not found"
+	done
+	if [[ $REDIS_URL =~ ^redis://([^:/]+):([0-9]+)/([0-9]+)$ ]]; then
+		RHOST=${BASH_REMATCH[1]} RPORT=${BASH_REMATCH[2]} RDB=${BASH_REMATCH[3]}
+	else
+		die "BENCH_REDIS_URL: want redis://HOST:PORT/DB"
+	fi
+	keys=$(rcli dbsize) || die "Redis at $RHOST:$RPORT does not answer"
+	[[ $keys == 0 ]] || die "Redis database $RDB holds $keys keys; pick an empty one with BENCH_REDIS_URL"
+}
+
+# rcli runs redis-cli on the benchmark's Redis database.
+rcli() { redis-cli -h "$RHOST" -p "$RPORT" -n "$RDB" "$@"; }
 
 # build_bench_binaries PKG NAME: build dsar and the load tool PKG into $TMP
 # once; others may be editing the tree, so a broken build is retried.

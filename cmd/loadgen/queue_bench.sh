@@ -56,19 +56,9 @@ log() { echo "queue_bench: $*" >&2; }
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -n1 || true)
-[[ -n $PGBENCH ]] || die "pgbench not found: apt-get install -y postgresql-contrib"
-for cmd in go psql createdb dropdb curl redis-cli timeout; do
-	command -v "$cmd" >/dev/null || die "$cmd not found"
-done
-if [[ $REDIS_URL =~ ^redis://([^:/]+):([0-9]+)/([0-9]+)$ ]]; then
-	RHOST=${BASH_REMATCH[1]} RPORT=${BASH_REMATCH[2]} RDB=${BASH_REMATCH[3]}
-else
-	die "BENCH_REDIS_URL: want redis://HOST:PORT/DB"
-fi
-rcli() { redis-cli -h "$RHOST" -p "$RPORT" -n "$RDB" "$@"; }
-keys=$(rcli dbsize) || die "Redis at $RHOST:$RPORT does not answer"
-[[ $keys == 0 ]] || die "Redis database $RDB holds $keys keys; pick an empty one with BENCH_REDIS_URL"
+# shellcheck source=cmd/loadgen/lib.sh
+. "$HERE/lib.sh"
+preflight
 
 TMP=$(mktemp -d /tmp/dsar-queue-bench.XXXXXX)
 SERVE_PID= DB_CREATED=
@@ -88,8 +78,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# shellcheck source=cmd/loadgen/lib.sh
-. "$HERE/lib.sh"
 build_bench_binaries ./cmd/loadgen/queuebench queuebench
 pick_free_port
 fresh_service_env
