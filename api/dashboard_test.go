@@ -21,10 +21,7 @@ func TestDashboardPageAndJSON(t *testing.T) {
 	p, db := newPageClient(t)
 	ctx := context.Background()
 	clock := db.Clock.(*dsar.ManualClock)
-	u, err := store.NewUsers(db).Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := officer(t, db, "nte")
 	reqs := store.NewRequests(db)
 	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
 	mk := func(ctrl string, typ dsar.RequestType) *dsar.Request {

@@ -104,9 +104,7 @@ func TestMetricsRefuseAllButAdminsAndTheToken(t *testing.T) {
 	if _, err := users.Create(ctx, "admin@dsar.example", "admin password 123", dsar.RoleAdmin, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := users.Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte"}); err != nil {
-		t.Fatal(err)
-	}
+	officer(t, db, "nte")
 	keys := store.NewAPIKeys(db)
 	_, adminKey, err := keys.Create(ctx, "ops", dsar.RoleAdmin, nil)
 	if err != nil {
@@ -260,9 +258,7 @@ func TestQueueMonitorIsForAdminsOnly(t *testing.T) {
 	if _, err := users.Create(ctx, "admin@dsar.example", "admin password 123", dsar.RoleAdmin, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := users.Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte"}); err != nil {
-		t.Fatal(err)
-	}
+	officer(t, db, "nte")
 	req := func(method, path string, h map[string]string) int {
 		t.Helper()
 		r, _ := http.NewRequest(method, p.base+path, nil)

@@ -17,10 +17,7 @@ import (
 func TestOfficerSignInQueueAndSignOut(t *testing.T) {
 	p, db := newPageClient(t)
 	ctx := context.Background()
-	users := store.NewUsers(db)
-	if _, err := users.Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte"}); err != nil {
-		t.Fatal(err)
-	}
+	officer(t, db, "nte")
 	reqs := store.NewRequests(db)
 	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
 	mine, err := reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeAccess, Controller: "nte", Subject: dsar.Subject{Email: "a@example.no"}})
@@ -146,10 +143,7 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 func TestOfficerWorksACaseFromItsPage(t *testing.T) {
 	p, db := newPageClient(t)
 	ctx := context.Background()
-	u, err := store.NewUsers(db).Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := officer(t, db, "nte")
 	reqs := store.NewRequests(db)
 	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
 	r, err := reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeErasure, Controller: "nte", Subject: dsar.Subject{Email: "a@example.no"}, Verified: true, VerificationMethod: "portal"})
@@ -237,10 +231,7 @@ func TestOfficerWorksACaseFromItsPage(t *testing.T) {
 func TestQueueFiltersSearchAndCSV(t *testing.T) {
 	p, db := newPageClient(t)
 	ctx := context.Background()
-	u, err := store.NewUsers(db).Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte", "proviso"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := officer(t, db, "nte", "proviso")
 	reqs := store.NewRequests(db)
 	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
 	mk := func(ctrl string, typ dsar.RequestType, email string) *dsar.Request {
@@ -320,10 +311,7 @@ func TestQueueFiltersSearchAndCSV(t *testing.T) {
 func TestBulkApprove(t *testing.T) {
 	p, db := newPageClient(t)
 	ctx := context.Background()
-	u, err := store.NewUsers(db).Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := officer(t, db, "nte")
 	reqs := store.NewRequests(db)
 	mk := func(verified bool) *dsar.Request {
 		r, err := reqs.Create(ctx, u.Actor(), dsar.NewRequest{Type: dsar.TypeErasure, Controller: "nte", Subject: dsar.Subject{Email: "a@example.no"},
@@ -399,9 +387,7 @@ func TestOfficerForwardsAProcessorCase(t *testing.T) {
 func TestOfficerAnnouncesAFee(t *testing.T) {
 	p, db := newPageClient(t)
 	ctx := context.Background()
-	if _, err := store.NewUsers(db).Create(ctx, "kari@nte.no", "officer password 123", dsar.RoleOfficer, []string{"nte"}); err != nil {
-		t.Fatal(err)
-	}
+	officer(t, db, "nte")
 	reqs := store.NewRequests(db)
 	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
 	access, err := reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeAccess, Controller: "nte", Subject: dsar.Subject{Email: "a@example.no"}, Verified: true, VerificationMethod: "portal"})

@@ -33,6 +33,17 @@ func newPageClient(t *testing.T) (*pageClient, *store.DB) {
 	return newPageClientWith(t, nil)
 }
 
+// officer creates kari@nte.no, an officer of the controllers, with the
+// password "officer password 123".
+func officer(t *testing.T, db *store.DB, controllers ...string) *dsar.User {
+	t.Helper()
+	u, err := store.NewUsers(db).Create(context.Background(), "kari@nte.no", "officer password 123", dsar.RoleOfficer, controllers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 // newPageClientWith is newPageClient with the server's configuration
 // changed by configure first.
 func newPageClientWith(t *testing.T, configure func(*api.Config)) (*pageClient, *store.DB) {
