@@ -1,0 +1,133 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/templates"
+)
+
+// casePage shows one case to an officer or auditor of its controller.
+func (s *Server) casePage(c echo.Context) error { return s.showCase(c, http.StatusOK, "") }
+
+func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
+	ctx := c.Request().Context()
+	a := actorOf(c)
+	r, err := s.cfg.Requests.Get(ctx, a, c.Param("id"))
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	evs, err := s.cfg.Requests.Events(ctx, a, r.ID)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	msgs, err := s.cfg.Cases.Messages(ctx, a, r.ID)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	now := s.cfg.Clock.Now()
+	loc := r.Deadline.Location()
+	p := s.page(c, nil, "page.queue.title")
+	data := templates.CasePage{Page: p, ID: r.ID, Reference: r.Reference, Controller: r.Controller, Type: r.Type, Status: r.Status,
+		Regulation: r.Regulation, SubjectEmail: r.Subject.Email, SubjectName: r.Subject.Name, Details: r.Details, ReceivedAt: r.ReceivedAt,
+		DueDate: r.DueDate.String(), ExtensionNoticeBy: r.ExtensionNoticeBy.String(), DaysLeft: r.DueDate.Sub(dsar.DateOf(now.In(loc))),
+		Overdue: r.Overdue(now), Extended: r.Extended, Paused: r.PausedAt != nil, CanChange: a.CanChange(r.Controller) && r.Status.Open(),
+		Grounds: dsar.Grounds, Error: errMsg, DuplicateOf: r.DuplicateOf,
+		CanReopen: a.CanChange(r.Controller) && (r.Status == dsar.StatusCompleted || r.Status == dsar.StatusRefused)}
+	if r.VerifiedAt != nil {
+		data.Verification = r.VerifiedBy + ", " + r.VerificationMethod
+	}
+	workers, err := s.workers(c, []string{r.Controller})
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	// who names a user by e-mail where the case's people are known.
+	who := func(actor string) string {
+		for _, w := range workers {
+			if actor == "user:"+w.ID {
+				return w.Email
+			}
+		}
+		return actor
+	}
+	if data.CanChange {
+		data.Workers = workers
+	}
+	if r.Assignee != "" {
+		data.AssigneeID, data.Assignee = r.Assignee, who("user:"+r.Assignee)
+		data.AssignedToMe = r.Assignee == c.Get(userKey).(*dsar.User).ID
+	}
+	if r.ApprovedAt != nil {
+		data.ApprovedBy, data.ApprovedAt = who(r.ApprovedBy), r.ApprovedAt.In(loc)
+	}
+	data.CanApprove = data.CanChange && r.Status == dsar.StatusInProgress && r.ApprovedAt == nil
+	if c.QueryParam("notice") == "done" && errMsg == "" {
+		data.Notice = templates.T(p.Lang, "page.case.done", nil)
+	}
+	for _, ev := range evs {
+		data.Timeline = append(data.Timeline, templates.CaseEvent{At: ev.At.In(loc), Actor: ev.Actor, Kind: string(ev.Kind), From: ev.From, To: ev.To, Reason: ev.Reason})
+	}
+	for _, m := range msgs {
+		data.Messages = append(data.Messages, templates.MessageItem{At: m.CreatedAt.In(loc), FromSubject: m.FromSubject, Kind: string(m.Kind), Body: m.Body})
+	}
+	return s.render(c, status, "case", data)
+}
+
+// caseAction runs one officer action from the case page and comes back to
+// it: with a notice when it worked, with the reason in the page's language
+// when the case or the input did not allow it.
+func (s *Server) caseAction(c echo.Context) error {
+	ctx, a, id := c.Request().Context(), actorOf(c), c.Param("id")
+	var err error
+	switch c.Param("action") {
+	case "assign":
+		to := c.FormValue("to") // a user's ID, or "" for nobody
+		if to == "me" {
+			to = c.Get(userKey).(*dsar.User).ID
+		}
+		_, err = s.cfg.Cases.Assign(ctx, a, id, to)
+	case "approve":
+		_, err = s.cfg.Cases.Approve(ctx, a, id, c.FormValue("note"))
+	case "note":
+		_, err = s.cfg.Cases.Note(ctx, a, id, c.FormValue("body"))
+	case "reopen":
+		_, err = s.cfg.Cases.Reopen(ctx, a, id, c.FormValue("reason"))
+	case "fee":
+		_, err = s.cfg.Cases.AnnounceFee(ctx, a, id, c.FormValue("text"))
+	case "forward":
+		_, err = s.cfg.Cases.Forward(ctx, a, id, c.FormValue("to"))
+	case "extend":
+		_, err = s.cfg.Requests.Extend(ctx, a, id, c.FormValue("reason"))
+	case "ask":
+		_, err = s.cfg.Cases.Ask(ctx, a, id, dsar.MessageKind(c.FormValue("kind")), c.FormValue("body"))
+	case "verify":
+		_, err = s.cfg.Cases.MarkVerified(ctx, a, id, c.FormValue("method"))
+	case "complete":
+		_, err = s.cfg.Cases.Complete(ctx, a, id, dsar.Decision{Summary: c.FormValue("summary")})
+	case "refuse":
+		_, err = s.cfg.Cases.Refuse(ctx, a, id, dsar.Decision{Ground: dsar.Ground(c.FormValue("ground")), Text: c.FormValue("text"), Partial: c.FormValue("partial") != ""})
+	default:
+		return s.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	var de *dsar.Error
+	switch {
+	case err == nil:
+		return c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(id)+"?notice=done")
+	case errors.As(err, &de) && (de.Code == dsar.EINVALID || de.Code == dsar.ECONFLICT):
+		lang := languageOf(c)
+		msg := templates.T(lang, de.Message, de.Params)
+		if len(de.Fields) > 0 {
+			msg = de.Fields[0].Field + ": " + templates.T(lang, de.Fields[0].Message, de.Fields[0].Params)
+		}
+		status := http.StatusConflict
+		if de.Code == dsar.EINVALID {
+			status = http.StatusUnprocessableEntity
+		}
+		return s.showCase(c, status, msg)
+	}
+	return s.pageError(c, err)
+}

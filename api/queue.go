@@ -1,0 +1,197 @@
+package api
+
+import (
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/templates"
+)
+
+var openStatuses = []dsar.Status{dsar.StatusReceived, dsar.StatusAwaitingVerification, dsar.StatusInProgress, dsar.StatusAwaitingSubject}
+
+// queueFilter reads the queue's filter form into the form's values and the
+// store's filter.
+func (s *Server) queueFilter(c echo.Context, u *dsar.User) (templates.QueueFilter, dsar.RequestFilter) {
+	q := c.QueryParams()
+	v := templates.QueueFilter{Controller: q.Get("controller"), Type: q.Get("type"), Status: q.Get("status"),
+		Search: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") != "", Mine: q.Get("mine") != "", Notice: q.Get("notice") != "",
+		Assignee: q.Get("assignee"), Approval: q.Get("approval")}
+	f := dsar.RequestFilter{Status: openStatuses, Search: v.Search, Cursor: q.Get("cursor"), Limit: 50}
+	if v.Controller != "" {
+		f.Controller = []string{v.Controller}
+	}
+	if dsar.RequestType(v.Type).Valid() {
+		f.Type = []dsar.RequestType{dsar.RequestType(v.Type)}
+	}
+	if st := dsar.Status(v.Status); st.Valid() {
+		f.Status = []dsar.Status{st}
+	}
+	if v.Overdue {
+		yes := true
+		f.Overdue = &yes
+	}
+	f.Assignee = v.Assignee
+	if v.Mine {
+		f.Assignee = u.ID
+	}
+	switch v.Approval {
+	case "pending":
+		no := false
+		f.Approved, f.Status = &no, []dsar.Status{dsar.StatusInProgress}
+	case "approved":
+		yes := true
+		f.Approved = &yes
+	}
+	if v.Notice {
+		// The extension, if one is needed, must be announced within a week.
+		d := dsar.DateOf(s.cfg.Clock.Now()).AddDays(8)
+		f.NoticeBefore = &d
+	}
+	return v, f
+}
+
+// queuePage lists the open cases the officer may see, most urgent first,
+// filtered as the form says.
+func (s *Server) queuePage(c echo.Context) error {
+	u := c.Get(userKey).(*dsar.User)
+	v, f := s.queueFilter(c, u)
+	page, err := s.cfg.Requests.List(c.Request().Context(), actorOf(c), f)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	now := s.cfg.Clock.Now()
+	workers, err := s.workers(c, u.Controllers)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	data := templates.QueuePage{Page: s.page(c, nil, "page.queue.title"), UserEmail: u.Email, Filter: v,
+		Types: dsar.RequestTypes, Statuses: openStatuses, Controllers: u.Controllers, Workers: workers}
+	if len(data.Controllers) == 0 {
+		for _, ct := range s.cfg.Controllers.All() {
+			data.Controllers = append(data.Controllers, ct.Key)
+		}
+	}
+	query := c.QueryParams()
+	query.Del("cursor")
+	data.CSV = "/queue.csv?" + query.Encode()
+	data.Bulk = "/queue/bulk?" + query.Encode()
+	if n := c.QueryParam("done"); n != "" {
+		data.Notice = templates.T(data.Lang, "page.queue.bulk_done", map[string]any{"count": n})
+	}
+	for _, r := range page.Requests {
+		today := dsar.DateOf(now.In(r.Deadline.Location()))
+		data.Rows = append(data.Rows, templates.QueueRow{ID: r.ID, Reference: r.Reference, Controller: r.Controller, Type: r.Type, Status: r.Status,
+			DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now), Assigned: r.Assignee != "", Duplicate: r.DuplicateOf != "", Approved: r.ApprovedAt != nil})
+	}
+	if page.NextCursor != "" {
+		query.Set("cursor", page.NextCursor)
+		data.NextPage = "/queue?" + query.Encode()
+	}
+	return s.render(c, http.StatusOK, "queue", data)
+}
+
+// MaxBulk bounds how many cases one bulk action changes.
+const MaxBulk = 500
+
+// queueBulk applies one action (assign to me, approve for execution, or a
+// note) to every case of the filter (at most MaxBulk), each as its own
+// audited change, and comes back to the queue with the count of the cases
+// it changed: a case the action does not fit (already approved, not in
+// progress) is left as it is.
+func (s *Server) queueBulk(c echo.Context) error {
+	u := c.Get(userKey).(*dsar.User)
+	_, f := s.queueFilter(c, u)
+	f.Limit, f.Cursor = MaxBulk, ""
+	ctx, a := c.Request().Context(), actorOf(c)
+	action, body := c.FormValue("action"), c.FormValue("body")
+	if action == "note" {
+		if err := dsar.ValidateReason("body", body); err != nil {
+			return s.pageError(c, err)
+		}
+	} else if action != "assign_me" && action != "approve" {
+		return s.errorPage(c, http.StatusBadRequest, "error.invalid")
+	}
+	page, err := s.cfg.Requests.List(ctx, a, f)
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	done := 0
+	for _, r := range page.Requests {
+		switch action {
+		case "assign_me":
+			_, err = s.cfg.Cases.Assign(ctx, a, r.ID, u.ID)
+		case "approve":
+			_, err = s.cfg.Cases.Approve(ctx, a, r.ID, body)
+		default:
+			_, err = s.cfg.Cases.Note(ctx, a, r.ID, body)
+		}
+		if dsar.ErrorCode(err) == dsar.EFORBIDDEN || dsar.ErrorCode(err) == dsar.ECONFLICT {
+			continue // an auditor, a case that closed meanwhile, one not to approve
+		}
+		if err != nil {
+			return s.pageError(c, err)
+		}
+		done++
+	}
+	q := c.QueryParams()
+	q.Set("done", strconv.Itoa(done))
+	return c.Redirect(http.StatusSeeOther, "/queue?"+q.Encode())
+}
+
+// MaxCSVRows bounds a CSV export of the queue.
+const MaxCSVRows = 100_000
+
+// queueCSV exports the current filter as CSV, page by page.
+func (s *Server) queueCSV(c echo.Context) error {
+	u := c.Get(userKey).(*dsar.User)
+	_, f := s.queueFilter(c, u)
+	f.Limit, f.Cursor = 500, ""
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="queue.csv"`)
+	h.Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	_ = w.Write([]string{"reference", "controller", "type", "status", "regulation", "received_at", "due_date", "deadline", "extended", "assignee", "approved_at", "subject_email"})
+	rows := 0
+	for rows < MaxCSVRows {
+		page, err := s.cfg.Requests.List(c.Request().Context(), actorOf(c), f)
+		if err != nil {
+			return err // the header is out: the client sees a cut file
+		}
+		for _, r := range page.Requests {
+			_ = w.Write([]string{r.Reference, r.Controller, string(r.Type), string(r.Status), string(r.Regulation),
+				r.ReceivedAt.Format(time.RFC3339), r.DueDate.String(), r.Deadline.Format(time.RFC3339),
+				strconv.FormatBool(r.Extended), r.Assignee, approvedAt(r), csvSafe(r.Subject.Email)})
+			rows++
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// csvSafe keeps a spreadsheet from reading a value as a formula.
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsAny(v[:1], "=+-@\t\r") {
+		return "'" + v
+	}
+	return v
+}
+
+// approvedAt is when the case was approved for execution, or "".
+func approvedAt(r *dsar.Request) string {
+	if r.ApprovedAt == nil {
+		return ""
+	}
+	return r.ApprovedAt.Format(time.RFC3339)
+}
