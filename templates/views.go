@@ -1,0 +1,260 @@
+package templates
+
+import (
+	"time"
+
+	"github.com/dsar-project/dsar"
+)
+
+// Page is what every page shows: its language, the links to the same page
+// in the other languages, the controller's brand and contact (on pages of one
+// controller), and the CSRF token of its forms.
+type Page struct {
+	Lang dsar.Language
+	// Path is the page's path without a query, for the language switch
+	// (Path?lang=nb, Path?lang=en).
+	Path string
+	// Brand is the controller's brand; the zero Brand on pages of no
+	// controller.
+	Brand Brand
+	// ContactEmail is the controller's privacy contact, when there is one.
+	ContactEmail string
+	// CSRF is the token every form of the page sends back as "_csrf".
+	CSRF string
+	// Title is the page's own title (a catalog key's text), shown in the
+	// <title> and as the first heading.
+	Title string
+}
+
+// ControllerLink is one controller on the index page.
+type ControllerLink struct {
+	Key, Name, Jurisdiction string
+}
+
+// IndexPage lists the controllers a subject can send a request to.
+type IndexPage struct {
+	Page
+	Controllers []ControllerLink
+}
+
+// FormValues holds the values of the request form as the subject typed
+// them, kept when the form comes back with errors.
+type FormValues struct {
+	Type, Email, Name, Phone, CustomerID, Details, Language string
+	// Recipient is the organisation a portability request asks to send the
+	// data to directly (optional).
+	Recipient string
+	// Inaccurate and Correct are what is wrong and what is right, for a
+	// rectification request.
+	Inaccurate, Correct string
+}
+
+// FormPage is a controller's request form.
+type FormPage struct {
+	Page
+	ControllerKey string
+	// Types lists the rights the form offers, in order; each is explained by
+	// the catalog keys right.<type>.title and right.<type>.explanation.
+	Types []dsar.RequestType
+	// Identifiers are the extra identifiers the controller asks for
+	// ("customer_id", "phone").
+	Identifiers []string
+	Values      FormValues
+	// Errors maps a field name (as in FormValues, lower-case: "email",
+	// "type", "details", …) to its message, already in the page's language.
+	Errors map[string]string
+	// Honeypot is the name of the hidden field that people leave empty.
+	Honeypot string
+}
+
+// CheckEmailPage tells the subject to look for the verification mail and
+// takes the 6-digit code.
+type CheckEmailPage struct {
+	Page
+	// Action is where the code form posts, and Resend where the resend
+	// form posts.
+	Action, Resend string
+	// MaskedEmail is the address the mail went to, partly hidden (k***@example.no).
+	MaskedEmail string
+	// Error is the message for a wrong, expired or used-up code, if any;
+	// Notice a neutral message (a new code was sent).
+	Error, Notice string
+	// ExpiresHours is how long a code is valid.
+	ExpiresHours int
+}
+
+// HistoryItem is one step of a request as its subject sees it.
+type HistoryItem struct {
+	At   time.Time
+	Text string
+}
+
+// MessageItem is one message between the controller and the subject.
+type MessageItem struct {
+	At          time.Time
+	FromSubject bool
+	Kind        string // "clarification", "identity", "reply"
+	Body        string
+}
+
+// StatusPage is the subject's page of one request.
+type StatusPage struct {
+	Page
+	Reference  string
+	Type       dsar.RequestType
+	Status     dsar.Status
+	ReceivedAt time.Time
+	DueDate    string // YYYY-MM-DD
+	Extended   bool
+	History    []HistoryItem
+	Messages   []MessageItem
+	// ReplyAction is where the answer form posts; empty when the controller
+	// is not waiting for the subject. ReplyKind says what it waits for
+	// ("clarification" or "identity").
+	ReplyAction, ReplyKind string
+	// WithdrawAction is where the withdraw button posts; empty once the
+	// request is closed.
+	WithdrawAction string
+	// Error and Notice are messages about the last form sent.
+	Error, Notice string
+}
+
+// MailboxEntry is one message of the local mailbox.
+type MailboxEntry struct {
+	Name    string // the file name, for the link
+	Date    time.Time
+	From    string
+	To      string
+	Subject string
+}
+
+// MailboxPage shows the local mailbox of the embedded default to an
+// administrator: the list, and one message's text when Open is set.
+type MailboxPage struct {
+	Page
+	Entries []MailboxEntry
+	Open    *MailboxEntry
+	Text    string
+}
+
+// SignInPage is the officers' sign-in form.
+type SignInPage struct {
+	Page
+	Email string
+	// Next is where to go after signing in (a local path).
+	Next string
+	// SSOName, when set, offers single sign-on with this provider.
+	SSOName       string
+	Error, Notice string
+}
+
+// PasswordPage is the form to change one's password.
+type PasswordPage struct {
+	Page
+	MinLength     int
+	Error, Notice string
+}
+
+// QueueRow is one case in the officers' queue.
+type QueueRow struct {
+	ID, Reference, Controller string
+	Type                      dsar.RequestType
+	Status                    dsar.Status
+	DueDate                   string // YYYY-MM-DD
+	DaysLeft                  int
+	Overdue                   bool
+	// Assigned says somebody works the case; Duplicate that it repeats an
+	// open request of the same subject; Approved that it is approved for
+	// execution.
+	Assigned, Duplicate, Approved bool
+}
+
+// CaseEvent is one line of a case's full timeline.
+type CaseEvent struct {
+	At     time.Time
+	Actor  string
+	Kind   string
+	From   dsar.Status
+	To     dsar.Status
+	Reason string
+}
+
+// CasePage is an officer's view of one case: the subject, the request, its
+// deadlines, the full timeline, the messages, and the actions the officer
+// may take (when CanChange).
+type CasePage struct {
+	Page
+	ID, Reference, Controller  string
+	Type                       dsar.RequestType
+	Status                     dsar.Status
+	Regulation                 dsar.Regulation
+	SubjectEmail, SubjectName  string
+	Details                    string
+	ReceivedAt                 time.Time
+	DueDate, ExtensionNoticeBy string // YYYY-MM-DD
+	DaysLeft                   int
+	Overdue, Extended, Paused  bool
+	Verification               string // "by whom, how" or ""
+	Timeline                   []CaseEvent
+	Messages                   []MessageItem
+	CanChange                  bool
+	// DuplicateOf is the ID of the open request this one likely repeats.
+	DuplicateOf string
+	// CanReopen offers to take a completed or refused case back into work.
+	CanReopen bool
+	// Assignee names who works the case; AssignedToMe says it is the viewer.
+	Assignee     string
+	AssigneeID   string
+	AssignedToMe bool
+	// Workers are the people the case may be assigned to.
+	Workers []Worker
+	// ApprovedBy and ApprovedAt say who approved the case for execution and
+	// when (empty when not approved); CanApprove offers to approve it.
+	ApprovedBy string
+	ApprovedAt time.Time
+	CanApprove bool
+	Grounds    []dsar.Ground
+	Error      string
+	Notice     string
+}
+
+// Worker is an officer or admin a case may be assigned to.
+type Worker struct{ ID, Email string }
+
+// QueueFilter is the queue's filter form as the officer set it.
+type QueueFilter struct {
+	Controller, Type, Status, Search string
+	// Assignee is a user's ID, dsar.Unassigned or "" for anyone; Approval
+	// is "pending" (in progress, not approved), "approved" or "".
+	Assignee, Approval string
+	// Notice selects cases whose extension must be announced within a week.
+	Overdue, Mine, Notice bool
+}
+
+// QueuePage is the officers' queue of open cases, most urgent first.
+type QueuePage struct {
+	Page
+	UserEmail string
+	// Controllers are those the officer may filter by.
+	Controllers []string
+	Types       []dsar.RequestType
+	Statuses    []dsar.Status
+	Workers     []Worker
+	Filter      QueueFilter
+	// CSV is the link to the current filter as CSV; Bulk where the bulk
+	// actions on the filter post.
+	CSV, Bulk string
+	// Notice reports the last bulk action.
+	Notice string
+	Rows   []QueueRow
+	// NextPage is the link to the following page, empty on the last.
+	NextPage string
+}
+
+// ErrorPage explains that something went wrong (a link that expired, a page
+// that does not exist, too many attempts).
+type ErrorPage struct {
+	Page
+	Message string
+	Status  int
+}
