@@ -1,0 +1,906 @@
+package dsar
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed controllers.yaml
+var defaultControllersYAML []byte
+
+// DefaultControllers returns the controllers of the embedded example
+// configuration, controllers.yaml.
+func DefaultControllers() (*Controllers, error) {
+	return ParseControllers("controllers.yaml", defaultControllersYAML)
+}
+
+// LoadControllers reads and parses the configuration file at path.
+func LoadControllers(path string) (*Controllers, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Errorf(EINVALID, "read controllers: %v", err)
+	}
+	return ParseControllers(path, data)
+}
+
+// ParseControllers parses and validates a controllers configuration; the
+// filename is only used in messages. A bad configuration yields an EINVALID
+// *Error whose Message lists every problem found, one a line, each as
+// "file:line: field.path: what is wrong", and whose Fields hold the same
+// problems with Params "file" and "line".
+func ParseControllers(filename string, data []byte) (*Controllers, error) {
+	p := &ctrlParser{file: filename, lines: map[string]int{}, typeBad: map[string]bool{}, dropped: map[string]bool{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		p.syntaxError(err)
+		return nil, p.result()
+	}
+	if len(doc.Content) == 0 {
+		p.problem(1, "", "the file is empty: want a mapping with a list of controllers")
+		return nil, p.result()
+	}
+	p.index(doc.Content[0], "")
+
+	var raw ctrlFileYAML
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			p.syntaxError(err)
+			return nil, p.result()
+		}
+		for _, msg := range te.Errors {
+			p.typeError(msg)
+		}
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err != io.EOF {
+		line := next.Line
+		if err != nil {
+			line = 0
+		}
+		p.problem(line, "", "more than one YAML document: put every controller in the one controllers list")
+	}
+	cs := p.build(raw)
+	if err := p.result(); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// The shape of the configuration file. Decoding refuses unknown keys.
+type ctrlFileYAML struct {
+	Controllers []ctrlYAML `yaml:"controllers"`
+}
+
+type ctrlYAML struct {
+	Key                  string              `yaml:"key"`
+	LegalName            string              `yaml:"legal_name"`
+	OrgNumber            string              `yaml:"org_number"`
+	Jurisdiction         string              `yaml:"jurisdiction"`
+	TimeZone             string              `yaml:"time_zone"`
+	Languages            []string            `yaml:"languages"`
+	PrivacyContact       *ctrlContactYAML    `yaml:"privacy_contact"`
+	SupervisoryAuthority *ctrlAuthYAML       `yaml:"supervisory_authority"`
+	DefaultRegulation    string              `yaml:"default_regulation"`
+	Regulations          []string            `yaml:"regulations"`
+	PauseClock           *bool               `yaml:"pause_clock"`
+	RetentionMonths      *int                `yaml:"retention_months"`
+	Identifiers          []string            `yaml:"identifiers"`
+	ProcessorFor         string              `yaml:"processor_for"`
+	Branding             *ctrlBrandingYAML   `yaml:"branding"`
+	Systems              []ctrlSystemYAML    `yaml:"systems"`
+	DataCategories       []ctrlCategoryYAML  `yaml:"data_categories"`
+	Recipients           []ctrlRecipientYAML `yaml:"recipients"`
+	Related              []string            `yaml:"related"`
+}
+
+type ctrlContactYAML struct {
+	Name    string `yaml:"name"`
+	Email   string `yaml:"email"`
+	Phone   string `yaml:"phone"`
+	Address string `yaml:"address"`
+}
+
+type ctrlAuthYAML struct {
+	Name    string `yaml:"name"`
+	Address string `yaml:"address"`
+	Website string `yaml:"website"`
+	Email   string `yaml:"email"`
+}
+
+type ctrlBrandingYAML struct {
+	Logo         string `yaml:"logo"`
+	PrimaryColor string `yaml:"primary_color"`
+	AccentColor  string `yaml:"accent_color"`
+}
+
+type ctrlSystemYAML struct {
+	Key            string   `yaml:"key"`
+	Name           string   `yaml:"name"`
+	Vendor         string   `yaml:"vendor"`
+	Country        string   `yaml:"country"`
+	LegalBases     []string `yaml:"legal_bases"`
+	Purposes       []string `yaml:"purposes"`
+	DataCategories []string `yaml:"data_categories"`
+	Safeguard      string   `yaml:"safeguard"`
+	Handling       string   `yaml:"handling"`
+	WebhookURL     string   `yaml:"webhook_url"`
+}
+
+type ctrlCategoryYAML struct {
+	Key             string   `yaml:"key"`
+	Name            string   `yaml:"name"`
+	Retention       string   `yaml:"retention"`
+	RetentionPeriod string   `yaml:"retention_period"`
+	LegalBases      []string `yaml:"legal_bases"`
+}
+
+type ctrlRecipientYAML struct {
+	Name      string `yaml:"name"`
+	Role      string `yaml:"role"`
+	Country   string `yaml:"country"`
+	Safeguard string `yaml:"safeguard"`
+}
+
+// ctrlProblem is one thing wrong with a configuration file.
+type ctrlProblem struct {
+	line int
+	path string
+	msg  string
+}
+
+// ctrlEntry is one mapping entry or sequence item of the parsed document.
+type ctrlEntry struct {
+	path      string
+	key       string // the mapping key; "" for a sequence item
+	keyLine   int
+	valueLine int
+	valueTag  string
+	value     string // the text of a scalar value
+}
+
+// ctrlParser collects the problems of one configuration file, with the line
+// of every field path taken from the YAML node tree.
+type ctrlParser struct {
+	file    string
+	lines   map[string]int // field path -> line of its key (or sequence item)
+	entries []ctrlEntry    // in document order
+	typeBad map[string]bool
+	// dropped holds the sequence items the decoder left out of their list
+	// because of a type error; later items of the list moved up by one.
+	dropped  map[string]bool
+	problems []ctrlProblem
+}
+
+// item returns the path, in the file, of the k-th decoded item of the list
+// at seq, counting past the items the decoder dropped.
+func (p *ctrlParser) item(seq string, k int) string {
+	n := -1
+	for i := 0; ; i++ {
+		path := fmt.Sprintf("%s[%d]", seq, i)
+		if _, ok := p.lines[path]; !ok {
+			return fmt.Sprintf("%s[%d]", seq, k)
+		}
+		if p.dropped[path] {
+			continue
+		}
+		if n++; n == k {
+			return path
+		}
+	}
+}
+
+// markBad records that the value at path has the wrong YAML type, so that it
+// decoded to nothing: no further problems are reported under it, and when it
+// is a list item, the decoder dropped it.
+func (p *ctrlParser) markBad(path string) {
+	p.typeBad[path] = true
+	if strings.HasSuffix(path, "]") {
+		p.dropped[path] = true
+	}
+}
+
+func (p *ctrlParser) index(n *yaml.Node, path string) {
+	if path == "" {
+		p.lines[""] = n.Line
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			child := k.Value
+			if path != "" {
+				child = path + "." + k.Value
+			}
+			if _, seen := p.lines[child]; !seen {
+				p.lines[child] = k.Line
+			}
+			p.entries = append(p.entries, ctrlEntry{path: child, key: k.Value, keyLine: k.Line, valueLine: v.Line, valueTag: v.ShortTag(), value: ctrlScalar(v)})
+			p.index(v, child)
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			child := fmt.Sprintf("%s[%d]", path, i)
+			p.lines[child] = item.Line
+			if item.Kind == yaml.ScalarNode && item.ShortTag() == "!!null" {
+				// The decoder drops an empty item without a word.
+				p.dropped[child] = true
+				p.problem(item.Line, child, "is empty")
+			}
+			p.entries = append(p.entries, ctrlEntry{path: child, keyLine: item.Line, valueLine: item.Line, valueTag: item.ShortTag(), value: ctrlScalar(item)})
+			p.index(item, child)
+		}
+	}
+}
+
+// ctrlScalar returns the text of a scalar node, shortened for messages.
+func ctrlScalar(n *yaml.Node) string {
+	if n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	if r := []rune(n.Value); len(r) > 40 {
+		return string(r[:37]) + "..."
+	}
+	return n.Value
+}
+
+// ctrlParent returns the path of the field that holds the field at path.
+func ctrlParent(path string) string {
+	if strings.HasSuffix(path, "]") {
+		return path[:strings.LastIndexByte(path, '[')]
+	}
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+// lineOf returns the line of the field at path or, when the file leaves it
+// out, of the nearest field that holds it.
+func (p *ctrlParser) lineOf(path string) int {
+	for {
+		if l, ok := p.lines[path]; ok {
+			return l
+		}
+		if path == "" {
+			return 0
+		}
+		path = ctrlParent(path)
+	}
+}
+
+func (p *ctrlParser) problem(line int, path, msg string) {
+	p.problems = append(p.problems, ctrlProblem{line: line, path: path, msg: msg})
+}
+
+// bad records a problem with the field at path, unless the field or one that
+// holds it already had the wrong YAML type.
+func (p *ctrlParser) bad(path, format string, args ...any) {
+	p.badNear(path, path, format, args...)
+}
+
+// badNear is bad for a field the file leaves out where another field, at
+// near, is what makes it required.
+func (p *ctrlParser) badNear(path, near, format string, args ...any) {
+	for q := path; ; q = ctrlParent(q) {
+		if p.typeBad[q] {
+			return
+		}
+		if q == "" {
+			break
+		}
+	}
+	p.problem(p.lineOf(near), path, fmt.Sprintf(format, args...))
+}
+
+var (
+	ctrlYAMLLineRE      = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	ctrlTypeLineRE      = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
+	ctrlUnknownFieldRE  = regexp.MustCompile(`^field (.+) not found in type \S+$`)
+	ctrlFieldSetTwiceRE = regexp.MustCompile(`^field (.+) already set in type \S+$`)
+	ctrlDupKeyRE        = regexp.MustCompile(`^mapping key (".*") already defined at line (\d+)$`)
+	ctrlCannotRE        = regexp.MustCompile("(?s)^cannot unmarshal (!!\\w+)(?: `(.*)`)? into (\\S+)$")
+)
+
+// syntaxError records an error of the YAML parser.
+func (p *ctrlParser) syntaxError(err error) {
+	msg := err.Error()
+	if m := ctrlYAMLLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		p.problem(line, "", "invalid YAML: "+m[2])
+		return
+	}
+	p.problem(0, "", "invalid YAML: "+strings.TrimPrefix(msg, "yaml: "))
+}
+
+// typeError turns one message of a *yaml.TypeError, which names only a line,
+// into a problem naming the field path too.
+func (p *ctrlParser) typeError(s string) {
+	m := ctrlTypeLineRE.FindStringSubmatch(s)
+	if m == nil {
+		p.problem(0, "", s)
+		return
+	}
+	line, _ := strconv.Atoi(m[1])
+	msg := m[2]
+	byKey := func(key string) (ctrlEntry, bool) {
+		for _, e := range p.entries {
+			if e.keyLine == line && e.key == key {
+				return e, true
+			}
+		}
+		return ctrlEntry{}, false
+	}
+	firstLine := func(e ctrlEntry) int {
+		for _, o := range p.entries {
+			if o.path == e.path {
+				return o.keyLine
+			}
+		}
+		return 0
+	}
+	switch {
+	case ctrlUnknownFieldRE.MatchString(msg):
+		key := ctrlUnknownFieldRE.FindStringSubmatch(msg)[1]
+		path := ""
+		if e, ok := byKey(key); ok {
+			path = e.path
+		}
+		p.problem(line, path, fmt.Sprintf("unknown field %q", key))
+	case ctrlFieldSetTwiceRE.MatchString(msg):
+		key := ctrlFieldSetTwiceRE.FindStringSubmatch(msg)[1]
+		if e, ok := byKey(key); ok {
+			p.markBad(ctrlParent(e.path))
+			p.problem(line, e.path, fmt.Sprintf("field %q is set twice (first at line %d)", key, firstLine(e)))
+		} else {
+			p.problem(line, "", fmt.Sprintf("field %q is set twice", key))
+		}
+	case ctrlDupKeyRE.MatchString(msg):
+		mm := ctrlDupKeyRE.FindStringSubmatch(msg)
+		if k, err := strconv.Unquote(mm[1]); err == nil {
+			mm[1] = k
+		}
+		path := ""
+		if e, ok := byKey(mm[1]); ok {
+			path = e.path
+			// The decoder gives up the whole mapping that repeats a key.
+			p.markBad(ctrlParent(e.path))
+		}
+		p.problem(line, path, fmt.Sprintf("key %q is set twice (first at line %s)", mm[1], mm[2]))
+	case ctrlCannotRE.MatchString(msg):
+		mm := ctrlCannotRE.FindStringSubmatch(msg)
+		tag, value, target := mm[1], mm[2], mm[3]
+		// Of the values that start on the line with that tag, take the one
+		// the file format expects to be of the target type.
+		path, found := "", false
+		for _, e := range p.entries {
+			if e.valueLine != line || e.valueTag != tag {
+				continue
+			}
+			t := ctrlTypeAt(e.path)
+			match := t != nil && strings.TrimPrefix(t.String(), "*") == strings.TrimPrefix(target, "*")
+			if !found || match {
+				path, value, found = e.path, e.value, true
+			}
+			if match {
+				break
+			}
+		}
+		p.markBad(path)
+		got := ctrlDescribeTag(tag)
+		if value != "" {
+			got += " " + strconv.Quote(value)
+		}
+		p.problem(line, path, fmt.Sprintf("must be %s, not %s", ctrlDescribeType(target), got))
+	default:
+		p.problem(line, "", msg)
+	}
+}
+
+// ctrlTypeAt returns the Go type the file format decodes the value at path
+// into, or nil when the path is not part of the format.
+func ctrlTypeAt(path string) reflect.Type {
+	t := reflect.TypeOf(ctrlFileYAML{})
+	for _, seg := range ctrlSegmentRE.FindAllString(path, -1) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if strings.HasPrefix(seg, "[") {
+			if t.Kind() != reflect.Slice {
+				return nil
+			}
+			t = t.Elem()
+			continue
+		}
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		var next reflect.Type
+		for i := 0; i < t.NumField(); i++ {
+			if t.Field(i).Tag.Get("yaml") == seg {
+				next = t.Field(i).Type
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		t = next
+	}
+	return t
+}
+
+var ctrlSegmentRE = regexp.MustCompile(`\[\d+\]|[^.\[]+`)
+
+func ctrlDescribeTag(tag string) string {
+	switch tag {
+	case "!!map":
+		return "a mapping"
+	case "!!seq":
+		return "a list"
+	case "!!str":
+		return "text"
+	case "!!int", "!!float":
+		return "a number"
+	case "!!bool":
+		return "a boolean"
+	case "!!null":
+		return "null"
+	}
+	return tag
+}
+
+func ctrlDescribeType(t string) string {
+	t = strings.TrimPrefix(t, "*")
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "dsar."):
+		return "a mapping"
+	case t == "string":
+		return "text"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+		return "a whole number"
+	}
+	return t
+}
+
+// result returns the problems found, in file order, as one EINVALID error.
+func (p *ctrlParser) result() error {
+	if len(p.problems) == 0 {
+		return nil
+	}
+	sort.SliceStable(p.problems, func(i, j int) bool { return p.problems[i].line < p.problems[j].line })
+	var lines []string
+	var fields []FieldError
+	seen := map[ctrlProblem]bool{}
+	for _, pr := range p.problems {
+		if seen[pr] {
+			continue
+		}
+		seen[pr] = true
+		var b strings.Builder
+		b.WriteString(p.file)
+		if pr.line > 0 {
+			fmt.Fprintf(&b, ":%d", pr.line)
+		}
+		b.WriteString(": ")
+		if pr.path != "" {
+			b.WriteString(pr.path)
+			b.WriteString(": ")
+		}
+		b.WriteString(pr.msg)
+		lines = append(lines, b.String())
+		fields = append(fields, FieldError{Field: pr.path, Message: pr.msg, Params: map[string]any{"file": p.file, "line": pr.line}})
+	}
+	return &Error{Code: EINVALID, Message: strings.Join(lines, "\n"), Fields: fields}
+}
+
+var (
+	ctrlKeyRE     = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+	ctrlColorRE   = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+	ctrlCountryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+)
+
+const ctrlMaxKeyLength = 63
+
+// build validates the decoded file and turns it into Controllers.
+func (p *ctrlParser) build(raw ctrlFileYAML) *Controllers {
+	cs := &Controllers{byKey: map[string]*Controller{}}
+	if len(raw.Controllers) == 0 {
+		if _, listed := p.lines["controllers[0]"]; !listed {
+			p.bad("controllers", "at least one controller is required")
+		}
+		return cs
+	}
+	first := map[string]string{} // key -> path of the controller that has it
+	paths := make([]string, len(raw.Controllers))
+	for i, rc := range raw.Controllers {
+		path := p.item("controllers", i)
+		paths[i] = path
+		c := p.controller(path, rc)
+		if c.Key == "" {
+			continue
+		}
+		if prev, dup := first[c.Key]; dup {
+			p.bad(path+".key", "duplicate controller key %q (first at line %d)", c.Key, p.lineOf(prev+".key"))
+			continue
+		}
+		first[c.Key] = path
+		cs.list = append(cs.list, c)
+		cs.byKey[c.Key] = c
+	}
+	for i, rc := range raw.Controllers {
+		for j, r := range rc.Related {
+			r = strings.TrimSpace(r)
+			if ctrlKeyRE.MatchString(r) && len(r) <= ctrlMaxKeyLength && first[r] == "" {
+				p.bad(p.item(paths[i]+".related", j), "unknown controller %q", r)
+			}
+		}
+	}
+	return cs
+}
+
+// key checks an identifier of the configuration and returns it, or "" when
+// it is missing or malformed.
+func (p *ctrlParser) key(path, v string) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		p.bad(path, "is required")
+		return ""
+	case len(v) > ctrlMaxKeyLength || !ctrlKeyRE.MatchString(v):
+		p.bad(path, "invalid key %q: use at most %d lowercase letters, digits and single '-' between them", v, ctrlMaxKeyLength)
+		return ""
+	}
+	return v
+}
+
+func (p *ctrlParser) required(path, v string) string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		p.bad(path, "is required")
+	}
+	return v
+}
+
+func (p *ctrlParser) email(path, v string, required bool) string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		if required {
+			p.bad(path, "is required")
+		}
+		return ""
+	}
+	a, err := mail.ParseAddress(v)
+	at := strings.LastIndexByte(v, '@')
+	if err != nil || a.Name != "" || a.Address != v || at < 1 || !strings.Contains(v[at+1:], ".") {
+		p.bad(path, "invalid e-mail address %q: want a bare address such as privacy@example.com", v)
+		return ""
+	}
+	return v
+}
+
+// webURL checks an absolute http or https URL.
+func (p *ctrlParser) webURL(path, v string) string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		p.bad(path, "invalid URL %q: want an absolute http or https URL", v)
+		return ""
+	}
+	return v
+}
+
+func (p *ctrlParser) country(path, v string) string {
+	v = strings.TrimSpace(v)
+	if v != "" && !ctrlCountryRE.MatchString(v) {
+		p.bad(path, "invalid country %q: want an ISO 3166-1 alpha-2 code such as NO or US", v)
+		return ""
+	}
+	return v
+}
+
+func (p *ctrlParser) safeguard(path, v, country string) Safeguard {
+	s := Safeguard(strings.TrimSpace(v))
+	switch {
+	case s == "" && country != "" && !InEEA(country):
+		p.bad(path, "is required: %s is outside the EEA", country)
+	case s != "" && !s.Valid():
+		p.bad(path, "unknown safeguard %q (want one of %s)", s, ctrlJoin(Safeguards))
+		return ""
+	}
+	return s
+}
+
+func (p *ctrlParser) legalBases(path string, vs []string) []LegalBasis {
+	if len(vs) == 0 {
+		p.bad(path, "at least one legal basis is required")
+	}
+	return ctrlEnumList(p, path, vs, LegalBases, "legal basis")
+}
+
+func ctrlJoin[T ~string](vs []T) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
+}
+
+func (p *ctrlParser) controller(path string, rc ctrlYAML) *Controller {
+	f := func(name string) string { return path + "." + name }
+	c := &Controller{
+		Key:          p.key(f("key"), rc.Key),
+		LegalName:    p.required(f("legal_name"), rc.LegalName),
+		OrgNumber:    strings.TrimSpace(rc.OrgNumber),
+		ProcessorFor: strings.TrimSpace(rc.ProcessorFor),
+		PauseClock:   rc.PauseClock,
+	}
+
+	c.Jurisdiction = Jurisdiction(strings.TrimSpace(rc.Jurisdiction))
+	if c.Jurisdiction == "" {
+		p.bad(f("jurisdiction"), "is required")
+	} else if !c.Jurisdiction.Valid() {
+		p.bad(f("jurisdiction"), "unknown jurisdiction %q (want one of %s)", c.Jurisdiction, ctrlJoin(Jurisdictions))
+	}
+
+	c.TimeZone = strings.TrimSpace(rc.TimeZone)
+	if c.TimeZone == "" {
+		p.bad(f("time_zone"), "is required")
+	} else if loc, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "Local" {
+		p.bad(f("time_zone"), "unknown time zone %q", c.TimeZone)
+	} else {
+		c.Location = loc
+	}
+
+	if len(rc.Languages) == 0 {
+		p.bad(f("languages"), "at least one language is required")
+	}
+	c.Languages = ctrlEnumList(p, f("languages"), rc.Languages, Languages, "language")
+
+	pc := rc.PrivacyContact
+	if pc == nil {
+		pc = &ctrlContactYAML{}
+	}
+	c.PrivacyContact = Contact{
+		Name:    strings.TrimSpace(pc.Name),
+		Email:   p.email(f("privacy_contact.email"), pc.Email, true),
+		Phone:   strings.TrimSpace(pc.Phone),
+		Address: strings.TrimSpace(pc.Address),
+	}
+
+	sa := rc.SupervisoryAuthority
+	if sa == nil {
+		sa = &ctrlAuthYAML{}
+	}
+	c.SupervisoryAuthority = SupervisoryAuthority{
+		Name:    p.required(f("supervisory_authority.name"), sa.Name),
+		Address: p.required(f("supervisory_authority.address"), sa.Address),
+		Website: p.webURL(f("supervisory_authority.website"), sa.Website),
+		Email:   p.email(f("supervisory_authority.email"), sa.Email, false),
+	}
+
+	p.regulations(c, path, rc)
+
+	c.RetentionMonths = DefaultRetentionMonths
+	if rc.RetentionMonths != nil {
+		c.RetentionMonths = *rc.RetentionMonths
+	}
+	switch {
+	case c.RetentionMonths < 1:
+		p.bad(f("retention_months"), "must be at least 1, not %d", c.RetentionMonths)
+	case c.Allows(RegulationCCPA) && c.RetentionMonths < MinCCPARetentionMonths:
+		p.bad(f("retention_months"), "must be at least %d when ccpa is allowed (11 CCR §7101), not %d",
+			MinCCPARetentionMonths, c.RetentionMonths)
+	}
+
+	c.Identifiers = ctrlEnumList(p, f("identifiers"), rc.Identifiers, Identifiers, "identifier")
+
+	if b := rc.Branding; b != nil {
+		c.Branding.Logo = strings.TrimSpace(b.Logo)
+		if strings.Contains(c.Branding.Logo, "://") {
+			c.Branding.Logo = p.webURL(f("branding.logo"), c.Branding.Logo)
+		}
+		c.Branding.PrimaryColor = p.color(f("branding.primary_color"), b.PrimaryColor)
+		c.Branding.AccentColor = p.color(f("branding.accent_color"), b.AccentColor)
+	}
+
+	p.dataCategories(c, f("data_categories"), rc.DataCategories)
+	p.systems(c, f("systems"), rc.Systems)
+	for j, rr := range rc.Recipients {
+		rp := p.item(f("recipients"), j)
+		r := Recipient{
+			Name:    p.required(rp+".name", rr.Name),
+			Role:    p.required(rp+".role", rr.Role),
+			Country: p.country(rp+".country", rr.Country),
+		}
+		r.Safeguard = p.safeguard(rp+".safeguard", rr.Safeguard, r.Country)
+		c.Recipients = append(c.Recipients, r)
+	}
+
+	for j, v := range rc.Related {
+		item := p.item(f("related"), j)
+		k := p.key(item, v)
+		switch {
+		case k == "":
+		case k == c.Key:
+			p.bad(item, "a controller cannot be related to itself")
+		case slices.Contains(c.Related, k):
+			p.bad(item, "duplicate related controller %q", k)
+		default:
+			c.Related = append(c.Related, k)
+		}
+	}
+	return c
+}
+
+// ctrlEnumList checks a list of enumerated values, refusing unknown and
+// repeated ones, and returns the good ones.
+func ctrlEnumList[T ~string](p *ctrlParser, path string, vs []string, allowed []T, what string) []T {
+	var out []T
+	for j, v := range vs {
+		x := T(strings.TrimSpace(v))
+		item := p.item(path, j)
+		switch {
+		case !slices.Contains(allowed, x):
+			p.bad(item, "unknown %s %q (want one of %s)", what, x, ctrlJoin(allowed))
+		case slices.Contains(out, x):
+			p.bad(item, "duplicate %s %q", what, x)
+		default:
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// regulations checks the default regulation and the allowed ones.
+func (p *ctrlParser) regulations(c *Controller, path string, rc ctrlYAML) {
+	c.DefaultRegulation = Regulation(strings.TrimSpace(rc.DefaultRegulation))
+	def := path + ".default_regulation"
+	switch {
+	case c.DefaultRegulation == "":
+		p.bad(def, "is required")
+	case !c.DefaultRegulation.Valid():
+		p.bad(def, "unknown regulation %q (want one of %s)", c.DefaultRegulation, ctrlJoin(Regulations))
+	}
+	c.Regulations = ctrlEnumList(p, path+".regulations", rc.Regulations, Regulations, "regulation")
+	switch {
+	case !c.DefaultRegulation.Valid():
+	case len(rc.Regulations) == 0:
+		c.Regulations = []Regulation{c.DefaultRegulation}
+	case !c.Allows(c.DefaultRegulation):
+		p.bad(path+".regulations", "must include the default regulation %q", c.DefaultRegulation)
+	}
+}
+
+// dataCategories checks the controller's data categories.
+func (p *ctrlParser) dataCategories(c *Controller, path string, raw []ctrlCategoryYAML) {
+	firstLine := map[string]int{}
+	for j, rd := range raw {
+		dp := p.item(path, j)
+		d := DataCategory{
+			Key:        p.key(dp+".key", rd.Key),
+			Name:       p.required(dp+".name", rd.Name),
+			Retention:  p.required(dp+".retention", rd.Retention),
+			LegalBases: p.legalBases(dp+".legal_bases", rd.LegalBases),
+		}
+		if s := strings.TrimSpace(rd.RetentionPeriod); s != "" {
+			period, err := ParseRetentionPeriod(s)
+			if err != nil {
+				p.bad(dp+".retention_period", "%v", err)
+			}
+			d.RetentionPeriod = period
+		}
+		if d.Key != "" {
+			if l, dup := firstLine[d.Key]; dup {
+				p.bad(dp+".key", "duplicate data category key %q (first at line %d)", d.Key, l)
+				continue
+			}
+			firstLine[d.Key] = p.lineOf(dp + ".key")
+		}
+		c.DataCategories = append(c.DataCategories, d)
+	}
+}
+
+// systems checks the controller's connected systems; its data categories
+// must be checked first.
+func (p *ctrlParser) systems(c *Controller, path string, raw []ctrlSystemYAML) {
+	firstLine := map[string]int{}
+	for j, rs := range raw {
+		sp := p.item(path, j)
+		s := System{
+			Key:        p.key(sp+".key", rs.Key),
+			Name:       p.required(sp+".name", rs.Name),
+			Vendor:     strings.TrimSpace(rs.Vendor),
+			Country:    p.country(sp+".country", rs.Country),
+			LegalBases: p.legalBases(sp+".legal_bases", rs.LegalBases),
+			Handling:   Handling(strings.TrimSpace(rs.Handling)),
+		}
+		s.Safeguard = p.safeguard(sp+".safeguard", rs.Safeguard, s.Country)
+		if len(rs.Purposes) == 0 {
+			p.bad(sp+".purposes", "at least one purpose is required")
+		}
+		for k, v := range rs.Purposes {
+			if v = strings.TrimSpace(v); v == "" {
+				p.bad(p.item(sp+".purposes", k), "is empty")
+				continue
+			}
+			s.Purposes = append(s.Purposes, v)
+		}
+		if len(rs.DataCategories) == 0 {
+			p.bad(sp+".data_categories", "at least one data category is required")
+		}
+		for k, v := range rs.DataCategories {
+			v = strings.TrimSpace(v)
+			item := p.item(sp+".data_categories", k)
+			_, known := c.DataCategory(v)
+			switch {
+			case !known:
+				p.bad(item, "unknown data category %q (define it under data_categories)", v)
+			case slices.Contains(s.DataCategories, v):
+				p.bad(item, "duplicate data category %q", v)
+			default:
+				s.DataCategories = append(s.DataCategories, v)
+			}
+		}
+		hook := strings.TrimSpace(rs.WebhookURL)
+		switch {
+		case s.Handling == "":
+			p.bad(sp+".handling", "is required (want one of %s)", ctrlJoin(Handlings))
+		case !s.Handling.Valid():
+			p.bad(sp+".handling", "unknown handling %q (want one of %s)", s.Handling, ctrlJoin(Handlings))
+		case s.Handling == HandlingWebhook && hook == "":
+			p.badNear(sp+".webhook_url", sp+".handling", "is required when handling is webhook")
+		case s.Handling == HandlingManual && hook != "":
+			p.bad(sp+".webhook_url", "is only for handling: webhook")
+		default:
+			s.WebhookURL = p.webURL(sp+".webhook_url", hook)
+		}
+		if s.Key != "" {
+			if l, dup := firstLine[s.Key]; dup {
+				p.bad(sp+".key", "duplicate system key %q (first at line %d)", s.Key, l)
+				continue
+			}
+			firstLine[s.Key] = p.lineOf(sp + ".key")
+		}
+		c.Systems = append(c.Systems, s)
+	}
+}
+
+func (p *ctrlParser) color(path, v string) string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return ""
+	}
+	if !ctrlColorRE.MatchString(v) {
+		p.bad(path, "invalid colour %q: want #rrggbb", v)
+		return ""
+	}
+	return strings.ToLower(v)
+}
+
+// DefaultControllersYAML returns the shipped example configuration as it is
+// embedded, for records of which configuration was in use.
+func DefaultControllersYAML() []byte { return append([]byte(nil), defaultControllersYAML...) }
