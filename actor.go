@@ -34,6 +34,11 @@ type Actor struct {
 	Controllers []string
 	// Public is true for an unauthenticated data subject.
 	Public bool
+	// Subject is true for the data subject of a case acting through its
+	// e-mailed link, code or status page token: an actor of its own kind,
+	// who may do to that one case what the subject operations allow and
+	// nothing else.
+	Subject bool
 	// IP is the client address the actor acts from, for the audit trail.
 	IP string
 }
@@ -43,6 +48,21 @@ var ActorPublic = Actor{ID: "public", Public: true}
 
 // ActorService is the service itself (workers, the reconciler).
 var ActorService = Actor{ID: "service", Role: RoleAdmin}
+
+// SubjectActorID names the data subject in the audit trail.
+const SubjectActorID = "subject"
+
+// ActorSubject is the data subject of a case acting from an address.
+func ActorSubject(clientIP string) Actor {
+	return Actor{ID: SubjectActorID, Subject: true, IP: clientIP}
+}
+
+// CanReadNotes reports whether the actor may read the internal notes of a
+// case of the controller: its officers, admins and auditors, never a
+// system key or the subject.
+func (a Actor) CanReadNotes(controller string) bool {
+	return a.CanSee(controller) && a.Role != RoleSystem
+}
 
 // Authenticated reports whether the actor holds credentials.
 func (a Actor) Authenticated() bool { return !a.Public && a.Role != "" }
@@ -108,6 +128,12 @@ type User struct {
 // Actor returns the actor a signed-in user is.
 func (u *User) Actor() Actor {
 	return Actor{ID: "user:" + u.ID, Role: u.Role, Controllers: u.Controllers}
+}
+
+// MayWork reports whether the user may be given cases of the controller:
+// an admin, or an officer of that controller.
+func (u *User) MayWork(controller string) bool {
+	return u.Role == RoleAdmin || (u.Role == RoleOfficer && slices.Contains(u.Controllers, controller))
 }
 
 // MinPasswordLength is the shortest password accepted.

@@ -7,19 +7,21 @@ type EventKind string
 
 // The kinds of audit event.
 const (
-	EventCreated        EventKind = "created"               // the request was received
-	EventTransition     EventKind = "transition"            // the status changed
-	EventExtended       EventKind = "extended"              // the deadline was extended, with a reason
-	EventPaused         EventKind = "paused"                // the controller waits for the subject
-	EventResumed        EventKind = "resumed"               // the wait ended; the deadline may have moved
-	EventReminder       EventKind = "reminder"              // a deadline reminder went out
-	EventMailSent       EventKind = "mail_sent"             // an e-mail to the subject or the controller was sent
-	EventVerified       EventKind = "identity_verified"     // the subject's identity was verified (how, never the proof)
-	EventMessage        EventKind = "message"               // the controller sent the subject a message
-	EventVerifyReminder EventKind = "verification_reminder" // the subject was reminded to confirm, with a new code
-	EventAssigned       EventKind = "assigned"              // the case was given to an officer (or taken back)
-	EventNote           EventKind = "note"                  // an officer wrote an internal note
-	EventApproved       EventKind = "approved"              // an officer approved the case for execution in the connected systems
+	EventCreated          EventKind = "created"               // the request was received
+	EventTransition       EventKind = "transition"            // the status changed
+	EventExtended         EventKind = "extended"              // the deadline was extended, with a reason
+	EventPaused           EventKind = "paused"                // the controller waits for the subject
+	EventResumed          EventKind = "resumed"               // the wait ended; the deadline may have moved
+	EventReminder         EventKind = "reminder"              // a deadline reminder went out
+	EventMailSent         EventKind = "mail_sent"             // an e-mail to the subject or the controller was sent
+	EventVerified         EventKind = "identity_verified"     // the subject's identity was verified (how, never the proof)
+	EventMessage          EventKind = "message"               // the controller sent the subject a message
+	EventVerifyReminder   EventKind = "verification_reminder" // the subject was reminded to confirm, with a new code
+	EventAssigned         EventKind = "assigned"              // the case was given to an officer (or taken back)
+	EventNote             EventKind = "note"                  // an officer wrote an internal note
+	EventApproved         EventKind = "approved"              // an officer approved the case for execution in the connected systems
+	EventPartiallyRefused EventKind = "partially_refused"     // part of the request was refused with a ground; the rest goes on
+	EventObjectionKind    EventKind = "objection_kind"        // an officer said which objection of Art 21 the request makes
 )
 
 // Event is one append-only entry of a request's audit trail. It holds no

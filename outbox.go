@@ -84,9 +84,60 @@ const (
 	RecipientController MailRecipient = "controller" // the controller's privacy contact
 )
 
+// MailTemplate names a mail's template (templates/mail/<name>).
+type MailTemplate string
+
+// The mail templates.
+const (
+	MailVerification      MailTemplate = "verification"          // the link and code that confirm a request
+	MailAcknowledgement   MailTemplate = "acknowledgement"       // the request is confirmed and its deadline runs
+	MailExpiredUnverified MailTemplate = "expired_unverified"    // the request was never confirmed and is closed
+	MailClarification     MailTemplate = "clarification_request" // the controller asks what exactly is requested
+	MailIdentity          MailTemplate = "identity_request"      // the controller asks for more proof of identity
+	MailReplyReceived     MailTemplate = "reply_received"        // the subject's answer arrived
+	MailExtension         MailTemplate = "extension"             // the deadline was extended, with reasons
+	MailWithdrawal        MailTemplate = "withdrawal"            // the subject withdrew the request
+	MailCompletion        MailTemplate = "completion"            // what was done (and what was refused in part)
+	MailRefusal           MailTemplate = "refusal"               // the request is refused, with grounds and remedies
+	MailForwarded         MailTemplate = "forwarded"             // the request went to the controller responsible
+	MailFeeNotice         MailTemplate = "fee_notice"            // a fee is announced before it is charged
+	MailReopened          MailTemplate = "reopened"              // the closed case is open again, and why
+	MailReminder          MailTemplate = "reminder"              // an officer's deadline reminder
+	MailDigest            MailTemplate = "digest"                // an officer's daily overview
+)
+
+// MailTemplates lists every mail template.
+var MailTemplates = []MailTemplate{
+	MailVerification, MailAcknowledgement, MailExpiredUnverified, MailClarification, MailIdentity, MailReplyReceived,
+	MailExtension, MailWithdrawal, MailCompletion, MailRefusal, MailForwarded, MailFeeNotice, MailReopened,
+	MailReminder, MailDigest,
+}
+
+// ClosingMail returns the status a case must still be in for a mail of this
+// template to be true when it is sent (the completion mail of a completed
+// case, say), or "" when the mail holds whatever the case does later. A
+// closing mail whose case has moved on since is cancelled, not sent.
+func (t MailTemplate) ClosingMail() Status {
+	switch t {
+	case MailCompletion:
+		return StatusCompleted
+	case MailRefusal:
+		return StatusRefused
+	}
+	return ""
+}
+
+// askMail is the mail that carries a question of this kind.
+func askMail(k MessageKind) MailTemplate {
+	if k == MessageIdentity {
+		return MailIdentity
+	}
+	return MailClarification
+}
+
 // MailPayload is the payload of an OutboxMail item.
 type MailPayload struct {
-	Template string        `json:"template"`
+	Template MailTemplate  `json:"template"`
 	To       MailRecipient `json:"to"`
 	Reminder string        `json:"reminder,omitempty"`
 	// VerificationID names the verification whose link and code the mail
@@ -96,6 +147,8 @@ type MailPayload struct {
 	MessageID string `json:"message_id,omitempty"`
 	// OriginalDueDate is the due date before an extension.
 	OriginalDueDate string `json:"original_due_date,omitempty"`
+	// FeeBasis says why a fee notice's fee may be charged.
+	FeeBasis FeeBasis `json:"fee_basis,omitempty"`
 }
 
 // ReminderPayload is the payload of an OutboxReminder item. Deadline is the

@@ -32,3 +32,75 @@ var Grounds = []Ground{
 
 // Valid reports whether g is a known ground.
 func (g Ground) Valid() bool { return slices.Contains(Grounds, g) }
+
+// ObjectionKind says which objection of Art 21 a request makes: to direct
+// marketing, which is absolute (Art 21(2)-(3)), or to processing on
+// legitimate interest or public task, which compelling grounds may override
+// (Art 21(1)). Empty until the subject, the calling system or an officer
+// says which.
+type ObjectionKind string
+
+// The kinds of objection.
+const (
+	ObjectionDirectMarketing ObjectionKind = "direct_marketing" // Art 21(2): stop at once, never refused on the merits
+	ObjectionLegitimate      ObjectionKind = "art21_1"          // Art 21(1): legitimate interest or public task
+)
+
+// ObjectionKinds lists the kinds of objection.
+var ObjectionKinds = []ObjectionKind{ObjectionDirectMarketing, ObjectionLegitimate}
+
+// Valid reports whether k is a known kind of objection.
+func (k ObjectionKind) Valid() bool { return slices.Contains(ObjectionKinds, k) }
+
+// groundTypes maps each ground to the request types it may refuse (Art
+// 12(4) with the article that gives the ground). Art 12(5) and 11(2) serve
+// every type but a consent withdrawal, which only an unsettled identity can
+// stop (Art 7(3)).
+var groundTypes = map[Ground][]RequestType{
+	GroundManifestlyUnfounded: {TypeAccess, TypeRectification, TypeErasure, TypeRestriction, TypePortability, TypeObjection, TypeAutomatedDecision},
+	GroundIdentity:            RequestTypes,
+	GroundOthersRights:        {TypeAccess, TypePortability},
+	GroundNotInaccurate:       {TypeRectification},
+	GroundFreeExpression:      {TypeErasure},
+	GroundLegalObligation:     {TypeErasure},
+	GroundPublicHealth:        {TypeErasure},
+	GroundArchiving:           {TypeErasure},
+	GroundLegalClaims:         {TypeErasure},
+	GroundRestrictionNotMet:   {TypeRestriction},
+	GroundNotPortable:         {TypePortability},
+	GroundCompellingGrounds:   {TypeObjection},
+	GroundAutomatedAllowed:    {TypeAutomatedDecision},
+}
+
+// GroundsFor returns the grounds on which a request of type t (and, for an
+// objection, of kind k) may be refused.
+func GroundsFor(t RequestType, k ObjectionKind) []Ground {
+	var out []Ground
+	for _, g := range Grounds {
+		if CheckGround(g, t, k) == nil {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// CheckGround reports whether a request of type t (an objection of kind k)
+// may be refused on ground g; the error names the ground and the type.
+func CheckGround(g Ground, t RequestType, k ObjectionKind) error {
+	if !g.Valid() {
+		return Invalid(FieldError{Field: "ground", Message: "field.enum", Params: map[string]any{"allowed": Grounds}})
+	}
+	params := map[string]any{"ground": string(g), "type": string(t)}
+	if !slices.Contains(groundTypes[g], t) {
+		return Invalid(FieldError{Field: "ground", Message: "error.ground.not_for_type", Params: params})
+	}
+	if g == GroundCompellingGrounds {
+		switch k {
+		case ObjectionDirectMarketing:
+			return Invalid(FieldError{Field: "ground", Message: "error.ground.direct_marketing", Params: params})
+		case "":
+			return Invalid(FieldError{Field: "ground", Message: "error.ground.objection_kind", Params: params})
+		}
+	}
+	return nil
+}

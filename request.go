@@ -96,6 +96,9 @@ type Request struct {
 	Channel    Channel
 	Subject    Subject
 	Details    string
+	// Objection says which objection of Art 21 an objection request makes;
+	// empty for other types and until someone says which.
+	Objection ObjectionKind
 
 	// ReceivedAt is when the request reached the controller: the clock start.
 	ReceivedAt time.Time
@@ -155,6 +158,8 @@ type NewRequest struct {
 	Subject    Subject
 	Language   Language
 	Details    string
+	// Objection is optional and only for an objection: which kind it is.
+	Objection ObjectionKind
 	// Regulation is optional; the controller's default applies otherwise.
 	Regulation Regulation
 	// ReceivedAt is optional and only honoured for authenticated callers; the

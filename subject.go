@@ -54,7 +54,12 @@ const (
 	MessageReply         MessageKind = "reply"         // the subject answers
 	MessageNote          MessageKind = "note"          // an officer's internal note, never shown to the subject
 	MessageFee           MessageKind = "fee"           // the controller announces a fee before charging it (Art 15(3))
+	MessageReopened      MessageKind = "reopened"      // the controller took the closed case back into work, and says why
 )
+
+// Internal reports whether messages of this kind are for the staff only
+// (officers, admins and auditors), never for the subject or a system.
+func (k MessageKind) Internal() bool { return k == MessageNote }
 
 // Message is one message between the controller and the subject.
 type Message struct {
@@ -93,11 +98,27 @@ type Decision struct {
 	Summary string
 	// Kept lists what an erasure kept.
 	Kept []Kept
-	// Ground and Text explain a refusal; Partial says only part is refused.
+	// Ground and Text explain a refusal; Partial says only part is refused:
+	// Part says which part, Granted what is carried out all the same.
 	Ground  Ground
 	Text    string
 	Partial bool
+	Part    string
+	Granted string
 }
+
+// FeeBasis is why a fee may be charged for an access request (Art 15(3),
+// 12(5)).
+type FeeBasis string
+
+// The bases of a fee.
+const (
+	FeeFurtherCopy FeeBasis = "further_copy" // a further copy after one already given (Art 15(3))
+	FeeExcessive   FeeBasis = "art12_5"      // a manifestly unfounded or excessive request (Art 12(5)(a))
+)
+
+// Valid reports whether b is a known basis of a fee.
+func (b FeeBasis) Valid() bool { return b == FeeFurtherCopy || b == FeeExcessive }
 
 // SubjectService is what data subjects do, through the e-mailed link, the
 // code and the status page token, never with an account. clientIP is the
@@ -154,8 +175,13 @@ type CaseService interface {
 	// says why or what was checked and may be empty.
 	Approve(ctx context.Context, actor Actor, id, note string) (*Request, error)
 	// AnnounceFee tells the subject of an access request, before charging,
-	// the fee for a further copy (Art 15(3)); the text says how much and why.
-	AnnounceFee(ctx context.Context, actor Actor, id, text string) (*Request, error)
+	// the fee for a further copy (Art 15(3)) or for a manifestly unfounded
+	// or excessive request (Art 12(5)); the text says how much and why.
+	AnnounceFee(ctx context.Context, actor Actor, id string, basis FeeBasis, text string) (*Request, error)
+	// ClassifyObjection says which objection of Art 21 an objection makes.
+	ClassifyObjection(ctx context.Context, actor Actor, id string, kind ObjectionKind) (*Request, error)
+	// Actions returns what the actor may do to the case now.
+	Actions(ctx context.Context, actor Actor, id string) ([]Action, error)
 	// Forward closes a case the organisation handles only as a processor:
 	// to names the controller responsible; the subject is told.
 	Forward(ctx context.Context, actor Actor, id, to string) (*Request, error)

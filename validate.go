@@ -53,6 +53,14 @@ func ValidateNewRequest(in *NewRequest, actor Actor, controllers *Controllers, n
 	if in.Language != "" && !in.Language.Valid() {
 		bad("language", "field.enum", map[string]any{"allowed": enumStrings(Languages)})
 	}
+	if in.Objection != "" {
+		switch {
+		case in.Type != TypeObjection:
+			bad("objection", "field.objection_only", nil)
+		case !in.Objection.Valid():
+			bad("objection", "field.enum", map[string]any{"allowed": enumStrings(ObjectionKinds)})
+		}
+	}
 	if in.Regulation != "" && !in.Regulation.Valid() {
 		bad("regulation", "field.enum", map[string]any{"allowed": enumStrings(Regulations)})
 	}

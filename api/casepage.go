@@ -35,9 +35,11 @@ func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
 	data := templates.CasePage{Page: p, ID: r.ID, Reference: r.Reference, Controller: r.Controller, Type: r.Type, Status: r.Status,
 		Regulation: r.Regulation, SubjectEmail: r.Subject.Email, SubjectName: r.Subject.Name, Details: r.Details, ReceivedAt: r.ReceivedAt,
 		DueDate: r.DueDate.String(), ExtensionNoticeBy: r.ExtensionNoticeBy.String(), DaysLeft: r.DueDate.Sub(dsar.DateOf(now.In(loc))),
-		Overdue: r.Overdue(now), Extended: r.Extended, Paused: r.PausedAt != nil, CanChange: a.CanChange(r.Controller) && r.Status.Open(),
-		Grounds: dsar.Grounds, Error: errMsg, DuplicateOf: r.DuplicateOf,
-		CanReopen: a.CanChange(r.Controller) && (r.Status == dsar.StatusCompleted || r.Status == dsar.StatusRefused)}
+		Overdue: r.Overdue(now), Extended: r.Extended, Paused: r.PausedAt != nil, Objection: r.Objection,
+		Grounds: dsar.GroundsFor(r.Type, r.Objection), Error: errMsg, DuplicateOf: r.DuplicateOf}
+	if data.Actions, err = s.cfg.Cases.Actions(ctx, a, r.ID); err != nil {
+		return s.pageError(c, err)
+	}
 	if r.VerifiedAt != nil {
 		data.Verification = r.VerifiedBy + ", " + r.VerificationMethod
 	}
@@ -54,7 +56,7 @@ func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
 		}
 		return actor
 	}
-	if data.CanChange {
+	if data.Can(string(dsar.ActionAssign)) {
 		data.Workers = workers
 	}
 	if r.Assignee != "" {
@@ -64,7 +66,6 @@ func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
 	if r.ApprovedAt != nil {
 		data.ApprovedBy, data.ApprovedAt = who(r.ApprovedBy), r.ApprovedAt.In(loc)
 	}
-	data.CanApprove = data.CanChange && r.Status == dsar.StatusInProgress && r.ApprovedAt == nil
 	if c.QueryParam("notice") == "done" && errMsg == "" {
 		data.Notice = templates.T(p.Lang, "page.case.done", nil)
 	}
@@ -97,7 +98,11 @@ func (s *Server) caseAction(c echo.Context) error {
 	case "reopen":
 		_, err = s.cfg.Cases.Reopen(ctx, a, id, c.FormValue("reason"))
 	case "fee":
-		_, err = s.cfg.Cases.AnnounceFee(ctx, a, id, c.FormValue("text"))
+		_, err = s.cfg.Cases.AnnounceFee(ctx, a, id, dsar.FeeBasis(c.FormValue("basis")), c.FormValue("text"))
+	case "objection":
+		_, err = s.cfg.Cases.ClassifyObjection(ctx, a, id, dsar.ObjectionKind(c.FormValue("objection")))
+	case "resume":
+		_, err = s.cfg.Requests.Resume(ctx, a, id)
 	case "forward":
 		_, err = s.cfg.Cases.Forward(ctx, a, id, c.FormValue("to"))
 	case "extend":
@@ -109,7 +114,8 @@ func (s *Server) caseAction(c echo.Context) error {
 	case "complete":
 		_, err = s.cfg.Cases.Complete(ctx, a, id, dsar.Decision{Summary: c.FormValue("summary")})
 	case "refuse":
-		_, err = s.cfg.Cases.Refuse(ctx, a, id, dsar.Decision{Ground: dsar.Ground(c.FormValue("ground")), Text: c.FormValue("text"), Partial: c.FormValue("partial") != ""})
+		_, err = s.cfg.Cases.Refuse(ctx, a, id, dsar.Decision{Ground: dsar.Ground(c.FormValue("ground")), Text: c.FormValue("text"),
+			Partial: c.FormValue("partial") != "", Part: c.FormValue("part"), Granted: c.FormValue("granted")})
 	default:
 		return s.errorPage(c, http.StatusNotFound, "error.not_found")
 	}

@@ -135,8 +135,11 @@ func (s *Server) refuseRequest(c echo.Context) error {
 		Ground  string `json:"ground"`
 		Text    string `json:"text"`
 		Partial bool   `json:"partial"`
+		Part    string `json:"part"`
+		Granted string `json:"granted"`
 	}) (*dsar.Request, error) {
-		return s.cfg.Cases.Refuse(ctx, actor, id, dsar.Decision{Ground: dsar.Ground(body.Ground), Text: body.Text, Partial: body.Partial})
+		return s.cfg.Cases.Refuse(ctx, actor, id, dsar.Decision{Ground: dsar.Ground(body.Ground), Text: body.Text,
+			Partial: body.Partial, Part: body.Part, Granted: body.Granted})
 	})
 }
 
@@ -182,8 +185,33 @@ func (s *Server) forwardRequest(c echo.Context) error {
 
 func (s *Server) announceFee(c echo.Context) error {
 	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
-		Text string `json:"text"`
+		Basis string `json:"basis"`
+		Text  string `json:"text"`
 	}) (*dsar.Request, error) {
-		return s.cfg.Cases.AnnounceFee(ctx, actor, id, body.Text)
+		return s.cfg.Cases.AnnounceFee(ctx, actor, id, dsar.FeeBasis(body.Basis), body.Text)
 	})
+}
+
+func (s *Server) classifyObjection(c echo.Context) error {
+	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
+		Objection string `json:"objection"`
+	}) (*dsar.Request, error) {
+		return s.cfg.Cases.ClassifyObjection(ctx, actor, id, dsar.ObjectionKind(body.Objection))
+	})
+}
+
+// listActions answers what the caller may do to the case now: the same
+// list the case page offers.
+func (s *Server) listActions(c echo.Context) error {
+	acts, err := s.cfg.Cases.Actions(c.Request().Context(), actorOf(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Data []dsar.Action `json:"data"`
+	}{Data: acts}
+	if out.Data == nil {
+		out.Data = []dsar.Action{}
+	}
+	return c.JSON(http.StatusOK, out)
 }

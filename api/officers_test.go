@@ -195,11 +195,19 @@ func TestOfficerWorksACaseFromItsPage(t *testing.T) {
 		strings.Contains(page, `action="/cases/`+r.ID+`/approve"`) {
 		t.Errorf("case page (%d) after assigning and approving", code)
 	}
-	if code, _, _ := p.post("/cases/"+r.ID+"/refuse", url.Values{"ground": {"art17_3_b"}, "text": {"Orders are kept five years."}, "partial": {"yes"}}, "/cases/"+r.ID); code != http.StatusSeeOther {
-		t.Fatalf("refuse: %d", code)
+	if code, page, _ := p.post("/cases/"+r.ID+"/refuse", url.Values{"ground": {"art15_4"}, "text": {"Others' data."}}, "/cases/"+r.ID); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(page, "art15_4") {
+		t.Errorf("an erasure refused on Art 15(4): %d", code)
+	}
+	if code, _, _ := p.post("/cases/"+r.ID+"/refuse", url.Values{"ground": {"art17_3_b"}, "text": {"Orders are kept five years."}, "partial": {"yes"},
+		"part": {"The orders."}, "granted": {"The account."}}, "/cases/"+r.ID); code != http.StatusSeeOther {
+		t.Fatalf("refuse in part: %d", code)
+	}
+	if code, _, _ := p.post("/cases/"+r.ID+"/complete", url.Values{"summary": {"The account is erased."}}, "/cases/"+r.ID); code != http.StatusSeeOther {
+		t.Fatalf("complete the rest: %d", code)
 	}
 	got, err := reqs.Get(ctx, admin, r.ID)
-	if err != nil || got.Status != dsar.StatusRefused || !got.Extended || !got.Decision.Partial || got.Decision.Ground != dsar.GroundLegalObligation ||
+	if err != nil || got.Status != dsar.StatusCompleted || !got.Extended || !got.Decision.Partial || got.Decision.Ground != dsar.GroundLegalObligation ||
 		got.Assignee != ola.ID || got.ApprovedBy != "user:"+u.ID || got.ApprovedAt == nil {
 		t.Fatalf("after the actions: %+v %v", got, err)
 	}
@@ -210,10 +218,10 @@ func TestOfficerWorksACaseFromItsPage(t *testing.T) {
 			byOfficer = append(byOfficer, string(ev.Kind))
 		}
 	}
-	if strings.Join(byOfficer, ",") != "extended,assigned,approved,transition" {
+	if strings.Join(byOfficer, ",") != "extended,assigned,approved,partially_refused,transition" {
 		t.Errorf("events by the officer: %v", byOfficer)
 	}
-	// A refused case can be reopened, with a reason.
+	// A closed case can be reopened, with a reason.
 	if code, _, _ := p.post("/cases/"+r.ID+"/reopen", url.Values{"reason": {"The subject sent new facts."}}, "/cases/"+r.ID); code != http.StatusSeeOther {
 		t.Fatalf("reopen: %d", code)
 	}
@@ -399,10 +407,14 @@ func TestOfficerAnnouncesAFee(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.signIn("kari@nte.no", "officer password 123")
-	if code, _, _ := p.post("/cases/"+erasure.ID+"/fee", url.Values{"text": {"NOK 150"}}, "/cases/"+erasure.ID); code != http.StatusUnprocessableEntity {
+	if code, _, _ := p.post("/cases/"+erasure.ID+"/fee", url.Values{"basis": {"art12_5"}, "text": {"NOK 150"}}, "/cases/"+erasure.ID); code != http.StatusConflict {
 		t.Errorf("a fee on an erasure request: %d", code)
 	}
-	if code, _, _ := p.post("/cases/"+access.ID+"/fee", url.Values{"text": {"A further copy costs NOK 150."}}, "/cases/"+access.ID); code != http.StatusSeeOther {
+	if code, page, _ := p.post("/cases/"+access.ID+"/fee", url.Values{"basis": {"further_copy"}, "text": {"NOK 150"}}, "/cases/"+access.ID); code != http.StatusConflict ||
+		!strings.Contains(page, "artikkel 15 nr. 3") {
+		t.Errorf("a fee for a first copy as a further copy: %d", code)
+	}
+	if code, _, _ := p.post("/cases/"+access.ID+"/fee", url.Values{"basis": {"art12_5"}, "text": {"A further copy costs NOK 150."}}, "/cases/"+access.ID); code != http.StatusSeeOther {
 		t.Fatalf("announce a fee: %d", code)
 	}
 	msgs, err := store.NewSubjects(db).SubjectMessages(ctx, access.ID)

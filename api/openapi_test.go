@@ -142,7 +142,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 			dsar.EventAssigned, dsar.EventNote, dsar.EventApproved}),
 		"Ground":       enumStrings(dsar.Grounds),
 		"QuestionKind": enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity}),
-		"MessageKind":  enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply, dsar.MessageNote, dsar.MessageFee}),
+		"MessageKind":  enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply, dsar.MessageNote, dsar.MessageFee, dsar.MessageReopened}),
 	}
 	for name, want := range enums {
 		s := doc.Components.Schemas[name]
@@ -273,8 +273,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 67 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 67 (and 6): %v",
+	if len(registered) != 69 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 69 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -776,6 +776,7 @@ func TestContract(t *testing.T) {
 		{"reopen", func(t *testing.T) { contractReopen(t, e) }},
 		{"approve", func(t *testing.T) { contractApprove(t, e) }},
 		{"forward-and-fee", func(t *testing.T) { contractForwardAndFee(t, e) }},
+		{"objection-and-actions", func(t *testing.T) { contractObjectionAndActions(t, e) }},
 		{"pages", func(t *testing.T) { contractPages(t, e) }},
 		{"signin", func(t *testing.T) { contractSignIn(t, e) }},
 		{"single-sign-on", func(t *testing.T) { contractSingleSignOn(t, e) }},
@@ -1066,19 +1067,20 @@ func contractTooLarge(t *testing.T, e *contractEnv) {
 	// The bodies below are also invalid by the document (too long a reason
 	// or note, a field resume does not know); the size is refused first.
 	for op, body := range map[string]any{
-		"extend":   map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
-		"pause":    map[string]any{"reason": "identity", "note": strings.Repeat("n", contractBodyLimit)},
-		"resume":   map[string]any{"note": strings.Repeat("n", contractBodyLimit)},
-		"messages": map[string]any{"kind": "identity", "body": strings.Repeat("b", contractBodyLimit)},
-		"verify":   map[string]any{"method": strings.Repeat("m", contractBodyLimit)},
-		"complete": map[string]any{"summary": strings.Repeat("s", contractBodyLimit)},
-		"refuse":   map[string]any{"ground": "art12_5", "text": strings.Repeat("t", contractBodyLimit)},
-		"assign":   map[string]any{"assignee": strings.Repeat("a", contractBodyLimit)},
-		"notes":    map[string]any{"body": strings.Repeat("b", contractBodyLimit)},
-		"reopen":   map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
-		"approve":  map[string]any{"note": strings.Repeat("n", contractBodyLimit)},
-		"forward":  map[string]any{"to": strings.Repeat("t", contractBodyLimit)},
-		"fee":      map[string]any{"text": strings.Repeat("f", contractBodyLimit)},
+		"extend":    map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
+		"pause":     map[string]any{"reason": "identity", "note": strings.Repeat("n", contractBodyLimit)},
+		"resume":    map[string]any{"note": strings.Repeat("n", contractBodyLimit)},
+		"messages":  map[string]any{"kind": "identity", "body": strings.Repeat("b", contractBodyLimit)},
+		"verify":    map[string]any{"method": strings.Repeat("m", contractBodyLimit)},
+		"complete":  map[string]any{"summary": strings.Repeat("s", contractBodyLimit)},
+		"refuse":    map[string]any{"ground": "art12_5", "text": strings.Repeat("t", contractBodyLimit)},
+		"assign":    map[string]any{"assignee": strings.Repeat("a", contractBodyLimit)},
+		"notes":     map[string]any{"body": strings.Repeat("b", contractBodyLimit)},
+		"reopen":    map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
+		"approve":   map[string]any{"note": strings.Repeat("n", contractBodyLimit)},
+		"forward":   map[string]any{"to": strings.Repeat("t", contractBodyLimit)},
+		"fee":       map[string]any{"text": strings.Repeat("f", contractBodyLimit)},
+		"objection": map[string]any{"objection": strings.Repeat("o", contractBodyLimit)},
 	} {
 		e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/" + op, key: "officer", body: body, want: 413, docRejects: true})
 	}
@@ -1710,7 +1712,7 @@ func contractRefuse(t *testing.T, e *contractEnv) {
 		"subject": map[string]any{"email": "kari@example.no"}}))
 	path := "/api/v1/requests/" + id + "/refuse"
 	text := "We must keep the invoices of the last five years under the Bookkeeping Act; everything else has been deleted."
-	body := map[string]any{"ground": "art17_3_b", "text": text, "partial": true}
+	body := map[string]any{"ground": "art17_3_b", "text": text}
 
 	// Who may not.
 	e.do(t, contractCall{method: "POST", path: path, key: "auditor", body: body, want: 403})
@@ -1725,16 +1727,22 @@ func contractRefuse(t *testing.T, e *contractEnv) {
 	problemFields(t, a, map[string]string{"text": "field.too_long"})
 	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: `{"ground":"art12_5","text":"x","partial":"yes"}`, want: 400, docRejects: true})
 	problemFields(t, a, map[string]string{"partial": "field.type"})
+	// A ground of another right: an erasure is not refused on Art 15(4).
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"ground": "art15_4", "text": text}, want: 422})
+	problemFields(t, a, map[string]string{"ground": "error.ground.not_for_type"})
+	// A partial refusal needs the case in work and says which part.
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"ground": "art17_3_b", "text": text, "partial": true}, want: 422})
+	problemFields(t, a, map[string]string{"part": "field.required", "granted": "field.required"})
 
-	// Refused in part before the subject even confirmed the address.
+	// Refused before the subject even confirmed the address.
 	e.clock.Set(mustTime("2025-04-23T10:00:00Z"))
 	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: body, want: 200})
 	got := a.object(t)
 	checkFields(t, got, map[string]any{"status": "refused", "closed_at": "2025-04-23T12:00:00+02:00", "verification": nil,
-		"decision": map[string]any{"ground": "art17_3_b", "text": text, "partial": true}})
+		"decision": map[string]any{"ground": "art17_3_b", "text": text}})
 	evs := e.events(t, id)
 	if last := evs[len(evs)-1]; last.Kind != "transition" || last.From != "awaiting_verification" || last.To != "refused" ||
-		last.Reason != text || last.Data["ground"] != "art17_3_b" || last.Data["partial"] != "true" {
+		last.Reason != text || last.Data["ground"] != "art17_3_b" || last.Data["partial"] != "false" {
 		t.Errorf("event %+v", last)
 	}
 	// Closed: nothing more can be done.
@@ -1870,18 +1878,19 @@ func contractPages(t *testing.T, e *contractEnv) {
 // contractBodies are valid bodies of the keyed POST routes, by method and
 // last path segment.
 var contractBodies = map[string]any{
-	"POST extend":   map[string]any{"reason": "x"},
-	"POST pause":    map[string]any{"reason": "identity"},
-	"POST messages": map[string]any{"kind": "clarification", "body": "Which services?"},
-	"POST verify":   map[string]any{"method": "Called the customer"},
-	"POST complete": map[string]any{"summary": "Done."},
-	"POST refuse":   map[string]any{"ground": "art12_5", "text": "The fifth identical request this month."},
-	"POST assign":   map[string]any{"assignee": ""},
-	"POST notes":    map[string]any{"body": "Called the customer."},
-	"POST reopen":   map[string]any{"reason": "The export lacked the consumption history."},
-	"POST approve":  map[string]any{"note": "Identity verified; scope clear."},
-	"POST forward":  map[string]any{"to": "Customer AS, personvern@customer.example"},
-	"POST fee":      map[string]any{"text": "A further copy costs NOK 150."},
+	"POST extend":    map[string]any{"reason": "x"},
+	"POST pause":     map[string]any{"reason": "identity"},
+	"POST messages":  map[string]any{"kind": "clarification", "body": "Which services?"},
+	"POST verify":    map[string]any{"method": "Called the customer"},
+	"POST complete":  map[string]any{"summary": "Done."},
+	"POST refuse":    map[string]any{"ground": "art12_5", "text": "The fifth identical request this month."},
+	"POST assign":    map[string]any{"assignee": ""},
+	"POST notes":     map[string]any{"body": "Called the customer."},
+	"POST reopen":    map[string]any{"reason": "The export lacked the consumption history."},
+	"POST approve":   map[string]any{"note": "Identity verified; scope clear."},
+	"POST forward":   map[string]any{"to": "Customer AS, personvern@customer.example"},
+	"POST fee":       map[string]any{"basis": "art12_5", "text": "The ninth identical request this month costs NOK 150."},
+	"POST objection": map[string]any{"objection": "direct_marketing"},
 }
 
 func contractUnauthorized(t *testing.T, e *contractEnv) {
@@ -1905,6 +1914,8 @@ func contractUnauthorized(t *testing.T, e *contractEnv) {
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/approve"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/forward"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/fee"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/objection"},
+		{"GET", "/api/v1/requests/" + unknownRequestID + "/actions"},
 	}
 	for _, r := range keyed {
 		body := contractBodies[r.method+" "+r.path[strings.LastIndexByte(r.path, '/')+1:]]
@@ -1960,6 +1971,8 @@ func contractRateLimit(t *testing.T, e *contractEnv) {
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/approve", body: contractBodies["POST approve"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/forward", body: contractBodies["POST forward"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/fee", body: contractBodies["POST fee"]},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/objection", body: contractBodies["POST objection"]},
+		{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/actions"},
 	} {
 		c.key, c.want = "officer", 429
 		a := e.do(t, c)
@@ -2506,20 +2519,71 @@ func contractForwardAndFee(t *testing.T, e *contractEnv) {
 		e.do(t, contractCall{method: "POST", path: path, key: "system", body: contractBodies["POST "+op], want: 403})
 		e.do(t, contractCall{method: "POST", path: path, key: "digiref", body: contractBodies["POST "+op], want: 404})
 		e.do(t, contractCall{method: "POST", path: path, key: "officer", body: `{"x":1}`, want: 400, docRejects: true})
+		body := map[string]any{"forward": map[string]any{"to": ""}, "fee": map[string]any{"basis": "art12_5", "text": ""}}[op]
 		field := map[string]string{"forward": "to", "fee": "text"}[op]
-		a := e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{field: ""}, want: 422, docRejects: true})
+		a := e.do(t, contractCall{method: "POST", path: path, key: "officer", body: body, want: 422, docRejects: true})
 		problemFields(t, a, map[string]string{field: "field.required"})
 	}
-	// A fee only for access requests; announced, the case stays open.
-	a := e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + erasure + "/fee", key: "officer", body: contractBodies["POST fee"], want: 422})
-	problemFields(t, a, map[string]string{"text": "error.fee.only_access"})
+	// A fee only for access requests, and for a first copy only when the
+	// request is excessive; announced, the case stays open.
+	a := e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + erasure + "/fee", key: "officer", body: contractBodies["POST fee"], want: 409})
+	if p := a.problem(t); !strings.Contains(p.Title, "access request") {
+		t.Errorf("fee on an erasure: %+v", p)
+	}
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + access + "/fee", key: "officer", body: map[string]any{"basis": "further_copy", "text": "NOK 150."}, want: 409})
+	if p := a.problem(t); !strings.Contains(p.Title, "Article 15(3)") {
+		t.Errorf("further copy of a first copy: %+v", p)
+	}
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + access + "/fee", key: "officer", body: map[string]any{"basis": "later", "text": "NOK 150."}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"basis": "field.enum"})
 	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + access + "/fee", key: "officer", body: contractBodies["POST fee"], want: 200})
 	checkFields(t, a.object(t), map[string]any{"status": "in_progress"})
-	// The unverified erasure request is forwarded as it is, and closes.
-	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + erasure + "/forward", key: "officer", body: contractBodies["POST forward"], want: 200})
+	// NTE processes for nobody: nothing to forward to.
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + erasure + "/forward", key: "officer", body: contractBodies["POST forward"], want: 409})
+	if p := a.problem(t); !strings.Contains(p.Title, "processor") {
+		t.Errorf("forward at NTE: %+v", p)
+	}
+	// Intility is a processor for its customers' users: the unverified
+	// request is forwarded as it is, and closes.
+	fwd := contractID(t, e.create(t, "intility", map[string]any{"type": "erasure", "controller": "intility",
+		"subject": map[string]any{"email": "fwd@example.no"}}))
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + fwd + "/forward", key: "intility", body: contractBodies["POST forward"], want: 200})
 	checkFields(t, a.object(t), map[string]any{"status": "forwarded"})
-	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + erasure + "/forward", key: "officer", body: contractBodies["POST forward"], want: 409})
-	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + erasure + "/fee", key: "officer", body: contractBodies["POST fee"], want: 422})
-	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + access + "/forward", key: "officer", body: contractBodies["POST forward"], want: 200})
-	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + access + "/fee", key: "officer", body: contractBodies["POST fee"], want: 409})
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + fwd + "/forward", key: "intility", body: contractBodies["POST forward"], want: 409})
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + access + "/forward", key: "officer", body: contractBodies["POST forward"], want: 409})
+}
+
+// contractObjectionAndActions drives POST /api/v1/requests/{id}/objection
+// and GET /api/v1/requests/{id}/actions: an objection to direct marketing is
+// never refused on compelling grounds, and the actions listed are those the
+// case accepts.
+func contractObjectionAndActions(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-23T07:40:00Z"))
+	obj := contractID(t, e.create(t, "officer", map[string]any{"type": "objection", "controller": "nte",
+		"subject": map[string]any{"email": "obj@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	path := "/api/v1/requests/" + obj + "/objection"
+	e.do(t, contractCall{method: "POST", path: path, key: "auditor", body: contractBodies["POST objection"], want: 403})
+	e.do(t, contractCall{method: "POST", path: path, key: "digiref", body: contractBodies["POST objection"], want: 404})
+	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: `{"objection":null,"x":1}`, want: 400, docRejects: true})
+	a := e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"objection": "marketing"}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"objection": "field.enum"})
+	a = e.do(t, contractCall{method: "POST", path: path, key: "officer", body: contractBodies["POST objection"], want: 200})
+	checkFields(t, a.object(t), map[string]any{"objection": "direct_marketing"})
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + obj + "/refuse", key: "officer",
+		body: map[string]any{"ground": "art21_1", "text": "We need it."}, want: 422})
+	problemFields(t, a, map[string]string{"ground": "error.ground.direct_marketing"})
+	access := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
+		"subject": map[string]any{"email": "acc@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + access + "/objection", key: "officer", body: contractBodies["POST objection"], want: 409})
+
+	var acts struct{ Data []string }
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + obj + "/actions", key: "officer", want: 200}).decode(t, &acts)
+	if want := []string{"verify", "ask", "pause", "extend", "assign", "note", "objection", "approve", "complete", "refuse"}; !slices.Equal(acts.Data, want) {
+		t.Errorf("actions of an objection in progress: %v, want %v", acts.Data, want)
+	}
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + obj + "/actions", key: "auditor", want: 200}).decode(t, &acts)
+	if len(acts.Data) != 0 {
+		t.Errorf("an auditor may %v", acts.Data)
+	}
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + obj + "/actions", key: "digiref", want: 404})
 }

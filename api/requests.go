@@ -34,6 +34,8 @@ type createRequestJSON struct {
 	Regulation string       `json:"regulation"`
 	ReceivedAt string       `json:"received_at"`
 	Channel    string       `json:"channel"`
+	// Objection says which objection of Art 21 an objection makes.
+	Objection string `json:"objection"`
 	// Verified and VerificationMethod: the calling system has authenticated
 	// the subject already (API keys only).
 	Verified           bool   `json:"verified"`
@@ -64,6 +66,7 @@ type requestJSON struct {
 	Overdue           bool              `json:"overdue"`
 	ClosedAt          string            `json:"closed_at,omitempty"`
 	DuplicateOf       string            `json:"duplicate_of,omitempty"`
+	Objection         string            `json:"objection,omitempty"`
 	Assignee          string            `json:"assignee,omitempty"`
 	Verification      *verificationJSON `json:"verification,omitempty"`
 	Approval          *approvalJSON     `json:"approval,omitempty"`
@@ -100,6 +103,8 @@ type decisionJSON struct {
 	Ground  string     `json:"ground,omitempty"`
 	Text    string     `json:"text,omitempty"`
 	Partial bool       `json:"partial,omitempty"`
+	Part    string     `json:"part,omitempty"`
+	Granted string     `json:"granted,omitempty"`
 }
 
 // toJSON presents a request. The subject's details are shown only to
@@ -108,7 +113,7 @@ type decisionJSON struct {
 func toJSON(r *dsar.Request, actor dsar.Actor, now time.Time) requestJSON {
 	out := requestJSON{
 		ID: r.ID, Reference: r.Reference, Type: string(r.Type), Status: string(r.Status), Controller: r.Controller,
-		Regulation: string(r.Regulation), Language: string(r.Language), Channel: string(r.Channel),
+		Regulation: string(r.Regulation), Language: string(r.Language), Channel: string(r.Channel), Objection: string(r.Objection),
 		ReceivedAt: stamp(r.ReceivedAt), DueDate: r.DueDate.String(), Deadline: stamp(r.Deadline),
 		ExtensionNoticeBy: r.ExtensionNoticeBy.String(), AcknowledgeBy: r.AcknowledgeBy.String(),
 		Extended: r.Extended, Paused: r.PausedAt != nil, PausedDays: r.PausedDays, Overdue: r.Overdue(now),
@@ -126,7 +131,7 @@ func toJSON(r *dsar.Request, actor dsar.Actor, now time.Time) requestJSON {
 			out.Approval = &approvalJSON{At: stamp(*r.ApprovedAt), By: r.ApprovedBy}
 		}
 		if d := r.Decision; d.Summary != "" || d.Ground != "" {
-			out.Decision = &decisionJSON{Summary: d.Summary, Ground: string(d.Ground), Text: d.Text, Partial: d.Partial}
+			out.Decision = &decisionJSON{Summary: d.Summary, Ground: string(d.Ground), Text: d.Text, Partial: d.Partial, Part: d.Part, Granted: d.Granted}
 			for _, k := range d.Kept {
 				out.Decision.Kept = append(out.Decision.Kept, keptJSON{What: k.What, Why: k.Why, Until: k.Until})
 			}
@@ -149,7 +154,7 @@ func (s *Server) createRequest(c echo.Context) error {
 	in := dsar.NewRequest{
 		Type: dsar.RequestType(body.Type), Controller: body.Controller, Language: dsar.Language(body.Language),
 		Details: body.Details, Regulation: dsar.Regulation(body.Regulation), Channel: dsar.Channel(body.Channel),
-		Verified: body.Verified, VerificationMethod: body.VerificationMethod,
+		Verified: body.Verified, VerificationMethod: body.VerificationMethod, Objection: dsar.ObjectionKind(body.Objection),
 	}
 	if body.Subject != nil {
 		in.Subject = dsar.Subject{Email: body.Subject.Email, Name: body.Subject.Name, Phone: body.Subject.Phone, CustomerID: body.Subject.CustomerID}

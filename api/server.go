@@ -160,6 +160,8 @@ func New(cfg Config) (*Server, error) {
 	v1.POST("/requests/:id/approve", s.approveRequest, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/forward", s.forwardRequest, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/fee", s.announceFee, s.requireKey, s.mayChange)
+	v1.POST("/requests/:id/objection", s.classifyObjection, s.requireKey, s.mayChange)
+	v1.GET("/requests/:id/actions", s.listActions, s.requireKey)
 	return s, nil
 }
 

@@ -172,14 +172,15 @@ func (db *DB) Dashboard(ctx context.Context, actor dsar.Actor, controller string
 		d.Closed[dsar.Status(r.Status)] = r.N
 	}
 
-	// Refused in the period, by ground, whole and partial.
+	// Refused in the period, by ground: whole (the case closed refused) and
+	// partial (the case completed the rest).
 	var refused []struct {
 		DecisionGround  string
 		DecisionPartial bool
 		N               int
 	}
 	if err := q().Select("decision_ground, decision_partial, count(*) AS n").Where(closedIn, closedArgs...).
-		Where("status = ?", dsar.StatusRefused).Group("decision_ground, decision_partial").Scan(&refused).Error; err != nil {
+		Where("(status = ? OR (status = ? AND decision_partial))", dsar.StatusRefused, dsar.StatusCompleted).Group("decision_ground, decision_partial").Scan(&refused).Error; err != nil {
 		return nil, mapErr(err)
 	}
 	byGround := map[dsar.Ground]*dsar.RefusalCount{}

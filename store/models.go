@@ -40,6 +40,10 @@ type requestRow struct {
 	DecisionText       string
 	DecisionPartial    bool
 	Kept               string
+	Summary            string
+	RefusedPart        string
+	GrantedPart        string
+	Objection          string
 	Assignee           string
 	DuplicateOf        string
 	ApprovedAt         *time.Time
@@ -85,14 +89,42 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 	out.PausedAt, out.ClosedAt, out.VerifiedAt = in(r.PausedAt), in(r.ClosedAt), in(r.VerifiedAt)
 	out.VerifiedBy, out.VerificationMethod, out.Assignee, out.DuplicateOf = r.VerifiedBy, r.VerificationMethod, r.Assignee, r.DuplicateOf
 	out.ApprovedAt, out.ApprovedBy = in(r.ApprovedAt), r.ApprovedBy
-	out.Decision = dsar.Decision{Ground: dsar.Ground(r.DecisionGround), Text: r.DecisionText, Partial: r.DecisionPartial}
+	out.Objection = dsar.ObjectionKind(r.Objection)
+	out.Decision = dsar.Decision{Ground: dsar.Ground(r.DecisionGround), Text: r.DecisionText, Partial: r.DecisionPartial,
+		Summary: r.Summary, Part: r.RefusedPart, Granted: r.GrantedPart}
 	if r.Kept != "" && r.Kept != "[]" {
 		_ = json.Unmarshal([]byte(r.Kept), &out.Decision.Kept) // written by the store
 	}
-	if dsar.Status(r.Status) == dsar.StatusCompleted {
-		out.Decision.Summary, out.Decision.Text = r.DecisionText, ""
-	}
 	return out
+}
+
+// set copies the state a case operation decided into the row; the row's
+// own bookkeeping (status token hash, audit chain head, reference,
+// duplicate link) stays.
+func (r *requestRow) set(q *dsar.Request) {
+	utc := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		u := t.UTC()
+		return &u
+	}
+	r.Type, r.Status, r.Controller, r.Regulation = string(q.Type), string(q.Status), q.Controller, string(q.Regulation)
+	r.Language, r.Channel, r.Details, r.Objection = string(q.Language), string(q.Channel), q.Details, string(q.Objection)
+	r.SubjectEmail, r.SubjectName, r.SubjectPhone, r.SubjectCustomerID = q.Subject.Email, q.Subject.Name, q.Subject.Phone, q.Subject.CustomerID
+	r.ReceivedAt, r.DueDate, r.Deadline = q.ReceivedAt.UTC().Truncate(time.Microsecond), q.DueDate.String(), q.Deadline.UTC()
+	r.ExtensionNoticeBy, r.AcknowledgeBy = q.ExtensionNoticeBy.String(), q.AcknowledgeBy.String()
+	r.Extended, r.ExtensionReason, r.PausedDays, r.PausedAt = q.Extended, q.ExtensionReason, q.PausedDays, utc(q.PausedAt)
+	r.ClosedAt, r.VerifiedAt, r.VerifiedBy, r.VerificationMethod = utc(q.ClosedAt), utc(q.VerifiedAt), q.VerifiedBy, q.VerificationMethod
+	d := q.Decision
+	r.DecisionGround, r.DecisionText, r.DecisionPartial, r.Summary = string(d.Ground), d.Text, d.Partial, d.Summary
+	r.RefusedPart, r.GrantedPart, r.Kept = d.Part, d.Granted, "[]"
+	if len(d.Kept) > 0 {
+		b, _ := json.Marshal(d.Kept) // strings only
+		r.Kept = string(b)
+	}
+	r.Assignee, r.ApprovedAt, r.ApprovedBy = q.Assignee, utc(q.ApprovedAt), q.ApprovedBy
+	r.CreatedBy, r.CreatedAt, r.UpdatedAt = q.CreatedBy, q.CreatedAt.UTC(), q.UpdatedAt.UTC()
 }
 
 // eventRow is a row of the append-only request_events table.

@@ -101,7 +101,11 @@ func (o *Outbox) Complete(ctx context.Context, id string, now time.Time, ev *dsa
 		if err := finish(tx, id, dsar.OutboxDone, now); err != nil {
 			return err
 		}
-		return o.db.record(tx, ev, next)
+		var evs []*dsar.Event
+		if ev != nil {
+			evs = append(evs, ev)
+		}
+		return o.db.record(tx, evs, next)
 	}))
 }
 

@@ -274,11 +274,22 @@ func TestWithdrawCompleteRefuse(t *testing.T) {
 	if _, err := e.reqs.Refuse(ctx, admin, ref.ID, dsar.Decision{Ground: "because", Text: ""}); dsar.ErrorCode(err) != dsar.EINVALID {
 		t.Errorf("refusal without ground and text: %v", err)
 	}
-	f, err := e.reqs.Refuse(ctx, admin, ref.ID, dsar.Decision{Ground: dsar.GroundLegalObligation, Text: "Orders are kept for 5 years.", Partial: true})
+	if _, err := e.reqs.Refuse(ctx, admin, ref.ID, dsar.Decision{Ground: dsar.GroundLegalObligation, Text: "Orders are kept for 5 years."}); dsar.ErrorCode(err) != dsar.EINVALID {
+		t.Errorf("an access request refused on an erasure exception: %v", err)
+	}
+	f, err := e.reqs.Refuse(ctx, admin, ref.ID, dsar.Decision{Ground: dsar.GroundOthersRights, Text: "Orders are kept for 5 years.", Partial: true,
+		Part: "The order history.", Granted: "The customer account."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Status != dsar.StatusRefused || f.Decision.Ground != dsar.GroundLegalObligation || !f.Decision.Partial {
-		t.Errorf("refused: %+v", f.Decision)
+	if f.Status != dsar.StatusInProgress || f.Decision.Ground != dsar.GroundOthersRights || !f.Decision.Partial || f.Decision.Part != "The order history." {
+		t.Errorf("partly refused, the rest in work: %s %+v", f.Status, f.Decision)
+	}
+	if _, err = e.reqs.Complete(ctx, admin, ref.ID, dsar.Decision{Summary: "The account is erased."}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.reqs.Get(ctx, admin, ref.ID); got.Status != dsar.StatusCompleted || !got.Decision.Partial || got.Decision.Granted != "The customer account." ||
+		got.Decision.Summary != "The account is erased." || got.Decision.Text != "Orders are kept for 5 years." {
+		t.Errorf("completed after a partial refusal, as read back: %s %+v", got.Status, got.Decision)
 	}
 }

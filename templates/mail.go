@@ -83,9 +83,15 @@ type MailData struct {
 	// Kept lists what was kept after an erasure, why, and until when.
 	Kept []KeptData
 	// Ground is the legal ground of a refusal; Partial says the refusal is
-	// only of part of the request.
-	Ground  dsar.Ground
-	Partial bool
+	// only of part of the request, RefusedPart which part and Granted what
+	// was carried out all the same.
+	Ground      dsar.Ground
+	Partial     bool
+	RefusedPart string
+	Granted     string
+	// FeeBasis says why a fee notice's fee may be charged: a further copy
+	// or a manifestly unfounded or excessive request.
+	FeeBasis dsar.FeeBasis
 	// The controller's supervisory authority (refusal and completion mails:
 	// the right to complain). The website may be empty.
 	AuthorityName, AuthorityAddress, AuthorityWebsite string
@@ -289,6 +295,10 @@ func validateMailData(name string, data MailData) error {
 	needText := func(field, value string) {
 		need(strings.TrimSpace(value) != "", "%s is empty", field)
 	}
+	needGround := func() {
+		need(slices.Contains(dsar.GroundsFor(data.Type, dsar.ObjectionLegitimate), data.Ground),
+			"refusal ground %q cannot refuse a request of type %s", data.Ground, data.Type)
+	}
 	needAuthority := func() {
 		needText("AuthorityName", data.AuthorityName)
 		needText("AuthorityAddress", data.AuthorityAddress)
@@ -315,8 +325,15 @@ func validateMailData(name string, data MailData) error {
 		need(isCode(data.Code), "Code %q is not 6 digits", data.Code)
 		need(isWebURL(data.VerifyURL), "VerifyURL %q is not an http(s) link", data.VerifyURL)
 		need(data.ExpiresHours > 0, "ExpiresHours %d is not positive", data.ExpiresHours)
-	case "forwarded", "fee_notice":
+	case "forwarded":
 		needText("Message", data.Message)
+	case "fee_notice":
+		needText("Message", data.Message)
+		need(data.Type == dsar.TypeAccess, "a fee is announced only for an access request, not %s", data.Type)
+		need(data.FeeBasis.Valid(), "unknown fee basis %q", data.FeeBasis)
+	case "reopened":
+		needText("Message", data.Message)
+		needDate("DueDate", data.DueDate)
 	case "extension":
 		needText("Message", data.Message)
 		needDate("OriginalDueDate", data.OriginalDueDate)
@@ -337,6 +354,12 @@ func validateMailData(name string, data MailData) error {
 	case "completion":
 		needText("Summary", data.Summary)
 		needAuthority()
+		if data.Partial {
+			needGround()
+			needText("Message", data.Message)
+			needText("RefusedPart", data.RefusedPart)
+			needText("Granted", data.Granted)
+		}
 		for i, k := range data.Kept {
 			needText(fmt.Sprintf("Kept[%d].What", i), k.What)
 			needText(fmt.Sprintf("Kept[%d].Why", i), k.Why)
@@ -345,7 +368,8 @@ func validateMailData(name string, data MailData) error {
 			}
 		}
 	case "refusal":
-		need(data.Ground.Valid(), "unknown refusal ground %q", data.Ground)
+		need(!data.Partial, "a partial refusal is told in the completion mail")
+		needGround()
 		needText("Message", data.Message)
 		needAuthority()
 	}

@@ -52,7 +52,7 @@ func TestMailTemplatesComplete(t *testing.T) {
 // to the data subject.
 var allMails = []string{
 	"acknowledgement", "clarification_request", "completion", "digest", "expired_unverified", "extension", "fee_notice",
-	"forwarded", "identity_request", "refusal", "reminder", "reply_received", "verification", "withdrawal",
+	"forwarded", "identity_request", "refusal", "reminder", "reopened", "reply_received", "verification", "withdrawal",
 }
 
 // Fixtures of the golden cases: a Norwegian controller under the GDPR and a
@@ -260,20 +260,28 @@ var goldenCases = map[string][]goldenCase{
 			withAuthority(d, cppa)
 			d.Summary = "We have deleted your account and the data our service providers held about you."
 		})},
-	},
-	"refusal": {
-		{"whole_gdpr", gdprMail(func(d *MailData) {
-			withAuthority(d, datatilsynet)
-			d.Ground = dsar.GroundManifestlyUnfounded
-			d.Message = "This is the ninth identical request this month; we answered the first one in full on 12 February 2025, and nothing has changed since."
-		})},
 		{"partial_gdpr", gdprMail(func(d *MailData) {
 			withAuthority(d, datatilsynet)
 			d.Type = dsar.TypeErasure
 			d.Partial = true
 			d.Ground = dsar.GroundLegalObligation
 			d.Summary = "We have erased your customer profile and usage history."
-			d.Message = "We cannot erase your invoices from 2021 to 2024. The Bookkeeping Act requires us to keep them until 31 December 2029."
+			d.Granted = "Erasure of your customer profile and usage history."
+			d.RefusedPart = "Erasure of your invoices from 2021 to 2024."
+			d.Message = "The Bookkeeping Act requires us to keep invoices until 31 December 2029."
+		})},
+	},
+	"reopened": {
+		{"gdpr", gdprMail(func(d *MailData) {
+			d.DueDate = "2025-04-07"
+			d.Message = "You told us that your newsletter account was not erased. We are looking at it again."
+		})},
+	},
+	"refusal": {
+		{"whole_gdpr", gdprMail(func(d *MailData) {
+			withAuthority(d, datatilsynet)
+			d.Ground = dsar.GroundManifestlyUnfounded
+			d.Message = "This is the ninth identical request this month; we answered the first one in full on 12 February 2025, and nothing has changed since."
 		})},
 		{"whole_ccpa", ccpaMail(func(d *MailData) {
 			withAuthority(d, cppa)
@@ -292,7 +300,12 @@ var goldenCases = map[string][]goldenCase{
 	},
 	"fee_notice": {
 		{"gdpr", gdprMail(func(d *MailData) {
+			d.FeeBasis = dsar.FeeFurtherCopy
 			d.Message = "A further copy costs NOK 150. We will send it when you confirm."
+		})},
+		{"excessive", gdprMail(func(d *MailData) {
+			d.FeeBasis = dsar.FeeExcessive
+			d.Message = "This is your ninth identical request this month. Answering it costs NOK 300."
 		})},
 	},
 	"forwarded": {
@@ -743,10 +756,22 @@ func TestMailLegalContent(t *testing.T) {
 			dsar.LanguageNB: {has: []string{"kan vi ikke imøtekomme den", "Åpenbart grunnløs eller urimelig forespørsel (personvernforordningen artikkel 12 nr. 5 bokstav b)",
 				"artikkel 12 nr. 4", "artikkel 77", "domstolene (personvernforordningen artikkel 79)", "Datatilsynet"}},
 		},
-		"refusal/partial_gdpr": {
-			dsar.LanguageEN: {has: []string{"part of it, but not all of it", "What we have done:\n\nWe have erased your customer profile",
-				"A legal obligation to keep the data (Article 17(3)(b) of the GDPR)", "Article 79"}},
-			dsar.LanguageNB: {has: []string{"deler av den, men ikke alt", "Dette har vi gjort:", "personvernforordningen artikkel 17 nr. 3 bokstav b", "domstolene"}},
+		"completion/partial_gdpr": {
+			dsar.LanguageEN: {has: []string{"What we have done:\n\nWe have erased your customer profile", "What we granted:", "What we refused:\n\nErasure of your invoices",
+				"A legal obligation to keep the data (Article 17(3)(b) of the GDPR)", "Article 12(4)", "Article 77", "Article 79"}},
+			dsar.LanguageNB: {has: []string{"Dette har vi gjort:", "Dette avslo vi:", "personvernforordningen artikkel 17 nr. 3 bokstav b", "artikkel 12 nr. 4", "domstolene"}},
+		},
+		"fee_notice/gdpr": {
+			dsar.LanguageEN: {has: []string{"Article 15(3)", "already given you"}, lacks: []string{"Article 12(5)"}},
+			dsar.LanguageNB: {has: []string{"artikkel 15 nr. 3"}, lacks: []string{"artikkel 12 nr. 5"}},
+		},
+		"fee_notice/excessive": {
+			dsar.LanguageEN: {has: []string{"manifestly unfounded or excessive", "Article 12(5)"}, lacks: []string{"already given you"}},
+			dsar.LanguageNB: {has: []string{"åpenbart grunnløs eller urimelig", "artikkel 12 nr. 5"}, lacks: []string{"allerede har gitt deg"}},
+		},
+		"reopened/gdpr": {
+			dsar.LanguageEN: {has: []string{"reopened", "no longer stands", "newsletter account was not erased"}},
+			dsar.LanguageNB: {has: []string{"åpnet", "gjelder ikke lenger", "newsletter account"}},
 		},
 		"refusal/whole_ccpa": {
 			dsar.LanguageEN: {has: []string{"Your identity could not be confirmed\n", "California Privacy Protection Agency\n2101 Arena Blvd."}},
@@ -843,12 +868,20 @@ func TestGroundCatalog(t *testing.T) {
 }
 
 func TestRefusalEveryGround(t *testing.T) {
+	typeOf := func(g dsar.Ground) dsar.RequestType {
+		for _, t := range dsar.RequestTypes {
+			if slices.Contains(dsar.GroundsFor(t, dsar.ObjectionLegitimate), g) {
+				return t
+			}
+		}
+		return ""
+	}
 	for _, g := range dsar.Grounds {
 		for _, lang := range dsar.Languages {
 			for _, base := range []MailData{goldenData(t, "refusal", "whole_gdpr"), goldenData(t, "refusal", "whole_ccpa")} {
-				for _, partial := range []bool{false, true} {
+				{
 					data := base
-					data.Language, data.Ground, data.Partial = lang, g, partial
+					data.Language, data.Ground, data.Type = lang, g, typeOf(g)
 					m, err := RenderMail("refusal", data)
 					if err != nil {
 						t.Fatalf("%s/%s/%s: %v", g, lang, data.Regulation, err)

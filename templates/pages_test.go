@@ -318,8 +318,8 @@ var pageCases = map[string][]pageCase{
 				Type: dsar.TypeErasure, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: "kari@example.no",
 				SubjectName: "Kari Nordmann", Details: "Delete my account.", ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo),
 				DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", DaysLeft: 12, Verification: "subject, email_code",
-				Timeline:  []CaseEvent{{At: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), Actor: "public", Kind: "created", To: dsar.StatusReceived}},
-				CanChange: true, Grounds: dsar.Grounds, DuplicateOf: "01a2-earlier", CanApprove: true,
+				Timeline: []CaseEvent{{At: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), Actor: "public", Kind: "created", To: dsar.StatusReceived}},
+				Actions:  []dsar.Action{dsar.ActionVerify, dsar.ActionAsk, dsar.ActionExtend, dsar.ActionAssign, dsar.ActionNote, dsar.ActionApprove, dsar.ActionComplete, dsar.ActionRefuse}, Grounds: dsar.Grounds, DuplicateOf: "01a2-earlier",
 				Workers: []Worker{{ID: "u1", Email: "kari@nte.no"}, {ID: "u2", Email: "ola@nte.no"}}, Assignee: "ola@nte.no", AssigneeID: "u2"}
 		}},
 		{"approved", func(lang dsar.Language) any {
@@ -331,7 +331,7 @@ var pageCases = map[string][]pageCase{
 		{"refused", func(lang dsar.Language) any {
 			return CasePage{Page: Page{Lang: lang, Path: "/cases/y", CSRF: "tok"}, ID: "y", Reference: "H3PA-22QX", Controller: "intility",
 				Type: dsar.TypeErasure, Status: dsar.StatusRefused, Regulation: dsar.RegulationGDPR, SubjectEmail: "ola@example.no",
-				ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", CanReopen: true}
+				ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", Actions: []dsar.Action{dsar.ActionNote, dsar.ActionReopen}}
 		}},
 	},
 }
@@ -1058,7 +1058,7 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 			"error":    ErrorPage{Page: p, Message: hostile, Status: 500},
 			"signin":   SignInPage{Page: p, Email: hostile, Next: hostile, Error: hostile},
 			"password": PasswordPage{Page: p, MinLength: 12, Error: hostile},
-			"case":     CasePage{Page: p, ID: hostile, Reference: hostile, Controller: hostile, Type: dsar.TypeAccess, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: hostile, SubjectName: hostile, Details: hostile, DueDate: "2025-03-03", ExtensionNoticeBy: "2025-03-03", Timeline: []CaseEvent{{Actor: hostile, Kind: hostile, Reason: hostile}}, CanChange: true, Grounds: dsar.Grounds},
+			"case":     CasePage{Page: p, ID: hostile, Reference: hostile, Controller: hostile, Type: dsar.TypeAccess, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: hostile, SubjectName: hostile, Details: hostile, DueDate: "2025-03-03", ExtensionNoticeBy: "2025-03-03", Timeline: []CaseEvent{{Actor: hostile, Kind: hostile, Reason: hostile}}, Actions: dsar.AllActions, Grounds: dsar.Grounds},
 			"queue":    QueuePage{Page: p, UserEmail: hostile, NextPage: hostile, Rows: []QueueRow{{Reference: hostile, Controller: hostile, Type: dsar.TypeAccess, Status: dsar.StatusReceived, DueDate: "2025-03-03"}}},
 			"dashboard": func() DashboardPage {
 				f := dashboardFigures()

@@ -138,6 +138,8 @@ func parsePages() (map[dsar.Language]map[string]*htmltemplate.Template, error) {
 //	errorSummary FORMPAGE   the form's errors in field order, with their anchors
 //	hasType TYPES TYPE      whether TYPES holds TYPE
 //	languages               the supported languages
+//	objectionKinds          the kinds of objection (Art 21)
+//	feeBases                the bases of a fee (Art 15(3), 12(5))
 //	dict NAME VALUE...      a map, to pass several values to a partial
 //	ids ID...               the non-empty IDs joined with spaces (aria-describedby)
 func pageFuncs(lang dsar.Language) htmltemplate.FuncMap {
@@ -221,6 +223,8 @@ func pageFuncs(lang dsar.Language) htmltemplate.FuncMap {
 	f["errorSummary"] = func(p FormPage) ([]errorItem, error) { return errorSummary(lang, p) }
 	f["hasType"] = func(types []dsar.RequestType, t dsar.RequestType) bool { return slices.Contains(types, t) }
 	f["languages"] = func() []dsar.Language { return dsar.Languages }
+	f["objectionKinds"] = func() []dsar.ObjectionKind { return dsar.ObjectionKinds }
+	f["feeBases"] = func() []dsar.FeeBasis { return []dsar.FeeBasis{dsar.FeeFurtherCopy, dsar.FeeExcessive} }
 	f["dict"] = func(pairs ...any) (map[string]any, error) {
 		if len(pairs)%2 != 0 {
 			return nil, fmt.Errorf("dict: odd number of arguments")
@@ -268,7 +272,7 @@ func isoDate(v any) (string, error) {
 }
 
 // messageKinds are the kinds of MessageItem the status page has a label for.
-var messageKinds = []string{"clarification", "identity", "reply", "fee"}
+var messageKinds = []string{"clarification", "identity", "reply", "fee", "reopened"}
 
 // formFields lists the fields of the request form in the order they appear,
 // with the catalog key of the name the error summary gives them (their label,

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"slices"
 	"time"
 
 	"github.com/dsar-project/dsar"
@@ -197,11 +198,14 @@ type CasePage struct {
 	Verification               string // "by whom, how" or ""
 	Timeline                   []CaseEvent
 	Messages                   []MessageItem
-	CanChange                  bool
+	// Actions are what the viewer may do to the case now (dsar.Actions):
+	// the page offers exactly these.
+	Actions []dsar.Action
+	// Objection is the kind of objection an objection request makes, "" until
+	// someone says which.
+	Objection dsar.ObjectionKind
 	// DuplicateOf is the ID of the open request this one likely repeats.
 	DuplicateOf string
-	// CanReopen offers to take a completed or refused case back into work.
-	CanReopen bool
 	// Assignee names who works the case; AssignedToMe says it is the viewer.
 	Assignee     string
 	AssigneeID   string
@@ -209,14 +213,20 @@ type CasePage struct {
 	// Workers are the people the case may be assigned to.
 	Workers []Worker
 	// ApprovedBy and ApprovedAt say who approved the case for execution and
-	// when (empty when not approved); CanApprove offers to approve it.
+	// when (empty when not approved).
 	ApprovedBy string
 	ApprovedAt time.Time
-	CanApprove bool
-	Grounds    []dsar.Ground
-	Error      string
-	Notice     string
+	// Grounds are the refusal grounds that fit the request's type.
+	Grounds []dsar.Ground
+	Error   string
+	Notice  string
 }
+
+// Can reports whether the page offers the action.
+func (p CasePage) Can(action string) bool { return slices.Contains(p.Actions, dsar.Action(action)) }
+
+// CanChange reports whether the page offers any action.
+func (p CasePage) CanChange() bool { return len(p.Actions) > 0 }
 
 // Worker is an officer or admin a case may be assigned to.
 type Worker struct{ ID, Email string }

@@ -110,7 +110,7 @@ func (h *Handlers) HandleDigest(ctx context.Context, t *asynq.Task) error {
 			data.Cases = append(data.Cases, templates.DigestCase{Reference: r.Reference, Controller: r.Controller, Type: r.Type,
 				DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(p.Date), URL: h.BaseURL + "/cases/" + r.ID})
 		}
-		m, err := templates.RenderMail("digest", data)
+		m, err := templates.RenderMail(string(dsar.MailDigest), data)
 		if err != nil {
 			return outcome{}, fmt.Errorf("render digest: %v: %w", err, asynq.SkipRetry)
 		}
@@ -215,7 +215,7 @@ func (h *Handlers) HandleReminder(ctx context.Context, t *asynq.Task) error {
 			return outcome{cancel: true}, nil
 		}
 		now := h.Clock.Now()
-		payload, _ := json.Marshal(dsar.MailPayload{Template: "reminder", To: dsar.RecipientController, Reminder: p.Reminder})
+		payload, _ := json.Marshal(dsar.MailPayload{Template: dsar.MailReminder, To: dsar.RecipientController, Reminder: p.Reminder})
 		next := &dsar.OutboxItem{ID: uuid.Must(uuid.NewV7()).String(), Kind: dsar.OutboxMail, RequestID: req.ID, Payload: payload, RunAt: now}
 		ev := &dsar.Event{RequestID: req.ID, At: now, Actor: dsar.ActorService.ID, Kind: dsar.EventReminder,
 			From: req.Status, To: req.Status, Data: map[string]string{"reminder": p.Reminder, "due_date": req.DueDate.String()}}
@@ -240,6 +240,11 @@ func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 		if !ok {
 			return outcome{}, fmt.Errorf("controller %q is not configured: %w", req.Controller, asynq.SkipRetry)
 		}
+		if !dsar.MailStillTrue(p.Template, req) {
+			// A closing mail whose case was reopened before it went out:
+			// cancelled on purpose, the reopening mail tells the subject.
+			return outcome{cancel: true}, nil
+		}
 		now := h.Clock.Now()
 		data := MailData(req, ctrl, now)
 		data.Reminder, data.OriginalDueDate = p.Reminder, p.OriginalDueDate
@@ -247,7 +252,7 @@ func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 			data.StatusURL = h.BaseURL + "/s/" + h.Keyring.Token("status", req.ID)
 		}
 		switch p.Template {
-		case "verification":
+		case dsar.MailVerification:
 			active, err := h.Jobs.VerificationActive(ctx, p.VerificationID)
 			if err != nil {
 				return outcome{}, err
@@ -258,7 +263,7 @@ func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 			data.VerifyURL = h.BaseURL + "/v/" + h.Keyring.Token("verify", p.VerificationID)
 			data.Code = h.Keyring.Code("verify", p.VerificationID)
 			data.ExpiresHours = int(h.VerifyTTL.Hours())
-		case "clarification_request", "identity_request", "fee_notice":
+		case dsar.MailClarification, dsar.MailIdentity, dsar.MailFeeNotice, dsar.MailReopened:
 			msgs, err := h.Cases.Messages(ctx, dsar.ActorService, req.ID)
 			if err != nil {
 				return outcome{}, err
@@ -269,9 +274,10 @@ func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 				}
 			}
 			data.ClockPaused = ctrl.PausesClock(req.Regulation)
-		case "extension":
+			data.FeeBasis = p.FeeBasis
+		case dsar.MailExtension:
 			data.Message = req.ExtensionReason
-		case "refusal", "forwarded":
+		case dsar.MailRefusal, dsar.MailForwarded, dsar.MailCompletion:
 			data.Message = req.Decision.Text
 		}
 		var (
@@ -297,7 +303,7 @@ func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 		default:
 			return outcome{}, fmt.Errorf("unknown mail recipient %q: %w", p.To, asynq.SkipRetry)
 		}
-		m, err := templates.RenderMail(p.Template, data)
+		m, err := templates.RenderMail(string(p.Template), data)
 		if err != nil {
 			return outcome{}, fmt.Errorf("render %s: %v: %w", p.Template, err, asynq.SkipRetry)
 		}
@@ -308,7 +314,7 @@ func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 			return outcome{}, err
 		}
 		ev := &dsar.Event{RequestID: req.ID, At: now, Actor: dsar.ActorService.ID, Kind: dsar.EventMailSent,
-			From: req.Status, To: req.Status, Data: map[string]string{"template": p.Template, "to": string(p.To)}}
+			From: req.Status, To: req.Status, Data: map[string]string{"template": string(p.Template), "to": string(p.To)}}
 		return outcome{event: ev}, nil
 	})
 }
@@ -326,7 +332,7 @@ func MailData(req *dsar.Request, ctrl *dsar.Controller, now time.Time) templates
 		ReceivedDate: dsar.DateOf(req.ReceivedAt.In(ctrl.Location)).String(), DueDate: req.DueDate.String(),
 		AcknowledgeBy: req.AcknowledgeBy.String(), SubjectName: req.Subject.Name,
 		DaysLeft: req.DueDate.Sub(today), Ground: req.Decision.Ground, Partial: req.Decision.Partial,
-		Summary: req.Decision.Summary, Kept: kept,
+		Summary: req.Decision.Summary, Kept: kept, RefusedPart: req.Decision.Part, Granted: req.Decision.Granted,
 		AuthorityName: ctrl.SupervisoryAuthority.Name, AuthorityAddress: ctrl.SupervisoryAuthority.Address,
 		AuthorityWebsite: ctrl.SupervisoryAuthority.Website,
 	}

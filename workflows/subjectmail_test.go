@@ -32,7 +32,7 @@ func (e *env) templateOf(t *testing.T, m mailtest.Message) string {
 			_ = json.Unmarshal(it.Payload, &p)
 		}
 	}
-	return p.Template
+	return string(p.Template)
 }
 
 // subject decodes a received mail's Subject header.
@@ -106,7 +106,20 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.runDirect(t)
-	if _, err := e.reqs.Refuse(ctx, admin, b.ID, dsar.Decision{Ground: dsar.GroundLegalObligation, Text: "Orders are kept for five years.", Partial: true}); err != nil {
+	if _, err := e.reqs.Refuse(ctx, admin, b.ID, dsar.Decision{Ground: dsar.GroundLegalObligation, Text: "Orders are kept for five years.", Partial: true,
+		Part: "Your order history.", Granted: "Erasure of your account."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reqs.Complete(ctx, admin, b.ID, dsar.Decision{Summary: "Your account is erased."}); err != nil {
+		t.Fatal(err)
+	}
+	e.runDirect(t)
+	// Reopened after a complaint, then refused as a whole.
+	if _, err := e.reqs.Reopen(ctx, admin, b.ID, "You told us the order history should go too."); err != nil {
+		t.Fatal(err)
+	}
+	e.runDirect(t)
+	if _, err := e.reqs.Refuse(ctx, admin, b.ID, dsar.Decision{Ground: dsar.GroundLegalObligation, Text: "Orders are kept for five years."}); err != nil {
 		t.Fatal(err)
 	}
 	e.runDirect(t)
@@ -139,7 +152,7 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.runDirect(t)
-	if _, err := e.reqs.AnnounceFee(ctx, admin, g.ID, "A further copy costs NOK 150."); err != nil {
+	if _, err := e.reqs.AnnounceFee(ctx, admin, g.ID, dsar.FeeExcessive, "This is your ninth identical request this month; answering it costs NOK 150."); err != nil {
 		t.Fatal(err)
 	}
 	e.runDirect(t)
@@ -170,7 +183,7 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"verification", "acknowledgement", "extension", "clarification_request", "reply_received",
-		"identity_request", "completion", "refusal", "withdrawal", "expired_unverified", "forwarded", "fee_notice"} {
+		"identity_request", "completion", "refusal", "reopened", "withdrawal", "expired_unverified", "forwarded", "fee_notice"} {
 		if !slices.Contains(templatesSent, want) {
 			t.Errorf("no %s mail was sent; sent: %v", want, templatesSent)
 		}

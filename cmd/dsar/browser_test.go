@@ -325,11 +325,10 @@ func TestOfficerInABrowser(t *testing.T) {
 	if err != nil {
 		failPage(t, bctx, err)
 	}
-	// Refuse it partly.
+	// Refuse it on an erasure exception.
 	err = chromedp.Do(bctx,
 		chromedp.SetValue(chromedp.CSS(`#refuse-ground`), "art17_3_b"),
 		chromedp.SendKeys(chromedp.CSS(`#refuse-text`), "Fakturaer må oppbevares i fem år etter bokføringsloven."),
-		chromedp.Click(chromedp.CSS(`label[for="refuse-partial"]`)),
 		chromedp.Submit(chromedp.CSS(`#refuse-text`)),
 		chromedp.WaitVisible(chromedp.CSS(`div.notice`)),
 	)

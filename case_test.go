@@ -1,0 +1,329 @@
+package dsar_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dsar-project/dsar"
+)
+
+var (
+	caseNow = time.Date(2025, time.March, 5, 9, 0, 0, 0, time.UTC)
+	officer = dsar.Actor{ID: "user:kari", Role: dsar.RoleOfficer, Controllers: []string{"nte", "intility"}}
+)
+
+// testEnv is an environment with numbered IDs at caseNow.
+func testEnv() dsar.Env {
+	n := 0
+	return dsar.Env{Now: caseNow, NewID: func() string { n++; return fmt.Sprintf("id-%d", n) }}
+}
+
+// newCase returns a case of the type at the controller as its intake made
+// it, verified when asked.
+func newCase(t *testing.T, typ dsar.RequestType, controller string, verified bool) *dsar.Case {
+	t.Helper()
+	ctrls, err := dsar.DefaultControllers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := dsar.Actor{ID: "apikey:1", Role: dsar.RoleAdmin}
+	in := dsar.NewRequest{Type: typ, Controller: controller, Subject: dsar.Subject{Email: "ola@example.no"}}
+	if verified {
+		in.Verified, in.VerificationMethod = true, "portal login"
+	}
+	eff, err := dsar.NewCase(testEnv(), in, admin, ctrls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrl, _ := ctrls.Get(controller)
+	return &dsar.Case{Request: eff.Request, Controller: ctrl}
+}
+
+// after returns the case as an effect left it.
+func after(c *dsar.Case, eff *dsar.Effect) *dsar.Case {
+	next := *c
+	next.Request = eff.Request
+	if eff.OpenPause != nil {
+		next.Pause = eff.OpenPause
+	}
+	return &next
+}
+
+// code returns the message key of a domain error ("" for nil), the first
+// field's when it names fields.
+func code(err error) string {
+	if err == nil {
+		return ""
+	}
+	e := err.(*dsar.Error)
+	if len(e.Fields) > 0 {
+		return e.Code + ":" + e.Fields[0].Message
+	}
+	return e.Code + ":" + e.Message
+}
+
+func mails(eff *dsar.Effect) []dsar.MailTemplate {
+	var out []dsar.MailTemplate
+	for _, it := range eff.Outbox {
+		if it.Kind == dsar.OutboxMail {
+			var p dsar.MailPayload
+			if err := json.Unmarshal(it.Payload, &p); err == nil {
+				out = append(out, p.Template)
+			}
+		}
+	}
+	return out
+}
+
+// Art 12(4): every refusal names a ground the law gives for that right.
+func TestGroundsByRequestType(t *testing.T) {
+	for _, tc := range []struct {
+		ground dsar.Ground
+		typ    dsar.RequestType
+		kind   dsar.ObjectionKind
+		want   string
+	}{
+		{dsar.GroundFreeExpression, dsar.TypeAccess, "", "invalid:error.ground.not_for_type"},
+		{dsar.GroundFreeExpression, dsar.TypeErasure, "", ""},
+		{dsar.GroundLegalObligation, dsar.TypeErasure, "", ""},
+		{dsar.GroundLegalClaims, dsar.TypeRectification, "", "invalid:error.ground.not_for_type"},
+		{dsar.GroundOthersRights, dsar.TypeAccess, "", ""},
+		{dsar.GroundOthersRights, dsar.TypePortability, "", ""},
+		{dsar.GroundOthersRights, dsar.TypeErasure, "", "invalid:error.ground.not_for_type"},
+		{dsar.GroundNotInaccurate, dsar.TypeRectification, "", ""},
+		{dsar.GroundNotInaccurate, dsar.TypeAccess, "", "invalid:error.ground.not_for_type"},
+		{dsar.GroundRestrictionNotMet, dsar.TypeRestriction, "", ""},
+		{dsar.GroundNotPortable, dsar.TypePortability, "", ""},
+		{dsar.GroundNotPortable, dsar.TypeAccess, "", "invalid:error.ground.not_for_type"},
+		{dsar.GroundAutomatedAllowed, dsar.TypeAutomatedDecision, "", ""},
+		{dsar.GroundCompellingGrounds, dsar.TypeObjection, dsar.ObjectionLegitimate, ""},
+		{dsar.GroundCompellingGrounds, dsar.TypeObjection, dsar.ObjectionDirectMarketing, "invalid:error.ground.direct_marketing"},
+		{dsar.GroundCompellingGrounds, dsar.TypeObjection, "", "invalid:error.ground.objection_kind"},
+		{dsar.GroundCompellingGrounds, dsar.TypeErasure, "", "invalid:error.ground.not_for_type"},
+		{dsar.GroundManifestlyUnfounded, dsar.TypeAccess, "", ""},
+		{dsar.GroundManifestlyUnfounded, dsar.TypeObjection, dsar.ObjectionDirectMarketing, ""},
+		{dsar.GroundManifestlyUnfounded, dsar.TypeWithdrawConsent, "", "invalid:error.ground.not_for_type"},
+		{dsar.GroundIdentity, dsar.TypeWithdrawConsent, "", ""},
+		{dsar.GroundIdentity, dsar.TypeAutomatedDecision, "", ""},
+		{"art99", dsar.TypeAccess, "", "invalid:field.enum"},
+	} {
+		if got := code(dsar.CheckGround(tc.ground, tc.typ, tc.kind)); got != tc.want {
+			t.Errorf("%s on %s (%q): %q, want %q", tc.ground, tc.typ, tc.kind, got, tc.want)
+		}
+	}
+	if got := dsar.GroundsFor(dsar.TypeWithdrawConsent, ""); !slices.Equal(got, []dsar.Ground{dsar.GroundIdentity}) {
+		t.Errorf("a consent withdrawal may be refused on %v, want only art11_2", got)
+	}
+}
+
+func TestRefuseChecksTheGroundAgainstTheType(t *testing.T) {
+	c := newCase(t, dsar.TypeAccess, "nte", true)
+	eff, err := dsar.Refuse(testEnv(), c, officer, dsar.Decision{Ground: dsar.GroundFreeExpression, Text: "Journalism."})
+	if code(err) != "invalid:error.ground.not_for_type" || eff != nil {
+		t.Fatalf("refusing an access request on art17_3_a: %v, %v", eff, err)
+	}
+	e := err.(*dsar.Error)
+	if e.Fields[0].Params["ground"] != "art17_3_a" || e.Fields[0].Params["type"] != "access" {
+		t.Errorf("the error names %v, want the ground and the type", e.Fields[0].Params)
+	}
+	eff, err = dsar.Refuse(testEnv(), c, officer, dsar.Decision{Ground: dsar.GroundManifestlyUnfounded, Text: "Ninth identical request."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eff.Request.Status != dsar.StatusRefused || !slices.Equal(mails(eff), []dsar.MailTemplate{dsar.MailRefusal}) {
+		t.Errorf("whole refusal: %s, mails %v", eff.Request.Status, mails(eff))
+	}
+}
+
+// A partial refusal keeps the case in work for the granted part; the
+// completion carries both parts.
+func TestPartialRefusalThenCompletion(t *testing.T) {
+	c := newCase(t, dsar.TypeErasure, "nte", true)
+	d := dsar.Decision{Ground: dsar.GroundLegalObligation, Text: "Bookkeeping Act.", Partial: true, Part: "Invoices 2021-2024", Granted: "Profile and history"}
+	if _, err := dsar.Refuse(testEnv(), c, officer, dsar.Decision{Ground: d.Ground, Text: d.Text, Partial: true}); code(err) != "invalid:field.required" {
+		t.Fatalf("partial refusal without the parts: %v", err)
+	}
+	eff, err := dsar.Refuse(testEnv(), c, officer, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eff.Request.Status != dsar.StatusInProgress || len(mails(eff)) != 0 || eff.Events[0].Kind != dsar.EventPartiallyRefused {
+		t.Fatalf("partial refusal: status %s, mails %v, event %s", eff.Request.Status, mails(eff), eff.Events[0].Kind)
+	}
+	c = after(c, eff)
+	if _, err := dsar.Refuse(testEnv(), c, officer, d); code(err) != "conflict:error.refuse.already_partial" {
+		t.Errorf("second partial refusal: %v", err)
+	}
+	eff, err = dsar.Complete(testEnv(), c, officer, dsar.Decision{Summary: "Erased the profile."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := eff.Request.Decision
+	if eff.Request.Status != dsar.StatusCompleted || !got.Partial || got.Ground != d.Ground || got.Part != d.Part || got.Granted != d.Granted || got.Summary != "Erased the profile." {
+		t.Errorf("completion after a partial refusal: %s %+v", eff.Request.Status, got)
+	}
+	if !slices.Equal(mails(eff), []dsar.MailTemplate{dsar.MailCompletion}) {
+		t.Errorf("mails %v", mails(eff))
+	}
+}
+
+func TestForwardOnlyForProcessors(t *testing.T) {
+	if _, err := dsar.Forward(testEnv(), newCase(t, dsar.TypeAccess, "nte", false), officer, "Kunde AS"); code(err) != "conflict:error.forward.not_processor" {
+		t.Errorf("NTE forwards: %v", err)
+	}
+	eff, err := dsar.Forward(testEnv(), newCase(t, dsar.TypeAccess, "intility", false), officer, "Kunde AS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eff.Request.Status != dsar.StatusForwarded || !eff.EndVerifications {
+		t.Errorf("forwarded: %s, verifications ended %v", eff.Request.Status, eff.EndVerifications)
+	}
+}
+
+func TestFeeOnlyForAFurtherCopyOrAnExcessiveRequest(t *testing.T) {
+	first := newCase(t, dsar.TypeAccess, "nte", true)
+	again := *first
+	again.CopiesGiven = 1
+	for _, tc := range []struct {
+		name  string
+		c     *dsar.Case
+		basis dsar.FeeBasis
+		want  string
+	}{
+		{"first copy", first, dsar.FeeFurtherCopy, "conflict:error.fee.first_copy"},
+		{"further copy", &again, dsar.FeeFurtherCopy, ""},
+		{"excessive", first, dsar.FeeExcessive, ""},
+		{"erasure", newCase(t, dsar.TypeErasure, "nte", true), dsar.FeeExcessive, "conflict:error.fee.only_access"},
+		{"no basis", first, "", "invalid:field.enum"},
+	} {
+		eff, err := dsar.AnnounceFee(testEnv(), tc.c, officer, tc.basis, "NOK 150.")
+		if code(err) != tc.want {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+			continue
+		}
+		if err == nil && (!slices.Equal(mails(eff), []dsar.MailTemplate{dsar.MailFeeNotice}) || eff.Messages[0].Kind != dsar.MessageFee) {
+			t.Errorf("%s: mails %v", tc.name, mails(eff))
+		}
+	}
+}
+
+// Reopening tells the subject why and cancels the closing mail not yet
+// sent; a closing mail of a reopened case is no longer true.
+func TestReopenTellsTheSubject(t *testing.T) {
+	c := newCase(t, dsar.TypeErasure, "nte", true)
+	eff, err := dsar.Complete(testEnv(), c, officer, dsar.Decision{Summary: "Done."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = after(c, eff)
+	if _, err := dsar.Reopen(testEnv(), c, officer, " "); code(err) != "invalid:field.required" {
+		t.Errorf("reopen without a reason: %v", err)
+	}
+	eff, err = dsar.Reopen(testEnv(), c, officer, "The newsletter account was not erased.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eff.Request.Status != dsar.StatusInProgress || !slices.Equal(mails(eff), []dsar.MailTemplate{dsar.MailReopened}) {
+		t.Errorf("reopened: %s, mails %v", eff.Request.Status, mails(eff))
+	}
+	if len(eff.Messages) != 1 || eff.Messages[0].Kind != dsar.MessageReopened || eff.Messages[0].Body != "The newsletter account was not erased." {
+		t.Errorf("status-page message %+v", eff.Messages)
+	}
+	if !slices.Contains(eff.CancelMails, dsar.MailCompletion) || !slices.Contains(eff.CancelMails, dsar.MailRefusal) {
+		t.Errorf("closing mails not cancelled: %v", eff.CancelMails)
+	}
+	if dsar.MailStillTrue(dsar.MailCompletion, eff.Request) || !dsar.MailStillTrue(dsar.MailReopened, eff.Request) {
+		t.Error("a completion mail of a reopened case is still taken as true")
+	}
+}
+
+func TestObjectionKindDecidesTheRefusal(t *testing.T) {
+	c := newCase(t, dsar.TypeObjection, "nte", true)
+	refuse := func(c *dsar.Case) error {
+		_, err := dsar.Refuse(testEnv(), c, officer, dsar.Decision{Ground: dsar.GroundCompellingGrounds, Text: "Fraud prevention."})
+		return err
+	}
+	if err := refuse(c); code(err) != "invalid:error.ground.objection_kind" {
+		t.Errorf("unclassified objection: %v", err)
+	}
+	eff, err := dsar.ClassifyObjection(testEnv(), c, officer, dsar.ObjectionDirectMarketing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := refuse(after(c, eff)); code(err) != "invalid:error.ground.direct_marketing" {
+		t.Errorf("marketing objection refused on art21_1: %v", err)
+	}
+	eff, _ = dsar.ClassifyObjection(testEnv(), c, officer, dsar.ObjectionLegitimate)
+	if err := refuse(after(c, eff)); err != nil {
+		t.Errorf("Art 21(1) objection: %v", err)
+	}
+	if _, err := dsar.ClassifyObjection(testEnv(), newCase(t, dsar.TypeAccess, "nte", true), officer, dsar.ObjectionLegitimate); code(err) != "conflict:error.objection.not_objection" {
+		t.Errorf("classify an access request: %v", err)
+	}
+}
+
+// The actions offered are exactly those the operations accept.
+func TestActionsMatchTheOperations(t *testing.T) {
+	system := dsar.Actor{ID: "apikey:crm", Role: dsar.RoleSystem, Controllers: []string{"nte"}}
+	unverified := newCase(t, dsar.TypeAccess, "nte", false)
+	verified := newCase(t, dsar.TypeAccess, "nte", true)
+	extended := *verified
+	r := *verified.Request
+	r.Extended = true
+	extended.Request = &r
+	for _, tc := range []struct {
+		name string
+		c    *dsar.Case
+		a    dsar.Actor
+		want []dsar.Action
+	}{
+		{"unverified", unverified, officer, []dsar.Action{dsar.ActionVerify, dsar.ActionPause, dsar.ActionExtend, dsar.ActionAssign, dsar.ActionNote, dsar.ActionFee, dsar.ActionRefuse}},
+		{"in progress", verified, officer, []dsar.Action{dsar.ActionVerify, dsar.ActionAsk, dsar.ActionPause, dsar.ActionExtend, dsar.ActionAssign, dsar.ActionNote, dsar.ActionApprove, dsar.ActionFee, dsar.ActionComplete, dsar.ActionRefuse}},
+		{"extended", &extended, officer, []dsar.Action{dsar.ActionVerify, dsar.ActionAsk, dsar.ActionPause, dsar.ActionAssign, dsar.ActionNote, dsar.ActionApprove, dsar.ActionFee, dsar.ActionComplete, dsar.ActionRefuse}},
+		{"system key", verified, system, nil},
+	} {
+		if got := dsar.Actions(tc.c, tc.a, caseNow); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if _, err := dsar.Approve(testEnv(), unverified, officer, ""); code(err) != "conflict:error.approve_status" {
+		t.Errorf("approve unverified: %v", err)
+	}
+	if _, err := dsar.Extend(testEnv(), &extended, officer, "Again."); code(err) != "conflict:error.extend.already_extended" {
+		t.Errorf("extend twice: %v", err)
+	}
+	if _, err := dsar.Complete(testEnv(), unverified, officer, dsar.Decision{Summary: "Done."}); code(err) != "conflict:error.transition" {
+		t.Errorf("complete unverified: %v", err)
+	}
+	if _, err := dsar.Note(testEnv(), verified, system, "Hi."); code(err) != "forbidden:error.forbidden" {
+		t.Errorf("system key notes: %v", err)
+	}
+}
+
+func TestInternalNotesAreForStaff(t *testing.T) {
+	for _, tc := range []struct {
+		a    dsar.Actor
+		want bool
+	}{
+		{officer, true},
+		{dsar.Actor{ID: "user:a", Role: dsar.RoleAuditor, Controllers: []string{"nte"}}, true},
+		{dsar.Actor{ID: "user:b", Role: dsar.RoleAdmin}, true},
+		{dsar.Actor{ID: "apikey:crm", Role: dsar.RoleSystem, Controllers: []string{"nte"}}, false},
+		{dsar.ActorSubject("192.0.2.7"), false},
+		{officer, false}, // of another controller, below
+	} {
+		ctrl := "nte"
+		if tc.a.ID == officer.ID && !tc.want {
+			ctrl = "proviso"
+		}
+		if got := tc.a.CanReadNotes(ctrl); got != tc.want {
+			t.Errorf("%s reads notes of %s: %v", tc.a.ID, ctrl, got)
+		}
+	}
+	if !dsar.MessageNote.Internal() || dsar.MessageReopened.Internal() {
+		t.Error("message kinds: notes must be internal, reopening notices not")
+	}
+}

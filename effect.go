@@ -1,0 +1,102 @@
+package dsar
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Env is what a case operation needs of the world besides the case: the
+// present moment, a source of new IDs (time-ordered and unique, for the rows
+// an effect adds) and the subject-facing time limits.
+type Env struct {
+	Now    time.Time
+	NewID  func() string
+	Policy Policy
+}
+
+// policy returns the environment's policy, DefaultPolicy when unset.
+func (e Env) policy() Policy {
+	if e.Policy.VerifyTTL == 0 {
+		return DefaultPolicy
+	}
+	return e.Policy
+}
+
+// Case is what a case operation decides on: the request and the facts the
+// store looked up for it. The operation never changes it; it returns an
+// Effect.
+type Case struct {
+	Request    *Request
+	Controller *Controller
+	// Pause is the open pause while the request is paused, else nil.
+	Pause *PausePeriod
+	// CopiesGiven counts the earlier access requests of the same subject to
+	// the same controller that were completed: copies already given, after
+	// which a further copy may carry a fee (Art 15(3)). Loaded only for the
+	// operations that need it (AnnounceFee and the actions list).
+	CopiesGiven int
+	// LastVerificationAt is when the newest verification of the request was
+	// made (the resend limit counts from it); zero when none.
+	LastVerificationAt time.Time
+}
+
+// PausePeriod is one wait for the subject: why, whether it stops the clock, and,
+// once it has ended, how many whole days it moved the deadline.
+type PausePeriod struct {
+	Reason       PauseReason
+	Note         string
+	ClockStopped bool
+	StartedAt    time.Time
+	EndedAt      *time.Time
+	Days         int
+}
+
+// Effect is what a case operation decided must happen, for the store to
+// write in one transaction: the case's new state, its audit events, the
+// work for the outbox, and the rows that go with them. The store decides
+// nothing of it.
+type Effect struct {
+	// Request is the case after the operation; nil when the case row does
+	// not change.
+	Request *Request
+	// Events are appended to the case's audit chain, in order.
+	Events []*Event
+	// Outbox items are written for the workers.
+	Outbox []*OutboxItem
+	// Messages are added to the case (questions, replies, notes, fee
+	// notices, reopening notices).
+	Messages []*Message
+	// Document is an identity document the subject sent, kept sealed until
+	// an officer has checked it.
+	Document *Document
+	// OpenPause starts a pause; EndPause ends the open one with its days.
+	OpenPause *PausePeriod
+	EndPause  *PausePeriod
+	// CancelKinds cancels the case's pending outbox items of these kinds;
+	// CancelMails its pending mails made from these templates.
+	CancelKinds []OutboxKind
+	CancelMails []MailTemplate
+	// UseVerification marks that verification used; EndVerifications
+	// supersedes every active or locked verification of the case;
+	// NewVerification makes a new verification with this ID (superseding the
+	// others).
+	UseVerification  string
+	EndVerifications bool
+	NewVerification  string
+	// DeleteDocuments deletes the case's identity documents: the case keeps
+	// who checked the identity, when and how, never the proof.
+	DeleteDocuments bool
+}
+
+// mail adds an outbox item that sends one mail about the case now.
+func (e *Effect) mail(env Env, requestID string, p MailPayload) {
+	payload, _ := json.Marshal(p) // a struct of strings always marshals
+	e.Outbox = append(e.Outbox, &OutboxItem{ID: env.NewID(), Kind: OutboxMail, RequestID: requestID, Payload: payload, RunAt: env.Now})
+}
+
+// message adds a message to the case and returns it.
+func (e *Effect) message(env Env, requestID string, kind MessageKind, author, body string, fromSubject bool) *Message {
+	m := &Message{ID: env.NewID(), RequestID: requestID, FromSubject: fromSubject, Kind: kind, Author: author, Body: body, CreatedAt: env.Now}
+	e.Messages = append(e.Messages, m)
+	return m
+}

@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"gorm.io/gorm"
+
+	"github.com/dsar-project/dsar"
+)
+
+// operation is a case operation of the domain, bound to its input: given
+// the environment and the case, it returns what must happen.
+type operation func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error)
+
+// env returns the environment of a case operation now.
+func (db *DB) env() dsar.Env {
+	return dsar.Env{Now: db.now(), NewID: newID, Policy: db.policy()}
+}
+
+// loadCase returns the case of a locked row with the facts its operations
+// decide on: its controller, its open pause, and for an access request the
+// copies already given to the same subject.
+func (db *DB) loadCase(tx *gorm.DB, row *requestRow) (*dsar.Case, error) {
+	ctrl, ok := db.Controllers.Get(row.Controller)
+	if !ok {
+		return nil, dsar.Errorf(dsar.ECONFLICT, "the request's controller %q is no longer configured", row.Controller)
+	}
+	c := &dsar.Case{Request: row.toDomain(ctrl.Location), Controller: ctrl}
+	if row.PausedAt != nil {
+		var p pauseRow
+		if err := tx.Where("request_id = ? AND ended_at IS NULL", row.ID).Order("id DESC").Take(&p).Error; err != nil {
+			return nil, err
+		}
+		c.Pause = &dsar.PausePeriod{Reason: dsar.PauseReason(p.Reason), Note: p.Note, ClockStopped: p.ClockStopped, StartedAt: p.StartedAt}
+	}
+	if row.Type == string(dsar.TypeAccess) {
+		var n int64
+		if err := tx.Model(&requestRow{}).Where("controller = ? AND type = ? AND lower(subject_email) = lower(?) AND status = ? AND id <> ?",
+			row.Controller, row.Type, row.SubjectEmail, dsar.StatusCompleted, row.ID).Count(&n).Error; err != nil {
+			return nil, err
+		}
+		c.CopiesGiven = int(n)
+	}
+	return c, nil
+}
+
+// run loads the case of a locked row, runs the operation on it and writes
+// its effect, all in tx.
+func (db *DB) run(tx *gorm.DB, row *requestRow, op operation) (*dsar.Request, error) {
+	c, err := db.loadCase(tx, row)
+	if err != nil {
+		return nil, err
+	}
+	eff, err := op(db.env(), c)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.apply(tx, row, eff); err != nil {
+		return nil, err
+	}
+	return row.toDomain(c.Controller.Location), nil
+}
+
+// apply writes an effect of a case operation on its locked row in tx. It
+// decides nothing: every row it writes, updates or cancels is named by the
+// effect.
+func (db *DB) apply(tx *gorm.DB, row *requestRow, eff *dsar.Effect) error {
+	if eff.Request != nil {
+		row.set(eff.Request)
+		if row.VerifiedAt != nil && row.StatusTokenHash == nil {
+			h := dsar.HashSecret(db.StatusToken(row.ID)) // the status page opens with the verification
+			row.StatusTokenHash = &h
+		}
+		if err := tx.Save(row).Error; err != nil {
+			return err
+		}
+	}
+	for _, m := range eff.Messages {
+		if err := tx.Create(&messageRow{ID: m.ID, RequestID: m.RequestID, FromSubject: m.FromSubject, Kind: string(m.Kind),
+			Author: m.Author, Body: m.Body, CreatedAt: m.CreatedAt}).Error; err != nil {
+			return err
+		}
+	}
+	if d := eff.Document; d != nil {
+		r := &documentRow{ID: d.ID, RequestID: row.ID, FileName: d.FileName, ContentType: d.ContentType, CreatedAt: d.CreatedAt}
+		r.Sealed = db.Keyring.Seal(d.Data, []byte(r.ID))
+		if err := tx.Create(r).Error; err != nil {
+			return err
+		}
+	}
+	if p := eff.OpenPause; p != nil {
+		if err := tx.Create(&pauseRow{RequestID: row.ID, Reason: string(p.Reason), Note: p.Note, ClockStopped: p.ClockStopped, StartedAt: p.StartedAt}).Error; err != nil {
+			return err
+		}
+	}
+	if p := eff.EndPause; p != nil {
+		if err := tx.Model(&pauseRow{}).Where("request_id = ? AND ended_at IS NULL", row.ID).
+			Updates(map[string]any{"ended_at": p.EndedAt, "days": p.Days}).Error; err != nil {
+			return err
+		}
+	}
+	if err := cancelPending(tx, row.ID, eff.CancelKinds, eff.CancelMails); err != nil {
+		return err
+	}
+	if err := db.applyVerification(tx, row.ID, eff); err != nil {
+		return err
+	}
+	if eff.DeleteDocuments {
+		if err := tx.Where("request_id = ?", row.ID).Delete(&documentRow{}).Error; err != nil {
+			return err
+		}
+	}
+	return db.record(tx, eff.Events, eff.Outbox)
+}
+
+// applyVerification writes what an effect does to the case's
+// verifications.
+func (db *DB) applyVerification(tx *gorm.DB, requestID string, eff *dsar.Effect) error {
+	now := db.now()
+	if eff.UseVerification != "" {
+		if err := tx.Model(&verificationRow{}).Where("id = ?", eff.UseVerification).
+			Updates(map[string]any{"status": verificationUsed, "used_at": now}).Error; err != nil {
+			return err
+		}
+	}
+	if eff.EndVerifications {
+		if err := tx.Model(&verificationRow{}).Where("request_id = ? AND status = ?", requestID, verificationActive).
+			Update("status", verificationSuperseded).Error; err != nil {
+			return err
+		}
+	}
+	if eff.NewVerification == "" {
+		return nil
+	}
+	if err := tx.Model(&verificationRow{}).Where("request_id = ? AND status IN ?", requestID, []string{verificationActive, verificationLocked}).
+		Update("status", verificationSuperseded).Error; err != nil {
+		return err
+	}
+	return tx.Create(db.newVerification(requestID, eff.NewVerification, now)).Error
+}
+
+// cancelPending cancels the case's pending outbox items of the given kinds
+// and its pending mails made from the given templates.
+func cancelPending(tx *gorm.DB, requestID string, kinds []dsar.OutboxKind, mails []dsar.MailTemplate) error {
+	if len(kinds) > 0 {
+		if err := tx.Model(&outboxRow{}).Where("request_id = ? AND kind IN ? AND status = ?", requestID, kinds, dsar.OutboxPending).
+			Update("status", dsar.OutboxCancelled).Error; err != nil {
+			return err
+		}
+	}
+	if len(mails) == 0 {
+		return nil
+	}
+	var rows []outboxRow
+	if err := tx.Where("request_id = ? AND kind = ? AND status = ?", requestID, dsar.OutboxMail, dsar.OutboxPending).Find(&rows).Error; err != nil {
+		return err
+	}
+	var ids []string
+	for _, r := range rows {
+		var p dsar.MailPayload
+		if json.Unmarshal([]byte(r.Payload), &p) == nil && slices.Contains(mails, p.Template) {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return tx.Model(&outboxRow{}).Where("id IN ?", ids).Update("status", dsar.OutboxCancelled).Error
+}
+
+// change runs an officer's operation on the case of id, in one
+// transaction, as the actor (who must see the case: ENOTFOUND otherwise,
+// so that nobody learns of cases outside their controllers).
+func (s *Requests) change(ctx context.Context, actor dsar.Actor, id string, op operation) (*dsar.Request, error) {
+	var out *dsar.Request
+	err := s.db.tx(ctx, func(tx *gorm.DB) error {
+		row, err := s.load(tx, actor, id, true)
+		if err != nil {
+			return err
+		}
+		out, err = s.db.run(tx, row, op)
+		return err
+	})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return out, nil
+}
+
+// record writes outbox items and appends audit events to their case's
+// audit chain on tx.
+func (db *DB) record(tx *gorm.DB, events []*dsar.Event, next []*dsar.OutboxItem) error {
+	if len(next) > 0 {
+		now := db.now()
+		rows := make([]*outboxRow, len(next))
+		for i, it := range next {
+			rows[i] = newOutboxRow(it, now)
+		}
+		if err := tx.Create(rows).Error; err != nil {
+			return err
+		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	return db.appendEvents(tx, events...)
+}
+
+// Actions implements dsar.CaseService: what the actor may do to the case
+// now, by the domain's rules.
+func (s *Requests) Actions(ctx context.Context, actor dsar.Actor, id string) ([]dsar.Action, error) {
+	db := s.db.gorm.WithContext(ctx)
+	row, err := s.load(db, actor, id, false)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.db.loadCase(db, row)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return dsar.Actions(c, actor, s.db.now()), nil
+}

@@ -1,0 +1,179 @@
+package dsar
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The operations of a request's intake, of its data subject (who acts
+// through the e-mailed link, code or status page token, never with an
+// account) and of the service's own timers.
+
+// NewCase validates a submission, computes its deadlines and returns the
+// effect of its intake: the case (without its reference, which the store
+// draws until it is unique), its first audit events, and the mails and
+// timers that follow. A request the calling system has authenticated
+// starts in progress; any other waits for the subject's confirmation.
+func NewCase(env Env, in NewRequest, a Actor, controllers *Controllers) (*Effect, error) {
+	now := env.Now
+	ctrl, err := ValidateNewRequest(&in, a, controllers, now)
+	if err != nil {
+		return nil, err
+	}
+	dl, err := ComputeDeadlines(DeadlineInput{Regulation: in.Regulation, Jurisdiction: ctrl.Jurisdiction, Location: ctrl.Location, ReceivedAt: *in.ReceivedAt})
+	if err != nil {
+		return nil, err
+	}
+	r := &Request{
+		ID: env.NewID(), Type: in.Type, Status: StatusReceived, Controller: ctrl.Key, Regulation: in.Regulation,
+		Language: in.Language, Channel: in.Channel, Details: in.Details, Objection: in.Objection,
+		Subject: Subject{Email: in.Subject.Email, Name: strings.TrimSpace(in.Subject.Name),
+			Phone: strings.TrimSpace(in.Subject.Phone), CustomerID: strings.TrimSpace(in.Subject.CustomerID)},
+		ReceivedAt: in.ReceivedAt.In(ctrl.Location), DueDate: dl.Due, Deadline: dl.At.In(ctrl.Location),
+		ExtensionNoticeBy: dl.ExtensionNoticeBy, AcknowledgeBy: dl.AcknowledgeBy,
+		CreatedBy: a.ID, CreatedAt: now, UpdatedAt: now,
+	}
+	eff := &Effect{Request: r}
+	eff.Events = append(eff.Events, &Event{RequestID: r.ID, At: now, Actor: a.ID, ClientIP: a.IP, Kind: EventCreated, To: StatusReceived,
+		Data: map[string]string{"channel": string(r.Channel), "due_date": r.DueDate.String(), "regulation": string(r.Regulation)}})
+	eff.Outbox = reminderItems(env, r)
+	if in.Verified {
+		// The calling system has authenticated the subject already.
+		r.Status = StatusInProgress
+		markVerified(r, a.ID, strings.TrimSpace(in.VerificationMethod), now)
+		eff.mail(env, r.ID, MailPayload{Template: MailAcknowledgement, To: RecipientSubject})
+	} else {
+		r.Status = StatusAwaitingVerification
+		eff.NewVerification = env.NewID()
+		eff.mail(env, r.ID, MailPayload{Template: MailVerification, To: RecipientSubject, VerificationID: eff.NewVerification})
+		eff.Outbox = append(eff.Outbox, verificationSchedule(env, r.ID)...)
+	}
+	eff.Events = append(eff.Events, &Event{RequestID: r.ID, At: now, Actor: a.ID, ClientIP: a.IP, Kind: EventTransition,
+		From: StatusReceived, To: r.Status, Data: verifiedData(r)})
+	return eff, nil
+}
+
+// VerifySubject settles the subject's identity through the verification
+// the subject used (the e-mailed link or code: method says which): the case
+// moves on to in progress and the acknowledgement goes out.
+func VerifySubject(env Env, c *Case, a Actor, verificationID, method string) (*Effect, error) {
+	if c.Request.Status != StatusAwaitingVerification {
+		return nil, &Error{Code: ECONFLICT, Message: "error.verify.closed"}
+	}
+	ch := begin(env, c, a)
+	ch.r.Status = StatusInProgress
+	markVerified(ch.r, SubjectActorID, method, env.Now)
+	ch.endVerification()
+	ch.eff.UseVerification = verificationID
+	ch.mail(MailPayload{Template: MailAcknowledgement})
+	return ch.done(&Event{Kind: EventTransition, Data: verifiedData(ch.r)})
+}
+
+// ResendVerification supersedes the case's verification with a new link
+// and code at the subject's wish, at most once per Policy.ResendInterval.
+func ResendVerification(env Env, c *Case) (*Effect, error) {
+	if c.Request.Status != StatusAwaitingVerification {
+		return nil, &Error{Code: ECONFLICT, Message: "error.verify.closed"}
+	}
+	if !c.LastVerificationAt.IsZero() {
+		if wait := c.LastVerificationAt.Add(env.policy().ResendInterval).Sub(env.Now); wait > 0 {
+			return nil, &Error{Code: ERATELIMIT, Message: "error.rate_limited", Params: map[string]any{"seconds": int(wait.Seconds()) + 1}}
+		}
+	}
+	eff := &Effect{NewVerification: env.NewID()}
+	eff.mail(env, c.Request.ID, MailPayload{Template: MailVerification, To: RecipientSubject, VerificationID: eff.NewVerification})
+	return eff, nil
+}
+
+// RenewVerification reminds a subject who has not confirmed yet with a new
+// link and code whose verification takes the given ID; a case no longer
+// waiting needs nothing (an empty effect).
+func RenewVerification(env Env, c *Case, verificationID, reminder string) *Effect {
+	r := c.Request
+	if r.Status != StatusAwaitingVerification {
+		return &Effect{}
+	}
+	eff := &Effect{NewVerification: verificationID}
+	eff.mail(env, r.ID, MailPayload{Template: MailVerification, To: RecipientSubject, VerificationID: verificationID, Reminder: reminder})
+	eff.Events = []*Event{{RequestID: r.ID, At: env.Now, Actor: ActorService.ID, Kind: EventVerifyReminder,
+		From: r.Status, To: r.Status, Data: map[string]string{"reminder": reminder}}}
+	return eff
+}
+
+// ExpireUnverified closes a case whose subject never confirmed it; a case
+// no longer waiting needs nothing (an empty effect).
+func ExpireUnverified(env Env, c *Case) (*Effect, error) {
+	if c.Request.Status != StatusAwaitingVerification {
+		return &Effect{}, nil
+	}
+	ch := begin(env, c, ActorService)
+	ch.endVerification()
+	ch.r.Status = StatusExpiredUnverified
+	ch.mail(MailPayload{Template: MailExpiredUnverified})
+	return ch.done(&Event{Kind: EventTransition, Reason: "not verified in time"})
+}
+
+// Reply records the subject's answer to the controller's question, with an
+// identity document when one was asked for, resumes the paused clock, and
+// confirms by mail.
+func Reply(env Env, c *Case, a Actor, body string, doc *Document) (*Effect, error) {
+	body = strings.TrimSpace(body)
+	switch {
+	case body == "" && doc == nil:
+		return nil, Invalid(FieldError{Field: "body", Message: "field.required"})
+	case utf8.RuneCountInString(body) > MaxDetailsLength:
+		return nil, Invalid(FieldError{Field: "body", Message: "field.too_long", Params: map[string]any{"max": MaxDetailsLength}})
+	case doc != nil && len(doc.Data) > MaxDocumentSize:
+		return nil, Invalid(FieldError{Field: "document", Message: "field.file_too_large", Params: map[string]any{"max": MaxDocumentSize >> 20}})
+	}
+	if c.Request.Status != StatusAwaitingSubject {
+		return nil, &Error{Code: ECONFLICT, Message: "error.reply.not_waiting"}
+	}
+	ch := begin(env, c, a)
+	m := ch.eff.message(env, ch.r.ID, MessageReply, SubjectActorID, body, true)
+	if doc != nil {
+		d := *doc
+		d.ID, d.CreatedAt = env.NewID(), env.Now
+		ch.eff.Document = &d
+	}
+	ev, err := ch.resume()
+	if err != nil {
+		return nil, err
+	}
+	ev.Data["reply"] = m.ID
+	ev.Data["document"] = boolString(doc != nil)
+	ch.mail(MailPayload{Template: MailReplyReceived})
+	return ch.done(ev)
+}
+
+// Withdraw withdraws the case at the subject's wish and confirms by mail.
+func Withdraw(env Env, c *Case, a Actor) (*Effect, error) {
+	if err := open(c, time.Time{}); err != nil {
+		return nil, err
+	}
+	ch := begin(env, c, a)
+	if err := ch.resumeIfPaused(); err != nil {
+		return nil, err
+	}
+	if ch.r.Status == StatusAwaitingVerification {
+		ch.endVerification()
+	}
+	ch.r.Status = StatusWithdrawn
+	ch.mail(MailPayload{Template: MailWithdrawal})
+	return ch.done(&Event{Kind: EventTransition, Reason: "withdrawn by the subject"})
+}
+
+// MailStillTrue reports whether a queued mail about the case may still be
+// sent: a closing mail (completion, refusal) is true only while the case
+// is still in the status it announced.
+func MailStillTrue(t MailTemplate, r *Request) bool {
+	st := t.ClosingMail()
+	return st == "" || r.Status == st
+}
+
+// StatusLinkValid reports whether a case's status page link still works:
+// while the case is open, and for StatusLinkTTL after it closed.
+func (p Policy) StatusLinkValid(r *Request, now time.Time) bool {
+	return r.ClosedAt == nil || !now.After(r.ClosedAt.Add(p.StatusLinkTTL))
+}
