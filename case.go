@@ -1,7 +1,6 @@
 package dsar
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -43,9 +42,12 @@ func (ch *change) done(ev *Event) (*Effect, error) {
 		r.ClosedAt = nil
 	}
 	r.UpdatedAt = now
-	if !r.Deadline.Equal(ch.deadline) || ch.from.Open() != to.Open() {
+	if !r.Deadline.Equal(ch.deadline) || ch.from.Open() != to.Open() || (to == StatusAwaitingVerification && ch.from != to) {
+		// The timers follow the deadline, and the verification timers the
+		// wait for the subject's confirmation: count them again from now,
+		// and cancel the reminders already planned for the old deadline.
 		ch.eff.CancelKinds = append(ch.eff.CancelKinds, OutboxReminder)
-		ch.eff.Outbox = append(ch.eff.Outbox, reminderItems(ch.env, r)...)
+		planTimers(r, ch.env.policy(), now)
 	}
 	ev.RequestID, ev.At, ev.Actor, ev.ClientIP, ev.From, ev.To = r.ID, now, ch.actor.ID, ch.actor.IP, ch.from, to
 	ch.eff.Request = r
@@ -59,29 +61,6 @@ func (ch *change) mail(p MailPayload) {
 		p.To = RecipientSubject
 	}
 	ch.eff.mail(ch.env, ch.r.ID, p)
-}
-
-// reminderItems returns the outbox items of the request's planned deadline
-// reminders.
-func reminderItems(env Env, r *Request) []*OutboxItem {
-	var out []*OutboxItem
-	for _, p := range PlanReminders(r, r.Deadline.Location(), env.Now) {
-		payload, _ := json.Marshal(ReminderPayload{Reminder: p.Name, Deadline: r.Deadline.UTC()})
-		out = append(out, &OutboxItem{ID: env.NewID(), Kind: OutboxReminder, RequestID: r.ID, Payload: payload, RunAt: p.At.UTC()})
-	}
-	return out
-}
-
-// verificationSchedule returns the reminders and the expiry of a request
-// waiting for verification.
-func verificationSchedule(env Env, requestID string) []*OutboxItem {
-	p := env.policy()
-	var out []*OutboxItem
-	for _, d := range p.VerifyReminders {
-		payload, _ := json.Marshal(VerifyPayload{Reminder: strings.TrimSuffix(d.String(), "0m0s")})
-		out = append(out, &OutboxItem{ID: env.NewID(), Kind: OutboxVerifyReminder, RequestID: requestID, Payload: payload, RunAt: env.Now.Add(d)})
-	}
-	return append(out, &OutboxItem{ID: env.NewID(), Kind: OutboxVerifyExpiry, RequestID: requestID, RunAt: env.Now.Add(p.UnverifiedExpiry)})
 }
 
 // endVerification stops the wait for the subject's confirmation: the

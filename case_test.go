@@ -327,3 +327,47 @@ func TestInternalNotesAreForStaff(t *testing.T) {
 		t.Error("message kinds: notes must be internal, reopening notices not")
 	}
 }
+
+// A case's timers follow from the case: the subject's reminders and the
+// expiry while unconfirmed, the deadline reminders while open, and an
+// overdue reminder at once for a case logged after its deadline.
+func TestTimersFollowTheCase(t *testing.T) {
+	names := func(c *dsar.Case) []string {
+		var out []string
+		for _, tm := range dsar.Timers(c.Request, dsar.DefaultPolicy) {
+			out = append(out, string(tm.Kind)+":"+tm.Name+"@"+tm.At.UTC().Format("01-02T15:04"))
+		}
+		return out
+	}
+	unverified := newCase(t, dsar.TypeAccess, "nte", false)
+	want := []string{"verify_reminder:24h@03-06T09:00", "verify_reminder:72h@03-08T09:00", "verify_expiry:@03-19T09:00",
+		"reminder:7d@03-31T07:00", "reminder:2d@04-05T07:00", "reminder:overdue@04-07T22:00"}
+	if got := names(unverified); !slices.Equal(got, want) {
+		t.Errorf("unverified: %v\nwant %v", got, want)
+	}
+	if w := unverified.Request.WakeAt; w == nil || !w.Equal(caseNow.Add(24*time.Hour)) {
+		t.Errorf("first wake-up %v", w)
+	}
+	verified := newCase(t, dsar.TypeAccess, "nte", true)
+	if got := names(verified); !slices.Equal(got, want[3:]) {
+		t.Errorf("verified: %v", got)
+	}
+	// Due by 1 April: the 7-day reminder; next the 2-day one.
+	items, next := dsar.DueTimers(verified.Request, dsar.DefaultPolicy, time.Date(2025, time.April, 1, 0, 0, 0, 0, time.UTC))
+	if len(items) != 1 || items[0].Kind != dsar.OutboxReminder || next == nil || next.UTC().Format("01-02T15:04") != "04-05T07:00" {
+		t.Errorf("due by 1 April: %d items, next %v", len(items), next)
+	}
+	if again, _ := dsar.DueTimers(verified.Request, dsar.DefaultPolicy, time.Date(2025, time.April, 1, 0, 0, 0, 0, time.UTC)); again[0].ID != items[0].ID {
+		t.Error("the same timer gets another ID when planned again")
+	}
+	eff, err := dsar.Refuse(testEnv(), verified, officer, dsar.Decision{Ground: dsar.GroundIdentity, Text: "Unknown."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dsar.Timers(eff.Request, dsar.DefaultPolicy); len(got) != 0 || eff.Request.WakeAt != nil {
+		t.Errorf("a closed case keeps timers: %v", got)
+	}
+	if !slices.Contains(eff.CancelKinds, dsar.OutboxReminder) {
+		t.Error("closing does not cancel the reminders already planned")
+	}
+}

@@ -120,6 +120,12 @@ type Request struct {
 	// PausedAt is set while a pause is open.
 	PausedAt *time.Time
 
+	// TimersFrom is the moment from which the case's timers count (its
+	// intake, or the last change that moved them); WakeAt is when the next
+	// one is due, nil when none is left (see Timers).
+	TimersFrom time.Time
+	WakeAt     *time.Time
+
 	// ClosedAt is when the request last reached a closed status.
 	ClosedAt *time.Time
 	// VerifiedAt, VerifiedBy and VerificationMethod record that the

@@ -37,7 +37,6 @@ func NewCase(env Env, in NewRequest, a Actor, controllers *Controllers) (*Effect
 	eff := &Effect{Request: r}
 	eff.Events = append(eff.Events, &Event{RequestID: r.ID, At: now, Actor: a.ID, ClientIP: a.IP, Kind: EventCreated, To: StatusReceived,
 		Data: map[string]string{"channel": string(r.Channel), "due_date": r.DueDate.String(), "regulation": string(r.Regulation)}})
-	eff.Outbox = reminderItems(env, r)
 	if in.Verified {
 		// The calling system has authenticated the subject already.
 		r.Status = StatusInProgress
@@ -47,8 +46,8 @@ func NewCase(env Env, in NewRequest, a Actor, controllers *Controllers) (*Effect
 		r.Status = StatusAwaitingVerification
 		eff.NewVerification = env.NewID()
 		eff.mail(env, r.ID, MailPayload{Template: MailVerification, To: RecipientSubject, VerificationID: eff.NewVerification})
-		eff.Outbox = append(eff.Outbox, verificationSchedule(env, r.ID)...)
 	}
+	planTimers(r, env.policy(), now)
 	eff.Events = append(eff.Events, &Event{RequestID: r.ID, At: now, Actor: a.ID, ClientIP: a.IP, Kind: EventTransition,
 		From: StatusReceived, To: r.Status, Data: verifiedData(r)})
 	return eff, nil

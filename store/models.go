@@ -33,6 +33,8 @@ type requestRow struct {
 	PausedAt           *time.Time
 	StatusTokenHash    *string
 	ClosedAt           *time.Time
+	TimersFrom         *time.Time
+	WakeAt             *time.Time
 	VerifiedAt         *time.Time
 	VerifiedBy         string
 	VerificationMethod string
@@ -86,7 +88,10 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 		l := t.In(loc)
 		return &l
 	}
-	out.PausedAt, out.ClosedAt, out.VerifiedAt = in(r.PausedAt), in(r.ClosedAt), in(r.VerifiedAt)
+	out.PausedAt, out.ClosedAt, out.VerifiedAt, out.WakeAt = in(r.PausedAt), in(r.ClosedAt), in(r.VerifiedAt), in(r.WakeAt)
+	if r.TimersFrom != nil {
+		out.TimersFrom = r.TimersFrom.In(loc)
+	}
 	out.VerifiedBy, out.VerificationMethod, out.Assignee, out.DuplicateOf = r.VerifiedBy, r.VerificationMethod, r.Assignee, r.DuplicateOf
 	out.ApprovedAt, out.ApprovedBy = in(r.ApprovedAt), r.ApprovedBy
 	out.Objection = dsar.ObjectionKind(r.Objection)
@@ -124,6 +129,10 @@ func (r *requestRow) set(q *dsar.Request) {
 		r.Kept = string(b)
 	}
 	r.Assignee, r.ApprovedAt, r.ApprovedBy = q.Assignee, utc(q.ApprovedAt), q.ApprovedBy
+	r.WakeAt, r.TimersFrom = utc(q.WakeAt), nil
+	if !q.TimersFrom.IsZero() {
+		r.TimersFrom = utc(&q.TimersFrom)
+	}
 	r.CreatedBy, r.CreatedAt, r.UpdatedAt = q.CreatedBy, q.CreatedAt.UTC(), q.UpdatedAt.UTC()
 }
 

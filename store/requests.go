@@ -98,12 +98,7 @@ func (s *Requests) load(tx *gorm.DB, actor dsar.Actor, id string, forUpdate bool
 	return &row, nil
 }
 
-func (s *Requests) location(controller string) *time.Location {
-	if c, ok := s.db.Controllers.Get(controller); ok {
-		return c.Location
-	}
-	return time.UTC
-}
+func (s *Requests) location(controller string) *time.Location { return s.db.location(controller) }
 
 // Events returns the request's audit trail, oldest first.
 func (s *Requests) Events(ctx context.Context, actor dsar.Actor, id string) ([]*dsar.Event, error) {

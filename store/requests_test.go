@@ -73,13 +73,21 @@ func TestCreateWritesCaseEventAndOutboxTogether(t *testing.T) {
 		evs[1].From != dsar.StatusReceived || evs[1].To != dsar.StatusAwaitingVerification {
 		t.Fatalf("events = %+v, want created, then received -> awaiting_verification", evs)
 	}
-	// The verification mail is due now; the 7d, 2d and overdue reminders later.
-	due, err := store.NewOutbox(db).Due(ctx, clock.Now(), 100)
+	// The verification mail is due now, and it is the only row intake
+	// writes: the 7d, 2d and overdue reminders are planned from the
+	// deadline when their time comes.
+	due, err := store.NewOutbox(db).Due(ctx, r.Deadline.Add(time.Hour), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(due) != 1 || due[0].Kind != dsar.OutboxMail || !strings.Contains(string(due[0].Payload), `"verification"`) {
-		t.Fatalf("due outbox items = %d, want the verification mail", len(due))
+		t.Fatalf("outbox items after intake = %d, want the verification mail only", len(due))
+	}
+	if r.WakeAt == nil || !r.WakeAt.Equal(r.CreatedAt.Add(24*time.Hour)) {
+		t.Errorf("next timer at %v, want the 24-hour verification reminder", r.WakeAt)
+	}
+	if _, err := db.PlanTimers(ctx, r.Deadline.Add(time.Hour), time.Minute); err != nil {
+		t.Fatal(err)
 	}
 	later, err := store.NewOutbox(db).Due(ctx, r.Deadline.Add(time.Hour), 100)
 	if err != nil {
@@ -525,5 +533,44 @@ func TestListReadsWhatGetReads(t *testing.T) {
 	}
 	if got, _ := reqs.Get(ctx, admin, dup.ID); got.DuplicateOf != closed.ID {
 		t.Errorf("duplicate_of = %q, want %q", got.DuplicateOf, closed.ID)
+	}
+}
+
+// The planner writes each due timer once, however often it runs and
+// however many workers run it, and takes a backlog larger than one batch
+// in one call.
+func TestPlanTimersOnceAndWholeBacklog(t *testing.T) {
+	clock := dsar.NewManualClock(at(2025, time.March, 5, 9, 0))
+	db := storetest.Open(t, clock)
+	reqs := store.NewRequests(db)
+	const n = 520 // more than one batch of 500
+	for i := 0; i < n; i++ {
+		in := verifiedRequest("nte")
+		in.Subject.Email = fmt.Sprintf("k%d@example.no", i)
+		if _, err := reqs.Create(ctx, admin, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 31 March 09:00 Oslo: every case's 7-day reminder (due 7 April) is due.
+	when := at(2025, time.March, 31, 9, 0)
+	got, err := db.PlanTimers(ctx, when, time.Minute)
+	if err != nil || got != n {
+		t.Fatalf("planned %d (%v), want %d", got, err, n)
+	}
+	if again, err := db.PlanTimers(ctx, when, time.Minute); err != nil || again != 0 {
+		t.Fatalf("a second planning wrote %d (%v)", again, err)
+	}
+	due, err := store.NewOutbox(db).Due(ctx, when, 2*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reminders := 0
+	for _, it := range due {
+		if it.Kind == dsar.OutboxReminder {
+			reminders++
+		}
+	}
+	if reminders != n {
+		t.Errorf("%d reminders due, want %d", reminders, n)
 	}
 }

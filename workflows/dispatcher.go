@@ -22,6 +22,12 @@ type Dispatcher struct {
 	Log    *slog.Logger
 	// Batch is how many rows one query takes (default 200).
 	Batch int
+	// Timers, when set, writes the cases' timers that have come due
+	// (reminders, verification reminders and expiries) into the outbox at
+	// every dispatch, within the given time budget.
+	Timers interface {
+		PlanTimers(ctx context.Context, now time.Time, budget time.Duration) (int, error)
+	}
 	// Digests, when set, plans the officers' daily digests at every
 	// reconcile, from the database: they survive a lost Redis too.
 	Digests interface {
@@ -77,6 +83,11 @@ func (d *Dispatcher) enqueue(ctx context.Context, items []*dsar.OutboxItem) (que
 // Dispatch queues every due row that was never queued and returns how many
 // it queued.
 func (d *Dispatcher) Dispatch(ctx context.Context) (int, error) {
+	if d.Timers != nil {
+		if _, err := d.Timers.PlanTimers(ctx, d.Clock.Now(), 10*time.Second); err != nil {
+			return 0, err
+		}
+	}
 	total := 0
 	for {
 		now := d.Clock.Now()
