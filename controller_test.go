@@ -101,7 +101,7 @@ func TestDefaultControllers(t *testing.T) {
 		{"max-nutrition", "Europe/Vilnius", "State Data Protection Inspectorate (VDAI)", "privacy@max-nutrition.example", JurisdictionLT, []Language{"en", "nb"}, RegulationGDPR, both, []string{"keto-diets"}, false},
 		{"digiref", "Europe/Oslo", "Datatilsynet", "personvern@digiref.example", JurisdictionNO, []Language{"nb"}, RegulationGDPR, gdpr, nil, false},
 		{"intility", "Europe/Oslo", "Datatilsynet", "privacy@intility.no", JurisdictionNO, []Language{"nb", "en"}, RegulationGDPR, gdpr, nil, true},
-		{"proviso", "Europe/Oslo", "Datatilsynet", "post@proviso.no", JurisdictionNO, []Language{"nb"}, RegulationGDPR, gdpr, nil, false},
+		{"proviso", "Europe/Oslo", "Datatilsynet", "post@proviso.no", JurisdictionNO, []Language{"nb"}, RegulationGDPR, gdpr, nil, true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("controllers (-want +got):\n%s", diff)
