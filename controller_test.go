@@ -101,7 +101,7 @@ func TestDefaultControllers(t *testing.T) {
 		{"max-nutrition", "Europe/Vilnius", "State Data Protection Inspectorate (VDAI)", "privacy@max-nutrition.example", JurisdictionLT, []Language{"en", "nb"}, RegulationGDPR, both, []string{"keto-diets"}, false},
 		{"digiref", "Europe/Oslo", "Datatilsynet", "personvern@digiref.example", JurisdictionNO, []Language{"nb"}, RegulationGDPR, gdpr, nil, false},
 		{"intility", "Europe/Oslo", "Datatilsynet", "privacy@intility.no", JurisdictionNO, []Language{"nb", "en"}, RegulationGDPR, gdpr, nil, true},
-		{"proviso", "Europe/Oslo", "Datatilsynet", "post@proviso.no", JurisdictionNO, []Language{"nb"}, RegulationGDPR, gdpr, nil, false},
+		{"proviso", "Europe/Oslo", "Datatilsynet", "post@proviso.no", JurisdictionNO, []Language{"nb"}, RegulationGDPR, gdpr, nil, true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("controllers (-want +got):\n%s", diff)
@@ -422,6 +422,58 @@ func TestParseControllersInvalid(t *testing.T) {
 			want: []string{`t.yaml:22: controllers[0].systems[0].name: key "name" is set twice (first at line 21)`},
 		},
 		{
+			name: "two values of the wrong type on one line",
+			yaml: func(t *testing.T) string {
+				return ctrlBaseYAML + "      - {key: old, name: Old CRM, legal_bases: contract, purposes: archive, data_categories: [contact], handling: manual}\n"
+			},
+			want: []string{
+				`t.yaml:26: controllers[0].systems[1].legal_bases: must be a list, not text "contract"`,
+				`t.yaml:26: controllers[0].systems[1].purposes: must be a list, not text "archive"`,
+			},
+		},
+		{
+			name: "a key set twice hides nothing else of its mapping",
+			yaml: func(t *testing.T) string {
+				s := ctrlEdit(t, ctrlBaseYAML, "name: CRM   ", "name: CRM\n        name: CRM2")
+				return ctrlEdit(t, s, "handling: manual", "handling: magic")
+			},
+			want: []string{
+				`t.yaml:22: controllers[0].systems[0].name: key "name" is set twice (first at line 21)`,
+				`t.yaml:26: controllers[0].systems[0].handling: unknown handling "magic" (want one of manual, webhook)`,
+			},
+		},
+		{
+			name: "a merged key names its own line",
+			yaml: func(t *testing.T) string {
+				return ctrlEdit(t, ctrlBaseYAML, "    supervisory_authority:                    # 9\n",
+					"    supervisory_authority:                    # 9\n      <<:\n        website: www.datatilsynet.no\n")
+			},
+			want: []string{`t.yaml:11: controllers[0].supervisory_authority.website: invalid URL "www.datatilsynet.no": want an absolute http or https URL`},
+		},
+		{
+			name: "merging in what is not a mapping",
+			yaml: func(t *testing.T) string {
+				return ctrlEdit(t, ctrlBaseYAML, "    supervisory_authority:                    # 9\n",
+					"    supervisory_authority:                    # 9\n      <<: [Datatilsynet]\n")
+			},
+			want: []string{`t.yaml:10: controllers[0].supervisory_authority: << must merge in a mapping or a list of mappings`},
+		},
+		{
+			name: "aliases that expand past the bound",
+			yaml: func(t *testing.T) string {
+				// 1,000 controllers of 1,000 systems of 1,000 purposes, from
+				// three short lines.
+				return "purposes: &p [" + strings.Repeat("x, ", 999) + "x]\n" +
+					"systems: &s [" + strings.Repeat("{purposes: *p}, ", 999) + "{purposes: *p}]\n" +
+					"controllers: [" + strings.Repeat("{systems: *s}, ", 999) + "{systems: *s}]\n"
+			},
+			want: []string{
+				`t.yaml:1: purposes: unknown field "purposes"`,
+				`t.yaml:1: controllers[0].systems[99].purposes[692]: more than 100000 keys and values with the aliases expanded`,
+				`t.yaml:2: systems: unknown field "systems"`,
+			},
+		},
+		{
 			name: "a dropped list item does not shift later paths",
 			yaml: func(t *testing.T) string {
 				return "controllers:\n  - just a string\n" + ctrlEdit(t, secondController, "Europe/Oslo", "Europe/Olso")
@@ -538,6 +590,51 @@ func TestParseControllersFields(t *testing.T) {
 	}
 }
 
+// TestParseControllersAliases shows that aliases and merge keys ("<<") work
+// as in YAML: a merged mapping fills in only the keys the mapping leaves out.
+func TestParseControllersAliases(t *testing.T) {
+	const yml = `controllers:
+  - key: acme
+    legal_name: Acme AS
+    jurisdiction: NO
+    time_zone: Europe/Oslo
+    languages: [nb, en]
+    privacy_contact: &pc
+      name: Privacy team
+      email: privacy@acme.example
+    supervisory_authority: &dt
+      name: Datatilsynet
+      address: Postboks 458 Sentrum, 0105 Oslo
+    default_regulation: gdpr
+  - key: acme-2
+    legal_name: Acme 2 AS
+    jurisdiction: NO
+    time_zone: Europe/Oslo
+    languages: [nb]
+    privacy_contact:
+      <<: [*pc, {name: Not merged, phone: "+47 22 00 00 00"}]
+      name: Acme 2 privacy
+    supervisory_authority: *dt
+    default_regulation: gdpr
+`
+	cs, err := ParseControllers("t.yaml", []byte(yml))
+	if err != nil {
+		t.Fatal(ErrorMessage(err))
+	}
+	first, _ := cs.Get("acme")
+	second, ok := cs.Get("acme-2")
+	if !ok {
+		t.Fatal("acme-2 not found")
+	}
+	want := Contact{Name: "Acme 2 privacy", Email: "privacy@acme.example", Phone: "+47 22 00 00 00"}
+	if diff := cmp.Diff(want, second.PrivacyContact); diff != "" {
+		t.Errorf("merged privacy contact (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(first.SupervisoryAuthority, second.SupervisoryAuthority); diff != "" {
+		t.Errorf("aliased supervisory authority (-first +second):\n%s", diff)
+	}
+}
+
 func TestLoadControllers(t *testing.T) {
 	cs, err := LoadControllers(filepath.Join("testdata", "controllers", "valid.yaml"))
 	if err != nil {
@@ -627,6 +724,7 @@ func FuzzParseControllers(f *testing.F) {
 	f.Add([]byte(ctrlBaseYAML))
 	f.Add([]byte("controllers:\n  - just a string\n  - {key: a, languages: [nb, [x]]}\n"))
 	f.Add([]byte("controllers: &a [*a]\n"))
+	f.Add([]byte("a: &a {<<: *a}\ncontrollers: [{<<: [*a, *a]}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cs, err := ParseControllers("f.yaml", data)
 		if err == nil {

@@ -3,7 +3,6 @@ package dsar
 import (
 	"bytes"
 	_ "embed"
-	"errors"
 	"fmt"
 	"io"
 	"net/mail"
@@ -44,9 +43,10 @@ func LoadControllers(path string) (*Controllers, error) {
 // "file:line: field.path: what is wrong", and whose Fields hold the same
 // problems with Params "file" and "line".
 func ParseControllers(filename string, data []byte) (*Controllers, error) {
-	p := &ctrlParser{file: filename, lines: map[string]int{}, typeBad: map[string]bool{}, dropped: map[string]bool{}}
+	p := &ctrlParser{file: filename, lines: map[string]int{}, typeBad: map[string]bool{}}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
 		p.syntaxError(err)
 		return nil, p.result()
 	}
@@ -54,20 +54,11 @@ func ParseControllers(filename string, data []byte) (*Controllers, error) {
 		p.problem(1, "", "the file is empty: want a mapping with a list of controllers")
 		return nil, p.result()
 	}
-	p.index(doc.Content[0], "")
-
 	var raw ctrlFileYAML
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			p.syntaxError(err)
-			return nil, p.result()
-		}
-		for _, msg := range te.Errors {
-			p.typeError(msg)
-		}
+	p.lines[""] = doc.Content[0].Line
+	p.decode(doc.Content[0], "", reflect.ValueOf(&raw).Elem())
+	if p.values > ctrlMaxValues {
+		return nil, p.result()
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); err != io.EOF {
@@ -166,88 +157,178 @@ type ctrlProblem struct {
 	msg  string
 }
 
-// ctrlEntry is one mapping entry or sequence item of the parsed document.
-type ctrlEntry struct {
-	path      string
-	key       string // the mapping key; "" for a sequence item
-	keyLine   int
-	valueLine int
-	valueTag  string
-	value     string // the text of a scalar value
-}
-
 // ctrlParser collects the problems of one configuration file, with the line
 // of every field path taken from the YAML node tree.
 type ctrlParser struct {
-	file    string
-	lines   map[string]int // field path -> line of its key (or sequence item)
-	entries []ctrlEntry    // in document order
+	file  string
+	lines map[string]int // field path -> line of its key (or sequence item)
+	// typeBad holds the paths of values of the wrong YAML type (and empty
+	// list items): they decoded to nothing, and nothing under them is
+	// reported again.
 	typeBad map[string]bool
-	// dropped holds the sequence items the decoder left out of their list
-	// because of a type error; later items of the list moved up by one.
-	dropped  map[string]bool
+	// values counts the keys and values decoded, those an alias refers to
+	// as often as it is used.
+	values   int
 	problems []ctrlProblem
 }
 
-// item returns the path, in the file, of the k-th decoded item of the list
-// at seq, counting past the items the decoder dropped.
-func (p *ctrlParser) item(seq string, k int) string {
-	n := -1
-	for i := 0; ; i++ {
-		path := fmt.Sprintf("%s[%d]", seq, i)
-		if _, ok := p.lines[path]; !ok {
-			return fmt.Sprintf("%s[%d]", seq, k)
-		}
-		if p.dropped[path] {
-			continue
-		}
-		if n++; n == k {
-			return path
-		}
+// ctrlMaxValues bounds the keys and values of a configuration, so that a few
+// aliases cannot make it huge: the shipped file has some 1,600.
+const ctrlMaxValues = 100_000
+
+// more counts the key or value n, and reports whether the file is still
+// within ctrlMaxValues.
+func (p *ctrlParser) more(n *yaml.Node, path string) bool {
+	if p.values++; p.values == ctrlMaxValues+1 {
+		p.problem(n.Line, path, fmt.Sprintf("more than %d keys and values with the aliases expanded", ctrlMaxValues))
 	}
+	return p.values <= ctrlMaxValues
 }
 
-// markBad records that the value at path has the wrong YAML type, so that it
-// decoded to nothing: no further problems are reported under it, and when it
-// is a list item, the decoder dropped it.
-func (p *ctrlParser) markBad(path string) {
+// ctrlItem returns the path of the k-th item of the list at seq.
+func ctrlItem(seq string, k int) string { return fmt.Sprintf("%s[%d]", seq, k) }
+
+// decode sets v (a field of the file format) from the node n at path, as
+// the YAML decoder would, and reports whether n fit. It records the line of
+// every field it meets, and a problem, with the field's path and line, for
+// every unknown or repeated key and every value of the wrong YAML type,
+// which stays the zero value. A list keeps an item for every item in the
+// file, the zero value for a bad one, so that the k-th item is the k-th in
+// the file too. An alias is decoded as the value it refers to: as the file
+// format has no recursive type, that value cannot lead back to the alias.
+func (p *ctrlParser) decode(n *yaml.Node, path string, v reflect.Value) bool {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if !p.more(n, path) {
+		return false
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return true
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		e := reflect.New(v.Type().Elem())
+		if !p.decode(n, path, e.Elem()) {
+			return false
+		}
+		v.Set(e)
+		return true
+	case reflect.Struct:
+		if n.Kind == yaml.MappingNode {
+			p.mapping(n, path, v)
+			return true
+		}
+	case reflect.Slice:
+		if n.Kind == yaml.SequenceNode {
+			for i, item := range n.Content {
+				child := ctrlItem(path, i)
+				p.lines[child] = item.Line
+				e := reflect.New(v.Type().Elem()).Elem()
+				if item.Kind == yaml.ScalarNode && item.ShortTag() == "!!null" {
+					p.typeBad[child] = true
+					p.problem(item.Line, child, "is empty")
+				} else {
+					p.decode(item, child, e)
+				}
+				v.Set(reflect.Append(v, e))
+			}
+			return true
+		}
+	default:
+		if n.Kind == yaml.ScalarNode && n.Decode(v.Addr().Interface()) == nil {
+			return true
+		}
+	}
 	p.typeBad[path] = true
-	if strings.HasSuffix(path, "]") {
-		p.dropped[path] = true
+	got := ctrlDescribeTag(n.ShortTag())
+	if s := ctrlScalar(n); s != "" {
+		got += " " + strconv.Quote(s)
 	}
+	p.problem(n.Line, path, fmt.Sprintf("must be %s, not %s", ctrlDescribeType(v.Type()), got))
+	return false
 }
 
-func (p *ctrlParser) index(n *yaml.Node, path string) {
-	if path == "" {
-		p.lines[""] = n.Line
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
+// mapping decodes the mapping n into the struct v key by key, refusing
+// unknown and repeated keys, and then the mappings it merges in with "<<"
+// (each once), whose keys count only where neither n nor a mapping merged
+// in before sets them.
+func (p *ctrlParser) mapping(n *yaml.Node, path string, v reflect.Value) {
+	set, merged := map[string]bool{}, map[*yaml.Node]bool{}
+	var merge func(n *yaml.Node)
+	merge = func(n *yaml.Node) {
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		if merged[n] {
+			return
+		}
+		merged[n] = true
+		first := map[string]int{}
+		var merges []*yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
+			k, val := n.Content[i], n.Content[i+1]
+			if k.ShortTag() == "!!merge" {
+				merges = append(merges, val)
+				continue
+			}
 			child := k.Value
 			if path != "" {
 				child = path + "." + k.Value
 			}
+			if !p.more(k, child) {
+				return
+			}
+			if l, dup := first[k.Value]; dup {
+				p.problem(k.Line, child, fmt.Sprintf("key %q is set twice (first at line %d)", k.Value, l))
+				continue
+			}
+			first[k.Value] = k.Line
+			if set[k.Value] {
+				continue
+			}
+			set[k.Value] = true
+			f, known := ctrlField(v, k.Value)
+			if !known {
+				p.problem(k.Line, child, fmt.Sprintf("unknown field %q", k.Value))
+				continue
+			}
 			if _, seen := p.lines[child]; !seen {
 				p.lines[child] = k.Line
 			}
-			p.entries = append(p.entries, ctrlEntry{path: child, key: k.Value, keyLine: k.Line, valueLine: v.Line, valueTag: v.ShortTag(), value: ctrlScalar(v)})
-			p.index(v, child)
+			p.decode(val, child, f)
 		}
-	case yaml.SequenceNode:
-		for i, item := range n.Content {
-			child := fmt.Sprintf("%s[%d]", path, i)
-			p.lines[child] = item.Line
-			if item.Kind == yaml.ScalarNode && item.ShortTag() == "!!null" {
-				// The decoder drops an empty item without a word.
-				p.dropped[child] = true
-				p.problem(item.Line, child, "is empty")
+		for _, m := range merges {
+			if m.Kind == yaml.AliasNode {
+				m = m.Alias
 			}
-			p.entries = append(p.entries, ctrlEntry{path: child, keyLine: item.Line, valueLine: item.Line, valueTag: item.ShortTag(), value: ctrlScalar(item)})
-			p.index(item, child)
+			items := []*yaml.Node{m}
+			if m.Kind == yaml.SequenceNode {
+				items = m.Content
+			}
+			for _, item := range items {
+				if item.Kind == yaml.AliasNode {
+					item = item.Alias
+				}
+				if item.Kind != yaml.MappingNode {
+					p.problem(item.Line, path, "<< must merge in a mapping or a list of mappings")
+					continue
+				}
+				merge(item)
+			}
 		}
 	}
+	merge(n)
+}
+
+// ctrlField returns the field of the struct v that the key names.
+func ctrlField(v reflect.Value, key string) (reflect.Value, bool) {
+	for i := 0; i < v.NumField(); i++ {
+		if v.Type().Field(i).Tag.Get("yaml") == key {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
 }
 
 // ctrlScalar returns the text of a scalar node, shortened for messages.
@@ -310,143 +391,19 @@ func (p *ctrlParser) badNear(path, near, format string, args ...any) {
 	p.problem(p.lineOf(near), path, fmt.Sprintf(format, args...))
 }
 
-var (
-	ctrlYAMLLineRE      = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-	ctrlTypeLineRE      = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
-	ctrlUnknownFieldRE  = regexp.MustCompile(`^field (.+) not found in type \S+$`)
-	ctrlFieldSetTwiceRE = regexp.MustCompile(`^field (.+) already set in type \S+$`)
-	ctrlDupKeyRE        = regexp.MustCompile(`^mapping key (".*") already defined at line (\d+)$`)
-	ctrlCannotRE        = regexp.MustCompile("(?s)^cannot unmarshal (!!\\w+)(?: `(.*)`)? into (\\S+)$")
-)
-
-// syntaxError records an error of the YAML parser.
+// syntaxError records an error of the YAML parser, which gives its line
+// only in its text: "yaml: line 3: did not find expected key".
 func (p *ctrlParser) syntaxError(err error) {
-	msg := err.Error()
-	if m := ctrlYAMLLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		p.problem(line, "", "invalid YAML: "+m[2])
-		return
+	msg, line := strings.TrimPrefix(err.Error(), "yaml: "), 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, text, ok := strings.Cut(rest, ": "); ok {
+			if l, err := strconv.Atoi(n); err == nil {
+				msg, line = text, l
+			}
+		}
 	}
-	p.problem(0, "", "invalid YAML: "+strings.TrimPrefix(msg, "yaml: "))
+	p.problem(line, "", "invalid YAML: "+msg)
 }
-
-// typeError turns one message of a *yaml.TypeError, which names only a line,
-// into a problem naming the field path too.
-func (p *ctrlParser) typeError(s string) {
-	m := ctrlTypeLineRE.FindStringSubmatch(s)
-	if m == nil {
-		p.problem(0, "", s)
-		return
-	}
-	line, _ := strconv.Atoi(m[1])
-	msg := m[2]
-	byKey := func(key string) (ctrlEntry, bool) {
-		for _, e := range p.entries {
-			if e.keyLine == line && e.key == key {
-				return e, true
-			}
-		}
-		return ctrlEntry{}, false
-	}
-	firstLine := func(e ctrlEntry) int {
-		for _, o := range p.entries {
-			if o.path == e.path {
-				return o.keyLine
-			}
-		}
-		return 0
-	}
-	switch {
-	case ctrlUnknownFieldRE.MatchString(msg):
-		key := ctrlUnknownFieldRE.FindStringSubmatch(msg)[1]
-		path := ""
-		if e, ok := byKey(key); ok {
-			path = e.path
-		}
-		p.problem(line, path, fmt.Sprintf("unknown field %q", key))
-	case ctrlFieldSetTwiceRE.MatchString(msg):
-		key := ctrlFieldSetTwiceRE.FindStringSubmatch(msg)[1]
-		if e, ok := byKey(key); ok {
-			p.markBad(ctrlParent(e.path))
-			p.problem(line, e.path, fmt.Sprintf("field %q is set twice (first at line %d)", key, firstLine(e)))
-		} else {
-			p.problem(line, "", fmt.Sprintf("field %q is set twice", key))
-		}
-	case ctrlDupKeyRE.MatchString(msg):
-		mm := ctrlDupKeyRE.FindStringSubmatch(msg)
-		if k, err := strconv.Unquote(mm[1]); err == nil {
-			mm[1] = k
-		}
-		path := ""
-		if e, ok := byKey(mm[1]); ok {
-			path = e.path
-			// The decoder gives up the whole mapping that repeats a key.
-			p.markBad(ctrlParent(e.path))
-		}
-		p.problem(line, path, fmt.Sprintf("key %q is set twice (first at line %s)", mm[1], mm[2]))
-	case ctrlCannotRE.MatchString(msg):
-		mm := ctrlCannotRE.FindStringSubmatch(msg)
-		tag, value, target := mm[1], mm[2], mm[3]
-		// Of the values that start on the line with that tag, take the one
-		// the file format expects to be of the target type.
-		path, found := "", false
-		for _, e := range p.entries {
-			if e.valueLine != line || e.valueTag != tag {
-				continue
-			}
-			t := ctrlTypeAt(e.path)
-			match := t != nil && strings.TrimPrefix(t.String(), "*") == strings.TrimPrefix(target, "*")
-			if !found || match {
-				path, value, found = e.path, e.value, true
-			}
-			if match {
-				break
-			}
-		}
-		p.markBad(path)
-		got := ctrlDescribeTag(tag)
-		if value != "" {
-			got += " " + strconv.Quote(value)
-		}
-		p.problem(line, path, fmt.Sprintf("must be %s, not %s", ctrlDescribeType(target), got))
-	default:
-		p.problem(line, "", msg)
-	}
-}
-
-// ctrlTypeAt returns the Go type the file format decodes the value at path
-// into, or nil when the path is not part of the format.
-func ctrlTypeAt(path string) reflect.Type {
-	t := reflect.TypeOf(ctrlFileYAML{})
-	for _, seg := range ctrlSegmentRE.FindAllString(path, -1) {
-		for t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		if strings.HasPrefix(seg, "[") {
-			if t.Kind() != reflect.Slice {
-				return nil
-			}
-			t = t.Elem()
-			continue
-		}
-		if t.Kind() != reflect.Struct {
-			return nil
-		}
-		var next reflect.Type
-		for i := 0; i < t.NumField(); i++ {
-			if t.Field(i).Tag.Get("yaml") == seg {
-				next = t.Field(i).Type
-			}
-		}
-		if next == nil {
-			return nil
-		}
-		t = next
-	}
-	return t
-}
-
-var ctrlSegmentRE = regexp.MustCompile(`\[\d+\]|[^.\[]+`)
 
 func ctrlDescribeTag(tag string) string {
 	switch tag {
@@ -466,21 +423,20 @@ func ctrlDescribeTag(tag string) string {
 	return tag
 }
 
-func ctrlDescribeType(t string) string {
-	t = strings.TrimPrefix(t, "*")
-	switch {
-	case strings.HasPrefix(t, "[]"):
+func ctrlDescribeType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice:
 		return "a list"
-	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "dsar."):
+	case reflect.Struct:
 		return "a mapping"
-	case t == "string":
+	case reflect.String:
 		return "text"
-	case t == "bool":
+	case reflect.Bool:
 		return "true or false"
-	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+	case reflect.Int:
 		return "a whole number"
 	}
-	return t
+	return t.String()
 }
 
 // result returns the problems found, in file order, as one EINVALID error.
@@ -526,15 +482,13 @@ const ctrlMaxKeyLength = 63
 func (p *ctrlParser) build(raw ctrlFileYAML) *Controllers {
 	cs := &Controllers{byKey: map[string]*Controller{}}
 	if len(raw.Controllers) == 0 {
-		if _, listed := p.lines["controllers[0]"]; !listed {
-			p.bad("controllers", "at least one controller is required")
-		}
+		p.bad("controllers", "at least one controller is required")
 		return cs
 	}
 	first := map[string]string{} // key -> path of the controller that has it
 	paths := make([]string, len(raw.Controllers))
 	for i, rc := range raw.Controllers {
-		path := p.item("controllers", i)
+		path := ctrlItem("controllers", i)
 		paths[i] = path
 		c := p.controller(path, rc)
 		if c.Key == "" {
@@ -552,7 +506,7 @@ func (p *ctrlParser) build(raw ctrlFileYAML) *Controllers {
 		for j, r := range rc.Related {
 			r = strings.TrimSpace(r)
 			if ctrlKeyRE.MatchString(r) && len(r) <= ctrlMaxKeyLength && first[r] == "" {
-				p.bad(p.item(paths[i]+".related", j), "unknown controller %q", r)
+				p.bad(ctrlItem(paths[i]+".related", j), "unknown controller %q", r)
 			}
 		}
 	}
@@ -730,7 +684,7 @@ func (p *ctrlParser) controller(path string, rc ctrlYAML) *Controller {
 	p.dataCategories(c, f("data_categories"), rc.DataCategories)
 	p.systems(c, f("systems"), rc.Systems)
 	for j, rr := range rc.Recipients {
-		rp := p.item(f("recipients"), j)
+		rp := ctrlItem(f("recipients"), j)
 		r := Recipient{
 			Name:    p.required(rp+".name", rr.Name),
 			Role:    p.required(rp+".role", rr.Role),
@@ -741,7 +695,7 @@ func (p *ctrlParser) controller(path string, rc ctrlYAML) *Controller {
 	}
 
 	for j, v := range rc.Related {
-		item := p.item(f("related"), j)
+		item := ctrlItem(f("related"), j)
 		k := p.key(item, v)
 		switch {
 		case k == "":
@@ -762,7 +716,7 @@ func ctrlEnumList[T ~string](p *ctrlParser, path string, vs []string, allowed []
 	var out []T
 	for j, v := range vs {
 		x := T(strings.TrimSpace(v))
-		item := p.item(path, j)
+		item := ctrlItem(path, j)
 		switch {
 		case !slices.Contains(allowed, x):
 			p.bad(item, "unknown %s %q (want one of %s)", what, x, ctrlJoin(allowed))
@@ -799,7 +753,7 @@ func (p *ctrlParser) regulations(c *Controller, path string, rc ctrlYAML) {
 func (p *ctrlParser) dataCategories(c *Controller, path string, raw []ctrlCategoryYAML) {
 	firstLine := map[string]int{}
 	for j, rd := range raw {
-		dp := p.item(path, j)
+		dp := ctrlItem(path, j)
 		d := DataCategory{
 			Key:        p.key(dp+".key", rd.Key),
 			Name:       p.required(dp+".name", rd.Name),
@@ -829,7 +783,7 @@ func (p *ctrlParser) dataCategories(c *Controller, path string, raw []ctrlCatego
 func (p *ctrlParser) systems(c *Controller, path string, raw []ctrlSystemYAML) {
 	firstLine := map[string]int{}
 	for j, rs := range raw {
-		sp := p.item(path, j)
+		sp := ctrlItem(path, j)
 		s := System{
 			Key:        p.key(sp+".key", rs.Key),
 			Name:       p.required(sp+".name", rs.Name),
@@ -844,7 +798,7 @@ func (p *ctrlParser) systems(c *Controller, path string, raw []ctrlSystemYAML) {
 		}
 		for k, v := range rs.Purposes {
 			if v = strings.TrimSpace(v); v == "" {
-				p.bad(p.item(sp+".purposes", k), "is empty")
+				p.bad(ctrlItem(sp+".purposes", k), "is empty")
 				continue
 			}
 			s.Purposes = append(s.Purposes, v)
@@ -854,7 +808,7 @@ func (p *ctrlParser) systems(c *Controller, path string, raw []ctrlSystemYAML) {
 		}
 		for k, v := range rs.DataCategories {
 			v = strings.TrimSpace(v)
-			item := p.item(sp+".data_categories", k)
+			item := ctrlItem(sp+".data_categories", k)
 			_, known := c.DataCategory(v)
 			switch {
 			case !known:
