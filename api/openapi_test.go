@@ -2158,6 +2158,10 @@ func contractNotes(t *testing.T, e *contractEnv) {
 	if len(msgs) != 1 || msgs[0].Kind != "note" || msgs[0].Body != note || msgs[0].FromSubject {
 		t.Fatalf("messages %+v", msgs)
 	}
+	// An integrated system never reads the officers' internal notes.
+	if got := e.messages(t, "system", id); len(got) != 0 {
+		t.Errorf("a system key reads %+v", got)
+	}
 	evs := e.events(t, id)
 	if last := evs[len(evs)-1]; last.Kind != "note" || last.Data["message"] != msgs[0].ID {
 		t.Errorf("event %+v", last)

@@ -246,3 +246,33 @@ func htmlPart(t *testing.T, m mailtest.Message) string {
 		}
 	}
 }
+
+// A case completed and reopened within the same second: the completion mail
+// queued for the closed case is cancelled on purpose, the subject gets the
+// reopening mail, and nothing is left failed.
+func TestCompleteAndReopenInTheSameSecond(t *testing.T) {
+	e := newEnv(t, time.Date(2025, time.March, 5, 9, 0, 0, 0, oslo))
+	r := e.create(t, "nte")
+	e.runDirect(t) // the acknowledgement
+	if _, err := e.reqs.Complete(ctx, admin, r.ID, dsar.Decision{Summary: "Sent you the export."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reqs.Reopen(ctx, admin, r.ID, "The export lacked the consumption history."); err != nil {
+		t.Fatal(err)
+	}
+	e.runDirect(t)
+	var sent []string
+	for _, m := range e.smtp.Messages() {
+		sent = append(sent, e.templateOf(t, m))
+	}
+	if !slices.Equal(sent, []string{"acknowledgement", "reopened"}) {
+		t.Errorf("mails %v, want the acknowledgement and the reopening", sent)
+	}
+	if c := e.counts(t); c[dsar.OutboxFailed] != 0 || c[dsar.OutboxCancelled] != 1 || c[dsar.OutboxPending] != 0 {
+		t.Errorf("outbox %v, want the completion mail cancelled and nothing failed", c)
+	}
+	msgs, err := e.subjects.SubjectMessages(ctx, r.ID)
+	if err != nil || len(msgs) != 1 || msgs[0].Kind != dsar.MessageReopened || msgs[0].Body != "The export lacked the consumption history." {
+		t.Errorf("status page messages %+v %v", msgs, err)
+	}
+}
