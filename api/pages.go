@@ -144,7 +144,7 @@ func (s *Server) formPage(c echo.Context) error {
 // formFields maps the domain's field names to the form's.
 var formFields = map[string]string{
 	"type": "type", "subject.email": "email", "subject.name": "name", "subject.phone": "phone",
-	"subject.customer_id": "customer_id", "details": "details", "language": "language",
+	"subject.customer_id": "customer_id", "details": "details", "language": "language", "objection": "objection",
 }
 
 func (s *Server) submitForm(c echo.Context) error {
@@ -158,7 +158,7 @@ func (s *Server) submitForm(c echo.Context) error {
 	f := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
 	v := templates.FormValues{Type: f("type"), Email: f("email"), Name: f("name"), Phone: f("phone"),
 		CustomerID: f("customer_id"), Details: f("details"), Language: f("language"),
-		Recipient: f("recipient"), Inaccurate: f("inaccurate"), Correct: f("correct")}
+		Recipient: f("recipient"), Inaccurate: f("inaccurate"), Correct: f("correct"), Objection: f("objection")}
 	if c.FormValue(honeypot) != "" {
 		// A robot: look like success, keep nothing.
 		return c.Redirect(http.StatusSeeOther, "/c/"+url.PathEscape(ct.Key)+"?sent=1")
@@ -175,6 +175,11 @@ func (s *Server) submitForm(c echo.Context) error {
 	add("page.form.recipient", v.Recipient)
 	in := dsar.NewRequest{Type: dsar.RequestType(v.Type), Controller: ct.Key, Language: dsar.Language(v.Language),
 		Details: strings.TrimSpace(details), Subject: dsar.Subject{Email: v.Email, Name: v.Name, Phone: v.Phone, CustomerID: v.CustomerID}}
+	if in.Type == dsar.TypeObjection {
+		// The kind of objection belongs to an objection only; a choice left
+		// on the form under another right is not the subject's request.
+		in.Objection = dsar.ObjectionKind(v.Objection)
+	}
 	req, err := s.cfg.Requests.Create(c.Request().Context(), withIP(dsar.ActorPublic, c), in)
 	var de *dsar.Error
 	if errors.As(err, &de) && de.Code == dsar.EINVALID {

@@ -163,3 +163,28 @@ func TestPagesRefuseBadInputInTheSubjectsLanguage(t *testing.T) {
 		t.Errorf("%d requests, want the one good form", n)
 	}
 }
+
+// The form says which objection an objection is; the choice belongs to an
+// objection only.
+func TestFormRecordsTheKindOfObjection(t *testing.T) {
+	p, db := newPageClient(t)
+	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
+	for _, tc := range []struct {
+		typ, objection string
+		want           dsar.ObjectionKind
+	}{
+		{"objection", "direct_marketing", dsar.ObjectionDirectMarketing},
+		{"objection", "", ""},
+		{"access", "art21_1", ""},
+	} {
+		code, _, h := p.post("/c/nte", url.Values{"type": {tc.typ}, "email": {"kari@example.no"}, "objection": {tc.objection}}, "/c/nte")
+		if code != http.StatusSeeOther {
+			t.Fatalf("%s/%s: %d", tc.typ, tc.objection, code)
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(h.Get("Location"), "/r/"), "/verify")
+		r, err := store.NewRequests(db).Get(context.Background(), admin, id)
+		if err != nil || r.Objection != tc.want {
+			t.Errorf("%s/%s: objection %q (%v), want %q", tc.typ, tc.objection, r.Objection, err, tc.want)
+		}
+	}
+}

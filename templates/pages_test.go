@@ -733,7 +733,12 @@ func TestPageFormFields(t *testing.T) {
 			t.Errorf("%s: the email field is not required", lang)
 		}
 
-		radios := findAll(doc, func(n *html.Node) bool { return n.Data == "input" && attrOr(n, "type") == "radio" })
+		radios := findAll(doc, func(n *html.Node) bool {
+			return n.Data == "input" && attrOr(n, "type") == "radio" && attrOr(n, "name") == "type"
+		})
+		if objection := findAll(doc, byAttr("name", "objection")); len(objection) != 3 {
+			t.Errorf("%s: %d choices of objection, want direct marketing, Art 21(1) and unsure", lang, len(objection))
+		}
 		if len(radios) != len(dsar.RequestTypes) {
 			t.Errorf("%s: %d radios, want one per request type", lang, len(radios))
 		}
@@ -844,12 +849,18 @@ func TestPageFormErrors(t *testing.T) {
 				continue
 			}
 			var described *html.Node
-			if f.name == "type" {
+			switch f.name {
+			case "type":
 				described = findAll(doc, byTag("fieldset"))[0]
 				if errEl.Parent != described {
 					t.Errorf("%s: the type error is not in the fieldset", lang)
 				}
-			} else {
+			case "objection": // a group of choices, like the type
+				described = errEl.Parent
+				if described.Data != "fieldset" {
+					t.Errorf("%s: the objection error is not in its fieldset", lang)
+				}
+			default:
 				controls := findAll(doc, byAttr("name", f.name))
 				if len(controls) != 1 {
 					t.Errorf("%s: want one control named %s, have %d", lang, f.name, len(controls))

@@ -287,6 +287,7 @@ var formFields = []struct{ name, label string }{
 	{"inaccurate", "page.form.inaccurate.short"},
 	{"correct", "page.form.correct.short"},
 	{"recipient", "page.form.recipient.label"},
+	{"objection", "page.form.objection.legend"},
 	{"language", "page.form.language.short"},
 }
 

@@ -48,6 +48,8 @@ type FormValues struct {
 	// Inaccurate and Correct are what is wrong and what is right, for a
 	// rectification request.
 	Inaccurate, Correct string
+	// Objection is the kind of objection the subject chose ("" when unsure).
+	Objection string
 }
 
 // FormPage is a controller's request form.
