@@ -19,6 +19,7 @@ const (
 	ETOOLARGE      = "too_large"     // the input is larger than allowed
 	ESTALE         = "stale_schema"  // the database schema is older than this binary
 	EUNPROCESSABLE = "unprocessable" // well-formed, but refers to something unknown (a controller)
+	EGONE          = "gone"          // it existed but is no longer available (an expired status link)
 )
 
 // FieldError names one bad field of an input and says what is wrong with it.

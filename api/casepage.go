@@ -129,11 +129,7 @@ func (s *Server) caseAction(c echo.Context) error {
 		if len(de.Fields) > 0 {
 			msg = de.Fields[0].Field + ": " + templates.T(lang, de.Fields[0].Message, de.Fields[0].Params)
 		}
-		status := http.StatusConflict
-		if de.Code == dsar.EINVALID {
-			status = http.StatusUnprocessableEntity
-		}
-		return s.showCase(c, status, msg)
+		return s.showCase(c, statusOf[de.Code], msg)
 	}
 	return s.pageError(c, err)
 }

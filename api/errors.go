@@ -19,6 +19,7 @@ var statusOf = map[string]int{
 	dsar.EINVALID:       http.StatusUnprocessableEntity,
 	dsar.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 	dsar.ENOTFOUND:      http.StatusNotFound,
+	dsar.EGONE:          http.StatusGone,
 	dsar.ECONFLICT:      http.StatusConflict,
 	dsar.EUNAUTHORIZED:  http.StatusUnauthorized,
 	dsar.EFORBIDDEN:     http.StatusForbidden,

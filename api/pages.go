@@ -97,9 +97,6 @@ func (s *Server) pageError(c echo.Context, err error) error {
 		s.cfg.Log.Error("page failed", "route", c.Path(), "err", err)
 		return s.errorPage(c, http.StatusInternalServerError, "error.internal")
 	}
-	if msg := dsar.ErrorMessage(err); msg == "error.status.expired_link" {
-		status = http.StatusGone
-	}
 	var de *dsar.Error
 	if errors.As(err, &de) && de.Params != nil {
 		p := s.page(c, nil, "page.error.title")

@@ -247,7 +247,7 @@ func (s *Subjects) byToken(tx *gorm.DB, token string, forUpdate bool) (*requestR
 		return nil, &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.status.invalid_link"}
 	}
 	if !s.db.policy().StatusLinkValid(row.toDomain(time.UTC), s.db.now()) {
-		return nil, &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.status.expired_link"}
+		return nil, &dsar.Error{Code: dsar.EGONE, Message: "error.status.expired_link"}
 	}
 	return &row, nil
 }
