@@ -166,6 +166,13 @@ const (
 	ReminderOverdue = "overdue"
 )
 
+// The subject's reminders to confirm a request, named after the
+// DefaultPolicy's VerifyReminders; the verification mail words each.
+const (
+	VerifyReminder24h = "24h"
+	VerifyReminder72h = "72h"
+)
+
 // OutboxService is the outbox as the workers see it.
 type OutboxService interface {
 	// Due returns pending items whose time has come and that were never queued.

@@ -65,6 +65,17 @@ func (s Status) Open() bool {
 	return false
 }
 
+// OpenStatuses lists the statuses in which a request still needs work.
+var OpenStatuses = func() []Status {
+	var out []Status
+	for _, s := range Statuses {
+		if s.Open() {
+			out = append(out, s)
+		}
+	}
+	return out
+}()
+
 // CanTransition reports whether a request may move from one status to another.
 func CanTransition(from, to Status) bool {
 	for _, s := range Transitions[from] {

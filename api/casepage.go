@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -122,7 +121,7 @@ func (s *Server) caseAction(c echo.Context) error {
 	var de *dsar.Error
 	switch {
 	case err == nil:
-		return c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(id)+"?notice=done")
+		return c.Redirect(http.StatusSeeOther, dsar.CasePath(id)+"?notice=done")
 	case errors.As(err, &de) && (de.Code == dsar.EINVALID || de.Code == dsar.ECONFLICT):
 		lang := languageOf(c)
 		msg := templates.T(lang, de.Message, de.Params)

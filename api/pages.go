@@ -236,7 +236,7 @@ func (s *Server) submitCode(c echo.Context) error {
 		}
 		return s.pageError(c, err)
 	}
-	return c.Redirect(http.StatusSeeOther, "/s/"+token+"?notice=verified")
+	return c.Redirect(http.StatusSeeOther, dsar.StatusPath(token)+"?notice=verified")
 }
 
 func (s *Server) resendCode(c echo.Context) error {
@@ -264,7 +264,7 @@ func (s *Server) verifyLink(c echo.Context) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	return c.Redirect(http.StatusSeeOther, "/s/"+token+"?notice=verified")
+	return c.Redirect(http.StatusSeeOther, dsar.StatusPath(token)+"?notice=verified")
 }
 
 // historyKinds are the audit events a subject sees, with their text.
@@ -318,10 +318,10 @@ func (s *Server) showStatus(c echo.Context, status int, errMsg string) error {
 		}
 	}
 	if req.Status == dsar.StatusAwaitingSubject {
-		data.ReplyAction, data.ReplyKind = "/s/"+token+"/reply", string(lastAsk)
+		data.ReplyAction, data.ReplyKind = dsar.StatusPath(token)+"/reply", string(lastAsk)
 	}
 	if req.Status.Open() {
-		data.WithdrawAction = "/s/" + token + "/withdraw"
+		data.WithdrawAction = dsar.StatusPath(token) + "/withdraw"
 	}
 	return s.render(c, status, "status", data)
 }
@@ -359,7 +359,7 @@ func (s *Server) replyForm(c echo.Context) error {
 		}
 		return s.pageError(c, err)
 	}
-	return c.Redirect(http.StatusSeeOther, "/s/"+token+"?notice=replied")
+	return c.Redirect(http.StatusSeeOther, dsar.StatusPath(token)+"?notice=replied")
 }
 
 func (s *Server) withdrawForm(c echo.Context) error {
@@ -373,5 +373,5 @@ func (s *Server) withdrawForm(c echo.Context) error {
 		}
 		return s.pageError(c, err)
 	}
-	return c.Redirect(http.StatusSeeOther, "/s/"+token+"?notice=withdrawn")
+	return c.Redirect(http.StatusSeeOther, dsar.StatusPath(token)+"?notice=withdrawn")
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/dsar-project/dsar/templates"
 )
 
-var openStatuses = []dsar.Status{dsar.StatusReceived, dsar.StatusAwaitingVerification, dsar.StatusInProgress, dsar.StatusAwaitingSubject}
 
 // queueFilter reads the queue's filter form into the form's values and the
 // store's filter.
@@ -22,7 +21,7 @@ func (s *Server) queueFilter(c echo.Context, u *dsar.User) (templates.QueueFilte
 	v := templates.QueueFilter{Controller: q.Get("controller"), Type: q.Get("type"), Status: q.Get("status"),
 		Search: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") != "", Mine: q.Get("mine") != "", Notice: q.Get("notice") != "",
 		Assignee: q.Get("assignee"), Approval: q.Get("approval")}
-	f := dsar.RequestFilter{Status: openStatuses, Search: v.Search, Cursor: q.Get("cursor"), Limit: 50}
+	f := dsar.RequestFilter{Status: dsar.OpenStatuses, Search: v.Search, Cursor: q.Get("cursor"), Limit: 50}
 	if v.Controller != "" {
 		f.Controller = []string{v.Controller}
 	}
@@ -71,7 +70,7 @@ func (s *Server) queuePage(c echo.Context) error {
 		return s.pageError(c, err)
 	}
 	data := templates.QueuePage{Page: s.page(c, nil, "page.queue.title"), UserEmail: u.Email, Filter: v,
-		Types: dsar.RequestTypes, Statuses: openStatuses, Controllers: u.Controllers, Workers: workers}
+		Types: dsar.RequestTypes, Statuses: dsar.OpenStatuses, Controllers: u.Controllers, Workers: workers}
 	if len(data.Controllers) == 0 {
 		for _, ct := range s.cfg.Controllers.All() {
 			data.Controllers = append(data.Controllers, ct.Key)

@@ -154,7 +154,7 @@ func (db *DB) Dashboard(ctx context.Context, actor dsar.Actor, controller string
 	var open struct{ N, Overdue, DueSoon int }
 	if err := q().Select("count(*) AS n, COALESCE(SUM(CASE WHEN deadline < ? THEN 1 ELSE 0 END), 0) AS overdue, "+
 		"COALESCE(SUM(CASE WHEN deadline >= ? AND deadline < ? THEN 1 ELSE 0 END), 0) AS due_soon", now, now, now.Add(dsar.DueSoonWindow)).
-		Where("status IN ? AND controller IN ?", openStatuses, keys).Scan(&open).Error; err != nil {
+		Where("status IN ? AND controller IN ?", dsar.OpenStatuses, keys).Scan(&open).Error; err != nil {
 		return nil, mapErr(err)
 	}
 	d.Open, d.Overdue, d.DueSoon = open.N, open.Overdue, open.DueSoon
@@ -164,7 +164,7 @@ func (db *DB) Dashboard(ctx context.Context, actor dsar.Actor, controller string
 		Status string
 		N      int
 	}
-	if err := q().Select("status, count(*) AS n").Where(closedIn, closedArgs...).Where("status NOT IN ?", openStatuses).
+	if err := q().Select("status, count(*) AS n").Where(closedIn, closedArgs...).Where("status NOT IN ?", dsar.OpenStatuses).
 		Group("status").Scan(&closed).Error; err != nil {
 		return nil, mapErr(err)
 	}

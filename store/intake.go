@@ -75,5 +75,15 @@ func (db *DB) intakeStatement(r *requestRow, v *verificationRow, events []*event
 // duplicateQuery finds the oldest open request of the same controller, type
 // and subject e-mail (its three parameters), the one a new request
 // duplicates.
-const duplicateQuery = `SELECT id FROM requests WHERE controller = ? AND type = ? AND lower(subject_email) = lower(?)
-	AND status IN ('received', 'awaiting_verification', 'in_progress', 'awaiting_subject') ORDER BY created_at LIMIT 1`
+var duplicateQuery = `SELECT id FROM requests WHERE controller = ? AND type = ? AND lower(subject_email) = lower(?)
+	AND status IN (` + sqlList(dsar.OpenStatuses) + `) ORDER BY created_at LIMIT 1`
+
+// sqlList writes statuses as a list of SQL string literals (they are our
+// own constants: lowercase letters and underscores).
+func sqlList(ss []dsar.Status) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = "'" + string(s) + "'"
+	}
+	return strings.Join(parts, ", ")
+}

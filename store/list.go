@@ -60,11 +60,6 @@ func decodeCursor(s, sort string) (cursor, error) {
 	return c, nil
 }
 
-var openStatuses = []string{
-	string(dsar.StatusReceived), string(dsar.StatusAwaitingVerification),
-	string(dsar.StatusInProgress), string(dsar.StatusAwaitingSubject),
-}
-
 // List returns one page of the requests the actor may see that match the
 // filter, ordered by the sort key and then by ID, with keyset pagination.
 func (s *Requests) List(ctx context.Context, actor dsar.Actor, f dsar.RequestFilter) (*dsar.RequestPage, error) {
@@ -106,9 +101,9 @@ func (s *Requests) List(ctx context.Context, actor dsar.Actor, f dsar.RequestFil
 	now := s.db.now()
 	if f.Overdue != nil {
 		if *f.Overdue {
-			q = q.Where("status IN ? AND deadline < ?", openStatuses, now)
+			q = q.Where("status IN ? AND deadline < ?", dsar.OpenStatuses, now)
 		} else {
-			q = q.Where("NOT (status IN ? AND deadline < ?)", openStatuses, now)
+			q = q.Where("NOT (status IN ? AND deadline < ?)", dsar.OpenStatuses, now)
 		}
 	}
 	if f.NoticeBefore != nil {

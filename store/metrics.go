@@ -45,7 +45,7 @@ func (db *DB) Stats(ctx context.Context) (*dsar.Stats, error) {
 	if err := g.Model(&requestRow{}).
 		Select("controller, SUM(CASE WHEN deadline < ? THEN 1 ELSE 0 END) AS overdue, "+
 			"SUM(CASE WHEN deadline >= ? AND deadline < ? THEN 1 ELSE 0 END) AS due_soon", now, now, now.Add(dsar.DueSoonWindow)).
-		Where("status IN ?", openStatuses).Group("controller").Scan(&due).Error; err != nil {
+		Where("status IN ?", dsar.OpenStatuses).Group("controller").Scan(&due).Error; err != nil {
 		return nil, mapErr(err)
 	}
 	for _, r := range due {

@@ -27,7 +27,7 @@ func (db *DB) policy() dsar.Policy {
 }
 
 // StatusToken returns the token of a request's status page.
-func (db *DB) StatusToken(requestID string) string { return db.Keyring.Token("status", requestID) }
+func (db *DB) StatusToken(requestID string) string { return db.Keyring.Token(dsar.TokenStatus, requestID) }
 
 func codeHash(verificationID, code string) string {
 	return dsar.HashSecret(verificationID + ":" + code)
@@ -38,8 +38,8 @@ func codeHash(verificationID, code string) string {
 func (db *DB) newVerification(requestID, id string, now time.Time) *verificationRow {
 	return &verificationRow{
 		ID: id, RequestID: requestID, Status: verificationActive, CreatedAt: now,
-		TokenHash: dsar.HashSecret(db.Keyring.Token("verify", id)),
-		CodeHash:  codeHash(id, db.Keyring.Code("verify", id)),
+		TokenHash: dsar.HashSecret(db.Keyring.Token(dsar.TokenVerify, id)),
+		CodeHash:  codeHash(id, db.Keyring.Code(dsar.TokenVerify, id)),
 		ExpiresAt: now.Add(db.policy().VerifyTTL),
 	}
 }

@@ -120,20 +120,6 @@ type KeptData struct {
 	Until string
 }
 
-// The kinds of reminder the reminder mail knows.
-const (
-	Reminder7Days   = "7d"
-	Reminder2Days   = "2d"
-	ReminderOverdue = "overdue"
-)
-
-// The kinds of verification mail: the first one has Reminder "", the
-// reminders these.
-const (
-	VerificationReminder24h = "24h"
-	VerificationReminder72h = "72h"
-)
-
 // mailView is what the templates execute on: the data and the rendered
 // subject (the HTML part uses it as its title).
 type mailView struct {
@@ -307,7 +293,7 @@ func validateMailData(name string, data MailData) error {
 	switch name {
 	case "reminder":
 		switch data.Reminder {
-		case Reminder7Days, Reminder2Days, ReminderOverdue:
+		case dsar.Reminder7Days, dsar.Reminder2Days, dsar.ReminderOverdue:
 		default:
 			need(false, "unknown reminder kind %q", data.Reminder)
 		}
@@ -318,7 +304,7 @@ func validateMailData(name string, data MailData) error {
 		needDate("DueDate", data.DueDate)
 	case "verification":
 		switch data.Reminder {
-		case "", VerificationReminder24h, VerificationReminder72h:
+		case "", dsar.VerifyReminder24h, dsar.VerifyReminder72h:
 		default:
 			need(false, "unknown verification reminder kind %q", data.Reminder)
 		}

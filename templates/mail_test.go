@@ -159,7 +159,7 @@ var goldenCases = map[string][]goldenCase{
 			Regulation:     dsar.RegulationGDPR,
 			ReceivedDate:   "2025-03-03",
 			DueDate:        "2025-04-03",
-			Reminder:       Reminder7Days,
+			Reminder:       dsar.Reminder7Days,
 			DaysLeft:       7,
 			StatusURL:      "https://dsar.eksempel.no/officer/requests/01J0000000000000000000",
 		}},
@@ -171,7 +171,7 @@ var goldenCases = map[string][]goldenCase{
 			Regulation:     dsar.RegulationCCPA,
 			ReceivedDate:   "2025-01-31",
 			DueDate:        "2025-03-17",
-			Reminder:       Reminder2Days,
+			Reminder:       dsar.Reminder2Days,
 			DaysLeft:       2,
 		}},
 		{"overdue", MailData{
@@ -182,7 +182,7 @@ var goldenCases = map[string][]goldenCase{
 			Regulation:     dsar.RegulationGDPR,
 			ReceivedDate:   "2025-02-01",
 			DueDate:        "2025-03-03",
-			Reminder:       ReminderOverdue,
+			Reminder:       dsar.ReminderOverdue,
 			DaysLeft:       -1,
 			StatusURL:      "https://dsar.eksempel.no/officer/requests/01J0000000000000000001",
 		}},
@@ -200,13 +200,13 @@ var goldenCases = map[string][]goldenCase{
 			d.VerifyURL = "https://dsar.eksempel.no/verify/0b7d33c1e8"
 			d.Code = "059217"
 			d.ExpiresHours = 24
-			d.Reminder = VerificationReminder24h
+			d.Reminder = dsar.VerifyReminder24h
 		})},
 		{"reminder_72h", ccpaMail(func(d *MailData) {
 			d.VerifyURL = "https://privacy.example.com/verify/5e2a90"
 			d.Code = "730046"
 			d.ExpiresHours = 1
-			d.Reminder = VerificationReminder72h
+			d.Reminder = dsar.VerifyReminder72h
 		})},
 	},
 	"extension": {
@@ -593,7 +593,7 @@ func TestRenderMailRequiredData(t *testing.T) {
 		{"verification", "first", "VerifyURL", func(d *MailData) { d.VerifyURL = "/verify/abc" }},
 		{"verification", "first", "VerifyURL", func(d *MailData) { d.VerifyURL = "https://x.example/v\r\nBcc: y" }},
 		{"verification", "first", "ExpiresHours", func(d *MailData) { d.ExpiresHours = 0 }},
-		{"verification", "first", "reminder kind", func(d *MailData) { d.Reminder = Reminder7Days }},
+		{"verification", "first", "reminder kind", func(d *MailData) { d.Reminder = dsar.Reminder7Days }},
 		{"extension", "gdpr", "Message", func(d *MailData) { d.Message = "" }},
 		{"extension", "gdpr", "Message", func(d *MailData) { d.Message = " \r\n\t" }},
 		{"extension", "gdpr", "OriginalDueDate", func(d *MailData) { d.OriginalDueDate = "" }},

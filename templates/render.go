@@ -272,7 +272,8 @@ func isoDate(v any) (string, error) {
 }
 
 // messageKinds are the kinds of MessageItem the status page has a label for.
-var messageKinds = []string{"clarification", "identity", "reply", "fee", "reopened"}
+var messageKinds = []string{string(dsar.MessageClarification), string(dsar.MessageIdentity), string(dsar.MessageReply),
+	string(dsar.MessageFee), string(dsar.MessageReopened)}
 
 // formFields lists the fields of the request form in the order they appear,
 // with the catalog key of the name the error summary gives them (their label,

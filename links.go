@@ -1,0 +1,24 @@
+package dsar
+
+import "net/url"
+
+// The purposes of the keyring's tokens and codes: each purpose derives its
+// own secrets from the same key, so a token of one never opens another.
+const (
+	TokenVerify = "verify" // a verification link and code
+	TokenStatus = "status" // a status page link
+)
+
+// The paths the service's mails and pages link to, relative to its base URL.
+
+// StatusPath is the subject's status page of a status token.
+func StatusPath(token string) string { return "/s/" + token }
+
+// VerifyPath is the verification link of a verification token.
+func VerifyPath(token string) string { return "/v/" + token }
+
+// CasePath is an officer's page of a case.
+func CasePath(id string) string { return "/cases/" + url.PathEscape(id) }
+
+// QueuePath is the officers' queue.
+const QueuePath = "/queue"
