@@ -3,7 +3,6 @@ package dsar
 import (
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // The officers' case operations. Each checks the input, the actor's right
@@ -47,8 +46,8 @@ func Pause(env Env, c *Case, a Actor, reason PauseReason, note string) (*Effect,
 		return nil, Invalid(FieldError{Field: "reason", Message: "field.enum",
 			Params: map[string]any{"allowed": []string{string(PauseIdentity), string(PauseClarification)}}})
 	}
-	if utf8.RuneCountInString(note) > MaxReasonLength {
-		return nil, Invalid(FieldError{Field: "note", Message: "field.too_long", Params: map[string]any{"max": MaxReasonLength}})
+	if err := ValidateText("note", note, true, MaxReasonLength); err != nil {
+		return nil, err
 	}
 	ch, err := start(env, c, a, ActionPause)
 	if err != nil {
@@ -105,11 +104,8 @@ func Ask(env Env, c *Case, a Actor, kind MessageKind, body string) (*Effect, err
 // for the confirmation moves on; a wait for identity proof ends.
 func MarkVerified(env Env, c *Case, a Actor, method string) (*Effect, error) {
 	method = strings.TrimSpace(method)
-	switch {
-	case method == "":
-		return nil, Invalid(FieldError{Field: "method", Message: "field.required"})
-	case utf8.RuneCountInString(method) > MaxNameLength:
-		return nil, Invalid(FieldError{Field: "method", Message: "field.too_long", Params: map[string]any{"max": MaxNameLength}})
+	if err := ValidateMethod(method); err != nil {
+		return nil, err
 	}
 	ch, err := start(env, c, a, ActionVerify)
 	if err != nil {
@@ -208,38 +204,13 @@ func Approve(env Env, c *Case, a Actor, note string) (*Effect, error) {
 	return ch.done(&Event{Kind: EventApproved, Reason: note})
 }
 
-// validateKept checks the list of what an erasure kept.
-func validateKept(kept []Kept) []FieldError {
-	var fields []FieldError
-	for i, k := range kept {
-		f := "kept." + strconv.Itoa(i)
-		if strings.TrimSpace(k.What) == "" || strings.TrimSpace(k.Why) == "" {
-			fields = append(fields, FieldError{Field: f, Message: "field.required"})
-		}
-		if utf8.RuneCountInString(k.What) > MaxReasonLength || utf8.RuneCountInString(k.Why) > MaxReasonLength {
-			fields = append(fields, FieldError{Field: f, Message: "field.too_long", Params: map[string]any{"max": MaxReasonLength}})
-		}
-		if k.Until != "" {
-			if _, err := ParseDate(k.Until); err != nil {
-				fields = append(fields, FieldError{Field: f + ".until", Message: "field.date"})
-			}
-		}
-	}
-	return fields
-}
-
 // Complete closes the case as carried out, with a summary of what was done
 // and, after an erasure, what was kept, why and until when. A partial
 // refusal recorded before stays on the case and the completion mail states
 // both parts.
 func Complete(env Env, c *Case, a Actor, d Decision) (*Effect, error) {
-	var fields []FieldError
-	if err := ValidateReason("summary", d.Summary); err != nil {
-		fields = append(fields, err.(*Error).Fields...)
-	}
-	fields = append(fields, validateKept(d.Kept)...)
-	if len(fields) > 0 {
-		return nil, Invalid(fields...)
+	if err := ValidateCompletion(d); err != nil {
+		return nil, err
 	}
 	ch, err := start(env, c, a, ActionComplete)
 	if err != nil {

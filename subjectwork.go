@@ -3,7 +3,6 @@ package dsar
 import (
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // The operations of a request's intake, of its data subject (who acts
@@ -118,13 +117,8 @@ func ExpireUnverified(env Env, c *Case) (*Effect, error) {
 // confirms by mail.
 func Reply(env Env, c *Case, a Actor, body string, doc *Document) (*Effect, error) {
 	body = strings.TrimSpace(body)
-	switch {
-	case body == "" && doc == nil:
-		return nil, Invalid(FieldError{Field: "body", Message: "field.required"})
-	case utf8.RuneCountInString(body) > MaxDetailsLength:
-		return nil, Invalid(FieldError{Field: "body", Message: "field.too_long", Params: map[string]any{"max": MaxDetailsLength}})
-	case doc != nil && len(doc.Data) > MaxDocumentSize:
-		return nil, Invalid(FieldError{Field: "document", Message: "field.file_too_large", Params: map[string]any{"max": MaxDocumentSize >> 20}})
+	if err := ValidateReply(body, doc); err != nil {
+		return nil, err
 	}
 	if c.Request.Status != StatusAwaitingSubject {
 		return nil, &Error{Code: ECONFLICT, Message: "error.reply.not_waiting"}

@@ -2,6 +2,7 @@ package dsar
 
 import (
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,16 +16,26 @@ const (
 	MaxIDLength      = 100
 	MaxDetailsLength = 10000
 	MaxReasonLength  = 2000
+	// MaxFileNameLength bounds the name of a document the subject uploads.
+	MaxFileNameLength = 255
 )
 
 // ValidateNewRequest checks a submission against the controllers and the
-// caller's rights and fills in the defaults (regulation, language, channel,
-// receipt time). It returns an EINVALID error naming every bad field, or
-// EUNPROCESSABLE for an unknown controller.
+// caller's rights, normalises its text (white space around single-line
+// fields trimmed, CRLF line ends of the details made LF) and fills in the
+// defaults (regulation, language, channel, receipt time). It returns an
+// EINVALID error naming every bad field, or EUNPROCESSABLE for an unknown
+// controller. It is the one validation of a new request: adapters only
+// decode the submission into in.
 func ValidateNewRequest(in *NewRequest, actor Actor, controllers *Controllers, now time.Time) (*Controller, error) {
 	var fields []FieldError
 	bad := func(field, msg string, params map[string]any) {
 		fields = append(fields, FieldError{Field: field, Message: msg, Params: params})
+	}
+	text := func(field, v string, multiLine bool, max int) {
+		if fe := checkText(field, v, multiLine, max); fe != nil {
+			fields = append(fields, *fe)
+		}
 	}
 
 	if in.Type == "" {
@@ -32,24 +43,22 @@ func ValidateNewRequest(in *NewRequest, actor Actor, controllers *Controllers, n
 	} else if !in.Type.Valid() {
 		bad("type", "field.enum", map[string]any{"allowed": enumStrings(RequestTypes)})
 	}
-	in.Subject.Email = strings.TrimSpace(in.Subject.Email)
-	switch {
-	case in.Subject.Email == "":
+	sub := &in.Subject
+	sub.Email, sub.Name, sub.Phone, sub.CustomerID = strings.TrimSpace(sub.Email), strings.TrimSpace(sub.Name), strings.TrimSpace(sub.Phone), strings.TrimSpace(sub.CustomerID)
+	in.VerificationMethod = strings.TrimSpace(in.VerificationMethod)
+	in.Details = strings.ReplaceAll(in.Details, "\r\n", "\n")
+	switch fe := checkText("subject.email", sub.Email, false, MaxEmailLength); {
+	case sub.Email == "":
 		bad("subject.email", "field.required", nil)
-	case utf8.RuneCountInString(in.Subject.Email) > MaxEmailLength:
-		bad("subject.email", "field.too_long", map[string]any{"max": MaxEmailLength})
-	case !validEmail(in.Subject.Email):
+	case fe != nil:
+		fields = append(fields, *fe)
+	case !validEmail(sub.Email):
 		bad("subject.email", "field.email", nil)
 	}
-	checkLen := func(field, v string, max int) {
-		if utf8.RuneCountInString(v) > max {
-			bad(field, "field.too_long", map[string]any{"max": max})
-		}
-	}
-	checkLen("subject.name", in.Subject.Name, MaxNameLength)
-	checkLen("subject.phone", in.Subject.Phone, MaxPhoneLength)
-	checkLen("subject.customer_id", in.Subject.CustomerID, MaxIDLength)
-	checkLen("details", in.Details, MaxDetailsLength)
+	text("subject.name", sub.Name, false, MaxNameLength)
+	text("subject.phone", sub.Phone, false, MaxPhoneLength)
+	text("subject.customer_id", sub.CustomerID, false, MaxIDLength)
+	text("details", in.Details, true, MaxDetailsLength)
 	if in.Language != "" && !in.Language.Valid() {
 		bad("language", "field.enum", map[string]any{"allowed": enumStrings(Languages)})
 	}
@@ -75,18 +84,21 @@ func ValidateNewRequest(in *NewRequest, actor Actor, controllers *Controllers, n
 		switch {
 		case !actor.Authenticated():
 			bad("verified", "field.api_key_only", nil)
-		case in.Verified && strings.TrimSpace(in.VerificationMethod) == "":
+		case in.Verified && in.VerificationMethod == "":
 			bad("verification_method", "field.required", nil)
 		case !in.Verified:
 			bad("verified", "field.required", nil)
 		}
-		checkLen("verification_method", in.VerificationMethod, MaxNameLength)
+		text("verification_method", in.VerificationMethod, false, MaxNameLength)
 	}
 	if in.ReceivedAt != nil {
-		if !actor.Authenticated() {
+		switch {
+		case !actor.Authenticated():
 			bad("received_at", "field.api_key_only", nil)
-		} else if in.ReceivedAt.After(now) {
+		case in.ReceivedAt.After(now):
 			bad("received_at", "field.future", nil)
+		case in.ReceivedAt.Before(OldestReceipt(now)):
+			bad("received_at", "field.received_too_old", nil)
 		}
 	}
 
@@ -128,6 +140,12 @@ func ValidateNewRequest(in *NewRequest, actor Actor, controllers *Controllers, n
 	return ctrl, nil
 }
 
+// OldestReceipt is the earliest receipt instant of a request that may be
+// logged at now: one year before. A request received earlier is a typing
+// error (its deadline passed long ago, and every officer would be told it
+// is overdue by years), not a case to open.
+func OldestReceipt(now time.Time) time.Time { return now.AddDate(-1, 0, 0) }
+
 // validEmail accepts a bare address (no display name) that net/mail parses
 // and whose domain has a dot.
 func validEmail(s string) bool {
@@ -147,14 +165,164 @@ func enumStrings[T ~string](vs []T) []string {
 	return out
 }
 
-// ValidateReason checks a free-text reason an officer gives for an action.
+// ValidateReason checks a free-text reason an officer gives for an action:
+// required, multi-line text of at most MaxReasonLength characters once
+// trimmed.
 func ValidateReason(field, reason string) error {
-	r := strings.TrimSpace(reason)
-	if r == "" {
-		return Invalid(FieldError{Field: field, Message: "field.required"})
-	}
-	if utf8.RuneCountInString(r) > MaxReasonLength {
-		return Invalid(FieldError{Field: field, Message: "field.too_long", Params: map[string]any{"max": MaxReasonLength}})
+	if fe := checkReason(field, reason); fe != nil {
+		return Invalid(*fe)
 	}
 	return nil
+}
+
+// checkReason is ValidateReason's field error, or nil.
+func checkReason(field, reason string) *FieldError {
+	r := strings.TrimSpace(reason)
+	if r == "" {
+		return &FieldError{Field: field, Message: "field.required"}
+	}
+	return checkText(field, r, true, MaxReasonLength)
+}
+
+// ValidateMethod checks how an officer says they verified the subject's
+// identity: required, one line of at most MaxNameLength characters once
+// trimmed.
+func ValidateMethod(method string) error {
+	m := strings.TrimSpace(method)
+	if m == "" {
+		return Invalid(FieldError{Field: "method", Message: "field.required"})
+	}
+	return ValidateText("method", m, false, MaxNameLength)
+}
+
+// ValidateCompletion checks the decision that completes a request: its
+// summary is a reason, and every entry of Kept (kept.<n>) says what and
+// why, each on one line, and until when as a date if at all. Every bad
+// field is listed.
+func ValidateCompletion(d Decision) error {
+	var fields []FieldError
+	if fe := checkReason("summary", d.Summary); fe != nil {
+		fields = append(fields, *fe)
+	}
+	for i, k := range d.Kept {
+		field := "kept." + strconv.Itoa(i)
+		what, why := strings.TrimSpace(k.What), strings.TrimSpace(k.Why)
+		if what == "" || why == "" {
+			fields = append(fields, FieldError{Field: field, Message: "field.required"})
+		} else if fe := checkText(field, what, false, MaxReasonLength); fe != nil {
+			fields = append(fields, *fe)
+		} else if fe := checkText(field, why, false, MaxReasonLength); fe != nil {
+			fields = append(fields, *fe)
+		}
+		if k.Until != "" {
+			if _, err := ParseDate(k.Until); err != nil {
+				fields = append(fields, FieldError{Field: field + ".until", Message: "field.date"})
+			}
+		}
+	}
+	if len(fields) > 0 {
+		return Invalid(fields...)
+	}
+	return nil
+}
+
+// ValidateReply checks the subject's answer on the status page: text (at
+// most MaxDetailsLength characters once trimmed), a document, or both; the
+// document within MaxDocumentSize and its file name and media type each on
+// one line.
+func ValidateReply(body string, doc *Document) error {
+	body = strings.TrimSpace(body)
+	switch {
+	case body == "" && doc == nil:
+		return Invalid(FieldError{Field: "body", Message: "field.required"})
+	case doc == nil:
+	case len(doc.Data) > MaxDocumentSize:
+		return Invalid(FieldError{Field: "document", Message: "field.file_too_large", Params: map[string]any{"max": MaxDocumentSize >> 20}})
+	default:
+		for _, v := range []string{doc.FileName, doc.ContentType} {
+			if err := ValidateText("document", v, false, MaxFileNameLength); err != nil {
+				return err
+			}
+		}
+	}
+	return ValidateText("body", body, true, MaxDetailsLength)
+}
+
+// ValidateRequestFilter checks the free text of a listing's filter: the
+// search term, the assignee and the controllers are each one line, and the
+// search term no longer than an e-mail address.
+func ValidateRequestFilter(f RequestFilter) error {
+	var fields []FieldError
+	add := func(fe *FieldError) {
+		if fe != nil {
+			fields = append(fields, *fe)
+		}
+	}
+	add(checkText("search", strings.TrimSpace(f.Search), false, MaxEmailLength))
+	add(checkText("assignee", f.Assignee, false, MaxIDLength))
+	for _, c := range f.Controller {
+		if fe := checkText("controller", c, false, MaxIDLength); fe != nil {
+			add(fe)
+			break
+		}
+	}
+	if len(fields) > 0 {
+		return Invalid(fields...)
+	}
+	return nil
+}
+
+// ValidateText checks the characters and the length of a text field (an
+// empty one is fine: whether it is required is the caller's rule). Text is
+// valid UTF-8 without control characters (C0, DEL and C1) and without the
+// bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) that
+// make text display other than it reads; multi-line text may hold tabs and
+// line ends (LF, or CRLF as browsers send a textarea), single-line text
+// neither. max counts characters.
+func ValidateText(field, s string, multiLine bool, max int) error {
+	if fe := checkText(field, s, multiLine, max); fe != nil {
+		return Invalid(*fe)
+	}
+	return nil
+}
+
+// PlainText reports whether s holds only the characters ValidateText
+// allows.
+func PlainText(s string, multiLine bool) bool { return textProblem(s, multiLine) == "" }
+
+// checkText is ValidateText's field error, or nil.
+func checkText(field, s string, multiLine bool, max int) *FieldError {
+	if msg := textProblem(s, multiLine); msg != "" {
+		return &FieldError{Field: field, Message: msg}
+	}
+	if utf8.RuneCountInString(s) > max {
+		return &FieldError{Field: field, Message: "field.too_long", Params: map[string]any{"max": max}}
+	}
+	return nil
+}
+
+// textProblem returns the message key of the first character of s that
+// text may not hold, or "".
+func textProblem(s string, multiLine bool) string {
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			return "field.control_characters" // not UTF-8
+		case r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
+			if !multiLine {
+				return "field.line_break"
+			}
+			if r == '\r' && !strings.HasPrefix(s[i+1:], "\n") {
+				return "field.control_characters" // a CR on its own
+			}
+		case r == '\t':
+			if !multiLine {
+				return "field.control_characters"
+			}
+		case r < 0x20, r >= 0x7f && r <= 0x9f,
+			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return "field.control_characters"
+		}
+	}
+	return ""
 }

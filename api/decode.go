@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -14,7 +16,8 @@ import (
 )
 
 // decodeJSON decodes the body strictly into v: JSON only, no unknown
-// fields, no trailing data, within the body limit. Errors name the field.
+// fields, no null, no trailing data, within the body limit. Errors name the
+// field.
 func decodeJSON(c echo.Context, limit int64, v any) error {
 	r := c.Request()
 	if ct := r.Header.Get(echo.HeaderContentType); ct != "" {
@@ -22,16 +25,28 @@ func decodeJSON(c echo.Context, limit int64, v any) error {
 			return malformed{&dsar.Error{Code: dsar.EINVALID, Message: "error.malformed_json"}}
 		}
 	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	body, err := io.ReadAll(r.Body)
 	if err == nil {
-		if dec.More() || dec.Decode(&struct{}{}) != io.EOF {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(v)
+		if err == nil && (dec.More() || dec.Decode(&struct{}{}) != io.EOF) {
 			err = errors.New("trailing data")
 		}
 	}
 	if err == nil {
-		return nil
+		// encoding/json takes null for "leave the field as it is", which
+		// would pass a null type, subject or flag as if it had been left
+		// out. No field of a request body is nullable (api/openapi.yaml;
+		// TestNoRequestFieldIsNullable), so null is malformed wherever it is.
+		field, ok := nullField(body)
+		switch {
+		case !ok:
+			return nil
+		case field == "":
+			return malformed{&dsar.Error{Code: dsar.EINVALID, Message: "error.malformed_json"}}
+		}
+		return malformed{dsar.Invalid(dsar.FieldError{Field: field, Message: "field.null"})}
 	}
 	var (
 		mbe *http.MaxBytesError
@@ -48,4 +63,49 @@ func decodeJSON(c echo.Context, limit int64, v any) error {
 			Fields: []dsar.FieldError{{Field: name, Message: "field.unknown"}}}}
 	}
 	return malformed{&dsar.Error{Code: dsar.EINVALID, Message: "error.malformed_json"}}
+}
+
+// nullField finds the first null in the JSON text data (which must be
+// valid) and returns its path in the field names of the problems
+// (subject.name; kept.0.why for an entry of a list, counted from 0), ""
+// for a null document. ok is false when there is no null.
+func nullField(data []byte) (path string, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var walk func(path string) (string, bool)
+	walk = func(path string) (string, bool) {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		join := func(name string) string {
+			if path == "" {
+				return name
+			}
+			return path + "." + name
+		}
+		switch tok {
+		case nil:
+			return path, true
+		case json.Delim('{'):
+			for dec.More() {
+				key, err := dec.Token()
+				if err != nil {
+					return "", false
+				}
+				if p, ok := walk(join(key.(string))); ok {
+					return p, true
+				}
+			}
+			_, _ = dec.Token() // the closing brace
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if p, ok := walk(join(strconv.Itoa(i))); ok {
+					return p, true
+				}
+			}
+			_, _ = dec.Token() // the closing bracket
+		}
+		return "", false
+	}
+	return walk("")
 }

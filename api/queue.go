@@ -56,12 +56,14 @@ func (s *Server) queueFilter(c echo.Context, u *dsar.User) (templates.QueueFilte
 }
 
 // queuePage lists the open cases the officer may see, most urgent first,
-// filtered as the form says.
+// filtered as the form says. A bad filter comes back as the form with its
+// message (400).
 func (s *Server) queuePage(c echo.Context) error {
 	u := c.Get(userKey).(*dsar.User)
 	v, f := s.queueFilter(c, u)
 	page, err := s.cfg.Requests.List(c.Request().Context(), actorOf(c), f)
-	if err != nil {
+	badMsg, bad := badFilter(err, languageOf(c))
+	if err != nil && !bad {
 		return s.pageError(c, err)
 	}
 	now := s.cfg.Clock.Now()
@@ -82,6 +84,10 @@ func (s *Server) queuePage(c echo.Context) error {
 	data.Bulk = "/queue/bulk?" + query.Encode()
 	if n := c.QueryParam("done"); n != "" {
 		data.Notice = templates.T(data.Lang, "page.queue.bulk_done", map[string]any{"count": n})
+	}
+	if bad {
+		data.Error = badMsg
+		return s.render(c, http.StatusBadRequest, "queue", data)
 	}
 	for _, r := range page.Requests {
 		today := dsar.DateOf(now.In(r.Deadline.Location()))
@@ -146,11 +152,22 @@ func (s *Server) queueBulk(c echo.Context) error {
 // MaxCSVRows bounds a CSV export of the queue.
 const MaxCSVRows = 100_000
 
-// queueCSV exports the current filter as CSV, page by page.
+// queueCSV exports the current filter as CSV, page by page. The first page
+// is read before anything is written, so that a bad filter or a failing
+// database is an error page with its status, not an empty file.
 func (s *Server) queueCSV(c echo.Context) error {
 	u := c.Get(userKey).(*dsar.User)
 	_, f := s.queueFilter(c, u)
 	f.Limit, f.Cursor = 500, ""
+	ctx, a := c.Request().Context(), actorOf(c)
+	page, err := s.cfg.Requests.List(ctx, a, f)
+	if msg, bad := badFilter(err, languageOf(c)); bad {
+		p := s.page(c, nil, "page.error.title")
+		return s.render(c, http.StatusBadRequest, "error", templates.ErrorPage{Page: p, Message: msg, Status: http.StatusBadRequest})
+	}
+	if err != nil {
+		return s.pageError(c, err)
+	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="queue.csv"`)
@@ -159,21 +176,23 @@ func (s *Server) queueCSV(c echo.Context) error {
 	w := csv.NewWriter(c.Response())
 	_ = w.Write([]string{"reference", "controller", "type", "status", "regulation", "received_at", "due_date", "deadline", "extended", "assignee", "approved_at", "subject_email"})
 	rows := 0
-	for rows < MaxCSVRows {
-		page, err := s.cfg.Requests.List(c.Request().Context(), actorOf(c), f)
-		if err != nil {
-			return err // the header is out: the client sees a cut file
-		}
+	for {
 		for _, r := range page.Requests {
 			_ = w.Write([]string{r.Reference, r.Controller, string(r.Type), string(r.Status), string(r.Regulation),
 				r.ReceivedAt.Format(time.RFC3339), r.DueDate.String(), r.Deadline.Format(time.RFC3339),
 				strconv.FormatBool(r.Extended), r.Assignee, approvedAt(r), csvSafe(r.Subject.Email)})
 			rows++
 		}
-		if page.NextCursor == "" {
+		if page.NextCursor == "" || rows >= MaxCSVRows {
 			break
 		}
 		f.Cursor = page.NextCursor
+		if page, err = s.cfg.Requests.List(ctx, a, f); err != nil {
+			// The status is out: the client sees a cut file, and the
+			// error handler, with nothing left to answer, says nothing.
+			s.cfg.Log.Error("queue csv cut short", "err", err)
+			return err
+		}
 	}
 	w.Flush()
 	return w.Error()

@@ -159,20 +159,16 @@ func (s *Server) createRequest(c echo.Context) error {
 	if body.Subject != nil {
 		in.Subject = dsar.Subject{Email: body.Subject.Email, Name: body.Subject.Name, Phone: body.Subject.Phone, CustomerID: body.Subject.CustomerID}
 	}
-	actor := actorOf(c)
 	if body.ReceivedAt != "" {
+		// A timestamp that cannot be read is reported on its own: the
+		// domain validates the submission once, from what was read.
 		t, err := time.Parse(time.RFC3339, body.ReceivedAt)
 		if err != nil {
-			// Report it together with every other bad field.
-			fields := []dsar.FieldError{{Field: "received_at", Message: "field.timestamp"}}
-			var de *dsar.Error
-			if _, verr := dsar.ValidateNewRequest(&in, actor, s.cfg.Controllers, s.cfg.Clock.Now()); errors.As(verr, &de) && de.Code == dsar.EINVALID {
-				fields = append(fields, de.Fields...)
-			}
-			return dsar.Invalid(fields...)
+			return dsar.Invalid(dsar.FieldError{Field: "received_at", Message: "field.timestamp"})
 		}
 		in.ReceivedAt = &t
 	}
+	actor := actorOf(c)
 	req, err := s.cfg.Requests.Create(c.Request().Context(), actor, in)
 	if err != nil {
 		return err

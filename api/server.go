@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -114,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
 		ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'", ReferrerPolicy: "no-referrer",
 	}))
+	e.Use(s.plainPath)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -209,6 +211,24 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			"method", c.Request().Method, "route", c.Path(), "status", c.Response().Status,
 			"ms", time.Since(start).Milliseconds(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		return nil
+	}
+}
+
+// plainPath answers 404 for a path with a character no identifier, token
+// or key holds (a control character, a text-direction override, bytes that
+// are not UTF-8): it names nothing, and it must not reach the database,
+// which may refuse to compare such text at all. The API answers with a
+// problem document, the pages with an error page.
+func (s *Server) plainPath(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		path := c.Request().URL.Path
+		switch {
+		case dsar.PlainText(path, false):
+			return next(c)
+		case strings.HasPrefix(path, "/api/"):
+			return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
+		}
+		return s.pageLanguage(func(c echo.Context) error { return s.errorPage(c, http.StatusNotFound, "error.not_found") })(c)
 	}
 }
 

@@ -54,6 +54,8 @@ func (s *APIKeys) Create(ctx context.Context, name string, role dsar.Role, contr
 	name = strings.TrimSpace(name)
 	if name == "" {
 		fields = append(fields, dsar.FieldError{Field: "name", Message: "field.required"})
+	} else if err := dsar.ValidateText("name", name, false, dsar.MaxNameLength); err != nil {
+		fields = append(fields, err.(*dsar.Error).Fields...)
 	}
 	if !role.Valid() {
 		fields = append(fields, dsar.FieldError{Field: "role", Message: "field.enum", Params: map[string]any{"allowed": dsar.Roles}})

@@ -54,7 +54,7 @@ func decodeCursor(s, sort string) (cursor, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &c)
 	}
-	if err != nil || c.Sort != sort || c.ID == "" {
+	if err != nil || c.Sort != sort || c.ID == "" || !dsar.PlainText(c.ID, false) {
 		return c, dsar.Invalid(dsar.FieldError{Field: "cursor", Message: "field.cursor"})
 	}
 	return c, nil
@@ -63,6 +63,9 @@ func decodeCursor(s, sort string) (cursor, error) {
 // List returns one page of the requests the actor may see that match the
 // filter, ordered by the sort key and then by ID, with keyset pagination.
 func (s *Requests) List(ctx context.Context, actor dsar.Actor, f dsar.RequestFilter) (*dsar.RequestPage, error) {
+	if err := dsar.ValidateRequestFilter(f); err != nil {
+		return nil, err
+	}
 	if f.Sort == "" {
 		f.Sort = "deadline"
 	}

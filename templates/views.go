@@ -256,9 +256,10 @@ type QueuePage struct {
 	// CSV is the link to the current filter as CSV; Bulk where the bulk
 	// actions on the filter post.
 	CSV, Bulk string
-	// Notice reports the last bulk action.
-	Notice string
-	Rows   []QueueRow
+	// Notice reports the last bulk action; Error a bad filter, already in
+	// the page's language (and then there are no Rows).
+	Notice, Error string
+	Rows          []QueueRow
 	// NextPage is the link to the following page, empty on the last.
 	NextPage string
 }
