@@ -1,0 +1,27 @@
+package workflows
+
+import (
+	"context"
+	"time"
+
+	"github.com/dsar-project/dsar/store"
+)
+
+// A Planner writes, from the database, outbox rows that no change of a case
+// writes, such as the officers' morning digests. Each row's ID names what
+// it is for, so planning twice plans once, and every worker plans at every
+// reconcile: the plans survive a lost Redis like everything else.
+type Planner struct {
+	Name string
+	// Plan writes the rows due by now that are not written yet and
+	// returns how many it wrote.
+	Plan func(ctx context.Context, now time.Time) (int, error)
+}
+
+// Planners returns the service's planners on db.
+func Planners(db *store.DB) []Planner {
+	return []Planner{
+		{"digests", store.NewUsers(db).PlanDigests},
+		{"checkpoint", db.PlanCheckpoint},
+	}
+}
