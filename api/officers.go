@@ -51,15 +51,21 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 	})
 }
 
-// session makes a signed-in officer the actor of the request.
+// session makes a signed-in officer the actor of the request. A session
+// that cannot be looked up (the database is down) is not "no session": the
+// officer gets the unavailable page, and stays signed in.
 func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-			if u, err := s.cfg.Users.Session(c.Request().Context(), ck.Value); err == nil {
+			u, err := s.cfg.Users.Session(c.Request().Context(), ck.Value)
+			switch {
+			case err == nil:
 				a := u.Actor()
 				a.IP = c.RealIP()
 				c.Set(actorKey, a)
 				c.Set(userKey, u)
+			case dsar.ErrorCode(err) != dsar.EUNAUTHORIZED:
+				return s.pageError(c, err)
 			}
 		}
 		return next(c)
