@@ -207,7 +207,7 @@ func (s *Server) registerQueues(e *echo.Echo) {
 	// monitor's calls are JSON, so queuesPolicy requires its unsafe methods
 	// to come from its own pages (the SameSite=Lax session cookie keeps
 	// other sites out already).
-	g := e.Group("", s.pageLanguage, s.session)
+	g := routes{e: e, mw: []echo.MiddlewareFunc{s.pageLanguage, s.session}}
 	mw := []echo.MiddlewareFunc{signedIn, adminOnly, queuesPolicy}
 	g.Any(queuesPath, h, mw...)
 	g.Any(queuesPath+"/*", h, mw...)

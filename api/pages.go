@@ -22,7 +22,7 @@ const honeypot = "website"
 // form, the code page, the verification link and the status page. Every
 // form carries a CSRF token (a double-submit cookie).
 func (s *Server) registerPages(e *echo.Echo) {
-	g := e.Group("", s.pageLanguage, s.csrf())
+	g := routes{e: e, mw: []echo.MiddlewareFunc{s.pageLanguage, s.csrf()}}
 	g.GET("/", s.indexPage)
 	g.GET("/c/:key", s.formPage)
 	g.POST("/c/:key", s.submitForm)
