@@ -28,6 +28,11 @@ const (
 	OutboxCheckpoint OutboxKind = "audit_checkpoint"
 )
 
+// OutboxKinds lists every outbox kind: the workers have one handler for
+// each (a test fails for a kind without one), and the metrics count the
+// rows of each.
+var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint}
+
 // CheckpointPayload is the payload of an OutboxCheckpoint item: the
 // checkpoint covers the cases created before Before.
 type CheckpointPayload struct {
@@ -174,12 +179,18 @@ const (
 )
 
 // OutboxService is the outbox as the workers see it.
+//
+// A worker holds an item through a lease that it renews while it works, so
+// that the item of a worker that died goes to another within one lease.
+// Claim counts the attempt, and the item it returns, with its Attempts,
+// identifies the claim: Renew, Release, Complete and Cancel change the item
+// only while that claim holds it, never after another worker took it over.
 type OutboxService interface {
 	// Due returns pending items whose time has come and that were never queued.
 	Due(ctx context.Context, now time.Time, limit int) ([]*OutboxItem, error)
-	// Stale returns items that were queued before the given instant and are
-	// still not done (pending, or running with an expired lease): the ones a
-	// lost queue may have dropped.
+	// Stale returns the items a lost queue may have dropped: pending items
+	// queued before queuedBefore, and running items whose lease expired
+	// (their worker died) and that were not queued again since.
 	Stale(ctx context.Context, now, queuedBefore time.Time, limit int) ([]*OutboxItem, error)
 	// MarkEnqueued records that the items are in the queue.
 	MarkEnqueued(ctx context.Context, ids []string, at time.Time) error
@@ -187,15 +198,18 @@ type OutboxService interface {
 	// returns it; ok is false when the item is done, cancelled, failed, or
 	// leased by another worker.
 	Claim(ctx context.Context, id string, now time.Time, lease time.Duration) (item *OutboxItem, ok bool, err error)
+	// Renew extends the lease of a claimed item to now+lease and reports
+	// whether the claim still holds the item.
+	Renew(ctx context.Context, claimed *OutboxItem, now time.Time, lease time.Duration) (held bool, err error)
 	// Release gives a claimed item back after a failed attempt; with final
 	// set it is marked failed and never retried.
-	Release(ctx context.Context, id string, errMsg string, final bool) error
+	Release(ctx context.Context, claimed *OutboxItem, errMsg string, final bool) error
 	// Complete marks a claimed item done and, in the same transaction,
 	// appends ev (when not nil) to the request's audit trail and writes the
 	// follow-up items next.
-	Complete(ctx context.Context, id string, now time.Time, ev *Event, next []*OutboxItem) error
+	Complete(ctx context.Context, claimed *OutboxItem, now time.Time, ev *Event, next []*OutboxItem) error
 	// Cancel marks a claimed item cancelled: it is no longer needed.
-	Cancel(ctx context.Context, id string, now time.Time) error
+	Cancel(ctx context.Context, claimed *OutboxItem, now time.Time) error
 	// Count returns the number of items per status.
 	Count(ctx context.Context) (map[string]int, error)
 }

@@ -95,6 +95,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.Error("request failed", "route", c.Path(), "err", err)
 			de = &dsar.Error{Code: dsar.EINTERNAL, Message: "error.internal"}
 		}
+		if unavailable(c, de.Code) {
+			log.Warn("request failed: a dependency is unavailable", "route", c.Path(), "err", err)
+		}
 		p := problem{
 			Type:     "urn:dsar:problem:" + de.Code,
 			Title:    templates.T(lang, de.Message, de.Params),
@@ -138,6 +141,22 @@ func languageOf(c echo.Context) dsar.Language {
 }
 
 const langKey = "dsar.lang"
+
+// RetryAfterUnavailable is how long, in seconds, the answer to a call that
+// found the database or Redis unavailable (503) asks the caller to wait
+// before trying again, in its Retry-After header.
+const RetryAfterUnavailable = 30
+
+// unavailable reports whether the code says that a dependency (the
+// database, Redis) is down or not ready, and if so sets Retry-After on the
+// answer: the caller should try again, the same call, a little later.
+func unavailable(c echo.Context, code string) bool {
+	if code != dsar.EUNAVAILABLE && code != dsar.ESTALE {
+		return false
+	}
+	c.Response().Header().Set("Retry-After", strconv.Itoa(RetryAfterUnavailable))
+	return true
+}
 
 func tooLarge(limit int64) error {
 	return &dsar.Error{Code: dsar.ETOOLARGE, Message: "error.body_too_large", Params: map[string]any{"limit": strconv.FormatInt(limit, 10)}}

@@ -14,7 +14,7 @@ import (
 // registerMailbox adds the page of the local mailbox (the embedded default,
 // where mail is kept rather than sent), for signed-in administrators.
 func (s *Server) registerMailbox(e *echo.Echo, box *mail.Mailbox) {
-	g := s.officerGroup(e)
+	g := s.officerRoutes(e)
 	show := func(c echo.Context) error {
 		list, err := box.List()
 		if err != nil {

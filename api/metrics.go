@@ -53,8 +53,6 @@ func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-var outboxKinds = []dsar.OutboxKind{dsar.OutboxMail, dsar.OutboxReminder, dsar.OutboxVerifyReminder, dsar.OutboxVerifyExpiry}
-
 func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -85,7 +83,7 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.overdue, float64(st.Overdue[ctrl]), ctrl)
 	}
 	kinds := map[dsar.OutboxKind]bool{}
-	for _, k := range outboxKinds {
+	for _, k := range dsar.OutboxKinds {
 		kinds[k] = true
 	}
 	for k := range st.OutboxPending {
@@ -209,7 +207,7 @@ func (s *Server) registerQueues(e *echo.Echo) {
 	// monitor's calls are JSON, so queuesPolicy requires its unsafe methods
 	// to come from its own pages (the SameSite=Lax session cookie keeps
 	// other sites out already).
-	g := e.Group("", s.pageLanguage, s.session)
+	g := routes{e: e, mw: []echo.MiddlewareFunc{s.pageLanguage, s.session}}
 	mw := []echo.MiddlewareFunc{signedIn, adminOnly, queuesPolicy}
 	g.Any(queuesPath, h, mw...)
 	g.Any(queuesPath+"/*", h, mw...)

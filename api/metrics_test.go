@@ -212,7 +212,8 @@ func TestMetricsCountCasesAndOutbox(t *testing.T) {
 	check("dsar_cases_due_7d", map[string]string{"controller": "nte"}, 1)
 	check("dsar_cases_due_7d", map[string]string{"controller": "proviso"}, 0)
 	pending := 0.0
-	for _, k := range []string{"mail", "reminder", "verify_reminder", "verify_expiry"} {
+	for _, kind := range dsar.OutboxKinds {
+		k := string(kind)
 		v, ok := value(fams, "dsar_outbox_pending", map[string]string{"kind": k})
 		if !ok {
 			t.Errorf("no dsar_outbox_pending{kind=%q}", k)

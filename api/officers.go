@@ -10,10 +10,10 @@ import (
 	"github.com/dsar-project/dsar/templates"
 )
 
-// officerGroup returns the group of the officers' pages: CSRF on every
-// form, the page language, and the session.
-func (s *Server) officerGroup(e *echo.Echo) *echo.Group {
-	return e.Group("", s.pageLanguage, s.csrf(), s.session)
+// officerRoutes adds the officers' pages: CSRF on every form, the page
+// language, and the session.
+func (s *Server) officerRoutes(e *echo.Echo) routes {
+	return routes{e: e, mw: []echo.MiddlewareFunc{s.pageLanguage, s.csrf(), s.session}}
 }
 
 func (s *Server) secure() bool { return strings.HasPrefix(s.cfg.BaseURL, "https://") }
@@ -42,7 +42,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 
 // registerOfficers adds sign-in, sign-out, the password page and the queue.
 func (s *Server) registerOfficers(e *echo.Echo) {
-	g := s.officerGroup(e)
+	g := s.officerRoutes(e)
 	g.GET("/signin", s.signInPage)
 	g.POST("/signin", s.signIn)
 	if s.cfg.OIDC != nil {

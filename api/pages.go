@@ -22,7 +22,7 @@ const honeypot = "website"
 // form, the code page, the verification link and the status page. Every
 // form carries a CSRF token (a double-submit cookie).
 func (s *Server) registerPages(e *echo.Echo) {
-	g := e.Group("", s.pageLanguage, s.csrf())
+	g := routes{e: e, mw: []echo.MiddlewareFunc{s.pageLanguage, s.csrf()}}
 	g.GET("/", s.indexPage)
 	g.GET("/c/:key", s.formPage)
 	g.POST("/c/:key", s.submitForm)
@@ -90,9 +90,17 @@ func (s *Server) errorPage(c echo.Context, status int, key string) error {
 	return s.render(c, status, "error", templates.ErrorPage{Page: p, Message: templates.T(p.Lang, key, nil), Status: status})
 }
 
-// pageError turns a domain error into an error page.
+// pageError turns a domain error into an error page. A dependency that is
+// down gets a page that says so, with Retry-After, and changes nothing
+// else (no sign-out, no redirect).
 func (s *Server) pageError(c echo.Context, err error) error {
 	status, ok := statusOf[dsar.ErrorCode(err)]
+	if unavailable(c, dsar.ErrorCode(err)) {
+		s.cfg.Log.Warn("page failed: a dependency is unavailable", "route", c.Path(), "err", err)
+		p := s.page(c, nil, "page.unavailable.title")
+		return s.render(c, http.StatusServiceUnavailable, "error", templates.ErrorPage{Page: p,
+			Message: templates.T(p.Lang, "error.unavailable", nil), Status: http.StatusServiceUnavailable})
+	}
 	if !ok || status >= 500 {
 		s.cfg.Log.Error("page failed", "route", c.Path(), "err", err)
 		return s.errorPage(c, http.StatusInternalServerError, "error.internal")

@@ -49,6 +49,12 @@ func officer(t *testing.T, db *store.DB, controllers ...string) *dsar.User {
 func newPageClientWith(t *testing.T, configure func(*api.Config)) (*pageClient, *store.DB) {
 	t.Helper()
 	db := storetest.Open(t, dsar.NewManualClock(time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC)))
+	return newPageClientOn(t, db, configure), db
+}
+
+// newPageClientOn is newPageClientWith on the given database.
+func newPageClientOn(t *testing.T, db *store.DB, configure func(*api.Config)) *pageClient {
+	t.Helper()
 	reqs := store.NewRequests(db)
 	box, err := mail.NewMailbox(t.TempDir())
 	if err != nil {
@@ -68,7 +74,7 @@ func newPageClientWith(t *testing.T, configure func(*api.Config)) (*pageClient, 
 	jar, _ := cookiejar.New(nil)
 	return &pageClient{t: t, base: ts.URL, srv: srv, box: box, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
-	}}}, db
+	}}}
 }
 
 func (p *pageClient) do(req *http.Request) (int, string, http.Header) {

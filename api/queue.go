@@ -13,7 +13,6 @@ import (
 	"github.com/dsar-project/dsar/templates"
 )
 
-
 // queueFilter reads the queue's filter form into the form's values and the
 // store's filter.
 func (s *Server) queueFilter(c echo.Context, u *dsar.User) (templates.QueueFilter, dsar.RequestFilter) {

@@ -38,8 +38,11 @@ func (r *RedisLimiter) Allow(ctx context.Context, key string, perMinute int) (bo
 }
 
 // rateLimit limits anonymous callers by client address and API keys by key.
-// When Redis cannot be asked, the call goes through: refusing data
-// subjects' requests because the limiter is down would be worse.
+// When Redis cannot be asked, the call is refused as unavailable (503 with
+// Retry-After): a limit that lapses whenever Redis is down is no limit
+// against guessing codes and passwords, and /readyz reports the process
+// not ready then anyway. Nothing has been accepted, so nothing is lost:
+// the caller tries again.
 func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		a := actorOf(c)
@@ -62,8 +65,8 @@ func (s *Server) limit(c echo.Context, key string, perMinute int) error {
 	}
 	ok, retry, err := s.cfg.Limiter.Allow(c.Request().Context(), key, perMinute)
 	if err != nil {
-		s.cfg.Log.Warn("rate limiter unavailable; letting the call through", "err", err)
-		return nil
+		s.cfg.Log.Warn("rate limiter unavailable; refusing the call", "err", err)
+		return &dsar.Error{Code: dsar.EUNAVAILABLE, Message: "error.unavailable"}
 	}
 	if !ok {
 		secs := int(math.Ceil(retry.Seconds()))

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -138,9 +139,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 
-	// requireKey is a route middleware, not a group's, so that an unknown
-	// path under /api/v1 is a 404 for everyone.
-	v1 := e.Group("/api/v1", s.authenticate, s.rateLimit)
+	v1 := routes{e: e, prefix: "/api/v1", mw: []echo.MiddlewareFunc{s.authenticate, s.rateLimit}}
 	v1.GET("/controllers", s.listControllers)
 	v1.POST("/requests", s.createRequest)
 	v1.GET("/requests", s.listRequests, s.requireKey)
@@ -165,6 +164,36 @@ func New(cfg Config) (*Server, error) {
 	v1.POST("/requests/:id/objection", s.classifyObjection, s.requireKey, s.mayChange)
 	v1.GET("/requests/:id/actions", s.listActions, s.requireKey)
 	return s, nil
+}
+
+// routes adds routes that share middleware, to each route. An echo group
+// with middleware would not do: it adds catch-all routes under its prefix,
+// so that its middleware runs for unknown paths too, and those answer 404
+// where a path is known under another method, which deserves 405 with
+// Allow. Without them, an unknown path is a plain 404 for everyone.
+type routes struct {
+	e      *echo.Echo
+	prefix string
+	mw     []echo.MiddlewareFunc
+}
+
+// GET adds a GET route with the shared middleware, then mw.
+func (r routes) GET(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	r.e.GET(r.prefix+path, h, r.with(mw)...)
+}
+
+// POST adds a POST route with the shared middleware, then mw.
+func (r routes) POST(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	r.e.POST(r.prefix+path, h, r.with(mw)...)
+}
+
+// Any adds a route for every method with the shared middleware, then mw.
+func (r routes) Any(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	r.e.Any(r.prefix+path, h, r.with(mw)...)
+}
+
+func (r routes) with(mw []echo.MiddlewareFunc) []echo.MiddlewareFunc {
+	return append(slices.Clone(r.mw), mw...)
 }
 
 // ServeHTTP serves one HTTP request.

@@ -21,11 +21,18 @@ const userKey = "dsar.user"
 func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-			if u, err := s.cfg.Users.Session(c.Request().Context(), ck.Value); err == nil {
+			u, err := s.cfg.Users.Session(c.Request().Context(), ck.Value)
+			switch {
+			case err == nil:
 				a := u.Actor()
 				a.IP = c.RealIP()
 				c.Set(actorKey, a)
 				c.Set(userKey, u)
+			case dsar.ErrorCode(err) != dsar.EUNAUTHORIZED:
+				// A session that cannot be looked up (the database is
+				// down) is not "no session": the officer gets the
+				// unavailable page, and stays signed in.
+				return s.pageError(c, err)
 			}
 		}
 		return next(c)

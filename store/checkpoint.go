@@ -28,14 +28,15 @@ const CheckpointMargin = time.Hour
 var checkpointActor = dsar.Actor{ID: "service"}
 
 // PlanCheckpoint plans this hour's checkpoint, once whatever the number of
-// workers (its outbox row's ID is the hour), and returns whether it did.
-func (db *DB) PlanCheckpoint(ctx context.Context, now time.Time) (bool, error) {
+// workers (its outbox row's ID is the hour), and returns how many it
+// planned: 1, or 0 when it was planned before.
+func (db *DB) PlanCheckpoint(ctx context.Context, now time.Time) (int, error) {
 	hour := now.UTC().Truncate(time.Hour)
 	payload, _ := json.Marshal(dsar.CheckpointPayload{Before: hour.Add(-CheckpointMargin)})
 	row := newOutboxRow(&dsar.OutboxItem{ID: "checkpoint-" + hour.Format("2006-01-02T15"), Kind: dsar.OutboxCheckpoint,
 		Payload: payload, RunAt: hour}, db.now())
 	res := db.gorm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(row)
-	return res.RowsAffected > 0, mapErr(res.Error)
+	return int(res.RowsAffected), mapErr(res.Error)
 }
 
 // Checkpoint records in the admin chain how many cases were created before

@@ -7,10 +7,15 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -74,6 +79,16 @@ func Open(ctx context.Context, url string, clock dsar.Clock, controllers *dsar.C
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	// Every statement's error passes through markUnreachable, so that a
+	// database that cannot be reached is EUNAVAILABLE wherever it is met.
+	cb := g.Callback()
+	for _, p := range []interface {
+		Register(name string, fn func(*gorm.DB)) error
+	}{cb.Create(), cb.Query(), cb.Update(), cb.Delete(), cb.Row(), cb.Raw()} {
+		if err := p.Register("dsar:unreachable", markUnreachable); err != nil {
+			return nil, err
+		}
 	}
 	sqlDB, err := g.DB()
 	if err != nil {
@@ -163,9 +178,14 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 	return nil
 }
 
-// tx runs fn in one transaction.
+// tx runs fn in one transaction. A database that cannot be reached to
+// begin or commit it is EUNAVAILABLE, like one that fails a statement.
 func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return db.gorm.WithContext(ctx).Transaction(fn)
+	err := db.gorm.WithContext(ctx).Transaction(fn)
+	if err != nil && unreachable(err) {
+		return unavailable(err)
+	}
+	return err
 }
 
 // now returns the clock's time in UTC to the microsecond, the form every
@@ -186,8 +206,9 @@ func redactErr(err error) string {
 	return msg
 }
 
-// mapErr converts driver errors into domain errors: a unique violation is a
-// conflict, a missing row is not found, anything else stays internal.
+// mapErr converts driver errors into domain errors: a database that
+// cannot be reached is unavailable, a unique violation is a conflict, a
+// missing row is not found, anything else stays internal.
 func mapErr(err error) error {
 	if err == nil {
 		return nil
@@ -195,6 +216,9 @@ func mapErr(err error) error {
 	var de *dsar.Error
 	if errors.As(err, &de) {
 		return err
+	}
+	if unreachable(err) {
+		return unavailable(err)
 	}
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
@@ -208,3 +232,64 @@ func mapErr(err error) error {
 	}
 	return err
 }
+
+// markUnreachable is the statement callback that makes the error of a
+// statement the database could not take EUNAVAILABLE.
+func markUnreachable(g *gorm.DB) {
+	if g.Error != nil && unreachable(g.Error) {
+		g.Error = unavailable(g.Error)
+	}
+}
+
+// unavailable returns the EUNAVAILABLE error of a database that cannot be
+// reached, keeping the driver's words (without secrets) for the logs.
+func unavailable(err error) error {
+	var de *dsar.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	return fmt.Errorf("%w: %s", &dsar.Error{Code: dsar.EUNAVAILABLE, Message: "error.unavailable"}, redactErr(err))
+}
+
+// unreachable reports whether err says that the database cannot be reached
+// or cannot take work just now, rather than that it refused the statement:
+// a connection refused, reset, closed or timed out; a server shutting down,
+// starting or out of connections; an SQLite file locked, failing or closed.
+// These pass: trying again later is the answer.
+func unreachable(err error) bool {
+	var (
+		pgErr  *pgconn.PgError
+		conn   *pgconn.ConnectError
+		netErr net.Error
+		lite   interface{ Code() int } // the SQLite driver's errors
+	)
+	switch {
+	case errors.As(err, &pgErr):
+		// Class 08: connection exception; 57P01-57P03: the server is
+		// shutting down or starting; 53300: too many connections.
+		return strings.HasPrefix(pgErr.Code, "08") || slices.Contains([]string{"57P01", "57P02", "57P03", "53300"}, pgErr.Code)
+	case errors.As(err, &conn), errors.As(err, &netErr):
+		return true
+	case errors.As(err, &lite):
+		switch lite.Code() & 0xff {
+		case sqliteBusy, sqliteLocked, sqliteIOErr, sqliteFull, sqliteCantOpen:
+			return true
+		}
+		return false
+	}
+	return pgconn.SafeToRetry(err) || pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		strings.Contains(err.Error(), "sql: database is closed")
+}
+
+// The SQLite result codes (the low byte of the extended codes) of a
+// database that cannot take work just now.
+const (
+	sqliteBusy     = 5
+	sqliteLocked   = 6
+	sqliteIOErr    = 10
+	sqliteFull     = 13
+	sqliteCantOpen = 14
+)

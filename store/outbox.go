@@ -36,13 +36,14 @@ func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]*dsar.Out
 	return toItems(rows), mapErr(err)
 }
 
-// Stale returns items queued before queuedBefore that are still pending, or
-// running with an expired lease.
+// Stale returns the pending items queued before queuedBefore, and the
+// running items whose lease expired and that were not queued again since
+// it did, oldest first.
 func (o *Outbox) Stale(ctx context.Context, now, queuedBefore time.Time, limit int) ([]*dsar.OutboxItem, error) {
 	var rows []outboxRow
 	err := o.db.gorm.WithContext(ctx).
-		Where("enqueued_at < ? AND (status = ? OR (status = ? AND lease_until < ?))",
-			queuedBefore.UTC(), dsar.OutboxPending, dsar.OutboxRunning, now.UTC()).
+		Where("status IN ? AND ((status = ? AND enqueued_at < ?) OR (status = ? AND lease_until < ? AND (enqueued_at IS NULL OR enqueued_at < lease_until)))",
+			[]string{dsar.OutboxPending, dsar.OutboxRunning}, dsar.OutboxPending, queuedBefore.UTC(), dsar.OutboxRunning, now.UTC()).
 		Order("enqueued_at").Limit(limit).Find(&rows).Error
 	return toItems(rows), mapErr(err)
 }
@@ -79,9 +80,21 @@ func (o *Outbox) Claim(ctx context.Context, id string, now time.Time, lease time
 	return row.toDomain(), false, nil
 }
 
+// held selects the item while the claim holds it: running, with no claim
+// counted since.
+func held(tx *gorm.DB, it *dsar.OutboxItem) *gorm.DB {
+	return tx.Model(&outboxRow{}).Where("id = ? AND status = ? AND attempts = ?", it.ID, dsar.OutboxRunning, it.Attempts)
+}
+
+// Renew extends the claimed item's lease while the claim holds it.
+func (o *Outbox) Renew(ctx context.Context, claimed *dsar.OutboxItem, now time.Time, lease time.Duration) (bool, error) {
+	res := held(o.db.gorm.WithContext(ctx), claimed).Update("lease_until", now.UTC().Add(lease))
+	return res.RowsAffected == 1, mapErr(res.Error)
+}
+
 // Release gives a claimed item back after a failed attempt, or marks it
-// failed for good.
-func (o *Outbox) Release(ctx context.Context, id string, errMsg string, final bool) error {
+// failed for good. An item the claim no longer holds is left alone.
+func (o *Outbox) Release(ctx context.Context, claimed *dsar.OutboxItem, errMsg string, final bool) error {
 	status := dsar.OutboxPending
 	if final {
 		status = dsar.OutboxFailed
@@ -89,16 +102,16 @@ func (o *Outbox) Release(ctx context.Context, id string, errMsg string, final bo
 	if len(errMsg) > 1000 {
 		errMsg = errMsg[:1000]
 	}
-	return mapErr(o.db.gorm.WithContext(ctx).Model(&outboxRow{}).Where("id = ? AND status = ?", id, dsar.OutboxRunning).
+	return mapErr(held(o.db.gorm.WithContext(ctx), claimed).
 		Updates(map[string]any{"status": status, "lease_until": nil, "last_error": errMsg}).Error)
 }
 
 // Complete marks the claimed item done, appends its audit event and writes
-// its follow-up items, in one transaction. An item that is no longer running
-// (a competing worker finished it) is left alone: ECONFLICT.
-func (o *Outbox) Complete(ctx context.Context, id string, now time.Time, ev *dsar.Event, next []*dsar.OutboxItem) error {
+// its follow-up items, in one transaction. An item the claim no longer
+// holds (another worker took it over) is left alone: ECONFLICT.
+func (o *Outbox) Complete(ctx context.Context, claimed *dsar.OutboxItem, now time.Time, ev *dsar.Event, next []*dsar.OutboxItem) error {
 	return mapErr(o.db.tx(ctx, func(tx *gorm.DB) error {
-		if err := finish(tx, id, dsar.OutboxDone, now); err != nil {
+		if err := finish(tx, claimed, dsar.OutboxDone, now); err != nil {
 			return err
 		}
 		var evs []*dsar.Event
@@ -110,18 +123,17 @@ func (o *Outbox) Complete(ctx context.Context, id string, now time.Time, ev *dsa
 }
 
 // Cancel marks the claimed item cancelled.
-func (o *Outbox) Cancel(ctx context.Context, id string, now time.Time) error {
-	return mapErr(o.db.tx(ctx, func(tx *gorm.DB) error { return finish(tx, id, dsar.OutboxCancelled, now) }))
+func (o *Outbox) Cancel(ctx context.Context, claimed *dsar.OutboxItem, now time.Time) error {
+	return mapErr(o.db.tx(ctx, func(tx *gorm.DB) error { return finish(tx, claimed, dsar.OutboxCancelled, now) }))
 }
 
-func finish(tx *gorm.DB, id, status string, now time.Time) error {
-	res := tx.Model(&outboxRow{}).Where("id = ? AND status = ?", id, dsar.OutboxRunning).
-		Updates(map[string]any{"status": status, "done_at": now.UTC(), "lease_until": nil, "last_error": ""})
+func finish(tx *gorm.DB, claimed *dsar.OutboxItem, status string, now time.Time) error {
+	res := held(tx, claimed).Updates(map[string]any{"status": status, "done_at": now.UTC(), "lease_until": nil, "last_error": ""})
 	if res.Error != nil {
 		return res.Error
 	}
 	if res.RowsAffected != 1 {
-		return dsar.Errorf(dsar.ECONFLICT, "outbox item %s is not held by this worker", id)
+		return dsar.Errorf(dsar.ECONFLICT, "outbox item %s is not held by this worker", claimed.ID)
 	}
 	return nil
 }

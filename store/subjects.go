@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -27,7 +28,9 @@ func (db *DB) policy() dsar.Policy {
 }
 
 // StatusToken returns the token of a request's status page.
-func (db *DB) StatusToken(requestID string) string { return db.Keyring.Token(dsar.TokenStatus, requestID) }
+func (db *DB) StatusToken(requestID string) string {
+	return db.Keyring.Token(dsar.TokenStatus, requestID)
+}
 
 func codeHash(verificationID, code string) string {
 	return dsar.HashSecret(verificationID + ":" + code)
@@ -87,6 +90,9 @@ func (s *Subjects) VerifyLink(ctx context.Context, token, clientIP string) (*dsa
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
 		var v verificationRow
 		if err := s.lock(tx, tx.Where("token_hash = ?", dsar.HashSecret(token))).Take(&v).Error; err != nil {
+			if !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
 			return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.verify.invalid_link"}
 		}
 		switch {
@@ -244,6 +250,9 @@ func (s *Subjects) byToken(tx *gorm.DB, token string, forUpdate bool) (*requestR
 	}
 	var row requestRow
 	if err := q.Take(&row).Error; err != nil {
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, mapErr(err) // the database, not the token, failed
+		}
 		return nil, &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.status.invalid_link"}
 	}
 	if !s.db.policy().StatusLinkValid(row.toDomain(time.UTC), s.db.now()) {

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/mail"
 	"slices"
@@ -252,6 +253,9 @@ func (s *Users) SignIn(ctx context.Context, email, password string) (*dsar.User,
 	now := s.db.now()
 	var row userRow
 	err := s.db.gorm.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, "", mapErr(err)
+	}
 	if err != nil || row.DisabledAt != nil {
 		checkPassword(password, hashPassword("timing")) // the same work as for a known user
 		return nil, "", errBadSignIn
@@ -291,6 +295,9 @@ func (s *Users) SignInVerified(ctx context.Context, email string) (*dsar.User, s
 	db := s.db.gorm.WithContext(ctx)
 	var row userRow
 	if err := db.Where("email = ? AND disabled_at IS NULL", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error; err != nil {
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, "", mapErr(err)
+		}
 		return nil, "", errBadSignIn
 	}
 	token, err := s.openSession(db, row.ID)
@@ -314,9 +321,17 @@ func (s *Users) openSession(tx *gorm.DB, userID string) (string, error) {
 func (s *Users) Session(ctx context.Context, token string) (*dsar.User, error) {
 	now := s.db.now()
 	db := s.db.gorm.WithContext(ctx)
+	// No session is EUNAUTHORIZED; a database that cannot say is not "no
+	// session", and signs nobody out.
+	noSession := func(err error) error {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.unauthorized"}
+		}
+		return mapErr(err)
+	}
 	var sess sessionRow
 	if err := db.Where("token_hash = ?", dsar.HashSecret(token)).Take(&sess).Error; err != nil {
-		return nil, &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.unauthorized"}
+		return nil, noSession(err)
 	}
 	if now.After(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > SessionIdle {
 		db.Where("token_hash = ?", sess.TokenHash).Delete(&sessionRow{})
@@ -324,7 +339,7 @@ func (s *Users) Session(ctx context.Context, token string) (*dsar.User, error) {
 	}
 	var row userRow
 	if err := db.Where("id = ? AND disabled_at IS NULL", sess.UserID).Take(&row).Error; err != nil {
-		return nil, &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.unauthorized"}
+		return nil, noSession(err)
 	}
 	if now.Sub(sess.LastSeenAt) > time.Minute {
 		db.Model(&sessionRow{}).Where("token_hash = ?", sess.TokenHash).Update("last_seen_at", now)

@@ -22,27 +22,22 @@ type Dispatcher struct {
 	Log    *slog.Logger
 	// Batch is how many rows one query takes (default 200).
 	Batch int
-	// Timers, when set, writes the cases' timers that have come due
-	// (reminders, verification reminders and expiries) into the outbox at
-	// every dispatch, within the given time budget.
-	Timers interface {
-		PlanTimers(ctx context.Context, now time.Time, budget time.Duration) (int, error)
-	}
-	// Digests, when set, plans the officers' daily digests at every
-	// reconcile, from the database: they survive a lost Redis too.
-	Digests interface {
-		PlanDigests(ctx context.Context, now time.Time) (int, error)
-	}
-	// Checkpoints, when set, plans the hourly checkpoint of the cases in the
-	// audit trail at every reconcile.
-	Checkpoints interface {
-		PlanCheckpoint(ctx context.Context, now time.Time) (bool, error)
-	}
+	// Planners run at every reconcile, after the re-queueing, or at every
+	// dispatch, before it, when they say so (Planners lists the service's).
+	Planners []Planner
 	// Grace is how long after queueing a row the reconciler leaves it alone
 	// (default one minute): longer than a dispatch takes, shorter than anyone
 	// waits for a mail.
 	Grace time.Duration
+	// Budget bounds how long one reconcile keeps re-queueing batch after
+	// batch (default DefaultBudget); what is left waits for the next one.
+	Budget time.Duration
 }
+
+// DefaultBudget is how long one reconcile may re-queue: the default
+// reconcile interval, so that one tick catches up with any backlog it can
+// queue in that time.
+const DefaultBudget = 30 * time.Second
 
 func (d *Dispatcher) batch() int {
 	if d.Batch > 0 {
@@ -83,10 +78,8 @@ func (d *Dispatcher) enqueue(ctx context.Context, items []*dsar.OutboxItem) (que
 // Dispatch queues every due row that was never queued and returns how many
 // it queued.
 func (d *Dispatcher) Dispatch(ctx context.Context) (int, error) {
-	if d.Timers != nil {
-		if _, err := d.Timers.PlanTimers(ctx, d.Clock.Now(), 10*time.Second); err != nil {
-			return 0, err
-		}
+	if err := d.plan(ctx, d.Clock.Now(), true); err != nil {
+		return 0, err
 	}
 	total := 0
 	for {
@@ -106,34 +99,50 @@ func (d *Dispatcher) Dispatch(ctx context.Context) (int, error) {
 	}
 }
 
-// Reconcile re-queues rows that were queued more than Grace ago and are not
-// done, when the queue no longer holds their task (Redis was emptied or
-// failed over, or a worker died holding the lease). It returns how many it
-// queued again.
+// Reconcile re-queues, batch after batch until none is left or the budget
+// is spent, the rows a lost queue dropped: rows queued more than Grace ago
+// and not done (Redis was emptied or failed over), and running rows whose
+// lease expired (their worker died). Then it runs the planners. It returns
+// how many rows it queued again.
 func (d *Dispatcher) Reconcile(ctx context.Context) (int, error) {
 	now := d.Clock.Now()
-	if d.Digests != nil {
-		if _, err := d.Digests.PlanDigests(ctx, now); err != nil {
-			return 0, err
+	budget := d.Budget
+	if budget <= 0 {
+		budget = DefaultBudget
+	}
+	total := 0
+	var err error
+	for {
+		var items []*dsar.OutboxItem
+		if items, err = d.Outbox.Stale(ctx, now, now.Add(-d.grace()), d.batch()); err != nil {
+			break
+		}
+		ids, added, qerr := d.enqueue(ctx, items)
+		total += added
+		err = errors.Join(qerr, d.Outbox.MarkEnqueued(ctx, ids, now))
+		if err != nil || len(items) < d.batch() || d.Clock.Now().Sub(now) >= budget {
+			break
 		}
 	}
-	if d.Checkpoints != nil {
-		if _, err := d.Checkpoints.PlanCheckpoint(ctx, now); err != nil {
-			return 0, err
+	if total > 0 {
+		d.Log.Warn("reconciler re-queued outbox items the queue had lost", "count", total)
+	}
+	return total, errors.Join(err, d.plan(ctx, now, false))
+}
+
+// plan runs the planners of the dispatch (atDispatch) or of the reconcile,
+// each whatever the others did.
+func (d *Dispatcher) plan(ctx context.Context, now time.Time, atDispatch bool) error {
+	var err error
+	for _, p := range d.Planners {
+		if p.AtDispatch != atDispatch {
+			continue
+		}
+		if _, perr := p.Plan(ctx, now); perr != nil {
+			err = errors.Join(err, fmt.Errorf("plan %s: %w", p.Name, perr))
 		}
 	}
-	items, err := d.Outbox.Stale(ctx, now, now.Add(-d.grace()), d.batch())
-	if err != nil {
-		return 0, err
-	}
-	ids, added, err := d.enqueue(ctx, items)
-	if merr := d.Outbox.MarkEnqueued(ctx, ids, now); merr != nil && err == nil {
-		err = merr
-	}
-	if added > 0 {
-		d.Log.Warn("reconciler re-queued outbox items the queue had lost", "count", added)
-	}
-	return added, err
+	return err
 }
 
 // Run dispatches every dispatchEvery and reconciles every reconcileEvery

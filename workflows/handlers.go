@@ -6,19 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/mail"
 	"regexp"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
 	"github.com/dsar-project/dsar"
-	"github.com/dsar-project/dsar/templates"
 	dmail "github.com/dsar-project/dsar/workflows/mail"
 )
 
-// Handlers handle the outbox tasks.
+// Handlers handle the outbox tasks: one handler per outbox kind (kinds).
 type Handlers struct {
 	Outbox   dsar.OutboxService
 	Requests dsar.RequestService
@@ -47,98 +44,41 @@ type Handlers struct {
 	From string
 	// MessageIDDomain is the right-hand side of the Message-IDs.
 	MessageIDDomain string
-	// Lease is how long a handler may hold an outbox row (default 5 minutes).
+	// Lease is how long a handler holds an outbox row between renewals
+	// (default DefaultLease).
 	Lease time.Duration
+	// LeaseTicker, when set, replaces time.NewTicker as what tells a
+	// running handler to renew its lease (tests tick it by hand).
+	LeaseTicker func(every time.Duration) (ticks <-chan time.Time, stop func())
 	// Metrics, when set, counts failed tasks and mails.
 	Metrics *Metrics
 }
 
-// Register adds the handlers to mux.
+// handler does the work of one outbox item. It returns what to write
+// with the item's completion, or an error to release the item for a retry
+// (asynq.SkipRetry, or a permanent mail error, to give up on it).
+type handler func(h *Handlers, ctx context.Context, it *dsar.OutboxItem) (outcome, error)
+
+// kinds is the registry of the background work: for each outbox kind, the
+// type of its queue task and its handler, which lives in a file of its own.
+// A kind of dsar.OutboxKinds missing here fails a test.
+var kinds = map[dsar.OutboxKind]struct {
+	taskType string
+	handle   handler
+}{
+	dsar.OutboxMail:           {TypeSendMail, (*Handlers).sendMail},
+	dsar.OutboxReminder:       {TypeReminder, (*Handlers).fireReminder},
+	dsar.OutboxVerifyReminder: {TypeVerifyReminder, (*Handlers).remindUnverified},
+	dsar.OutboxVerifyExpiry:   {TypeVerifyExpiry, (*Handlers).expireUnverified},
+	dsar.OutboxDigest:         {TypeDigest, (*Handlers).sendDigest},
+	dsar.OutboxCheckpoint:     {TypeCheckpoint, (*Handlers).recordCheckpoint},
+}
+
+// Register adds the handler of every outbox kind to mux.
 func (h *Handlers) Register(mux *asynq.ServeMux) {
-	mux.HandleFunc(TypeSendMail, h.HandleSendMail)
-	mux.HandleFunc(TypeReminder, h.HandleReminder)
-	mux.HandleFunc(TypeVerifyReminder, h.HandleVerifyReminder)
-	mux.HandleFunc(TypeVerifyExpiry, h.HandleVerifyExpiry)
-	mux.HandleFunc(TypeDigest, h.HandleDigest)
-	mux.HandleFunc(TypeCheckpoint, h.HandleCheckpoint)
-}
-
-// HandleCheckpoint records which cases exist in the administrators' audit
-// chain (store.DB.Checkpoint), for `dsar audit verify` to find a case
-// deleted whole.
-func (h *Handlers) HandleCheckpoint(ctx context.Context, t *asynq.Task) error {
-	return h.run(ctx, t, func(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
-		var p dsar.CheckpointPayload
-		if err := json.Unmarshal(it.Payload, &p); err != nil || h.Audit == nil || p.Before.IsZero() {
-			return outcome{}, fmt.Errorf("bad checkpoint payload: %w", asynq.SkipRetry)
-		}
-		return outcome{}, h.Audit.Checkpoint(ctx, p.Before)
-	})
-}
-
-// HandleDigest sends an officer the day's overview of their open cases due
-// within 7 days or overdue; a day with none sends nothing.
-func (h *Handlers) HandleDigest(ctx context.Context, t *asynq.Task) error {
-	return h.run(ctx, t, func(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
-		var p dsar.DigestPayload
-		if err := json.Unmarshal(it.Payload, &p); err != nil || h.Officers == nil {
-			return outcome{}, fmt.Errorf("bad digest payload: %w", asynq.SkipRetry)
-		}
-		u, err := h.Officers.User(ctx, p.UserID)
-		if dsar.ErrorCode(err) == dsar.ENOTFOUND || (err == nil && u.DisabledAt != nil) {
-			return outcome{cancel: true}, nil
-		}
-		if err != nil {
-			return outcome{}, err
-		}
-		before := p.Date.AddDays(8) // due on or before the 7th day from today
-		page, err := h.Requests.List(ctx, u.Actor(), dsar.RequestFilter{DueBefore: &before, Limit: 200, Status: []dsar.Status{
-			dsar.StatusReceived, dsar.StatusAwaitingVerification, dsar.StatusInProgress, dsar.StatusAwaitingSubject}})
-		if err != nil {
-			return outcome{}, err
-		}
-		if len(page.Requests) == 0 {
-			return outcome{cancel: true}, nil
-		}
-		data := templates.MailData{Language: dsar.LanguageNB, ControllerName: "dsar", QueueURL: h.BaseURL + "/queue"}
-		if len(u.Controllers) > 0 {
-			if c, ok := h.Controllers.Get(u.Controllers[0]); ok {
-				data.Language, data.ControllerName = c.Languages[0], c.LegalName
-			}
-		}
-		for _, r := range page.Requests {
-			data.Cases = append(data.Cases, templates.DigestCase{Reference: r.Reference, Controller: r.Controller, Type: r.Type,
-				DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(p.Date), URL: h.BaseURL + "/cases/" + r.ID})
-		}
-		m, err := templates.RenderMail(string(dsar.MailDigest), data)
-		if err != nil {
-			return outcome{}, fmt.Errorf("render digest: %v: %w", err, asynq.SkipRetry)
-		}
-		from := (&mail.Address{Name: data.ControllerName, Address: h.From}).String()
-		msg := &dmail.Message{ID: it.ID + "@" + h.MessageIDDomain, From: from, To: []string{u.Email},
-			Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: it.CreatedAt}
-		return outcome{}, h.Sender.Send(ctx, msg)
-	})
-}
-
-// HandleVerifyReminder reminds a subject who has not confirmed the request
-// yet, with a new link and code. The new verification takes the outbox row's
-// ID, so a second run of the task finds it made and does nothing.
-func (h *Handlers) HandleVerifyReminder(ctx context.Context, t *asynq.Task) error {
-	return h.run(ctx, t, func(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
-		var p dsar.VerifyPayload
-		if err := json.Unmarshal(it.Payload, &p); err != nil {
-			return outcome{}, fmt.Errorf("bad verification reminder payload: %w", asynq.SkipRetry)
-		}
-		return outcome{}, h.Jobs.RenewVerification(ctx, it.RequestID, it.ID, p.Reminder)
-	})
-}
-
-// HandleVerifyExpiry closes a request whose subject never confirmed it.
-func (h *Handlers) HandleVerifyExpiry(ctx context.Context, t *asynq.Task) error {
-	return h.run(ctx, t, func(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
-		return outcome{}, h.Jobs.ExpireUnverified(ctx, it.RequestID)
-	})
+	for _, k := range kinds {
+		mux.HandleFunc(k.taskType, func(ctx context.Context, t *asynq.Task) error { return h.run(ctx, t, k.handle) })
+	}
 }
 
 // outcome is what a handler's work produced: the audit event and follow-up
@@ -149,17 +89,24 @@ type outcome struct {
 	cancel bool
 }
 
-// run claims the task's outbox row, does the work, and completes, cancels
-// or releases the row. A row that is not pending (done, or held by another
-// worker) is left alone, which makes every handler idempotent.
-func (h *Handlers) run(ctx context.Context, t *asynq.Task, work func(context.Context, *dsar.OutboxItem) (outcome, error)) error {
+// DefaultLease is how long a worker holds an outbox row without renewing
+// the lease. A worker renews it every third of that while the handler runs,
+// so a long task keeps its row, and the row of a worker that died is free
+// again within one lease.
+const DefaultLease = 30 * time.Second
+
+// run claims the task's outbox row, does the work while renewing the
+// lease, and completes, cancels or releases the row. A row that is not
+// pending (done, or held by another worker) is left alone, which makes
+// every handler idempotent.
+func (h *Handlers) run(ctx context.Context, t *asynq.Task, handle handler) error {
 	var p OutboxPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.ID == "" {
 		return fmt.Errorf("bad %s payload: %w", t.Type(), asynq.SkipRetry)
 	}
 	lease := h.Lease
 	if lease <= 0 {
-		lease = 5 * time.Minute
+		lease = DefaultLease
 	}
 	item, ok, err := h.Outbox.Claim(ctx, p.ID, h.Clock.Now(), lease)
 	if dsar.ErrorCode(err) == dsar.ENOTFOUND {
@@ -171,7 +118,9 @@ func (h *Handlers) run(ctx context.Context, t *asynq.Task, work func(context.Con
 	if !ok {
 		return nil
 	}
-	out, err := work(ctx, item)
+	workCtx, release := h.holdLease(ctx, item, lease)
+	out, err := handle(h, workCtx, item)
+	release()
 	if err != nil {
 		h.Metrics.failed(t.Type(), err)
 		final := errors.Is(err, asynq.SkipRetry) || dmail.IsPermanent(err)
@@ -181,7 +130,7 @@ func (h *Handlers) run(ctx context.Context, t *asynq.Task, work func(context.Con
 			}
 		}
 		msg := Redact(err.Error())
-		if rerr := h.Outbox.Release(ctx, item.ID, msg, final); rerr != nil {
+		if rerr := h.Outbox.Release(ctx, item, msg, final); rerr != nil {
 			h.Log.Error("release outbox item", "id", item.ID, "err", rerr)
 		}
 		h.Log.Warn("outbox task failed", "type", t.Type(), "id", item.ID, "attempt", item.Attempts, "final", final, "err", msg)
@@ -192,150 +141,49 @@ func (h *Handlers) run(ctx context.Context, t *asynq.Task, work func(context.Con
 	}
 	now := h.Clock.Now()
 	if out.cancel {
-		return h.Outbox.Cancel(ctx, item.ID, now)
+		return h.Outbox.Cancel(ctx, item, now)
 	}
-	return h.Outbox.Complete(ctx, item.ID, now, out.event, out.next)
+	return h.Outbox.Complete(ctx, item, now, out.event, out.next)
 }
 
-// HandleReminder fires a deadline reminder: it records the reminder in the
-// audit trail and queues the reminder mail to the controller, in one
-// transaction. A reminder planned for a deadline that has moved since, or
-// for a closed case, is cancelled.
-func (h *Handlers) HandleReminder(ctx context.Context, t *asynq.Task) error {
-	return h.run(ctx, t, func(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
-		var p dsar.ReminderPayload
-		if err := json.Unmarshal(it.Payload, &p); err != nil {
-			return outcome{}, fmt.Errorf("bad reminder payload: %w", asynq.SkipRetry)
+// holdLease renews the claimed item's lease every third of it until stop is
+// called. When the claim no longer holds the item (renewals failed for a
+// whole lease and another worker took it over), the returned context is
+// cancelled, so that the handler stops.
+func (h *Handlers) holdLease(ctx context.Context, item *dsar.OutboxItem, lease time.Duration) (_ context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	newTicker := h.LeaseTicker
+	if newTicker == nil {
+		newTicker = func(every time.Duration) (<-chan time.Time, func()) {
+			t := time.NewTicker(every)
+			return t.C, t.Stop
 		}
-		req, err := h.Requests.Get(ctx, dsar.ActorService, it.RequestID)
-		if err != nil {
-			return outcome{}, err
-		}
-		if !req.Status.Open() || !req.Deadline.Equal(p.Deadline) {
-			return outcome{cancel: true}, nil
-		}
-		now := h.Clock.Now()
-		payload, _ := json.Marshal(dsar.MailPayload{Template: dsar.MailReminder, To: dsar.RecipientController, Reminder: p.Reminder})
-		next := &dsar.OutboxItem{ID: uuid.Must(uuid.NewV7()).String(), Kind: dsar.OutboxMail, RequestID: req.ID, Payload: payload, RunAt: now}
-		ev := &dsar.Event{RequestID: req.ID, At: now, Actor: dsar.ActorService.ID, Kind: dsar.EventReminder,
-			From: req.Status, To: req.Status, Data: map[string]string{"reminder": p.Reminder, "due_date": req.DueDate.String()}}
-		return outcome{event: ev, next: []*dsar.OutboxItem{next}}, nil
-	})
-}
-
-// HandleSendMail renders and sends one mail. Its Message-ID is derived from
-// the outbox row, so a retry after a crash sends the same message again,
-// which the receiving side recognises, never a different one.
-func (h *Handlers) HandleSendMail(ctx context.Context, t *asynq.Task) error {
-	return h.run(ctx, t, func(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
-		var p dsar.MailPayload
-		if err := json.Unmarshal(it.Payload, &p); err != nil {
-			return outcome{}, fmt.Errorf("bad mail payload: %w", asynq.SkipRetry)
-		}
-		req, err := h.Requests.Get(ctx, dsar.ActorService, it.RequestID)
-		if err != nil {
-			return outcome{}, err
-		}
-		ctrl, ok := h.Controllers.Get(req.Controller)
-		if !ok {
-			return outcome{}, fmt.Errorf("controller %q is not configured: %w", req.Controller, asynq.SkipRetry)
-		}
-		if !dsar.MailStillTrue(p.Template, req) {
-			// A closing mail whose case was reopened before it went out:
-			// cancelled on purpose, the reopening mail tells the subject.
-			return outcome{cancel: true}, nil
-		}
-		now := h.Clock.Now()
-		data := MailData(req, ctrl, now)
-		data.Reminder, data.OriginalDueDate = p.Reminder, p.OriginalDueDate
-		if req.VerifiedAt != nil {
-			data.StatusURL = h.BaseURL + "/s/" + h.Keyring.Token("status", req.ID)
-		}
-		switch p.Template {
-		case dsar.MailVerification:
-			active, err := h.Jobs.VerificationActive(ctx, p.VerificationID)
-			if err != nil {
-				return outcome{}, err
-			}
-			if !active {
-				return outcome{cancel: true}, nil // superseded by a newer code, or used
-			}
-			data.VerifyURL = h.BaseURL + "/v/" + h.Keyring.Token("verify", p.VerificationID)
-			data.Code = h.Keyring.Code("verify", p.VerificationID)
-			data.ExpiresHours = int(h.VerifyTTL.Hours())
-		case dsar.MailClarification, dsar.MailIdentity, dsar.MailFeeNotice, dsar.MailReopened:
-			msgs, err := h.Cases.Messages(ctx, dsar.ActorService, req.ID)
-			if err != nil {
-				return outcome{}, err
-			}
-			for _, m := range msgs {
-				if m.ID == p.MessageID {
-					data.Message = m.Body
-				}
-			}
-			data.ClockPaused = ctrl.PausesClock(req.Regulation)
-			data.FeeBasis = p.FeeBasis
-		case dsar.MailExtension:
-			data.Message = req.ExtensionReason
-		case dsar.MailRefusal, dsar.MailForwarded, dsar.MailCompletion:
-			data.Message = req.Decision.Text
-		}
-		var (
-			to    string
-			extra []string // further recipients of a reminder
-		)
-		switch p.To {
-		case dsar.RecipientSubject:
-			to = req.Subject.Email
-		case dsar.RecipientController:
-			// Officers follow the link to the case page, never to the
-			// subject's status page.
-			to, data.Language, data.StatusURL = ctrl.PrivacyContact.Email, ctrl.Languages[0], h.BaseURL+"/cases/"+req.ID
-			if h.Officers != nil {
-				officers, err := h.Officers.ReminderRecipients(ctx, req.Controller, req.Assignee, p.Reminder == dsar.ReminderOverdue)
-				if err != nil {
-					return outcome{}, err
-				}
-				if len(officers) > 0 {
-					to, extra = officers[0], officers[1:]
-				}
-			}
-		default:
-			return outcome{}, fmt.Errorf("unknown mail recipient %q: %w", p.To, asynq.SkipRetry)
-		}
-		m, err := templates.RenderMail(string(p.Template), data)
-		if err != nil {
-			return outcome{}, fmt.Errorf("render %s: %v: %w", p.Template, err, asynq.SkipRetry)
-		}
-		from := (&mail.Address{Name: ctrl.LegalName, Address: h.From}).String()
-		msg := &dmail.Message{ID: it.ID + "@" + h.MessageIDDomain, From: from, To: append([]string{to}, extra...),
-			Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: it.CreatedAt}
-		if err := h.Sender.Send(ctx, msg); err != nil {
-			return outcome{}, err
-		}
-		ev := &dsar.Event{RequestID: req.ID, At: now, Actor: dsar.ActorService.ID, Kind: dsar.EventMailSent,
-			From: req.Status, To: req.Status, Data: map[string]string{"template": string(p.Template), "to": string(p.To)}}
-		return outcome{event: ev}, nil
-	})
-}
-
-// MailData returns the template data of a mail about the request.
-func MailData(req *dsar.Request, ctrl *dsar.Controller, now time.Time) templates.MailData {
-	today := dsar.DateOf(now.In(ctrl.Location))
-	var kept []templates.KeptData
-	for _, k := range req.Decision.Kept {
-		kept = append(kept, templates.KeptData{What: k.What, Why: k.Why, Until: k.Until})
 	}
-	return templates.MailData{
-		Language: req.Language, ControllerName: ctrl.LegalName, ContactEmail: ctrl.PrivacyContact.Email,
-		Reference: req.Reference, Type: req.Type, Regulation: req.Regulation,
-		ReceivedDate: dsar.DateOf(req.ReceivedAt.In(ctrl.Location)).String(), DueDate: req.DueDate.String(),
-		AcknowledgeBy: req.AcknowledgeBy.String(), SubjectName: req.Subject.Name,
-		DaysLeft: req.DueDate.Sub(today), Ground: req.Decision.Ground, Partial: req.Decision.Partial,
-		Summary: req.Decision.Summary, Kept: kept, RefusedPart: req.Decision.Part, Granted: req.Decision.Granted,
-		AuthorityName: ctrl.SupervisoryAuthority.Name, AuthorityAddress: ctrl.SupervisoryAuthority.Address,
-		AuthorityWebsite: ctrl.SupervisoryAuthority.Website,
-	}
+	ticks, stopTicks := newTicker(lease / 3)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer stopTicks()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticks:
+			}
+			held, err := h.Outbox.Renew(ctx, item, h.Clock.Now(), lease)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				h.Log.Warn("renew outbox lease", "id", item.ID, "err", err)
+			case !held:
+				h.Log.Warn("outbox item taken over by another worker; stopping", "id", item.ID)
+				cancel()
+				return
+			}
+		}
+	}()
+	return ctx, func() { cancel(); <-done }
 }
 
 var emailLike = regexp.MustCompile(`[^\s<>"'@]+@[^\s<>"'@]+`)

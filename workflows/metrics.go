@@ -33,8 +33,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			return nil, err
 		}
 	}
-	for _, typ := range taskTypes {
-		m.taskFailures.WithLabelValues(typ)
+	for _, k := range kinds {
+		m.taskFailures.WithLabelValues(k.taskType)
 	}
 	m.mailFailures.WithLabelValues("true")
 	m.mailFailures.WithLabelValues("false")

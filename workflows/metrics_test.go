@@ -72,7 +72,7 @@ func TestFailuresAreCounted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e.handlers.HandleSendMail(ctx, task) != nil {
+			if e.process(task) != nil {
 				failed++
 			}
 		}

@@ -3,26 +3,11 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/dsar-project/dsar"
-)
-
-// Task types.
-const (
-	// TypeSendMail sends the e-mail of an OutboxMail row.
-	TypeSendMail = "mail:send"
-	// TypeReminder fires the deadline reminder of an OutboxReminder row.
-	TypeReminder = "deadline:reminder"
-	// TypeVerifyReminder reminds an unverified subject with a new code.
-	TypeVerifyReminder = "verification:reminder"
-	// TypeVerifyExpiry closes a request that was never verified.
-	TypeVerifyExpiry = "verification:expiry"
-	// TypeDigest sends an officer's daily digest.
-	TypeDigest = "digest:send"
-	// TypeCheckpoint records the hourly checkpoint of the cases.
-	TypeCheckpoint = "audit:checkpoint"
 )
 
 // Queue is the asynq queue the outbox tasks go to.
@@ -39,19 +24,13 @@ type OutboxPayload struct {
 	ID string `json:"id"`
 }
 
-// taskTypes maps outbox kinds to task types.
-var taskTypes = map[dsar.OutboxKind]string{
-	dsar.OutboxMail:           TypeSendMail,
-	dsar.OutboxReminder:       TypeReminder,
-	dsar.OutboxVerifyReminder: TypeVerifyReminder,
-	dsar.OutboxVerifyExpiry:   TypeVerifyExpiry,
-	dsar.OutboxDigest:         TypeDigest,
-	dsar.OutboxCheckpoint:     TypeCheckpoint,
-}
-
-// NewOutboxTask returns the task of an outbox row.
+// NewOutboxTask returns the queue task of an outbox row. Its ID is the
+// row's ID, so that a row is in the queue at most once. A running row whose
+// lease expired is another matter: its worker died, and asynq may hold its
+// task as active for minutes more; the task that hands it to another worker
+// at once takes the row's ID with the number of the attempt that died.
 func NewOutboxTask(it *dsar.OutboxItem) (*asynq.Task, error) {
-	typ, ok := taskTypes[it.Kind]
+	k, ok := kinds[it.Kind]
 	if !ok {
 		return nil, fmt.Errorf("outbox item %s: unknown kind %q", it.ID, it.Kind)
 	}
@@ -59,5 +38,9 @@ func NewOutboxTask(it *dsar.OutboxItem) (*asynq.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	return asynq.NewTask(typ, b, asynq.TaskID(it.ID), asynq.Queue(Queue), asynq.MaxRetry(MaxRetry)), nil
+	id := it.ID
+	if it.Status == dsar.OutboxRunning {
+		id += "#" + strconv.Itoa(it.Attempts)
+	}
+	return asynq.NewTask(k.taskType, b, asynq.TaskID(id), asynq.Queue(Queue), asynq.MaxRetry(MaxRetry)), nil
 }

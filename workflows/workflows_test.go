@@ -40,7 +40,9 @@ type env struct {
 	client   *asynq.Client
 	disp     *workflows.Dispatcher
 	handlers *workflows.Handlers
-	flush    func()
+	// mux routes a task to its handler, as a worker does.
+	mux   *asynq.ServeMux
+	flush func()
 	// sent is every outbox row runDirect handed to a handler.
 	sent []*dsar.OutboxItem
 }
@@ -64,12 +66,30 @@ func newEnv(t *testing.T, now time.Time) *env {
 	}
 	e.client = asynq.NewClient(opt)
 	t.Cleanup(func() { e.client.Close() })
-	e.disp = &workflows.Dispatcher{Outbox: e.outbox, Client: e.client, Clock: e.clock, Log: quiet, Timers: e.db}
+	e.disp = &workflows.Dispatcher{Outbox: e.outbox, Client: e.client, Clock: e.clock, Log: quiet}
 	e.subjects = store.NewSubjects(e.db)
 	e.handlers = &workflows.Handlers{Outbox: e.outbox, Requests: e.reqs, Cases: e.reqs, Jobs: e.subjects, Keyring: e.db.Keyring,
 		Controllers: e.db.Controllers, Sender: sender, BaseURL: "https://dsar.example.test", VerifyTTL: 24 * time.Hour,
 		Clock: e.clock, Log: quiet, From: "dsar@example.test", MessageIDDomain: "dsar.example.test"}
+	e.mux = asynq.NewServeMux()
+	e.handlers.Register(e.mux)
+	e.disp.Planners = []workflows.Planner{e.planner(t, "timers")}
 	return e
+}
+
+// process hands the task to its handler, as a worker does after dequeuing it.
+func (e *env) process(task *asynq.Task) error { return e.mux.ProcessTask(ctx, task) }
+
+// planner returns the service's planner of the name.
+func (e *env) planner(t *testing.T, name string) workflows.Planner {
+	t.Helper()
+	for _, p := range workflows.Planners(e.db) {
+		if p.Name == name {
+			return p
+		}
+	}
+	t.Fatalf("no planner %q", name)
+	return workflows.Planner{}
 }
 
 // serve starts an asynq server with the handlers; every finished task (its
@@ -77,12 +97,10 @@ func newEnv(t *testing.T, now time.Time) *env {
 func (e *env) serve(t *testing.T) (*asynq.Server, <-chan string) {
 	t.Helper()
 	done := make(chan string, 1000)
-	mux := asynq.NewServeMux()
-	e.handlers.Register(mux)
 	srv := asynq.NewServer(e.redis, asynq.Config{Concurrency: 2, Logger: workflows.NewAsynqLogger(quiet),
 		LogLevel: asynq.FatalLevel, ShutdownTimeout: 10 * time.Second})
 	wrapped := asynq.HandlerFunc(func(ctx context.Context, task *asynq.Task) error {
-		err := mux.ProcessTask(ctx, task)
+		err := e.mux.ProcessTask(ctx, task)
 		var p workflows.OutboxPayload
 		_ = json.Unmarshal(task.Payload(), &p)
 		done <- p.ID
@@ -138,23 +156,7 @@ func (e *env) runDirect(t *testing.T) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var herr error
-		switch task.Type() {
-		case workflows.TypeSendMail:
-			herr = e.handlers.HandleSendMail(ctx, task)
-		case workflows.TypeReminder:
-			herr = e.handlers.HandleReminder(ctx, task)
-		case workflows.TypeVerifyReminder:
-			herr = e.handlers.HandleVerifyReminder(ctx, task)
-		case workflows.TypeVerifyExpiry:
-			herr = e.handlers.HandleVerifyExpiry(ctx, task)
-		case workflows.TypeDigest:
-			herr = e.handlers.HandleDigest(ctx, task)
-		case workflows.TypeCheckpoint:
-			herr = e.handlers.HandleCheckpoint(ctx, task)
-		default:
-			t.Fatalf("no handler for %s", task.Type())
-		}
+		herr := e.process(task)
 		if herr != nil {
 			t.Fatalf("%s: %v", task.Type(), herr)
 		}
@@ -240,7 +242,7 @@ func TestAHandledTaskRunTwiceSendsOnce(t *testing.T) {
 	}
 	task, _ := workflows.NewOutboxTask(items[0])
 	for i := 0; i < 3; i++ {
-		if err := e.handlers.HandleSendMail(ctx, task); err != nil {
+		if err := e.process(task); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -258,7 +260,7 @@ func TestAHandledTaskRunTwiceSendsOnce(t *testing.T) {
 		t.Errorf("events: %+v", evs)
 	}
 	bad := asynq.NewTask(workflows.TypeSendMail, []byte("{"))
-	if err := e.handlers.HandleSendMail(ctx, bad); err == nil || !strings.Contains(err.Error(), asynq.SkipRetry.Error()) {
+	if err := e.process(bad); err == nil || !strings.Contains(err.Error(), asynq.SkipRetry.Error()) {
 		t.Errorf("a bad payload is not skipped: %v", err)
 	}
 }
@@ -274,14 +276,14 @@ func TestSMTPDownKeepsTheMailPending(t *testing.T) {
 	e.handlers.Sender = down
 	items, _ := e.outbox.Due(ctx, e.clock.Now(), 10)
 	task, _ := workflows.NewOutboxTask(items[0])
-	if err := e.handlers.HandleSendMail(ctx, task); err == nil {
+	if err := e.process(task); err == nil {
 		t.Fatal("sending through a closed port succeeded")
 	}
 	if c := e.counts(t); c[dsar.OutboxPending] != 1 || c[dsar.OutboxDone] != 0 {
 		t.Fatalf("after a failed send: %v", c)
 	}
 	e.handlers.Sender = up
-	if err := e.handlers.HandleSendMail(ctx, task); err != nil {
+	if err := e.process(task); err != nil {
 		t.Fatal(err)
 	}
 	if len(e.smtp.Messages()) != 1 || e.counts(t)[dsar.OutboxDone] != 1 {
@@ -368,7 +370,7 @@ func TestStaleReminderIsCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 	task, _ := workflows.NewOutboxTask(items[0])
-	if err := e.handlers.HandleReminder(ctx, task); err != nil {
+	if err := e.process(task); err != nil {
 		t.Fatal(err)
 	}
 	evs, _ := e.reqs.Events(ctx, admin, r.ID)
@@ -438,7 +440,7 @@ func TestDailyDigest(t *testing.T) {
 	e := newEnv(t, time.Date(2025, time.March, 5, 9, 0, 0, 0, oslo))
 	users := store.NewUsers(e.db)
 	e.handlers.Officers = users
-	e.disp.Digests = users
+	e.disp.Planners = []workflows.Planner{e.planner(t, "digests")}
 	if _, err := users.Create(ctx, "kari@nte.no", "a long enough password", dsar.RoleOfficer, []string{"nte"}); err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +480,7 @@ func TestDailyDigest(t *testing.T) {
 func TestHourlyCheckpoint(t *testing.T) {
 	e := newEnv(t, time.Date(2025, time.March, 5, 9, 0, 0, 0, oslo))
 	e.handlers.Audit = e.db
-	e.disp.Checkpoints = e.db
+	e.disp.Planners = []workflows.Planner{e.planner(t, "checkpoint")}
 	e.create(t, "nte")
 	e.create(t, "proviso")
 	e.runDirect(t)

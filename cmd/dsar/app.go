@@ -297,7 +297,8 @@ func (a *App) Work(ctx context.Context) error {
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	d := &workflows.Dispatcher{Outbox: outbox, Client: client, Clock: a.clock, Log: a.log, Timers: a.db, Digests: store.NewUsers(a.db), Checkpoints: a.db}
+	d := &workflows.Dispatcher{Outbox: outbox, Client: client, Clock: a.clock, Log: a.log, Planners: workflows.Planners(a.db),
+		Budget: a.cfg.ReconcileInterval}
 	if a.cfg.MetricsAddr != "" && a.ownMetrics {
 		// A separate worker serves its own counters for Prometheus.
 		stop, err := a.serveWorkerMetrics()

@@ -9,10 +9,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/glebarez/sqlite"
@@ -87,6 +90,94 @@ func OpenURL(t testing.TB, url string, clock dsar.Clock) *store.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// Cuttable opens a migrated database of the test, like Open, with a
+// function that makes it unreachable as a database server that went down
+// does. On Postgres the store connects through a TCP proxy on loopback,
+// and cut closes the proxy and every connection through it, so that the
+// store meets broken connections and refused ones; on SQLite cut closes the
+// store's connections. direct is a URL of the same database that the cut
+// does not reach, to look at what was written.
+func Cuttable(t testing.TB, clock dsar.Clock) (db *store.DB, direct string, cut func()) {
+	t.Helper()
+	direct = URL(t)
+	if strings.HasPrefix(direct, "sqlite:") {
+		db = OpenURL(t, direct, clock)
+		return db, direct, func() { db.Close() }
+	}
+	u, err := url.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t, u.Host)
+	u.Host = p.addr()
+	return OpenURL(t, u.String(), clock), direct, p.close
+}
+
+// proxy forwards TCP connections to a server until it is closed.
+type proxy struct {
+	ln     net.Listener
+	mu     sync.Mutex
+	conns  []net.Conn
+	closed bool
+}
+
+func startProxy(t testing.TB, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln}
+	t.Cleanup(p.close)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			if !p.track(c, s) {
+				return
+			}
+			go func() { io.Copy(s, c); s.Close() }()
+			go func() { io.Copy(c, s); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *proxy) addr() string { return p.ln.Addr().String() }
+
+// track remembers the connections to close them with the proxy; it closes
+// them at once, and says so, when the proxy is closed already.
+func (p *proxy) track(conns ...net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		for _, c := range conns {
+			c.Close()
+		}
+		return false
+	}
+	p.conns = append(p.conns, conns...)
+	return true
+}
+
+// close stops accepting and breaks every connection through the proxy.
+func (p *proxy) close() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns, p.closed = nil, true
 }
 
 // Exec runs one statement on the database at url over a connection of its

@@ -1,0 +1,131 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/templates"
+	dmail "github.com/dsar-project/dsar/workflows/mail"
+)
+
+// TypeSendMail sends the e-mail of an OutboxMail row.
+const TypeSendMail = "mail:send"
+
+// sendMail renders and sends one mail. Its Message-ID is derived from
+// the outbox row, so a retry after a crash sends the same message again,
+// which the receiving side recognises, never a different one.
+func (h *Handlers) sendMail(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
+	var p dsar.MailPayload
+	if err := json.Unmarshal(it.Payload, &p); err != nil {
+		return outcome{}, fmt.Errorf("bad mail payload: %w", asynq.SkipRetry)
+	}
+	req, err := h.Requests.Get(ctx, dsar.ActorService, it.RequestID)
+	if err != nil {
+		return outcome{}, err
+	}
+	ctrl, ok := h.Controllers.Get(req.Controller)
+	if !ok {
+		return outcome{}, fmt.Errorf("controller %q is not configured: %w", req.Controller, asynq.SkipRetry)
+	}
+	if !dsar.MailStillTrue(p.Template, req) {
+		// A closing mail whose case was reopened before it went out:
+		// cancelled on purpose, the reopening mail tells the subject.
+		return outcome{cancel: true}, nil
+	}
+	now := h.Clock.Now()
+	data := MailData(req, ctrl, now)
+	data.Reminder, data.OriginalDueDate = p.Reminder, p.OriginalDueDate
+	if req.VerifiedAt != nil {
+		data.StatusURL = h.BaseURL + dsar.StatusPath(h.Keyring.Token(dsar.TokenStatus, req.ID))
+	}
+	switch p.Template {
+	case dsar.MailVerification:
+		active, err := h.Jobs.VerificationActive(ctx, p.VerificationID)
+		if err != nil {
+			return outcome{}, err
+		}
+		if !active {
+			return outcome{cancel: true}, nil // superseded by a newer code, or used
+		}
+		data.VerifyURL = h.BaseURL + dsar.VerifyPath(h.Keyring.Token(dsar.TokenVerify, p.VerificationID))
+		data.Code = h.Keyring.Code(dsar.TokenVerify, p.VerificationID)
+		data.ExpiresHours = int(h.VerifyTTL.Hours())
+	case dsar.MailClarification, dsar.MailIdentity, dsar.MailFeeNotice, dsar.MailReopened:
+		msgs, err := h.Cases.Messages(ctx, dsar.ActorService, req.ID)
+		if err != nil {
+			return outcome{}, err
+		}
+		for _, m := range msgs {
+			if m.ID == p.MessageID {
+				data.Message = m.Body
+			}
+		}
+		data.ClockPaused = ctrl.PausesClock(req.Regulation)
+		data.FeeBasis = p.FeeBasis
+	case dsar.MailExtension:
+		data.Message = req.ExtensionReason
+	case dsar.MailRefusal, dsar.MailForwarded, dsar.MailCompletion:
+		data.Message = req.Decision.Text
+	}
+	var (
+		to    string
+		extra []string // further recipients of a reminder
+	)
+	switch p.To {
+	case dsar.RecipientSubject:
+		to = req.Subject.Email
+	case dsar.RecipientController:
+		// Officers follow the link to the case page, never to the
+		// subject's status page.
+		to, data.Language, data.StatusURL = ctrl.PrivacyContact.Email, ctrl.Languages[0], h.BaseURL+dsar.CasePath(req.ID)
+		if h.Officers != nil {
+			officers, err := h.Officers.ReminderRecipients(ctx, req.Controller, req.Assignee, p.Reminder == dsar.ReminderOverdue)
+			if err != nil {
+				return outcome{}, err
+			}
+			if len(officers) > 0 {
+				to, extra = officers[0], officers[1:]
+			}
+		}
+	default:
+		return outcome{}, fmt.Errorf("unknown mail recipient %q: %w", p.To, asynq.SkipRetry)
+	}
+	m, err := templates.RenderMail(string(p.Template), data)
+	if err != nil {
+		return outcome{}, fmt.Errorf("render %s: %v: %w", p.Template, err, asynq.SkipRetry)
+	}
+	from := (&mail.Address{Name: ctrl.LegalName, Address: h.From}).String()
+	msg := &dmail.Message{ID: it.ID + "@" + h.MessageIDDomain, From: from, To: append([]string{to}, extra...),
+		Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: it.CreatedAt}
+	if err := h.Sender.Send(ctx, msg); err != nil {
+		return outcome{}, err
+	}
+	ev := &dsar.Event{RequestID: req.ID, At: now, Actor: dsar.ActorService.ID, Kind: dsar.EventMailSent,
+		From: req.Status, To: req.Status, Data: map[string]string{"template": string(p.Template), "to": string(p.To)}}
+	return outcome{event: ev}, nil
+}
+
+// MailData returns the template data of a mail about the request.
+func MailData(req *dsar.Request, ctrl *dsar.Controller, now time.Time) templates.MailData {
+	today := dsar.DateOf(now.In(ctrl.Location))
+	var kept []templates.KeptData
+	for _, k := range req.Decision.Kept {
+		kept = append(kept, templates.KeptData{What: k.What, Why: k.Why, Until: k.Until})
+	}
+	return templates.MailData{
+		Language: req.Language, ControllerName: ctrl.LegalName, ContactEmail: ctrl.PrivacyContact.Email,
+		Reference: req.Reference, Type: req.Type, Regulation: req.Regulation,
+		ReceivedDate: dsar.DateOf(req.ReceivedAt.In(ctrl.Location)).String(), DueDate: req.DueDate.String(),
+		AcknowledgeBy: req.AcknowledgeBy.String(), SubjectName: req.Subject.Name,
+		DaysLeft: req.DueDate.Sub(today), Ground: req.Decision.Ground, Partial: req.Decision.Partial,
+		Summary: req.Decision.Summary, Kept: kept, RefusedPart: req.Decision.Part, Granted: req.Decision.Granted,
+		AuthorityName: ctrl.SupervisoryAuthority.Name, AuthorityAddress: ctrl.SupervisoryAuthority.Address,
+		AuthorityWebsite: ctrl.SupervisoryAuthority.Website,
+	}
+}
