@@ -371,3 +371,36 @@ func TestTimersFollowTheCase(t *testing.T) {
 		t.Error("closing does not cancel the reminders already planned")
 	}
 }
+
+func TestTryCodeAndFollowLink(t *testing.T) {
+	live := dsar.Verification{ID: "v", State: dsar.VerificationActive, ExpiresAt: caseNow.Add(time.Hour)}
+	p := dsar.DefaultPolicy
+	for _, tc := range []struct {
+		name     string
+		v        dsar.Verification
+		matches  bool
+		attempts int
+		lock     bool
+		want     string
+	}{
+		{"right code", live, true, 0, false, ""},
+		{"wrong code", live, false, 1, false, "invalid:error.verify.wrong_code"},
+		{"fifth wrong code", dsar.Verification{State: dsar.VerificationActive, Attempts: 4, ExpiresAt: live.ExpiresAt}, false, 5, true, "conflict:error.verify.locked"},
+		{"locked, right code", dsar.Verification{State: dsar.VerificationLocked, Attempts: 5, ExpiresAt: live.ExpiresAt}, true, 5, false, "conflict:error.verify.locked"},
+		{"expired", dsar.Verification{State: dsar.VerificationActive, ExpiresAt: caseNow.Add(-time.Second)}, true, 0, false, "conflict:error.verify.expired"},
+	} {
+		attempts, lock, err := dsar.TryCode(tc.v, tc.matches, p, caseNow)
+		if attempts != tc.attempts || lock != tc.lock || code(err) != tc.want {
+			t.Errorf("%s: %d %v %q, want %d %v %q", tc.name, attempts, lock, code(err), tc.attempts, tc.lock, tc.want)
+		}
+	}
+	if again, err := dsar.FollowLink(live, caseNow); again || err != nil {
+		t.Errorf("live link: %v %v", again, err)
+	}
+	if again, err := dsar.FollowLink(dsar.Verification{State: dsar.VerificationUsed}, caseNow); !again || err != nil {
+		t.Errorf("used link: %v %v", again, err)
+	}
+	if _, err := dsar.FollowLink(dsar.Verification{State: dsar.VerificationSuperseded, ExpiresAt: live.ExpiresAt}, caseNow); code(err) != "conflict:error.verify.superseded" {
+		t.Errorf("superseded link: %v", err)
+	}
+}

@@ -280,6 +280,10 @@ type verificationRow struct {
 
 func (verificationRow) TableName() string { return "verifications" }
 
+func (v *verificationRow) toDomain() dsar.Verification {
+	return dsar.Verification{ID: v.ID, State: dsar.VerificationState(v.Status), Attempts: v.Attempts, ExpiresAt: v.ExpiresAt}
+}
+
 // messageRow is a row of request_messages.
 type messageRow struct {
 	ID          string `gorm:"primaryKey"`

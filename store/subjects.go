@@ -12,12 +12,12 @@ import (
 	"github.com/dsar-project/dsar"
 )
 
-// The states of a verification.
+// The states of a verification, as stored.
 const (
-	verificationActive     = "active"
-	verificationUsed       = "used"
-	verificationSuperseded = "superseded"
-	verificationLocked     = "locked"
+	verificationActive     = string(dsar.VerificationActive)
+	verificationUsed       = string(dsar.VerificationUsed)
+	verificationSuperseded = string(dsar.VerificationSuperseded)
+	verificationLocked     = string(dsar.VerificationLocked)
 )
 
 func (db *DB) policy() dsar.Policy {
@@ -95,20 +95,18 @@ func (s *Subjects) VerifyLink(ctx context.Context, token, clientIP string) (*dsa
 			}
 			return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.verify.invalid_link"}
 		}
+		again, err := dsar.FollowLink(v.toDomain(), now)
 		switch {
-		case v.Status == verificationUsed:
+		case err != nil:
+			return err
+		case again:
 			var row requestRow
 			if err := tx.Where("id = ?", v.RequestID).Take(&row).Error; err != nil {
 				return err
 			}
 			out = row.toDomain(s.reqs.location(row.Controller))
 			return nil
-		case v.Status != verificationActive:
-			return &dsar.Error{Code: dsar.ECONFLICT, Message: "error.verify.superseded"}
-		case now.After(v.ExpiresAt):
-			return &dsar.Error{Code: dsar.ECONFLICT, Message: "error.verify.expired"}
 		}
-		var err error
 		out, err = s.verify(tx, &v, dsar.VerifiedByEmailLink, clientIP)
 		return err
 	})
@@ -137,27 +135,18 @@ func (s *Subjects) VerifyCode(ctx context.Context, requestID, code, clientIP str
 			userErr = &dsar.Error{Code: dsar.ECONFLICT, Message: "error.verify.no_code"}
 			return nil
 		}
-		switch {
-		case v.Status == verificationLocked:
-			userErr = &dsar.Error{Code: dsar.ECONFLICT, Message: "error.verify.locked"}
-			return nil
-		case now.After(v.ExpiresAt):
-			userErr = &dsar.Error{Code: dsar.ECONFLICT, Message: "error.verify.expired"}
-			return nil
-		}
-		if dsar.SameHash(codeHash(v.ID, code), v.CodeHash) {
+		attempts, lock, cerr := dsar.TryCode(v.toDomain(), dsar.SameHash(codeHash(v.ID, code), v.CodeHash), p, now)
+		if cerr == nil {
 			out, err = s.verify(tx, &v, dsar.VerifiedByEmailCode, clientIP)
 			return err
 		}
-		v.Attempts++
-		update := map[string]any{"attempts": v.Attempts}
-		left := p.MaxCodeAttempts - v.Attempts
-		if left <= 0 {
+		userErr = cerr // committed with the attempt count, then returned
+		if attempts == v.Attempts {
+			return nil
+		}
+		update := map[string]any{"attempts": attempts}
+		if lock {
 			update["status"] = verificationLocked
-			userErr = &dsar.Error{Code: dsar.ECONFLICT, Message: "error.verify.locked"}
-		} else {
-			userErr = &dsar.Error{Code: dsar.EINVALID, Message: "error.verify.wrong_code", Params: map[string]any{"left": left},
-				Fields: []dsar.FieldError{{Field: "code", Message: "error.verify.wrong_code", Params: map[string]any{"left": left}}}}
 		}
 		return tx.Model(&v).Updates(update).Error
 	})
