@@ -17,12 +17,23 @@ import (
 // outbox items as their time comes.
 
 // Timer is one moment at which the service acts on a case: an outbox item
-// of the kind, with its payload, due at At.
+// of the kind due at At.
 type Timer struct {
-	Kind    OutboxKind
-	Name    string // the reminder ("7d", "2d", "overdue", "24h", "72h"); "" for the expiry
-	At      time.Time
-	Payload []byte
+	Kind OutboxKind
+	Name string // the reminder ("7d", "2d", "overdue", "24h", "72h"); "" for the expiry
+	At   time.Time
+}
+
+// payload returns the payload of the timer's outbox item on the case.
+func (t Timer) payload(r *Request) []byte {
+	var b []byte
+	switch t.Kind {
+	case OutboxVerifyReminder:
+		b, _ = json.Marshal(VerifyPayload{Reminder: t.Name})
+	case OutboxReminder:
+		b, _ = json.Marshal(ReminderPayload{Reminder: t.Name, Deadline: r.Deadline.UTC()})
+	}
+	return b
 }
 
 // Timers returns every timer of the case counted from r.TimersFrom: those
@@ -33,9 +44,7 @@ func Timers(r *Request, p Policy) []Timer {
 	if r.Status == StatusAwaitingVerification {
 		for _, d := range p.VerifyReminders {
 			if at := r.CreatedAt.Add(d); at.After(r.TimersFrom) {
-				name := strings.TrimSuffix(d.String(), "0m0s")
-				payload, _ := json.Marshal(VerifyPayload{Reminder: name})
-				out = append(out, Timer{Kind: OutboxVerifyReminder, Name: name, At: at, Payload: payload})
+				out = append(out, Timer{Kind: OutboxVerifyReminder, Name: strings.TrimSuffix(d.String(), "0m0s"), At: at})
 			}
 		}
 		if at := r.CreatedAt.Add(p.UnverifiedExpiry); at.After(r.TimersFrom) {
@@ -43,8 +52,7 @@ func Timers(r *Request, p Policy) []Timer {
 		}
 	}
 	for _, pr := range PlanReminders(r, r.Deadline.Location(), r.TimersFrom) {
-		payload, _ := json.Marshal(ReminderPayload{Reminder: pr.Name, Deadline: r.Deadline.UTC()})
-		out = append(out, Timer{Kind: OutboxReminder, Name: pr.Name, At: pr.At, Payload: payload})
+		out = append(out, Timer{Kind: OutboxReminder, Name: pr.Name, At: pr.At})
 	}
 	return out
 }
@@ -99,7 +107,7 @@ func DueTimers(r *Request, p Policy, now time.Time) ([]*OutboxItem, *time.Time) 
 			}
 			continue
 		}
-		items = append(items, &OutboxItem{ID: t.ID(r.ID), Kind: t.Kind, RequestID: r.ID, Payload: t.Payload, RunAt: t.At})
+		items = append(items, &OutboxItem{ID: t.ID(r.ID), Kind: t.Kind, RequestID: r.ID, Payload: t.payload(r), RunAt: t.At})
 	}
 	return items, next
 }
