@@ -100,6 +100,8 @@ func (s *Server) caseAction(c echo.Context) error {
 		_, err = s.cfg.Cases.AnnounceFee(ctx, a, id, dsar.FeeBasis(c.FormValue("basis")), c.FormValue("text"))
 	case "objection":
 		_, err = s.cfg.Cases.ClassifyObjection(ctx, a, id, dsar.ObjectionKind(c.FormValue("objection")))
+	case "pause":
+		_, err = s.cfg.Requests.Pause(ctx, a, id, dsar.PauseReason(c.FormValue("reason")), c.FormValue("note"))
 	case "resume":
 		_, err = s.cfg.Requests.Resume(ctx, a, id)
 	case "forward":

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -421,4 +423,60 @@ func TestOfficerAnnouncesAFee(t *testing.T) {
 	if err != nil || len(msgs) != 1 || msgs[0].Kind != dsar.MessageFee || msgs[0].Body != "A further copy costs NOK 150." {
 		t.Errorf("the subject's messages: %+v %v", msgs, err)
 	}
+}
+
+// The case page offers exactly the actions the domain allows the officer on
+// the case now, as GET /actions lists them, in every state it passes.
+func TestCasePageOffersTheDomainsActions(t *testing.T) {
+	p, db := newPageClient(t)
+	ctx := context.Background()
+	u := officer(t, db, "nte")
+	reqs := store.NewRequests(db)
+	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
+	r, err := reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeAccess, Controller: "nte", Subject: dsar.Subject{Email: "a@example.no"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.signIn("kari@nte.no", "officer password 123")
+	forms := regexp.MustCompile(`action="/cases/` + regexp.QuoteMeta(r.ID) + `/([a-z]+)"`)
+	check := func(state string) {
+		t.Helper()
+		_, page := p.get("/cases/" + r.ID)
+		offered := map[string]bool{}
+		for _, m := range forms.FindAllStringSubmatch(page, -1) {
+			offered[m[1]] = true
+		}
+		want, err := reqs.Actions(ctx, u.Actor(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, exp []string
+		for a := range offered {
+			got = append(got, a)
+		}
+		for _, a := range want {
+			exp = append(exp, string(a))
+		}
+		slices.Sort(got)
+		slices.Sort(exp)
+		if !slices.Equal(got, exp) {
+			t.Errorf("%s: the page offers %v, the domain allows %v", state, got, exp)
+		}
+	}
+	check("awaiting verification")
+	if _, err := reqs.MarkVerified(ctx, admin, r.ID, "passport seen"); err != nil {
+		t.Fatal(err)
+	}
+	check("in progress")
+	if _, err := reqs.Pause(ctx, admin, r.ID, dsar.PauseClarification, ""); err != nil {
+		t.Fatal(err)
+	}
+	check("paused")
+	if _, err := reqs.Resume(ctx, admin, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.Complete(ctx, admin, r.ID, dsar.Decision{Summary: "Sent."}); err != nil {
+		t.Fatal(err)
+	}
+	check("completed")
 }
