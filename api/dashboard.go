@@ -87,7 +87,7 @@ func (s *Server) dashboardPage(c echo.Context) error {
 	u := c.Get(userKey).(*dsar.User)
 	v, d, err := s.dashboardFigures(c)
 	p := s.page(c, nil, "page.dashboard.title")
-	data := templates.DashboardPage{Page: p, UserEmail: u.Email, Controllers: u.Controllers, Controller: v.Controller,
+	data := templates.DashboardPage{Page: p, Controllers: u.Controllers, Controller: v.Controller,
 		From: v.From, To: v.To, Figures: d}
 	if len(data.Controllers) == 0 {
 		for _, ct := range s.cfg.Controllers.All() {

@@ -68,7 +68,7 @@ func TestDashboardPageAndJSON(t *testing.T) {
 		t.Fatalf("the store's figures for the nte officer: %+v", want)
 	}
 	for _, s := range []string{
-		`<option value="nte">nte</option>`,
+		`<option value="nte">Nord-Trøndelag Elektrisitetsverk AS</option>`,
 		"Besvart (fullført eller avslått)</dt><dd>1</dd>",
 		"Åpne</dt><dd>1</dd>",
 		"<td>1</td><td>1</td><td>2</td></tr></tfoot>", // access 1, erasure 1, total 2

@@ -61,11 +61,34 @@ func (s *Server) page(c echo.Context, ctrl *dsar.Controller, title string) templ
 	if tok, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
 		p.CSRF = tok
 	}
+	if u, ok := c.Get(userKey).(*dsar.User); ok {
+		p.Staff = s.staff(u, p.Path)
+	}
 	if ctrl != nil {
 		p.Brand = templates.Brand{Name: ctrl.LegalName, Logo: ctrl.Branding.Logo, PrimaryColor: ctrl.Branding.PrimaryColor, AccentColor: ctrl.Branding.AccentColor}
 		p.ContactEmail = ctrl.PrivacyContact.Email
 	}
 	return p
+}
+
+// staff returns the navigation of a signed-in user's page at path.
+func (s *Server) staff(u *dsar.User, path string) *templates.Staff {
+	admin := u.Role == dsar.RoleAdmin
+	st := &templates.Staff{User: u.Email, Mailbox: s.cfg.Mailbox != nil && admin, Monitor: s.cfg.Queue != nil && admin,
+		Orgs: map[string]string{}}
+	for _, c := range s.cfg.Controllers.All() {
+		st.Orgs[c.Key] = c.LegalName
+	}
+	for _, sec := range []struct{ prefix, name string }{
+		{"/queue", "queue"}, {"/cases/", "queue"}, {"/dashboard", "dashboard"}, {"/mailbox", "mailbox"},
+		{"/admin", "admin"}, {"/account", "account"},
+	} {
+		if strings.HasPrefix(path, sec.prefix) {
+			st.Section = sec.name
+			break
+		}
+	}
+	return st
 }
 
 // render writes a page. Pages about one person's case are never cached.

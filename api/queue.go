@@ -70,7 +70,7 @@ func (s *Server) queuePage(c echo.Context) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	data := templates.QueuePage{Page: s.page(c, nil, "page.queue.title"), UserEmail: u.Email, Filter: v,
+	data := templates.QueuePage{Page: s.page(c, nil, "page.queue.title"), Filter: v,
 		Types: dsar.RequestTypes, Statuses: dsar.OpenStatuses, Controllers: u.Controllers, Workers: workers}
 	if len(data.Controllers) == 0 {
 		for _, ct := range s.cfg.Controllers.All() {

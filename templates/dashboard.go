@@ -13,7 +13,6 @@ import (
 // bad filter.
 type DashboardPage struct {
 	Page
-	UserEmail string
 	// Controllers are those the officer may choose; Controller the one
 	// chosen ("" for all of them).
 	Controllers []string

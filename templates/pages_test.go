@@ -281,7 +281,7 @@ var pageCases = map[string][]pageCase{
 	},
 	"queue": {
 		{"cases", func(lang dsar.Language) any {
-			return QueuePage{Page: Page{Lang: lang, Path: "/queue", CSRF: "tok"}, UserEmail: "kari@nte.no", NextPage: "/queue?cursor=abc",
+			return QueuePage{Page: Page{Lang: lang, Path: "/queue", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, NextPage: "/queue?cursor=abc",
 				Workers: []Worker{{ID: "u1", Email: "kari@nte.no"}, {ID: "u2", Email: "ola@nte.no"}},
 				Filter:  QueueFilter{Assignee: "u2", Approval: "pending"},
 				Rows: []QueueRow{
@@ -290,17 +290,17 @@ var pageCases = map[string][]pageCase{
 				}}
 		}},
 		{"empty", func(lang dsar.Language) any {
-			return QueuePage{Page: Page{Lang: lang, Path: "/queue", CSRF: "tok"}, UserEmail: "kari@nte.no"}
+			return QueuePage{Page: Page{Lang: lang, Path: "/queue", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}}
 		}},
 	},
 	"dashboard": {
 		{"figures", func(lang dsar.Language) any {
-			return DashboardPage{Page: Page{Lang: lang, Path: "/dashboard", CSRF: "tok"}, UserEmail: "kari@nte.no",
+			return DashboardPage{Page: Page{Lang: lang, Path: "/dashboard", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "dashboard", Admin: true, Mailbox: true, Monitor: true}},
 				Controllers: []string{"nte", "proviso"}, Controller: "nte", From: "2025-01-01", To: "2025-03-31",
 				JSON: "/dashboard.json?controller=nte&from=2025-01-01&to=2025-03-31", Figures: dashboardFigures()}
 		}},
 		{"bad-date", func(lang dsar.Language) any {
-			return DashboardPage{Page: Page{Lang: lang, Path: "/dashboard", CSRF: "tok"}, UserEmail: "kari@nte.no",
+			return DashboardPage{Page: Page{Lang: lang, Path: "/dashboard", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "dashboard", Admin: true, Mailbox: true, Monitor: true}},
 				Controllers: []string{"nte"}, From: "2025-13-01", To: "2025-03-31", JSON: "/dashboard.json?from=2025-13-01&to=2025-03-31",
 				Error: "from: " + T(lang, "field.date", nil)}
 		}},
@@ -308,13 +308,13 @@ var pageCases = map[string][]pageCase{
 			f := &dsar.Dashboard{Controllers: []string{"nte"}, From: dsar.NewDate(2025, 1, 1), To: dsar.NewDate(2025, 1, 31),
 				Received: map[dsar.RequestType]int{}, Closed: map[dsar.Status]int{},
 				Months: []dsar.DashboardMonth{{Month: "2025-01", ByType: map[dsar.RequestType]int{}}}}
-			return DashboardPage{Page: Page{Lang: lang, Path: "/dashboard", CSRF: "tok"}, UserEmail: "kari@nte.no",
+			return DashboardPage{Page: Page{Lang: lang, Path: "/dashboard", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "dashboard", Admin: true, Mailbox: true, Monitor: true}},
 				Controllers: []string{"nte"}, Controller: "nte", From: "2025-01-01", To: "2025-01-31", JSON: "/dashboard.json", Figures: f}
 		}},
 	},
 	"case": {
 		{"in-progress", func(lang dsar.Language) any {
-			return CasePage{Page: Page{Lang: lang, Path: "/cases/x", CSRF: "tok"}, ID: "x", Reference: "7KQ2-M9XD", Controller: "nte",
+			return CasePage{Page: Page{Lang: lang, Path: "/cases/x", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, ID: "x", Reference: "7KQ2-M9XD", Controller: "nte",
 				Type: dsar.TypeErasure, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: "kari@example.no",
 				SubjectName: "Kari Nordmann", Details: "Delete my account.", ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo),
 				DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", DaysLeft: 12, Verification: "subject, email_code",
@@ -323,13 +323,13 @@ var pageCases = map[string][]pageCase{
 				Workers: []Worker{{ID: "u1", Email: "kari@nte.no"}, {ID: "u2", Email: "ola@nte.no"}}, Assignee: "ola@nte.no", AssigneeID: "u2"}
 		}},
 		{"approved", func(lang dsar.Language) any {
-			return CasePage{Page: Page{Lang: lang, Path: "/cases/z", CSRF: "tok"}, ID: "z", Reference: "J4TB-8RWE", Controller: "nte",
+			return CasePage{Page: Page{Lang: lang, Path: "/cases/z", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, ID: "z", Reference: "J4TB-8RWE", Controller: "nte",
 				Type: dsar.TypeAccess, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: "kari@example.no",
 				ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", DaysLeft: 12,
 				Verification: "subject, email_code", ApprovedBy: "kari@nte.no", ApprovedAt: time.Date(2025, 3, 6, 14, 5, 0, 0, oslo)}
 		}},
 		{"refused", func(lang dsar.Language) any {
-			return CasePage{Page: Page{Lang: lang, Path: "/cases/y", CSRF: "tok"}, ID: "y", Reference: "H3PA-22QX", Controller: "intility",
+			return CasePage{Page: Page{Lang: lang, Path: "/cases/y", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, ID: "y", Reference: "H3PA-22QX", Controller: "intility",
 				Type: dsar.TypeErasure, Status: dsar.StatusRefused, Regulation: dsar.RegulationGDPR, SubjectEmail: "ola@example.no",
 				ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", Actions: []dsar.Action{dsar.ActionNote, dsar.ActionReopen}}
 		}},
@@ -1070,12 +1070,12 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 			"signin":   SignInPage{Page: p, Email: hostile, Next: hostile, Error: hostile},
 			"password": PasswordPage{Page: p, MinLength: 12, Error: hostile},
 			"case":     CasePage{Page: p, ID: hostile, Reference: hostile, Controller: hostile, Type: dsar.TypeAccess, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: hostile, SubjectName: hostile, Details: hostile, DueDate: "2025-03-03", ExtensionNoticeBy: "2025-03-03", Timeline: []CaseEvent{{Actor: hostile, Kind: hostile, Reason: hostile}}, Actions: dsar.AllActions, Grounds: dsar.Grounds},
-			"queue":    QueuePage{Page: p, UserEmail: hostile, NextPage: hostile, Rows: []QueueRow{{Reference: hostile, Controller: hostile, Type: dsar.TypeAccess, Status: dsar.StatusReceived, DueDate: "2025-03-03"}}},
+			"queue":    QueuePage{Page: p, NextPage: hostile, Rows: []QueueRow{{Reference: hostile, Controller: hostile, Type: dsar.TypeAccess, Status: dsar.StatusReceived, DueDate: "2025-03-03"}}},
 			"dashboard": func() DashboardPage {
 				f := dashboardFigures()
 				f.Refusals = append(f.Refusals, dsar.RefusalCount{Ground: dsar.Ground(hostile), Whole: 2})
 				f.Months[0].Month = hostile
-				return DashboardPage{Page: p, UserEmail: hostile, Controllers: []string{hostile}, Controller: hostile,
+				return DashboardPage{Page: p, Controllers: []string{hostile}, Controller: hostile,
 					From: hostile, To: hostile, JSON: hostile, Error: hostile, Figures: f}
 			}(),
 			"mailbox": MailboxPage{Page: p, Entries: []MailboxEntry{{Name: hostile, To: hostile, From: hostile, Subject: hostile}}, Open: &MailboxEntry{Subject: hostile, From: hostile, To: hostile}, Text: hostile},

@@ -25,6 +25,36 @@ type Page struct {
 	// Title is the page's own title (a catalog key's text), shown in the
 	// <title> and as the first heading.
 	Title string
+	// Staff is the navigation of a signed-in officer's page, which is drawn
+	// wide for work at a desk; nil on the subjects' pages.
+	Staff *Staff
+}
+
+// Staff is what the staff pages' navigation shows: the sections the user
+// may open and who is signed in.
+type Staff struct {
+	User string // the signed-in user's e-mail address
+	// Section is the current section: "queue", "dashboard", "mailbox",
+	// "monitor", "admin" or "account".
+	Section string
+	// Mailbox, Monitor and Admin offer the local mailbox (the embedded
+	// default), the queue monitor and the administration (admins only).
+	Mailbox, Monitor, Admin bool
+	// Orgs names the organisations by their keys, so that pages show
+	// names, never keys.
+	Orgs map[string]string
+}
+
+// Org returns the name of the organisation of a key, the key itself when it
+// has none.
+func (s *Staff) Org(key string) string {
+	if s == nil {
+		return key
+	}
+	if n, ok := s.Orgs[key]; ok {
+		return n
+	}
+	return key
 }
 
 // ControllerLink is one controller on the index page.
@@ -246,7 +276,6 @@ type QueueFilter struct {
 // QueuePage is the officers' queue of open cases, most urgent first.
 type QueuePage struct {
 	Page
-	UserEmail string
 	// Controllers are those the officer may filter by.
 	Controllers []string
 	Types       []dsar.RequestType

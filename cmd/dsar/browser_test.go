@@ -169,6 +169,7 @@ func TestSubjectInABrowser(t *testing.T) {
 				failPage(t, bctx, err)
 			}
 			screenshot(t, bctx, "form-"+lang)
+			checkPage(t, bctx, "form-"+lang)
 			err := chromedp.Do(bctx,
 				chromedp.Click(chromedp.CSS(`label[for="type-access"]`)),
 				chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), email),
@@ -181,6 +182,7 @@ func TestSubjectInABrowser(t *testing.T) {
 				failPage(t, bctx, err)
 			}
 			screenshot(t, bctx, "check-email-"+lang)
+			checkPage(t, bctx, "check-email-"+lang)
 			text := verificationMail(t, catcher, email)
 			if lang == "en" {
 				// English: type the code.
@@ -207,6 +209,7 @@ func TestSubjectInABrowser(t *testing.T) {
 				t.Fatalf("after verification the browser is at %s", loc)
 			}
 			screenshot(t, bctx, "status-"+lang)
+			checkPage(t, bctx, "status-"+lang)
 
 			// The officer asks for clarification; the subject answers on the status page.
 			list := apiCall(t, http.MethodGet, svc.url+"/api/v1/requests?status=in_progress", key, nil)
@@ -233,6 +236,7 @@ func TestSubjectInABrowser(t *testing.T) {
 				t.Errorf("the officer's question is not on the status page")
 			}
 			screenshot(t, bctx, "status-question-"+lang)
+			checkPage(t, bctx, "status-question-"+lang)
 			err = chromedp.Do(bctx,
 				chromedp.SendKeys(chromedp.CSS(`textarea[name="body"]`), "The one at my cabin, 707057500012345678."),
 				chromedp.Submit(chromedp.CSS(`textarea[name="body"]`)),
@@ -298,6 +302,7 @@ func TestOfficerInABrowser(t *testing.T) {
 		failPage(t, bctx, err)
 	}
 	screenshot(t, bctx, "queue-nb")
+	checkPage(t, bctx, "queue-nb")
 	if err := chromedp.Do(bctx, chromedp.Navigate(svc.url+"/queue?type=erasure"), chromedp.WaitVisible(chromedp.CSS(`table`))); err != nil {
 		failPage(t, bctx, err)
 	}
@@ -317,6 +322,7 @@ func TestOfficerInABrowser(t *testing.T) {
 		failPage(t, bctx, err)
 	}
 	screenshot(t, bctx, "case-nb")
+	checkPage(t, bctx, "case-nb")
 	err = chromedp.Do(bctx,
 		chromedp.SendKeys(chromedp.CSS(`#extend-reason`), "Saken gjelder ti års måledata i tre systemer."),
 		chromedp.Submit(chromedp.CSS(`#extend-reason`)),
@@ -368,6 +374,7 @@ func TestOfficerInABrowser(t *testing.T) {
 		failPage(t, bctx, err)
 	}
 	screenshot(t, bctx, "dashboard-nb")
+	checkPage(t, bctx, "dashboard-nb")
 	got := apiCall(t, http.MethodGet, svc.url+"/api/v1/requests?status=refused", key, nil)
 	data := got["data"].([]any)
 	if len(data) != 1 || data[0].(map[string]any)["reference"] != refs[1] || data[0].(map[string]any)["extended"] != true {
