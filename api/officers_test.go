@@ -300,8 +300,17 @@ func TestQueueFiltersSearchAndCSV(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "reference,") || !strings.Contains(body, "'=cmd@example.no") {
 		t.Errorf("csv:\n%s", body)
 	}
-	// A bulk action applies to every case of the filter, each audited.
-	code, _, h = p.post("/queue/bulk?type=erasure", url.Values{"action": {"note"}, "body": {"Checked the backlog."}}, "/queue?type=erasure")
+	// A bulk action first shows how many and which cases it will change,
+	// and changes nothing until confirmed.
+	code, page, _ := p.post("/queue/bulk?type=erasure", url.Values{"action": {"note"}, "body": {"Checked the backlog."}}, "/queue?type=erasure")
+	if code != http.StatusOK || !strings.Contains(page, "Legg notatet til 2 saker.") || !strings.Contains(page, a.Reference) && !strings.Contains(page, b.Reference) {
+		t.Fatalf("bulk note preview: %d", code)
+	}
+	if msgs, _ := reqs.Messages(ctx, u.Actor(), b.ID); len(msgs) != 0 {
+		t.Fatalf("the preview changed a case: %+v", msgs)
+	}
+	// Confirmed, it applies to every case of the filter, each audited.
+	code, _, h = p.post("/queue/bulk?type=erasure", url.Values{"action": {"note"}, "body": {"Checked the backlog."}, "confirm": {"yes"}}, "/queue?type=erasure")
 	if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=2") {
 		t.Fatalf("bulk note: %d %s", code, h.Get("Location"))
 	}
@@ -336,7 +345,12 @@ func TestBulkApprove(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.signIn("kari@nte.no", "officer password 123")
-	code, _, h := p.post("/queue/bulk?type=erasure", url.Values{"action": {"approve"}, "body": {"Reviewed in the Monday meeting."}}, "/queue?type=erasure")
+	code, page, _ := p.post("/queue/bulk?type=erasure", url.Values{"action": {"approve"}, "body": {"Reviewed in the Monday meeting."}}, "/queue?type=erasure")
+	if code != http.StatusOK || !strings.Contains(page, "Godkjenn 1 saker") || !strings.Contains(page, ready.Reference) ||
+		strings.Contains(page, waiting.Reference) || !strings.Contains(page, "2 saker i filteret blir ikke endret") {
+		t.Fatalf("bulk approve preview: %d", code)
+	}
+	code, _, h := p.post("/queue/bulk?type=erasure", url.Values{"action": {"approve"}, "body": {"Reviewed in the Monday meeting."}, "confirm": {"yes"}}, "/queue?type=erasure")
 	if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=1") {
 		t.Fatalf("bulk approve: %d %s", code, h.Get("Location"))
 	}
@@ -479,4 +493,24 @@ func TestCasePageOffersTheDomainsActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("completed")
+}
+
+// Auditors are offered no bulk action, and one posted anyway is refused.
+func TestAuditorsHaveNoBulkActions(t *testing.T) {
+	p, db := newPageClient(t)
+	ctx := context.Background()
+	if _, err := store.NewUsers(db).Create(ctx, "revisor@nte.no", "auditor password 123", dsar.RoleAuditor, []string{"nte"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.NewRequests(db).Create(ctx, dsar.Actor{ID: "a", Role: dsar.RoleAdmin}, dsar.NewRequest{Type: dsar.TypeErasure, Controller: "nte",
+		Subject: dsar.Subject{Email: "a@example.no"}, Verified: true, VerificationMethod: "portal"}); err != nil {
+		t.Fatal(err)
+	}
+	p.signIn("revisor@nte.no", "auditor password 123")
+	if code, page := p.get("/queue"); code != http.StatusOK || strings.Contains(page, `id="bulk-action"`) {
+		t.Errorf("the auditor's queue (%d) offers bulk actions", code)
+	}
+	if code, _, _ := p.post("/queue/bulk", url.Values{"action": {"assign_me"}, "confirm": {"yes"}}, "/queue"); code != http.StatusForbidden {
+		t.Errorf("an auditor's bulk action: %d", code)
+	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/csv"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,7 +81,9 @@ func (s *Server) queuePage(c echo.Context) error {
 	query := c.QueryParams()
 	query.Del("cursor")
 	data.CSV = "/queue.csv?" + query.Encode()
-	data.Bulk = "/queue/bulk?" + query.Encode()
+	if u.Role == dsar.RoleAdmin || u.Role == dsar.RoleOfficer {
+		data.Bulk = "/queue/bulk?" + query.Encode()
+	}
 	if n := c.QueryParam("done"); n != "" {
 		data.Notice = templates.T(data.Lang, "page.queue.bulk_done", map[string]any{"count": n})
 	}
@@ -103,30 +106,58 @@ func (s *Server) queuePage(c echo.Context) error {
 // MaxBulk bounds how many cases one bulk action changes.
 const MaxBulk = 500
 
+// bulkActions maps the queue's bulk actions to the domain's.
+var bulkActions = map[string]dsar.Action{"assign_me": dsar.ActionAssign, "approve": dsar.ActionApprove, "note": dsar.ActionNote}
+
 // queueBulk applies one action (assign to me, approve for execution, or a
-// note) to every case of the filter (at most MaxBulk), each as its own
-// audited change, and comes back to the queue with the count of the cases
-// it changed: a case the action does not fit (already approved, not in
-// progress) is left as it is.
+// note) to the cases of the filter (at most MaxBulk) that the domain lets
+// the officer take it on, each as its own audited change. The first post
+// shows how many and which cases it will change and asks to confirm; the
+// confirmation carries it out and comes back to the queue with the count.
 func (s *Server) queueBulk(c echo.Context) error {
 	u := c.Get(userKey).(*dsar.User)
 	_, f := s.queueFilter(c, u)
 	f.Limit, f.Cursor = MaxBulk, ""
 	ctx, a := c.Request().Context(), actorOf(c)
+	if a.Role != dsar.RoleAdmin && a.Role != dsar.RoleOfficer {
+		return &dsar.Error{Code: dsar.EFORBIDDEN, Message: "error.forbidden"}
+	}
 	action, body := c.FormValue("action"), c.FormValue("body")
+	want, ok := bulkActions[action]
+	if !ok {
+		return s.errorPage(c, http.StatusBadRequest, "error.invalid")
+	}
 	if action == "note" {
 		if err := dsar.ValidateReason("body", body); err != nil {
 			return s.pageError(c, err)
 		}
-	} else if action != "assign_me" && action != "approve" {
-		return s.errorPage(c, http.StatusBadRequest, "error.invalid")
 	}
 	page, err := s.cfg.Requests.List(ctx, a, f)
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	done := 0
+	var fits []*dsar.Request
 	for _, r := range page.Requests {
+		acts, err := s.cfg.Cases.Actions(ctx, a, r.ID)
+		if err != nil {
+			return s.pageError(c, err)
+		}
+		if slices.Contains(acts, want) && !(action == "assign_me" && r.Assignee == u.ID) {
+			fits = append(fits, r)
+		}
+	}
+	q := c.QueryParams()
+	if c.FormValue("confirm") != "yes" {
+		data := templates.BulkPage{Page: s.page(c, nil, "page.bulk.title"), Action: action, Body: body,
+			Skipped: len(page.Requests) - len(fits), Confirm: "/queue/bulk?" + q.Encode(), Back: "/queue?" + q.Encode()}
+		for _, r := range fits {
+			data.Cases = append(data.Cases, templates.QueueRow{ID: r.ID, Reference: r.Reference, Controller: r.Controller,
+				Type: r.Type, Status: r.Status, DueDate: r.DueDate.String()})
+		}
+		return s.render(c, http.StatusOK, "bulk", data)
+	}
+	done := 0
+	for _, r := range fits {
 		switch action {
 		case "assign_me":
 			_, err = s.cfg.Cases.Assign(ctx, a, r.ID, u.ID)
@@ -143,7 +174,6 @@ func (s *Server) queueBulk(c echo.Context) error {
 		}
 		done++
 	}
-	q := c.QueryParams()
 	q.Set("done", strconv.Itoa(done))
 	return c.Redirect(http.StatusSeeOther, "/queue?"+q.Encode())
 }

@@ -312,6 +312,16 @@ var pageCases = map[string][]pageCase{
 				Controllers: []string{"nte"}, Controller: "nte", From: "2025-01-01", To: "2025-01-31", JSON: "/dashboard.json", Figures: f}
 		}},
 	},
+	"bulk": {
+		{"approve", func(lang dsar.Language) any {
+			return BulkPage{Page: Page{Lang: lang, Path: "/queue/bulk", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}},
+				Action: "approve", Body: "Reviewed on Monday.", Skipped: 1, Confirm: "/queue/bulk?type=erasure", Back: "/queue?type=erasure",
+				Cases: []QueueRow{{ID: "x", Reference: "7KQ2-M9XD", Controller: "nte", Type: dsar.TypeErasure, Status: dsar.StatusInProgress, DueDate: "2025-04-07"}}}
+		}},
+		{"none", func(lang dsar.Language) any {
+			return BulkPage{Page: Page{Lang: lang, Path: "/queue/bulk", CSRF: "tok", Staff: &Staff{User: "kari@nte.no"}}, Action: "assign_me", Skipped: 3, Back: "/queue"}
+		}},
+	},
 	"case": {
 		{"in-progress", func(lang dsar.Language) any {
 			return CasePage{Page: Page{Lang: lang, Path: "/cases/x", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, ID: "x", Reference: "7KQ2-M9XD", Controller: "nte",
@@ -1294,6 +1304,9 @@ func usedPageKeys(t *testing.T) (static, prefixes map[string]bool, dynamic []str
 		dynamic = append(dynamic, "page.status.kind."+k)
 	}
 	dynamic = append(dynamic, "page.check_email.valid.one", "page.check_email.valid.other")
+	for _, a := range []string{"assign_me", "approve", "note"} {
+		dynamic = append(dynamic, "page.bulk.action."+a)
+	}
 	return static, prefixes, dynamic
 }
 

@@ -39,6 +39,7 @@ var pageTypes = map[string]reflect.Type{
 	"queue":       reflect.TypeFor[QueuePage](),
 	"case":        reflect.TypeFor[CasePage](),
 	"dashboard":   reflect.TypeFor[DashboardPage](),
+	"bulk":        reflect.TypeFor[BulkPage](),
 }
 
 // PageNames returns the names of the page templates, sorted.

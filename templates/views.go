@@ -283,7 +283,8 @@ type QueuePage struct {
 	Workers     []Worker
 	Filter      QueueFilter
 	// CSV is the link to the current filter as CSV; Bulk where the bulk
-	// actions on the filter post.
+	// actions on the filter post, empty for those who may change nothing
+	// (auditors).
 	CSV, Bulk string
 	// Notice reports the last bulk action; Error a bad filter, already in
 	// the page's language (and then there are no Rows).
@@ -291,6 +292,21 @@ type QueuePage struct {
 	Rows          []QueueRow
 	// NextPage is the link to the following page, empty on the last.
 	NextPage string
+}
+
+// BulkPage asks an officer to confirm a bulk action: what it does, to how
+// many and which cases, and which of the filter's cases it leaves alone.
+type BulkPage struct {
+	Page
+	// Action is "assign_me", "approve" or "note"; Body the note it carries.
+	Action, Body string
+	// Cases are those the action will change; Skipped counts the filter's
+	// cases it does not fit (already approved, not in progress, closed).
+	Cases   []QueueRow
+	Skipped int
+	// Confirm is where the confirmation posts; Back the queue with the
+	// same filter.
+	Confirm, Back string
 }
 
 // ErrorPage explains that something went wrong (a link that expired, a page

@@ -361,6 +361,9 @@ func TestOfficerInABrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#bulk-action`), "approve"),
 		chromedp.SendKeys(chromedp.CSS(`#bulk-body`), "Gjennomgått på mandagsmøtet."),
 		chromedp.Submit(chromedp.CSS(`#bulk-body`)),
+		// The page shows which cases the action changes and asks to confirm.
+		chromedp.WaitVisible(chromedp.CSS(`#bulk-confirm`)),
+		chromedp.Click(chromedp.CSS(`#bulk-confirm`)),
 		chromedp.WaitVisible(chromedp.CSS(`div.notice`)),
 	)
 	if err != nil {
