@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/api"
@@ -512,5 +513,40 @@ func TestAuditorsHaveNoBulkActions(t *testing.T) {
 	}
 	if code, _, _ := p.post("/queue/bulk", url.Values{"action": {"assign_me"}, "confirm": {"yes"}}, "/queue"); code != http.StatusForbidden {
 		t.Errorf("an auditor's bulk action: %d", code)
+	}
+}
+
+// The queue is a work list: the officers' words for the status, the receipt
+// date, who works each case, and sorting by receipt or due date.
+func TestQueueIsAWorkList(t *testing.T) {
+	p, db := newPageClient(t)
+	ctx := context.Background()
+	u := officer(t, db, "nte")
+	reqs := store.NewRequests(db)
+	old := time.Date(2025, time.February, 1, 9, 0, 0, 0, time.UTC)
+	first, err := reqs.Create(ctx, u.Actor(), dsar.NewRequest{Type: dsar.TypeAccess, Controller: "nte", Subject: dsar.Subject{Email: "a@example.no"}, ReceivedAt: &old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := reqs.Create(ctx, u.Actor(), dsar.NewRequest{Type: dsar.TypeErasure, Controller: "nte", Subject: dsar.Subject{Email: "b@example.no"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.Assign(ctx, u.Actor(), second.ID, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	p.signIn("kari@nte.no", "officer password 123")
+	_, page := p.get("/queue?sort=-received_at")
+	for _, want := range []string{"Venter på bekreftelse fra den registrerte", `aria-sort="descending"`, "<td>kari@nte.no</td>",
+		`<time datetime="2025-02-01">`, "Nord-Trøndelag Elektrisitetsverk AS"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the queue does not show %q", want)
+		}
+	}
+	if strings.Index(page, second.Reference) > strings.Index(page, first.Reference) {
+		t.Error("newest received is not first with sort=-received_at")
+	}
+	if strings.Contains(page, "Waiting for you to confirm") || strings.Contains(page, "Venter på at du") {
+		t.Error("the queue speaks to the subject")
 	}
 }

@@ -21,7 +21,7 @@ func (s *Server) queueFilter(c echo.Context, u *dsar.User) (templates.QueueFilte
 	v := templates.QueueFilter{Controller: q.Get("controller"), Type: q.Get("type"), Status: q.Get("status"),
 		Search: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") != "", Mine: q.Get("mine") != "", Notice: q.Get("notice") != "",
 		Assignee: q.Get("assignee"), Approval: q.Get("approval")}
-	f := dsar.RequestFilter{Status: dsar.OpenStatuses, Search: v.Search, Cursor: q.Get("cursor"), Limit: 50}
+	f := dsar.RequestFilter{Status: dsar.OpenStatuses, Search: v.Search, Cursor: q.Get("cursor"), Limit: 50, Sort: q.Get("sort")}
 	if v.Controller != "" {
 		f.Controller = []string{v.Controller}
 	}
@@ -91,10 +91,29 @@ func (s *Server) queuePage(c echo.Context) error {
 		data.Error = badMsg
 		return s.render(c, http.StatusBadRequest, "queue", data)
 	}
+	email := map[string]string{}
+	for _, w := range workers {
+		email[w.ID] = w.Email
+	}
 	for _, r := range page.Requests {
-		today := dsar.DateOf(now.In(r.Deadline.Location()))
+		loc := r.Deadline.Location()
+		today := dsar.DateOf(now.In(loc))
 		data.Rows = append(data.Rows, templates.QueueRow{ID: r.ID, Reference: r.Reference, Controller: r.Controller, Type: r.Type, Status: r.Status,
-			DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now), Assigned: r.Assignee != "", Duplicate: r.DuplicateOf != "", Approved: r.ApprovedAt != nil})
+			Received: dsar.DateOf(r.ReceivedAt.In(loc)).String(), DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now),
+			Assignee: email[r.Assignee], Assigned: r.Assignee != "", Duplicate: r.DuplicateOf != "", Approved: r.ApprovedAt != nil})
+	}
+	sorted := c.QueryParams()
+	sorted.Del("cursor")
+	data.Sort = sorted.Get("sort")
+	for _, o := range []struct {
+		to   *string
+		sort string
+	}{{&data.SortDue, "deadline"}, {&data.SortReceived, "received_at"}} {
+		sorted.Set("sort", o.sort)
+		if data.Sort == o.sort {
+			sorted.Set("sort", "-"+o.sort)
+		}
+		*o.to = "/queue?" + sorted.Encode()
 	}
 	if page.NextCursor != "" {
 		query.Set("cursor", page.NextCursor)

@@ -193,7 +193,10 @@ type QueueRow struct {
 	ID, Reference, Controller string
 	Type                      dsar.RequestType
 	Status                    dsar.Status
+	Received                  string // YYYY-MM-DD, controller-local
 	DueDate                   string // YYYY-MM-DD
+	// Assignee names who works the case, by e-mail ("" for nobody).
+	Assignee string
 	DaysLeft                  int
 	Overdue                   bool
 	// Assigned says somebody works the case; Duplicate that it repeats an
@@ -292,6 +295,9 @@ type QueuePage struct {
 	Rows          []QueueRow
 	// NextPage is the link to the following page, empty on the last.
 	NextPage string
+	// SortDue and SortReceived are the filter sorted by due date and by
+	// receipt; Sort the current order.
+	SortDue, SortReceived, Sort string
 }
 
 // BulkPage asks an officer to confirm a bulk action: what it does, to how
