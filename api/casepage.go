@@ -69,10 +69,12 @@ func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
 		data.Notice = templates.T(p.Lang, "page.case.done", nil)
 	}
 	for _, ev := range evs {
-		data.Timeline = append(data.Timeline, templates.CaseEvent{At: ev.At.In(loc), Actor: ev.Actor, Kind: string(ev.Kind), From: ev.From, To: ev.To, Reason: ev.Reason})
+		data.Timeline = append(data.Timeline, templates.CaseEvent{At: ev.At.In(loc), Actor: who(ev.Actor), Kind: string(ev.Kind), From: ev.From, To: ev.To,
+			Reason: ev.Reason, Mail: ev.Data["template"]})
 	}
 	for _, m := range msgs {
-		data.Messages = append(data.Messages, templates.MessageItem{At: m.CreatedAt.In(loc), FromSubject: m.FromSubject, Kind: string(m.Kind), Body: m.Body})
+		data.Messages = append(data.Messages, templates.MessageItem{At: m.CreatedAt.In(loc), FromSubject: m.FromSubject, Kind: string(m.Kind), Body: m.Body,
+			Author: who(m.Author)})
 	}
 	return s.render(c, status, "case", data)
 }

@@ -135,6 +135,7 @@ func parsePages() (map[dsar.Language]map[string]*htmltemplate.Template, error) {
 //	right TYPE PART         right.<TYPE>.<PART> (title, explanation)
 //	jurisdiction CODE       the name of a jurisdiction ("NO" -> "Norway")
 //	messageKind KIND        the label of a kind of message, "" for an unknown kind
+//	eventKind KIND          what an audit event of the kind records, in words; the kind itself when unknown
 //	brandStyle BRAND        the CSS custom properties of a brand (checked colours)
 //	errorSummary FORMPAGE   the form's errors in field order, with their anchors
 //	hasType TYPES TYPE      whether TYPES holds TYPE
@@ -219,6 +220,12 @@ func pageFuncs(lang dsar.Language) htmltemplate.FuncMap {
 			return "", nil
 		}
 		return strictT(lang, "page.status.kind."+kind)
+	}
+	f["eventKind"] = func(kind string) string {
+		if msg, ok := catalogs[lang]["event."+kind]; ok {
+			return msg
+		}
+		return kind
 	}
 	f["brandStyle"] = brandStyle
 	f["errorSummary"] = func(p FormPage) ([]errorItem, error) { return errorSummary(lang, p) }

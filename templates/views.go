@@ -126,8 +126,10 @@ type HistoryItem struct {
 type MessageItem struct {
 	At          time.Time
 	FromSubject bool
-	Kind        string // "clarification", "identity", "reply"
+	Kind        string // "clarification", "identity", "reply", "note", "fee", "reopened"
 	Body        string
+	// Author names the colleague who wrote it, by e-mail (officers' view).
+	Author string
 }
 
 // StatusPage is the subject's page of one request.
@@ -207,12 +209,16 @@ type QueueRow struct {
 
 // CaseEvent is one line of a case's full timeline.
 type CaseEvent struct {
-	At     time.Time
+	At time.Time
+	// Actor names who acted: a colleague by e-mail, the subject, the
+	// service, or an API key by its ID.
 	Actor  string
 	Kind   string
 	From   dsar.Status
 	To     dsar.Status
 	Reason string
+	// Mail is the template of the mail a mail_sent event sent.
+	Mail string
 }
 
 // CasePage is an officer's view of one case: the subject, the request, its
