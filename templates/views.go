@@ -199,8 +199,8 @@ type QueueRow struct {
 	DueDate                   string // YYYY-MM-DD
 	// Assignee names who works the case, by e-mail ("" for nobody).
 	Assignee string
-	DaysLeft                  int
-	Overdue                   bool
+	DaysLeft int
+	Overdue  bool
 	// Assigned says somebody works the case; Duplicate that it repeats an
 	// open request of the same subject; Approved that it is approved for
 	// execution.

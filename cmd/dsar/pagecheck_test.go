@@ -57,7 +57,10 @@ func checkPage(t *testing.T, ctx context.Context, name string) {
 			t.Fatal(err)
 		}
 		if over > 0 {
-			t.Errorf("%s at %d px: the page is %d px wider than the window", name, w, over)
+			wide, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("body *")).filter(e => {
+				const r = e.getBoundingClientRect(); return r.right > document.documentElement.clientWidth + 1 && !e.closest(".table-wrap")
+			}).slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + e.className : ""))`))
+			t.Errorf("%s at %d px: the page is %d px wider than the window (widest: %v)", name, w, over, wide)
 		}
 		if axe == "" {
 			continue
