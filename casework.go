@@ -359,3 +359,19 @@ func Reopen(env Env, c *Case, a Actor, reason string) (*Effect, error) {
 	ch.mail(MailPayload{Template: MailReopened, MessageID: m.ID})
 	return ch.done(&Event{Kind: EventTransition, Reason: m.Body, Data: map[string]string{"message": m.ID}})
 }
+
+// ViewDocument records that the actor opened an identity document of the
+// case: only officers and admins of its controller may, and every view is
+// in the audit trail.
+func ViewDocument(env Env, c *Case, a Actor, documentID string) (*Effect, error) {
+	if !a.CanChange(c.Request.Controller) {
+		return nil, &Error{Code: EFORBIDDEN, Message: "error.forbidden"}
+	}
+	ch := begin(env, c, a)
+	eff, err := ch.done(&Event{Kind: EventDocumentViewed, Data: map[string]string{"document": documentID}})
+	if err != nil {
+		return nil, err
+	}
+	eff.Request = nil // the case itself does not change
+	return eff, nil
+}

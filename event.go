@@ -22,6 +22,7 @@ const (
 	EventApproved         EventKind = "approved"              // an officer approved the case for execution in the connected systems
 	EventPartiallyRefused EventKind = "partially_refused"     // part of the request was refused with a ground; the rest goes on
 	EventObjectionKind    EventKind = "objection_kind"        // an officer said which objection of Art 21 the request makes
+	EventDocumentViewed   EventKind = "document_viewed"       // an officer opened an identity document the subject sent
 )
 
 // Event is one append-only entry of a request's audit trail. It holds no

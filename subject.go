@@ -156,6 +156,9 @@ type CaseService interface {
 	MarkVerified(ctx context.Context, actor Actor, id, method string) (*Request, error)
 	// Documents returns the identity documents awaiting a check, opened.
 	Documents(ctx context.Context, actor Actor, id string) ([]*Document, error)
+	// Document returns one identity document, opened, and records the view
+	// in the case's audit trail.
+	Document(ctx context.Context, actor Actor, id, documentID string) (*Document, error)
 	// Complete closes the request as carried out.
 	Complete(ctx context.Context, actor Actor, id string, d Decision) (*Request, error)
 	// Refuse closes the request as refused, wholly or in part.

@@ -58,6 +58,15 @@ func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
 	if data.Can(string(dsar.ActionAssign)) {
 		data.Workers = workers
 	}
+	if a.CanChange(r.Controller) {
+		docs, err := s.cfg.Cases.Documents(ctx, a, r.ID)
+		if err != nil {
+			return s.pageError(c, err)
+		}
+		for _, d := range docs {
+			data.Documents = append(data.Documents, templates.DocumentItem{ID: d.ID, FileName: d.FileName, Size: len(d.Data), At: d.CreatedAt.In(loc)})
+		}
+	}
 	if r.Assignee != "" {
 		data.AssigneeID, data.Assignee = r.Assignee, who("user:"+r.Assignee)
 		data.AssignedToMe = r.Assignee == c.Get(userKey).(*dsar.User).ID
@@ -77,6 +86,15 @@ func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
 			Author: who(m.Author)})
 	}
 	return s.render(c, status, "case", data)
+}
+
+// caseDocument sends an identity document to an officer or admin of the
+// case's controller, and records the view.
+func (s *Server) caseDocument(c echo.Context) error {
+	if err := sendDocument(c, s.cfg.Cases, c.Param("doc")); err != nil {
+		return s.pageError(c, err)
+	}
+	return nil
 }
 
 // caseAction runs one officer action from the case page and comes back to

@@ -58,6 +58,7 @@ func (s *Server) registerOfficers(e *echo.Echo) {
 	g.GET("/dashboard", s.dashboardPage, signedIn)
 	g.GET("/dashboard.json", s.dashboardJSON, signedIn)
 	g.GET("/cases/:id", s.casePage, signedIn)
+	g.GET("/documents/:id/:doc", s.caseDocument, signedIn)
 	g.POST("/cases/:id/:action", s.caseAction, signedIn)
 }
 

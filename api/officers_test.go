@@ -550,3 +550,47 @@ func TestQueueIsAWorkList(t *testing.T) {
 		t.Error("the queue speaks to the subject")
 	}
 }
+
+// The identity documents are on the case page; every opening is audited,
+// and auditors may not open them.
+func TestCasePageShowsDocumentsAndAuditsEachView(t *testing.T) {
+	p, db := newPageClient(t)
+	ctx := context.Background()
+	u := officer(t, db, "nte")
+	reqs := store.NewRequests(db)
+	r, err := reqs.Create(ctx, u.Actor(), dsar.NewRequest{Type: dsar.TypeAccess, Controller: "nte", Subject: dsar.Subject{Email: "a@example.no"},
+		Verified: true, VerificationMethod: "portal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.Ask(ctx, u.Actor(), r.ID, dsar.MessageIdentity, "Please send a copy of your ID."); err != nil {
+		t.Fatal(err)
+	}
+	pdf := []byte("%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n")
+	if _, err := store.NewSubjects(db).Reply(ctx, db.StatusToken(r.ID), "Here it is.", &dsar.Document{FileName: "id.pdf", ContentType: "application/pdf", Data: pdf}, "192.0.2.7"); err != nil {
+		t.Fatal(err)
+	}
+	p.signIn("kari@nte.no", "officer password 123")
+	_, page := p.get("/cases/" + r.ID)
+	link := regexp.MustCompile(`href="(/documents/[^"]+)"`).FindStringSubmatch(page)
+	if link == nil {
+		t.Fatal("the case page lists no document")
+	}
+	req, _ := http.NewRequest(http.MethodGet, p.base+link[1], nil)
+	code, body, h := p.do(req)
+	if code != http.StatusOK || body != string(pdf) || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("open the document: %d %q", code, h.Get("Content-Disposition"))
+	}
+	evs, _ := reqs.Events(ctx, u.Actor(), r.ID)
+	if last := evs[len(evs)-1]; last.Kind != dsar.EventDocumentViewed || last.Actor != "user:"+u.ID {
+		t.Errorf("the view is not audited: %+v", last)
+	}
+	if _, err := store.NewUsers(db).Create(ctx, "revisor@nte.no", "auditor password 123", dsar.RoleAuditor, []string{"nte"}); err != nil {
+		t.Fatal(err)
+	}
+	p.signIn("revisor@nte.no", "auditor password 123")
+	req, _ = http.NewRequest(http.MethodGet, p.base+link[1], nil)
+	if code, _, _ := p.do(req); code != http.StatusForbidden && code != http.StatusNotFound {
+		t.Errorf("an auditor opens the document: %d", code)
+	}
+}

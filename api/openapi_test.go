@@ -272,8 +272,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 69 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 69 (and 6): %v",
+	if len(registered) != 70 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 70 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -2410,6 +2410,7 @@ func contractOfficers(t *testing.T, e *contractEnv) {
 		{method: "GET", path: "/dashboard"},
 		{method: "GET", path: "/dashboard.json"},
 		{method: "GET", path: cases},
+		{method: "GET", path: "/documents/" + id + "/x"},
 		{method: "POST", path: cases + "/note", body: officerForm("body", "x")},
 		{method: "GET", path: "/mailbox"},
 		{method: "GET", path: "/mailbox/x.eml"},

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/dsar-project/dsar"
+	"gorm.io/gorm"
 )
 
 // The officers' case operations: each loads the case, lets the domain
@@ -71,4 +72,35 @@ func (s *Requests) Messages(ctx context.Context, actor dsar.Actor, id string) ([
 		return nil, err
 	}
 	return NewSubjects(s.db).messages(ctx, id, actor.CanReadNotes(row.Controller))
+}
+
+// Document implements dsar.CaseService (dsar.ViewDocument): the document
+// is read and its view recorded in one transaction.
+func (s *Requests) Document(ctx context.Context, actor dsar.Actor, id, documentID string) (*dsar.Document, error) {
+	var out *dsar.Document
+	err := s.db.tx(ctx, func(tx *gorm.DB) error {
+		row, err := s.load(tx, actor, id, true)
+		if err != nil {
+			return err
+		}
+		var d documentRow
+		if err := tx.Where("id = ? AND request_id = ?", documentID, id).Take(&d).Error; err != nil {
+			return mapErr(err)
+		}
+		if _, err := s.db.run(tx, row, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+			return dsar.ViewDocument(env, c, actor, d.ID)
+		}); err != nil {
+			return err
+		}
+		data, err := s.db.Keyring.Open(d.Sealed, []byte(d.ID))
+		if err != nil {
+			return err
+		}
+		out = &dsar.Document{ID: d.ID, FileName: d.FileName, ContentType: d.ContentType, Data: data, CreatedAt: d.CreatedAt.UTC()}
+		return nil
+	})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return out, nil
 }

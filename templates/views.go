@@ -239,6 +239,9 @@ type CasePage struct {
 	Verification               string // "by whom, how" or ""
 	Timeline                   []CaseEvent
 	Messages                   []MessageItem
+	// Documents are the identity documents awaiting the check, shown to
+	// the officers and admins of the controller (each view is audited).
+	Documents []DocumentItem
 	// Actions are what the viewer may do to the case now (dsar.Actions):
 	// the page offers exactly these.
 	Actions []dsar.Action
@@ -268,6 +271,13 @@ func (p CasePage) Can(action string) bool { return slices.Contains(p.Actions, ds
 
 // CanChange reports whether the page offers any action.
 func (p CasePage) CanChange() bool { return len(p.Actions) > 0 }
+
+// DocumentItem is one identity document on the case page.
+type DocumentItem struct {
+	ID, FileName string
+	Size         int
+	At           time.Time
+}
 
 // Worker is an officer or admin a case may be assigned to.
 type Worker struct{ ID, Email string }
