@@ -934,3 +934,34 @@ func TestHoursPlural(t *testing.T) {
 		}
 	}
 }
+
+// officerMails are the mails to the controller's officers; every other mail
+// goes to the data subject.
+var officerMails = []string{"reminder", "digest"}
+
+// Every mail to the subject says how to answer: a reply to the mail reaches
+// the controller's privacy contact (the mail's Reply-To), named in the text.
+func TestSubjectMailsSayHowToAnswer(t *testing.T) {
+	replies := map[dsar.Language]string{
+		dsar.LanguageEN: "reply to this e-mail; your reply goes to ",
+		dsar.LanguageNB: "svare på denne e-posten; svaret går til ",
+	}
+	for _, name := range MailNames() {
+		if slices.Contains(officerMails, name) {
+			continue
+		}
+		for _, gc := range goldenCases[name] {
+			for _, lang := range dsar.Languages {
+				data := gc.data
+				data.Language = lang
+				m, err := RenderMail(name, data)
+				if err != nil {
+					t.Fatalf("%s/%s/%s: %v", name, gc.name, lang, err)
+				}
+				if want := replies[lang] + data.ContactEmail; !strings.Contains(m.Text, want) {
+					t.Errorf("%s/%s/%s: the text does not say %q", name, gc.name, lang, want)
+				}
+			}
+		}
+	}
+}

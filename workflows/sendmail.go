@@ -74,12 +74,16 @@ func (h *Handlers) sendMail(ctx context.Context, it *dsar.OutboxItem) (outcome, 
 		data.Message = req.Decision.Text
 	}
 	var (
-		to    string
-		extra []string // further recipients of a reminder
+		to      string
+		extra   []string // further recipients of a reminder
+		replyTo string
 	)
 	switch p.To {
 	case dsar.RecipientSubject:
+		// The subject's reply goes to the people who can act on it, not
+		// to the service's sending address.
 		to = req.Subject.Email
+		replyTo = (&mail.Address{Name: ctrl.PrivacyContact.Name, Address: ctrl.PrivacyContact.Email}).String()
 	case dsar.RecipientController:
 		// Officers follow the link to the case page, never to the
 		// subject's status page.
@@ -102,7 +106,7 @@ func (h *Handlers) sendMail(ctx context.Context, it *dsar.OutboxItem) (outcome, 
 	}
 	from := (&mail.Address{Name: ctrl.LegalName, Address: h.From}).String()
 	msg := &dmail.Message{ID: it.ID + "@" + h.MessageIDDomain, From: from, To: append([]string{to}, extra...),
-		Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: it.CreatedAt}
+		ReplyTo: replyTo, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: it.CreatedAt}
 	if err := h.Sender.Send(ctx, msg); err != nil {
 		return outcome{}, err
 	}
