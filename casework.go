@@ -139,7 +139,8 @@ func MarkVerified(env Env, c *Case, a Actor, method string) (*Effect, error) {
 
 // Assign gives the case to a user who may work it (an admin, or an officer
 // of the case's controller), or to nobody when userID is empty. user is
-// the enabled account of userID, nil when there is none.
+// the enabled account of userID, nil when there is none. The new assignee
+// is told by mail, unless they took the case themselves.
 func Assign(env Env, c *Case, a Actor, userID string, user *User) (*Effect, error) {
 	if userID != "" {
 		if user == nil || user.DisabledAt != nil {
@@ -155,6 +156,9 @@ func Assign(env Env, c *Case, a Actor, userID string, user *User) (*Effect, erro
 	}
 	old := ch.r.Assignee
 	ch.r.Assignee = userID
+	if userID != "" && userID != old && a.ID != user.Actor().ID {
+		ch.mail(MailPayload{Template: MailCaseAssigned, To: RecipientAssignee, UserID: userID})
+	}
 	return ch.done(&Event{Kind: EventAssigned, Data: map[string]string{"from": old, "to": userID}})
 }
 
