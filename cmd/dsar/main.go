@@ -33,6 +33,7 @@ import (
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/templates"
 )
 
 // gcPercent is the garbage collector's target when GOGC is not set. The
@@ -129,13 +130,24 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	return 0
 }
 
-// describe returns the message of an application error, or the error text.
+// describe returns an application error as English sentences (its message
+// and those of its fields, from the message catalog), or the error text.
 func describe(err error) string {
 	var de *dsar.Error
-	if errors.As(err, &de) {
-		return de.Message
+	if !errors.As(err, &de) {
+		return err.Error()
 	}
-	return err.Error()
+	msg := templates.T(dsar.LanguageEN, de.Message, de.Params)
+	for _, f := range de.Fields {
+		msg += " " + fieldSentence(f)
+	}
+	return msg
+}
+
+// fieldSentence says in English what is wrong with the command-line flag a
+// field error names.
+func fieldSentence(f dsar.FieldError) string {
+	return "--" + f.Field + ": " + templates.T(dsar.LanguageEN, f.Message, f.Params)
 }
 
 type usageError struct{ msg string }
@@ -294,20 +306,11 @@ func fieldErrors(err error) error {
 	if !errors.As(err, &de) || len(de.Fields) == 0 {
 		return err
 	}
-	var b strings.Builder
+	sentences := make([]string, len(de.Fields))
 	for i, f := range de.Fields {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "--%s: %s", f.Field, f.Message)
-		if v, ok := f.Params["controller"]; ok {
-			fmt.Fprintf(&b, " (%v)", v)
-		}
-		if v, ok := f.Params["allowed"]; ok {
-			fmt.Fprintf(&b, " (allowed: %v)", v)
-		}
+		sentences[i] = fieldSentence(f)
 	}
-	return usageError{b.String()}
+	return usageError{strings.Join(sentences, " ")}
 }
 
 func orAll(cs []string) string {

@@ -236,11 +236,22 @@ func TestUserCommands(t *testing.T) {
 		{[]string{"user", "update", "--email", "kari@nte.no", "--role", "boss"}, 2, "role"},
 		{[]string{"user", "disable"}, 2, "dsar user disable --email EMAIL"},
 		{[]string{"user", "delete", "--email", "kari@nte.no"}, 2, `unknown user command "delete"`},
+		// Errors are sentences from the message catalog, never codes.
+		{[]string{"user", "create", "--email", "ola@nte.no", "--role", "officer"}, 2, "--controller: This field is required."},
+		{[]string{"user", "create", "--email", "ola@nte.no", "--role", "officer", "--controller", "acme"}, 2,
+			"--controller: There is no controller with the identifier acme."},
+		{[]string{"user", "update", "--email", "kari@nte.no", "--role", "boss"}, 2, "--role: Choose one of: admin, officer, auditor."},
+		{[]string{"user", "create", "--email", "kari@nte.no", "--role", "admin"}, 1, "dsar: This conflicts with something that already exists."},
 	}
 	for _, s := range steps {
 		code, out, stderr := run(t, e, s.args...)
 		if code != s.code || !strings.Contains(out+stderr, s.want) {
 			t.Errorf("%v: exit %d, want %d with %q:\n%s%s", s.args, code, s.code, s.want, out, stderr)
+		}
+		for _, key := range []string{"field.", "error."} {
+			if strings.Contains(stderr, key) {
+				t.Errorf("%v: a message key instead of a sentence: %s", s.args, stderr)
+			}
 		}
 	}
 	code, out, _ = run(t, e, "user", "list")
