@@ -217,10 +217,10 @@ func TestAPIKeyCommands(t *testing.T) {
 
 func TestUserCommands(t *testing.T) {
 	e := migratedEnv(t)
-	code, out, stderr := run(t, e, "user", "create", "--email", "kari@nte.no", "--role", "officer", "--controller", "nte")
+	code, out, stderr := run(t, e, "user", "create", "--email", "kari@nte.no", "--name", "Kari Nordmann", "--role", "officer", "--controller", "nte")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	password := lines[len(lines)-1]
-	if code != 0 || len(password) != 24 {
+	if code != 0 || len(password) != 24 || !strings.Contains(out, "(Kari Nordmann <kari@nte.no>, role officer") {
 		t.Fatalf("create: exit %d %q %s", code, out, stderr)
 	}
 	steps := []struct {
@@ -229,6 +229,8 @@ func TestUserCommands(t *testing.T) {
 		want string
 	}{
 		{[]string{"user", "list"}, 0, "kari@nte.no  officer  nte"},
+		{[]string{"user", "list"}, 0, "Kari Nordmann"},
+		{[]string{"user", "create", "--email", "ola@nte.no", "--name", "Ola\nNordmann", "--role", "admin"}, 2, "--name: "},
 		{[]string{"user", "update", "--email", "kari@nte.no", "--role", "auditor", "--controller", "nte", "--controller", "proviso"}, 0, "role auditor, controllers nte,proviso; their sessions ended"},
 		{[]string{"user", "disable", "--email", "kari@nte.no"}, 0, "disabled user"},
 		{[]string{"user", "enable", "--email", "kari@nte.no"}, 0, "enabled user"},
@@ -256,7 +258,7 @@ func TestUserCommands(t *testing.T) {
 		}
 	}
 	code, out, _ = run(t, e, "user", "list")
-	if code != 0 || !strings.Contains(out, "auditor  nte,proviso") {
+	if code != 0 || !strings.Contains(out, "auditor  nte,proviso") || strings.Contains(out, "ola@nte.no") {
 		t.Errorf("list after the changes:\n%s", out)
 	}
 	// Every change is in the administrators' audit chain, which verifies.
