@@ -179,7 +179,8 @@ func (m *Main) runApp(ctx context.Context, cfg *Config, log *slog.Logger, o open
 	return run(a, ctx)
 }
 
-// printBanner tells a new user where the service is and how to get a key.
+// printBanner tells a new user where the service is, where officers sign
+// in, how to make the first admin account, and how to get a key.
 func (m *Main) printBanner(cfg *Config) {
 	mode := "PostgreSQL"
 	if cfg.DatabaseURL == "" {
@@ -195,13 +196,16 @@ func (m *Main) printBanner(cfg *Config) {
 	}
 	fmt.Fprintf(m.Stdout, `
 dsar is running at %s (on %s; mail goes to %s)
-  Request form for data subjects: %s/
-  API document: %s/openapi.yaml
-  Create an API key in another terminal:
-    %sgo run ./cmd/dsar apikey create --name me --role admin
+  Request form for data subjects: %[4]s/
+  Officers sign in at: %[4]s/signin
+  Create the first admin account in another terminal (it prints the password):
+    %[5]sgo run ./cmd/dsar user create --email you@example.com --name "Your Name" --role admin
+  API document: %[4]s/openapi.yaml
+  Create an API key:
+    %[5]sgo run ./cmd/dsar apikey create --name me --role admin
   Stop with Ctrl-C.
 
-`, cfg.BaseURL, mode, mailbox, cfg.BaseURL, cfg.BaseURL, env)
+`, cfg.BaseURL, mode, mailbox, cfg.BaseURL, env)
 }
 
 func (m *Main) migrate(ctx context.Context, cfg *Config, log *slog.Logger) error {

@@ -366,7 +366,9 @@ func TestAllInOne(t *testing.T) {
 	e["DSAR_SMTP_URL"] = catcher.URL()
 	e["DSAR_DISPATCH_INTERVAL"] = "50ms"
 	svc := start(t, e)
-	if out := svc.stdout.String(); !strings.Contains(out, "dsar is running at "+svc.url) || !strings.Contains(out, "apikey create") {
+	if out := svc.stdout.String(); !strings.Contains(out, "dsar is running at "+svc.url) || !strings.Contains(out, "apikey create") ||
+		!strings.Contains(out, "Officers sign in at: "+svc.url+"/signin") || !strings.Contains(out, "go run ./cmd/dsar user create --email") ||
+		!strings.Contains(out, "--role admin\n") {
 		t.Errorf("banner:\n%s", out)
 	}
 	code, out, stderr := run(t, e, "apikey", "create", "--name", "me", "--role", "admin")
