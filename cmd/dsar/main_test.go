@@ -159,6 +159,33 @@ func TestREADMEConfigurationTable(t *testing.T) {
 	}
 }
 
+// Every code block of the README is closed by a bare fence: a fence with
+// text after it does not close the block, which then swallows the rest of
+// the file. At the end no block is open.
+func TestREADMECodeFencesClose(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := 0 // the line of the open fence, 0 outside a block
+	for i, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "```") {
+			continue
+		}
+		switch {
+		case open == 0:
+			open = i + 1
+		case strings.TrimSpace(line) == "```":
+			open = 0
+		default:
+			t.Errorf("README.md:%d: the block opened on line %d is not closed here: text follows the fence", i+1, open)
+		}
+	}
+	if open != 0 {
+		t.Errorf("README.md: the code block opened on line %d is never closed", open)
+	}
+}
+
 func TestServeAndWorkerRefuseAStaleSchema(t *testing.T) {
 	e := testEnv(t)
 	e["DSAR_REDIS_URL"] = "redis://127.0.0.1:1/0" // never reached: the schema check comes first
