@@ -111,3 +111,38 @@ func TestAssignmentMailStaleAfterReassignment(t *testing.T) {
 		t.Error("the assignment mail is sent after the case went to another officer")
 	}
 }
+
+// A reply marks the case as having something new for the officers until
+// one of them works it; assigning the case leaves the mark.
+func TestSubjectReplyMarksTheCase(t *testing.T) {
+	c := newCase(t, dsar.TypeAccess, "nte", true)
+	eff, err := dsar.Ask(testEnv(), c, officer, dsar.MessageClarification, "Which account?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = after(c, eff)
+	eff, err = dsar.Reply(testEnv(), c, dsar.ActorSubject("192.0.2.7"), "The webshop account.", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at := eff.Request.SubjectRepliedAt; at == nil || !at.Equal(caseNow) {
+		t.Fatalf("after the reply: marked %v, want %v", at, caseNow)
+	}
+	c = after(c, eff)
+	kari := &dsar.User{ID: "kari", Role: dsar.RoleOfficer, Controllers: []string{"nte"}}
+	eff, err = dsar.Assign(testEnv(), c, dsar.Actor{ID: "apikey:1", Role: dsar.RoleAdmin}, kari.ID, kari)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eff.Request.SubjectRepliedAt == nil {
+		t.Error("assigning the case took the mark away")
+	}
+	c = after(c, eff)
+	eff, err = dsar.Note(testEnv(), c, kari.Actor(), "Read it.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eff.Request.SubjectRepliedAt != nil {
+		t.Error("still marked after an officer worked the case")
+	}
+}

@@ -14,7 +14,12 @@ func start(env Env, c *Case, a Actor, act Action) (*change, error) {
 	if err := Allowed(act, c, a, env.Now); err != nil {
 		return nil, err
 	}
-	return begin(env, c, a), nil
+	ch := begin(env, c, a)
+	if act != ActionAssign {
+		// An officer working the case has seen what the subject sent.
+		ch.r.SubjectRepliedAt = nil
+	}
+	return ch, nil
 }
 
 // Extend extends the deadline once, before the original deadline, with a

@@ -126,6 +126,8 @@ func Reply(env Env, c *Case, a Actor, body string, doc *Document) (*Effect, erro
 	}
 	ch := begin(env, c, a)
 	m := ch.eff.message(env, ch.r.ID, MessageReply, SubjectActorID, body, true)
+	now := env.Now
+	ch.r.SubjectRepliedAt = &now
 	if doc != nil {
 		d := *doc
 		d.ID, d.CreatedAt = env.NewID(), env.Now

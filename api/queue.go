@@ -91,7 +91,8 @@ func (s *Server) queuePage(c echo.Context) error {
 	for _, r := range page.Requests {
 		today := dsar.DateOf(now.In(r.Deadline.Location()))
 		data.Rows = append(data.Rows, templates.QueueRow{ID: r.ID, Reference: r.Reference, Controller: r.Controller, Type: r.Type, Status: r.Status,
-			DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now), Assigned: r.Assignee != "", Duplicate: r.DuplicateOf != "", Approved: r.ApprovedAt != nil})
+			DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now), Assigned: r.Assignee != "", Duplicate: r.DuplicateOf != "", Approved: r.ApprovedAt != nil,
+			Replied: r.SubjectRepliedAt != nil})
 	}
 	if page.NextCursor != "" {
 		query.Set("cursor", page.NextCursor)
