@@ -113,8 +113,10 @@ type APIKeyService interface {
 // User is an officer's account: who signs in to the pages, with a role and
 // the controllers whose cases the user works.
 type User struct {
-	ID          string
-	Email       string
+	ID    string
+	Email string
+	// Name is how colleagues know the user; it may be empty.
+	Name        string
 	Role        Role
 	Controllers []string
 	LockedUntil *time.Time

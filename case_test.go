@@ -235,7 +235,7 @@ func TestReopenTellsTheSubject(t *testing.T) {
 	if !slices.Contains(eff.CancelMails, dsar.MailCompletion) || !slices.Contains(eff.CancelMails, dsar.MailRefusal) {
 		t.Errorf("closing mails not cancelled: %v", eff.CancelMails)
 	}
-	if dsar.MailStillTrue(dsar.MailCompletion, eff.Request) || !dsar.MailStillTrue(dsar.MailReopened, eff.Request) {
+	if dsar.MailStillTrue(dsar.MailPayload{Template: dsar.MailCompletion}, eff.Request) || !dsar.MailStillTrue(dsar.MailPayload{Template: dsar.MailReopened}, eff.Request) {
 		t.Error("a completion mail of a reopened case is still taken as true")
 	}
 }

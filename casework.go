@@ -14,7 +14,12 @@ func start(env Env, c *Case, a Actor, act Action) (*change, error) {
 	if err := Allowed(act, c, a, env.Now); err != nil {
 		return nil, err
 	}
-	return begin(env, c, a), nil
+	ch := begin(env, c, a)
+	if act != ActionAssign {
+		// An officer working the case has seen what the subject sent.
+		ch.r.SubjectRepliedAt = nil
+	}
+	return ch, nil
 }
 
 // Extend extends the deadline once, before the original deadline, with a
@@ -139,7 +144,8 @@ func MarkVerified(env Env, c *Case, a Actor, method string) (*Effect, error) {
 
 // Assign gives the case to a user who may work it (an admin, or an officer
 // of the case's controller), or to nobody when userID is empty. user is
-// the enabled account of userID, nil when there is none.
+// the enabled account of userID, nil when there is none. The new assignee
+// is told by mail, unless they took the case themselves.
 func Assign(env Env, c *Case, a Actor, userID string, user *User) (*Effect, error) {
 	if userID != "" {
 		if user == nil || user.DisabledAt != nil {
@@ -155,6 +161,9 @@ func Assign(env Env, c *Case, a Actor, userID string, user *User) (*Effect, erro
 	}
 	old := ch.r.Assignee
 	ch.r.Assignee = userID
+	if userID != "" && userID != old && a.ID != user.Actor().ID {
+		ch.mail(MailPayload{Template: MailCaseAssigned, To: RecipientAssignee, UserID: userID})
+	}
 	return ch.done(&Event{Kind: EventAssigned, Data: map[string]string{"from": old, "to": userID}})
 }
 

@@ -86,7 +86,8 @@ type MailRecipient string
 // The mail recipients.
 const (
 	RecipientSubject    MailRecipient = "subject"    // the data subject of the request
-	RecipientController MailRecipient = "controller" // the controller's privacy contact
+	RecipientController MailRecipient = "controller" // the case's officers (the assignee, or every officer of the controller), else the privacy contact
+	RecipientAssignee   MailRecipient = "assignee"   // the officer the case was assigned to (MailPayload.UserID)
 )
 
 // MailTemplate names a mail's template (templates/mail/<name>).
@@ -109,13 +110,15 @@ const (
 	MailReopened          MailTemplate = "reopened"              // the closed case is open again, and why
 	MailReminder          MailTemplate = "reminder"              // an officer's deadline reminder
 	MailDigest            MailTemplate = "digest"                // an officer's daily overview
+	MailSubjectReplied    MailTemplate = "subject_replied"       // tells the case's officers the subject answered
+	MailCaseAssigned      MailTemplate = "case_assigned"         // tells an officer a case was given to them
 )
 
 // MailTemplates lists every mail template.
 var MailTemplates = []MailTemplate{
 	MailVerification, MailAcknowledgement, MailExpiredUnverified, MailClarification, MailIdentity, MailReplyReceived,
 	MailExtension, MailWithdrawal, MailCompletion, MailRefusal, MailForwarded, MailFeeNotice, MailReopened,
-	MailReminder, MailDigest,
+	MailReminder, MailDigest, MailSubjectReplied, MailCaseAssigned,
 }
 
 // ClosingMail returns the status a case must still be in for a mail of this
@@ -154,6 +157,10 @@ type MailPayload struct {
 	OriginalDueDate string `json:"original_due_date,omitempty"`
 	// FeeBasis says why a fee notice's fee may be charged.
 	FeeBasis FeeBasis `json:"fee_basis,omitempty"`
+	// Document says the subject's reply came with an identity document.
+	Document bool `json:"document,omitempty"`
+	// UserID is the officer a RecipientAssignee mail goes to.
+	UserID string `json:"user_id,omitempty"`
 }
 
 // ReminderPayload is the payload of an OutboxReminder item. Deadline is the

@@ -146,6 +146,10 @@ type Request struct {
 	// so the connected systems may carry it out. Reopening clears them.
 	ApprovedAt *time.Time
 	ApprovedBy string
+	// SubjectRepliedAt is when the subject answered, while no officer has
+	// worked the case since (assigning it is not working it): the queue
+	// marks the case as having something new. Nil otherwise.
+	SubjectRepliedAt *time.Time
 
 	CreatedBy string
 	CreatedAt time.Time

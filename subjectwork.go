@@ -113,8 +113,9 @@ func ExpireUnverified(env Env, c *Case) (*Effect, error) {
 }
 
 // Reply records the subject's answer to the controller's question, with an
-// identity document when one was asked for, resumes the paused clock, and
-// confirms by mail.
+// identity document when one was asked for, resumes the paused clock,
+// confirms by mail, and tells the case's officers (the assignee, or every
+// officer of the controller) that there is something to read.
 func Reply(env Env, c *Case, a Actor, body string, doc *Document) (*Effect, error) {
 	body = strings.TrimSpace(body)
 	if err := ValidateReply(body, doc); err != nil {
@@ -125,6 +126,8 @@ func Reply(env Env, c *Case, a Actor, body string, doc *Document) (*Effect, erro
 	}
 	ch := begin(env, c, a)
 	m := ch.eff.message(env, ch.r.ID, MessageReply, SubjectActorID, body, true)
+	now := env.Now
+	ch.r.SubjectRepliedAt = &now
 	if doc != nil {
 		d := *doc
 		d.ID, d.CreatedAt = env.NewID(), env.Now
@@ -137,6 +140,7 @@ func Reply(env Env, c *Case, a Actor, body string, doc *Document) (*Effect, erro
 	ev.Data["reply"] = m.ID
 	ev.Data["document"] = boolString(doc != nil)
 	ch.mail(MailPayload{Template: MailReplyReceived})
+	ch.mail(MailPayload{Template: MailSubjectReplied, To: RecipientController, Document: doc != nil})
 	return ch.done(ev)
 }
 
@@ -159,9 +163,13 @@ func Withdraw(env Env, c *Case, a Actor) (*Effect, error) {
 
 // MailStillTrue reports whether a queued mail about the case may still be
 // sent: a closing mail (completion, refusal) is true only while the case
-// is still in the status it announced.
-func MailStillTrue(t MailTemplate, r *Request) bool {
-	st := t.ClosingMail()
+// is still in the status it announced, and a mail to the assignee only
+// while the case is still theirs.
+func MailStillTrue(p MailPayload, r *Request) bool {
+	if p.To == RecipientAssignee && r.Assignee != p.UserID {
+		return false
+	}
+	st := p.Template.ClosingMail()
 	return st == "" || r.Status == st
 }
 

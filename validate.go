@@ -195,6 +195,12 @@ func ValidateMethod(method string) error {
 	return ValidateText("method", m, false, MaxNameLength)
 }
 
+// ValidateUserName checks a user's name: optional, one line of at most
+// MaxNameLength characters once trimmed.
+func ValidateUserName(name string) error {
+	return ValidateText("name", strings.TrimSpace(name), false, MaxNameLength)
+}
+
 // ValidateCompletion checks the decision that completes a request: its
 // summary is a reason, and every entry of Kept (kept.<n>) says what and
 // why, each on one line, and until when as a date if at all. Every bad

@@ -100,7 +100,8 @@ func (s *Server) queuePage(c echo.Context) error {
 		today := dsar.DateOf(now.In(loc))
 		data.Rows = append(data.Rows, templates.QueueRow{ID: r.ID, Reference: r.Reference, Controller: r.Controller, Type: r.Type, Status: r.Status,
 			Received: dsar.DateOf(r.ReceivedAt.In(loc)).String(), DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now),
-			Assignee: email[r.Assignee], Assigned: r.Assignee != "", Duplicate: r.DuplicateOf != "", Approved: r.ApprovedAt != nil})
+			Assignee: email[r.Assignee], Assigned: r.Assignee != "", Duplicate: r.DuplicateOf != "", Approved: r.ApprovedAt != nil,
+			Replied: r.SubjectRepliedAt != nil})
 	}
 	sorted := c.QueryParams()
 	sorted.Del("cursor")

@@ -50,6 +50,7 @@ type requestRow struct {
 	DuplicateOf        string
 	ApprovedAt         *time.Time
 	ApprovedBy         string
+	SubjectRepliedAt   *time.Time
 	AuditSeq           int64
 	AuditHash          string
 	CreatedBy          string
@@ -93,7 +94,7 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 		out.TimersFrom = r.TimersFrom.In(loc)
 	}
 	out.VerifiedBy, out.VerificationMethod, out.Assignee, out.DuplicateOf = r.VerifiedBy, r.VerificationMethod, r.Assignee, r.DuplicateOf
-	out.ApprovedAt, out.ApprovedBy = in(r.ApprovedAt), r.ApprovedBy
+	out.ApprovedAt, out.ApprovedBy, out.SubjectRepliedAt = in(r.ApprovedAt), r.ApprovedBy, in(r.SubjectRepliedAt)
 	out.Objection = dsar.ObjectionKind(r.Objection)
 	out.Decision = dsar.Decision{Ground: dsar.Ground(r.DecisionGround), Text: r.DecisionText, Partial: r.DecisionPartial,
 		Summary: r.Summary, Part: r.RefusedPart, Granted: r.GrantedPart}
@@ -128,7 +129,7 @@ func (r *requestRow) set(q *dsar.Request) {
 		b, _ := json.Marshal(d.Kept) // strings only
 		r.Kept = string(b)
 	}
-	r.Assignee, r.ApprovedAt, r.ApprovedBy = q.Assignee, utc(q.ApprovedAt), q.ApprovedBy
+	r.Assignee, r.ApprovedAt, r.ApprovedBy, r.SubjectRepliedAt = q.Assignee, utc(q.ApprovedAt), q.ApprovedBy, utc(q.SubjectRepliedAt)
 	r.WakeAt, r.TimersFrom = utc(q.WakeAt), nil
 	if !q.TimersFrom.IsZero() {
 		r.TimersFrom = utc(&q.TimersFrom)

@@ -44,6 +44,7 @@ const (
 type userRow struct {
 	ID                string `gorm:"primaryKey"`
 	Email             string
+	Name              string
 	PasswordHash      string
 	Role              string
 	Controllers       string
@@ -57,7 +58,7 @@ type userRow struct {
 func (userRow) TableName() string { return "users" }
 
 func (r *userRow) toDomain() *dsar.User {
-	u := &dsar.User{ID: r.ID, Email: r.Email, Role: dsar.Role(r.Role), LockedUntil: r.LockedUntil, DisabledAt: r.DisabledAt,
+	u := &dsar.User{ID: r.ID, Email: r.Email, Name: r.Name, Role: dsar.Role(r.Role), LockedUntil: r.LockedUntil, DisabledAt: r.DisabledAt,
 		PasswordChangedAt: r.PasswordChangedAt.UTC(), CreatedAt: r.CreatedAt.UTC()}
 	if r.Controllers != "" {
 		u.Controllers = strings.Split(r.Controllers, ",")
@@ -141,6 +142,25 @@ func (s *Users) Create(ctx context.Context, email, password string, role dsar.Ro
 	row := &userRow{ID: newID(), Email: email, PasswordHash: hashPassword(password), Role: string(role),
 		Controllers: joinControllers(controllers), PasswordChangedAt: now, CreatedAt: now}
 	if err := s.db.gorm.WithContext(ctx).Create(row).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	return row.toDomain(), nil
+}
+
+// SetName gives the user with the e-mail address a name (empty for none).
+func (s *Users) SetName(ctx context.Context, email, name string) (*dsar.User, error) {
+	if err := dsar.ValidateUserName(name); err != nil {
+		return nil, err
+	}
+	var row userRow
+	err := s.db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error; err != nil {
+			return dsar.Invalid(dsar.FieldError{Field: "email", Message: "error.not_found"})
+		}
+		row.Name = strings.TrimSpace(name)
+		return tx.Model(&userRow{}).Where("id = ?", row.ID).Update("name", row.Name).Error
+	})
+	if err != nil {
 		return nil, mapErr(err)
 	}
 	return row.toDomain(), nil

@@ -98,6 +98,9 @@ type MailData struct {
 	// ClockPaused says the deadline is paused while the controller waits for
 	// the subject.
 	ClockPaused bool
+	// Document says the subject's answer came with an identity document
+	// (subject_replied mail only).
+	Document bool
 	// Cases are the cases of an officer's daily digest (digest mail only);
 	// QueueURL links the queue.
 	Cases    []DigestCase
@@ -274,7 +277,8 @@ func validateMailData(name string, data MailData) error {
 	need(data.Regulation.Valid(), "unknown regulation %q", data.Regulation)
 	need(strings.TrimSpace(data.Reference) != "", "Reference is empty")
 	need(strings.TrimSpace(data.ControllerName) != "", "ControllerName is empty")
-	if name != "reminder" {
+	officerMail := name == "reminder" || name == "subject_replied" || name == "case_assigned"
+	if !officerMail {
 		// Every mail to the subject names the privacy contact.
 		need(strings.TrimSpace(data.ContactEmail) != "", "ContactEmail is empty")
 	}
@@ -336,6 +340,14 @@ func validateMailData(name string, data MailData) error {
 			needDate("DueDate", data.DueDate)
 		}
 	case "reply_received":
+		needDate("DueDate", data.DueDate)
+	case "subject_replied":
+		// The officers read the answer on the case page, never in the mail.
+		needText("StatusURL", data.StatusURL)
+		needDate("DueDate", data.DueDate)
+	case "case_assigned":
+		needText("StatusURL", data.StatusURL)
+		needDate("ReceivedDate", data.ReceivedDate)
 		needDate("DueDate", data.DueDate)
 	case "completion":
 		needText("Summary", data.Summary)

@@ -48,11 +48,12 @@ func TestMailTemplatesComplete(t *testing.T) {
 	}
 }
 
-// allMails are the mails the service sends, sorted: all but the reminder go
+// allMails are the mails the service sends, sorted: all but officerMails go
 // to the data subject.
 var allMails = []string{
-	"acknowledgement", "clarification_request", "completion", "digest", "expired_unverified", "extension", "fee_notice",
-	"forwarded", "identity_request", "refusal", "reminder", "reopened", "reply_received", "verification", "withdrawal",
+	"acknowledgement", "case_assigned", "clarification_request", "completion", "digest", "expired_unverified", "extension",
+	"fee_notice", "forwarded", "identity_request", "refusal", "reminder", "reopened", "reply_received", "subject_replied",
+	"verification", "withdrawal",
 }
 
 // Fixtures of the golden cases: a Norwegian controller under the GDPR and a
@@ -316,6 +317,23 @@ var goldenCases = map[string][]goldenCase{
 	"expired_unverified": {
 		{"gdpr", gdprMail(func(d *MailData) { d.StatusURL = ""; d.SubjectName = "" })},
 	},
+	"subject_replied": {
+		{"answer", officerMail(func(d *MailData) {})},
+		{"document", officerMail(func(d *MailData) { d.Document = true })},
+	},
+	"case_assigned": {
+		{"gdpr", officerMail(func(d *MailData) {})},
+	},
+}
+
+// officerMail is a mail to the officers about a GDPR request: it links the
+// case page and names no data subject.
+func officerMail(with func(*MailData)) MailData {
+	return gdprMail(func(d *MailData) {
+		d.SubjectName, d.ContactEmail = "", ""
+		d.StatusURL = "https://dsar.eksempel.no/cases/01J0000000000000000000"
+		with(d)
+	})
 }
 
 func TestRenderMailGolden(t *testing.T) {
@@ -931,6 +949,37 @@ func TestHoursPlural(t *testing.T) {
 		got, err := templateFuncs(tt.lang)["hours"].(func(int) (string, error))(tt.n)
 		if err != nil || got != tt.want {
 			t.Errorf("hours(%s, %d) = %q, %v; want %q", tt.lang, tt.n, got, err, tt.want)
+		}
+	}
+}
+
+// officerMails are the mails to the controller's officers; every other mail
+// goes to the data subject.
+var officerMails = []string{"reminder", "digest", "subject_replied", "case_assigned"}
+
+// Every mail to the subject says how to answer: a reply to the mail reaches
+// the controller's privacy contact (the mail's Reply-To), named in the text.
+func TestSubjectMailsSayHowToAnswer(t *testing.T) {
+	replies := map[dsar.Language]string{
+		dsar.LanguageEN: "reply to this e-mail; your reply goes to ",
+		dsar.LanguageNB: "svare på denne e-posten; svaret går til ",
+	}
+	for _, name := range MailNames() {
+		if slices.Contains(officerMails, name) {
+			continue
+		}
+		for _, gc := range goldenCases[name] {
+			for _, lang := range dsar.Languages {
+				data := gc.data
+				data.Language = lang
+				m, err := RenderMail(name, data)
+				if err != nil {
+					t.Fatalf("%s/%s/%s: %v", name, gc.name, lang, err)
+				}
+				if want := replies[lang] + data.ContactEmail; !strings.Contains(m.Text, want) {
+					t.Errorf("%s/%s/%s: the text does not say %q", name, gc.name, lang, want)
+				}
+			}
 		}
 	}
 }

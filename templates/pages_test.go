@@ -286,7 +286,7 @@ var pageCases = map[string][]pageCase{
 				Filter:  QueueFilter{Assignee: "u2", Approval: "pending"},
 				Rows: []QueueRow{
 					{Reference: "7KQ2-M9XD", Controller: "nte", Type: dsar.TypeErasure, Status: dsar.StatusInProgress, DueDate: "2025-03-03", DaysLeft: -2, Overdue: true, Approved: true},
-					{Reference: "H3PA-22QX", Controller: "nte", Type: dsar.TypeAccess, Status: dsar.StatusAwaitingSubject, DueDate: "2025-03-20", DaysLeft: 15, Duplicate: true},
+					{Reference: "H3PA-22QX", Controller: "nte", Type: dsar.TypeAccess, Status: dsar.StatusAwaitingSubject, DueDate: "2025-03-20", DaysLeft: 15, Duplicate: true, Replied: true},
 				}}
 		}},
 		{"empty", func(lang dsar.Language) any {

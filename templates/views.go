@@ -203,8 +203,9 @@ type QueueRow struct {
 	Overdue  bool
 	// Assigned says somebody works the case; Duplicate that it repeats an
 	// open request of the same subject; Approved that it is approved for
-	// execution.
-	Assigned, Duplicate, Approved bool
+	// execution; Replied that the subject answered and no officer has worked
+	// the case since.
+	Assigned, Duplicate, Approved, Replied bool
 }
 
 // CaseEvent is one line of a case's full timeline.

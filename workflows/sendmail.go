@@ -33,14 +33,14 @@ func (h *Handlers) sendMail(ctx context.Context, it *dsar.OutboxItem) (outcome, 
 	if !ok {
 		return outcome{}, fmt.Errorf("controller %q is not configured: %w", req.Controller, asynq.SkipRetry)
 	}
-	if !dsar.MailStillTrue(p.Template, req) {
+	if !dsar.MailStillTrue(p, req) {
 		// A closing mail whose case was reopened before it went out:
 		// cancelled on purpose, the reopening mail tells the subject.
 		return outcome{cancel: true}, nil
 	}
 	now := h.Clock.Now()
 	data := MailData(req, ctrl, now)
-	data.Reminder, data.OriginalDueDate = p.Reminder, p.OriginalDueDate
+	data.Reminder, data.OriginalDueDate, data.Document = p.Reminder, p.OriginalDueDate, p.Document
 	if req.VerifiedAt != nil {
 		data.StatusURL = h.BaseURL + dsar.StatusPath(h.Keyring.Token(dsar.TokenStatus, req.ID))
 	}
@@ -74,12 +74,16 @@ func (h *Handlers) sendMail(ctx context.Context, it *dsar.OutboxItem) (outcome, 
 		data.Message = req.Decision.Text
 	}
 	var (
-		to    string
-		extra []string // further recipients of a reminder
+		to      string
+		extra   []string // further recipients of a reminder
+		replyTo string
 	)
 	switch p.To {
 	case dsar.RecipientSubject:
+		// The subject's reply goes to the people who can act on it, not
+		// to the service's sending address.
 		to = req.Subject.Email
+		replyTo = (&mail.Address{Name: ctrl.PrivacyContact.Name, Address: ctrl.PrivacyContact.Email}).String()
 	case dsar.RecipientController:
 		// Officers follow the link to the case page, never to the
 		// subject's status page.
@@ -93,6 +97,18 @@ func (h *Handlers) sendMail(ctx context.Context, it *dsar.OutboxItem) (outcome, 
 				to, extra = officers[0], officers[1:]
 			}
 		}
+	case dsar.RecipientAssignee:
+		if h.Officers == nil {
+			return outcome{}, fmt.Errorf("no officer directory to find the assignee: %w", asynq.SkipRetry)
+		}
+		u, err := h.Officers.User(ctx, p.UserID)
+		if err != nil {
+			return outcome{}, err
+		}
+		if u.DisabledAt != nil {
+			return outcome{cancel: true}, nil // the officer has left
+		}
+		to, data.Language, data.StatusURL = u.Email, ctrl.Languages[0], h.BaseURL+dsar.CasePath(req.ID)
 	default:
 		return outcome{}, fmt.Errorf("unknown mail recipient %q: %w", p.To, asynq.SkipRetry)
 	}
@@ -102,7 +118,7 @@ func (h *Handlers) sendMail(ctx context.Context, it *dsar.OutboxItem) (outcome, 
 	}
 	from := (&mail.Address{Name: ctrl.LegalName, Address: h.From}).String()
 	msg := &dmail.Message{ID: it.ID + "@" + h.MessageIDDomain, From: from, To: append([]string{to}, extra...),
-		Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: it.CreatedAt}
+		ReplyTo: replyTo, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: it.CreatedAt}
 	if err := h.Sender.Send(ctx, msg); err != nil {
 		return outcome{}, err
 	}

@@ -17,22 +17,49 @@ import (
 	"github.com/dsar-project/dsar/workflows/mail/mailtest"
 )
 
-// templateOf returns which template a received mail came from, by looking
-// up its outbox row through the Message-ID.
-
 // subjectIP is the address the subject acts from in these tests.
 const subjectIP = "192.0.2.7"
 
+// templateOf returns which template a received mail came from, by looking
+// up its outbox row through the Message-ID.
 func (e *env) templateOf(t *testing.T, m mailtest.Message) string {
 	t.Helper()
+	_, p := e.itemOf(m)
+	return string(p.Template)
+}
+
+// itemOf returns the outbox row a received mail was sent for, and its
+// payload; nil when none matches its Message-ID.
+func (e *env) itemOf(m mailtest.Message) (*dsar.OutboxItem, dsar.MailPayload) {
 	id := strings.TrimSuffix(strings.TrimPrefix(m.Header.Get("Message-Id"), "<"), "@dsar.example.test>")
 	var p dsar.MailPayload
 	for _, it := range e.sent {
 		if it.ID == id {
 			_ = json.Unmarshal(it.Payload, &p)
+			return it, p
 		}
 	}
-	return string(p.Template)
+	return nil, p
+}
+
+// checkReplyTo checks that a mail to a subject carries a Reply-To of its
+// controller's privacy contact, so that "reply to this e-mail" reaches the
+// people who handle the request, not the service's sending address.
+func (e *env) checkReplyTo(t *testing.T, m mailtest.Message) {
+	t.Helper()
+	it, p := e.itemOf(m)
+	if it == nil || p.To != dsar.RecipientSubject {
+		return
+	}
+	r, err := e.reqs.Get(ctx, admin, it.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrl, _ := e.db.Controllers.Get(r.Controller)
+	got, err := mail.ParseAddress(m.Header.Get("Reply-To"))
+	if err != nil || got.Address != ctrl.PrivacyContact.Email {
+		t.Errorf("%s mail: Reply-To %q, want %s (%v)", p.Template, m.Header.Get("Reply-To"), ctrl.PrivacyContact.Email, err)
+	}
 }
 
 // subject decodes a received mail's Subject header.
@@ -174,6 +201,7 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 	for _, m := range e.smtp.Messages() {
 		tpl := e.templateOf(t, m)
 		templatesSent = append(templatesSent, tpl)
+		e.checkReplyTo(t, m)
 		html := htmlPart(t, m)
 		if strings.Contains(html, "<b>Nordmann") || (strings.Contains(html, "Nordmann") && !strings.Contains(html, "&lt;b&gt;Nordmann")) {
 			t.Errorf("%s: the subject's name is not escaped in the HTML part", tpl)

@@ -406,10 +406,10 @@ func TestRemindersGoToOfficersAndEscalate(t *testing.T) {
 	if _, err := e.reqs.Assign(ctx, admin, assigned.ID, kari.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.runDirect(t) // acknowledgements
+	e.runDirect(t) // acknowledgements, and kari's assignment mail
 	recipients := func() map[string][]string {
 		out := map[string][]string{}
-		for _, m := range e.smtp.Messages()[2:] {
+		for _, m := range e.smtp.Messages()[3:] {
 			for _, r := range []*dsar.Request{unassigned, assigned} {
 				if strings.Contains(string(m.Raw), r.Reference) {
 					out[r.Reference] = append(out[r.Reference], strings.Join(m.To, ","))

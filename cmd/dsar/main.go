@@ -33,6 +33,7 @@ import (
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/templates"
 )
 
 // gcPercent is the garbage collector's target when GOGC is not set. The
@@ -129,13 +130,24 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	return 0
 }
 
-// describe returns the message of an application error, or the error text.
+// describe returns an application error as English sentences (its message
+// and those of its fields, from the message catalog), or the error text.
 func describe(err error) string {
 	var de *dsar.Error
-	if errors.As(err, &de) {
-		return de.Message
+	if !errors.As(err, &de) {
+		return err.Error()
 	}
-	return err.Error()
+	msg := templates.T(dsar.LanguageEN, de.Message, de.Params)
+	for _, f := range de.Fields {
+		msg += " " + fieldSentence(f)
+	}
+	return msg
+}
+
+// fieldSentence says in English what is wrong with the command-line flag a
+// field error names.
+func fieldSentence(f dsar.FieldError) string {
+	return "--" + f.Field + ": " + templates.T(dsar.LanguageEN, f.Message, f.Params)
 }
 
 type usageError struct{ msg string }
@@ -167,7 +179,8 @@ func (m *Main) runApp(ctx context.Context, cfg *Config, log *slog.Logger, o open
 	return run(a, ctx)
 }
 
-// printBanner tells a new user where the service is and how to get a key.
+// printBanner tells a new user where the service is, where officers sign
+// in, how to make the first admin account, and how to get a key.
 func (m *Main) printBanner(cfg *Config) {
 	mode := "PostgreSQL"
 	if cfg.DatabaseURL == "" {
@@ -183,13 +196,16 @@ func (m *Main) printBanner(cfg *Config) {
 	}
 	fmt.Fprintf(m.Stdout, `
 dsar is running at %s (on %s; mail goes to %s)
-  Request form for data subjects: %s/
-  API document: %s/openapi.yaml
-  Create an API key in another terminal:
-    %sgo run ./cmd/dsar apikey create --name me --role admin
+  Request form for data subjects: %[4]s/
+  Officers sign in at: %[4]s/signin
+  Create the first admin account in another terminal (it prints the password):
+    %[5]sgo run ./cmd/dsar user create --email you@example.com --name "Your Name" --role admin
+  API document: %[4]s/openapi.yaml
+  Create an API key:
+    %[5]sgo run ./cmd/dsar apikey create --name me --role admin
   Stop with Ctrl-C.
 
-`, cfg.BaseURL, mode, mailbox, cfg.BaseURL, cfg.BaseURL, env)
+`, cfg.BaseURL, mode, mailbox, cfg.BaseURL, env)
 }
 
 func (m *Main) migrate(ctx context.Context, cfg *Config, log *slog.Logger) error {
@@ -294,20 +310,11 @@ func fieldErrors(err error) error {
 	if !errors.As(err, &de) || len(de.Fields) == 0 {
 		return err
 	}
-	var b strings.Builder
+	sentences := make([]string, len(de.Fields))
 	for i, f := range de.Fields {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "--%s: %s", f.Field, f.Message)
-		if v, ok := f.Params["controller"]; ok {
-			fmt.Fprintf(&b, " (%v)", v)
-		}
-		if v, ok := f.Params["allowed"]; ok {
-			fmt.Fprintf(&b, " (allowed: %v)", v)
-		}
+		sentences[i] = fieldSentence(f)
 	}
-	return usageError{b.String()}
+	return usageError{strings.Join(sentences, " ")}
 }
 
 func orAll(cs []string) string {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/store/storetest"
+	"github.com/dsar-project/dsar/templates"
 	"github.com/dsar-project/dsar/workflows/mail/mailtest"
 )
 
@@ -158,6 +159,33 @@ func TestREADMEConfigurationTable(t *testing.T) {
 	}
 }
 
+// Every code block of the README is closed by a bare fence: a fence with
+// text after it does not close the block, which then swallows the rest of
+// the file. At the end no block is open.
+func TestREADMECodeFencesClose(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := 0 // the line of the open fence, 0 outside a block
+	for i, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "```") {
+			continue
+		}
+		switch {
+		case open == 0:
+			open = i + 1
+		case strings.TrimSpace(line) == "```":
+			open = 0
+		default:
+			t.Errorf("README.md:%d: the block opened on line %d is not closed here: text follows the fence", i+1, open)
+		}
+	}
+	if open != 0 {
+		t.Errorf("README.md: the code block opened on line %d is never closed", open)
+	}
+}
+
 func TestServeAndWorkerRefuseAStaleSchema(t *testing.T) {
 	e := testEnv(t)
 	e["DSAR_REDIS_URL"] = "redis://127.0.0.1:1/0" // never reached: the schema check comes first
@@ -205,7 +233,7 @@ func TestAPIKeyCommands(t *testing.T) {
 	if code, out, _ = run(t, e, "apikey", "revoke", id); code != 0 {
 		t.Errorf("revoke: exit %d %s", code, out)
 	}
-	if code, _, stderr = run(t, e, "apikey", "revoke", id); code != 1 {
+	if code, _, stderr = run(t, e, "apikey", "revoke", id); code != 1 || !strings.Contains(stderr, "dsar: "+templates.T(dsar.LanguageEN, "error.not_found", nil)) {
 		t.Errorf("second revoke: exit %d %s", code, stderr)
 	}
 	code, _, stderr = run(t, e, "apikey", "create", "--name", "x", "--role", "boss", "--controller", "acme")
@@ -216,10 +244,10 @@ func TestAPIKeyCommands(t *testing.T) {
 
 func TestUserCommands(t *testing.T) {
 	e := migratedEnv(t)
-	code, out, stderr := run(t, e, "user", "create", "--email", "kari@nte.no", "--role", "officer", "--controller", "nte")
+	code, out, stderr := run(t, e, "user", "create", "--email", "kari@nte.no", "--name", "Kari Nordmann", "--role", "officer", "--controller", "nte")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	password := lines[len(lines)-1]
-	if code != 0 || len(password) != 24 {
+	if code != 0 || len(password) != 24 || !strings.Contains(out, "(Kari Nordmann <kari@nte.no>, role officer") {
 		t.Fatalf("create: exit %d %q %s", code, out, stderr)
 	}
 	steps := []struct {
@@ -228,6 +256,8 @@ func TestUserCommands(t *testing.T) {
 		want string
 	}{
 		{[]string{"user", "list"}, 0, "kari@nte.no  officer  nte"},
+		{[]string{"user", "list"}, 0, "Kari Nordmann"},
+		{[]string{"user", "create", "--email", "ola@nte.no", "--name", "Ola\nNordmann", "--role", "admin"}, 2, "--name: "},
 		{[]string{"user", "update", "--email", "kari@nte.no", "--role", "auditor", "--controller", "nte", "--controller", "proviso"}, 0, "role auditor, controllers nte,proviso; their sessions ended"},
 		{[]string{"user", "disable", "--email", "kari@nte.no"}, 0, "disabled user"},
 		{[]string{"user", "enable", "--email", "kari@nte.no"}, 0, "enabled user"},
@@ -236,15 +266,26 @@ func TestUserCommands(t *testing.T) {
 		{[]string{"user", "update", "--email", "kari@nte.no", "--role", "boss"}, 2, "role"},
 		{[]string{"user", "disable"}, 2, "dsar user disable --email EMAIL"},
 		{[]string{"user", "delete", "--email", "kari@nte.no"}, 2, `unknown user command "delete"`},
+		// Errors are sentences from the message catalog, never codes.
+		{[]string{"user", "create", "--email", "ola@nte.no", "--role", "officer"}, 2, "--controller: This field is required."},
+		{[]string{"user", "create", "--email", "ola@nte.no", "--role", "officer", "--controller", "acme"}, 2,
+			"--controller: There is no controller with the identifier acme."},
+		{[]string{"user", "update", "--email", "kari@nte.no", "--role", "boss"}, 2, "--role: Choose one of: admin, officer, auditor."},
+		{[]string{"user", "create", "--email", "kari@nte.no", "--role", "admin"}, 1, "dsar: "},
 	}
 	for _, s := range steps {
 		code, out, stderr := run(t, e, s.args...)
 		if code != s.code || !strings.Contains(out+stderr, s.want) {
 			t.Errorf("%v: exit %d, want %d with %q:\n%s%s", s.args, code, s.code, s.want, out, stderr)
 		}
+		for _, key := range []string{"field.", "error."} {
+			if strings.Contains(stderr, key) {
+				t.Errorf("%v: a message key instead of a sentence: %s", s.args, stderr)
+			}
+		}
 	}
 	code, out, _ = run(t, e, "user", "list")
-	if code != 0 || !strings.Contains(out, "auditor  nte,proviso") {
+	if code != 0 || !strings.Contains(out, "auditor  nte,proviso") || strings.Contains(out, "ola@nte.no") {
 		t.Errorf("list after the changes:\n%s", out)
 	}
 	// Every change is in the administrators' audit chain, which verifies.
@@ -352,7 +393,9 @@ func TestAllInOne(t *testing.T) {
 	e["DSAR_SMTP_URL"] = catcher.URL()
 	e["DSAR_DISPATCH_INTERVAL"] = "50ms"
 	svc := start(t, e)
-	if out := svc.stdout.String(); !strings.Contains(out, "dsar is running at "+svc.url) || !strings.Contains(out, "apikey create") {
+	if out := svc.stdout.String(); !strings.Contains(out, "dsar is running at "+svc.url) || !strings.Contains(out, "apikey create") ||
+		!strings.Contains(out, "Officers sign in at: "+svc.url+"/signin") || !strings.Contains(out, "go run ./cmd/dsar user create --email") ||
+		!strings.Contains(out, "--role admin\n") {
 		t.Errorf("banner:\n%s", out)
 	}
 	code, out, stderr := run(t, e, "apikey", "create", "--name", "me", "--role", "admin")

@@ -18,7 +18,7 @@ import (
 
 // userUsage lists the user commands.
 const userUsage = `usage:
-  dsar user create --email EMAIL --role admin|officer|auditor [--controller KEY]... [--password-file FILE]
+  dsar user create --email EMAIL [--name NAME] --role admin|officer|auditor [--controller KEY]... [--password-file FILE]
   dsar user list
   dsar user update --email EMAIL --role admin|officer|auditor [--controller KEY]...
   dsar user disable --email EMAIL
@@ -39,6 +39,7 @@ func (m *Main) user(ctx context.Context, cfg *Config, log *slog.Logger, args []s
 	var (
 		role   *string
 		pwFile *string
+		name   *string
 		ctrls  stringList
 	)
 	switch args[0] {
@@ -49,6 +50,9 @@ func (m *Main) user(ctx context.Context, cfg *Config, log *slog.Logger, args []s
 	default:
 		return usageError{fmt.Sprintf("unknown user command %q\n%s", args[0], userUsage)}
 	}
+	if args[0] == "create" {
+		name = fs.String("name", "", "the user's name, as colleagues know them")
+	}
 	if args[0] == "create" || args[0] == "reset-password" {
 		pwFile = fs.String("password-file", "", "a file holding the password; without it one is generated and printed")
 	}
@@ -57,6 +61,12 @@ func (m *Main) user(ctx context.Context, cfg *Config, log *slog.Logger, args []s
 	}
 	if fs.NArg() > 0 || (args[0] != "list" && *email == "") {
 		return usageError{userUsage}
+	}
+	if name != nil {
+		// Checked before the account is made, so that a bad name makes none.
+		if err := dsar.ValidateUserName(*name); err != nil {
+			return fieldErrors(err)
+		}
 	}
 	password, generated := "", false
 	if pwFile != nil {
@@ -80,20 +90,25 @@ func (m *Main) user(ctx context.Context, cfg *Config, log *slog.Logger, args []s
 		if u, err = users.Create(ctx, *email, password, dsar.Role(*role), ctrls); err != nil {
 			return fieldErrors(err)
 		}
-		if err := record(store.AdminUserCreated, u, map[string]string{"email": u.Email, "role": string(u.Role), "controllers": strings.Join(u.Controllers, ",")}); err != nil {
+		if *name != "" {
+			if u, err = users.SetName(ctx, u.Email, *name); err != nil {
+				return fieldErrors(err)
+			}
+		}
+		if err := record(store.AdminUserCreated, u, map[string]string{"email": u.Email, "name": u.Name, "role": string(u.Role), "controllers": strings.Join(u.Controllers, ",")}); err != nil {
 			return err
 		}
-		fmt.Fprintf(m.Stdout, "created user %s (%s, role %s, controllers %s)\n", u.ID, u.Email, u.Role, orAll(u.Controllers))
+		fmt.Fprintf(m.Stdout, "created user %s (%s, role %s, controllers %s)\n", u.ID, userLabel(u), u.Role, orAll(u.Controllers))
 	case "list":
 		list, err := users.List(ctx)
 		if err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tE-MAIL\tROLE\tCONTROLLERS\tCREATED\tPASSWORD CHANGED\tDISABLED")
+		fmt.Fprintln(tw, "ID\tE-MAIL\tROLE\tCONTROLLERS\tCREATED\tPASSWORD CHANGED\tDISABLED\tNAME")
 		for _, u := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Role, orAll(u.Controllers),
-				u.CreatedAt.Format(time.RFC3339), u.PasswordChangedAt.Format(time.RFC3339), fmtTime(u.DisabledAt))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Role, orAll(u.Controllers),
+				u.CreatedAt.Format(time.RFC3339), u.PasswordChangedAt.Format(time.RFC3339), fmtTime(u.DisabledAt), u.Name)
 		}
 		return tw.Flush()
 	case "update":
@@ -138,6 +153,15 @@ func (m *Main) user(ctx context.Context, cfg *Config, log *slog.Logger, args []s
 		fmt.Fprintln(m.Stdout, password)
 	}
 	return nil
+}
+
+// userLabel returns "Name <email>" for a user with a name, else the e-mail
+// address.
+func userLabel(u *dsar.User) string {
+	if u.Name == "" {
+		return u.Email
+	}
+	return u.Name + " <" + u.Email + ">"
 }
 
 // readOrGeneratePassword reads a password from file, or generates one (144

@@ -23,6 +23,9 @@ type Message struct {
 	From string
 	// To lists the recipients, each as "Name <addr>" or a bare address.
 	To []string
+	// ReplyTo is where a reply goes when it should not go to From, as
+	// "Name <addr>" or a bare address; empty for none.
+	ReplyTo string
 	// Subject is the subject line; non-ASCII text is MIME-encoded.
 	Subject string
 	// Text is the plain-text body. It is required.
@@ -84,6 +87,11 @@ func (m *Message) build() (*gomail.Msg, error) {
 	}
 	if err := msg.To(m.To...); err != nil {
 		return nil, permanent(fmt.Errorf("%w: To: %v", ErrInvalidMessage, err))
+	}
+	if m.ReplyTo != "" {
+		if err := msg.ReplyTo(m.ReplyTo); err != nil {
+			return nil, permanent(fmt.Errorf("%w: Reply-To: %v", ErrInvalidMessage, err))
+		}
 	}
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(m.ID)
