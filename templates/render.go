@@ -39,6 +39,9 @@ var pageTypes = map[string]reflect.Type{
 	"queue":       reflect.TypeFor[QueuePage](),
 	"case":        reflect.TypeFor[CasePage](),
 	"dashboard":   reflect.TypeFor[DashboardPage](),
+	"admin_users": reflect.TypeFor[AdminUsersPage](),
+	"admin_user":  reflect.TypeFor[AdminUserPage](),
+	"admin_keys":  reflect.TypeFor[AdminKeysPage](),
 }
 
 // PageNames returns the names of the page templates, sorted.
@@ -136,6 +139,7 @@ func parsePages() (map[dsar.Language]map[string]*htmltemplate.Template, error) {
 //	messageKind KIND        the label of a kind of message, "" for an unknown kind
 //	brandStyle BRAND        the CSS custom properties of a brand (checked colours)
 //	errorSummary FORMPAGE   the form's errors in field order, with their anchors
+//	role ROLE               the name of a role ("Officer")
 //	hasType TYPES TYPE      whether TYPES holds TYPE
 //	languages               the supported languages
 //	objectionKinds          the kinds of objection (Art 21)
@@ -221,6 +225,7 @@ func pageFuncs(lang dsar.Language) htmltemplate.FuncMap {
 	}
 	f["brandStyle"] = brandStyle
 	f["errorSummary"] = func(p FormPage) ([]errorItem, error) { return errorSummary(lang, p) }
+	f["role"] = func(r dsar.Role) string { return RoleName(lang, r) }
 	f["hasType"] = func(types []dsar.RequestType, t dsar.RequestType) bool { return slices.Contains(types, t) }
 	f["languages"] = func() []dsar.Language { return dsar.Languages }
 	f["objectionKinds"] = func() []dsar.ObjectionKind { return dsar.ObjectionKinds }
