@@ -272,8 +272,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 70 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 70 (and 6): %v",
+	if len(registered) != 77 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 77 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -419,8 +419,10 @@ func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *co
 		},
 		Log:       slog.New(slog.DiscardHandler),
 		BodyLimit: contractBodyLimit,
-		// The officers' pages, the mailbox, /metrics and the queue monitor.
+		// The officers' pages, the administration pages, the mailbox,
+		// /metrics and the queue monitor.
 		Users:        users,
+		Admin:        store.NewAdmin(e.db, keys),
 		Mailbox:      box,
 		Metrics:      prometheus.NewRegistry(),
 		Stats:        e.db,
@@ -780,6 +782,7 @@ func TestContract(t *testing.T) {
 		{"signin", func(t *testing.T) { contractSignIn(t, e) }},
 		{"single-sign-on", func(t *testing.T) { contractSingleSignOn(t, e) }},
 		{"officers", func(t *testing.T) { contractOfficers(t, e) }},
+		{"administration", func(t *testing.T) { contractAdministration(t, e) }},
 		{"metrics", func(t *testing.T) { contractMetrics(t, e) }},
 		{"unauthorized", func(t *testing.T) { contractUnauthorized(t, e) }},
 		{"rate-limit", func(t *testing.T) { contractRateLimit(t, rl) }},
@@ -2491,6 +2494,81 @@ func contractOfficers(t *testing.T, e *contractEnv) {
 		t.Errorf("sign out: Location %q", loc)
 	}
 	get("/queue", officer, 303)
+}
+
+// contractAdministration drives the administration pages: the redirect
+// to sign in of every one, their main answers, and 403 for an officer.
+func contractAdministration(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-24T07:40:00Z"))
+	auditor := "/admin/users/" + e.users["auditor"].ID
+	for _, c := range []contractCall{
+		{method: "GET", path: "/admin/users"},
+		{method: "POST", path: "/admin/users", body: officerForm("email", "x@dsar.example", "role", "admin")},
+		{method: "GET", path: auditor},
+		{method: "POST", path: auditor + "/disable", body: officerForm()},
+		{method: "GET", path: "/admin/keys"},
+		{method: "POST", path: "/admin/keys", body: officerForm("name", "x", "role", "admin")},
+		{method: "POST", path: "/admin/keys/" + e.keyIDs["digiref"] + "/revoke", body: officerForm()},
+	} {
+		if c.body != nil {
+			c.contentType, c.csrf = "application/x-www-form-urlencoded", contractCSRF
+		}
+		c.session, c.want = "not-a-session", 303
+		a := e.do(t, c)
+		if loc := a.header.Get("Location"); loc != "/signin?next="+url.QueryEscape(c.path) {
+			t.Errorf("%s %s: Location %q", c.method, c.path, loc)
+		}
+	}
+	admin, officer := e.signIn(t, "admin"), e.signIn(t, "officer")
+	get := func(path, session string, want int) {
+		t.Helper()
+		e.do(t, contractCall{method: "GET", path: path, session: session, want: want})
+	}
+	for _, path := range []string{"/admin/users", auditor, "/admin/keys"} {
+		get(path, admin, 200)
+		get(path, officer, 403)
+	}
+	e.postForm(t, "/admin/users", officer, officerForm("email", "x@dsar.example", "role", "admin"), 403, false)
+	get("/admin/users/"+unknownRequestID, admin, 404)
+
+	e.postForm(t, "/admin/users", admin, officerForm("email", "new@dsar.example", "role", "auditor", "controller", "nte"), 200, false)
+	e.postForm(t, "/admin/users", admin, officerForm("email", "new@dsar.example", "role", "auditor", "controller", "nte"), 409, false)
+	e.postForm(t, "/admin/users", admin, officerForm("email", "not an address", "role", "auditor"), 422, false)
+	users, err := store.NewUsers(e.db).List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(users, func(u *dsar.User) bool { return u.Email == "new@dsar.example" })
+	if i < 0 {
+		t.Fatal("the new account is not there")
+	}
+	user := "/admin/users/" + users[i].ID
+	a := e.postForm(t, user+"/update", admin, officerForm("role", "officer", "controller", "nte"), 303, false)
+	if loc := a.header.Get("Location"); loc != user+"?notice=updated" {
+		t.Errorf("update: Location %q", loc)
+	}
+	get(user+"?notice=updated", admin, 200)
+	e.postForm(t, user+"/update", admin, officerForm("role", "officer"), 422, false)
+	e.postForm(t, user+"/disable", admin, officerForm(), 303, false)
+	e.postForm(t, user+"/enable", admin, officerForm(), 303, false)
+	e.postForm(t, user+"/password", admin, officerForm("password", ""), 200, false)
+	e.postForm(t, user+"/frobnicate", admin, officerForm(), 404, true)
+	e.postForm(t, "/admin/users/"+unknownRequestID+"/disable", admin, officerForm(), 404, false)
+	e.postForm(t, "/admin/users/"+e.users["admin"].ID+"/disable", admin, officerForm(), 409, false)
+
+	e.postForm(t, "/admin/keys", admin, officerForm("name", "Ticket system", "role", "system", "controller", "nte"), 200, false)
+	e.postForm(t, "/admin/keys", admin, officerForm("name", "", "role", "system"), 422, false)
+	list, err := store.NewAPIKeys(e.db).List(context.Background())
+	if err != nil || len(list) == 0 || list[0].Name != "Ticket system" {
+		t.Fatalf("keys: %v", err)
+	}
+	a = e.postForm(t, "/admin/keys/"+list[0].ID+"/revoke", admin, officerForm(), 303, false)
+	if loc := a.header.Get("Location"); loc != "/admin/keys?notice=revoked" {
+		t.Errorf("revoke: Location %q", loc)
+	}
+	get("/admin/keys?notice=revoked", admin, 200)
+	e.postForm(t, "/admin/keys/"+list[0].ID+"/revoke", admin, officerForm(), 404, false)
+	e.do(t, contractCall{method: "POST", path: "/admin/keys", body: "name=x&role=admin", contentType: "application/x-www-form-urlencoded", session: admin, want: 403})
 }
 
 // contractMetrics drives /metrics.

@@ -75,13 +75,14 @@ func (s *Server) page(c echo.Context, ctrl *dsar.Controller, title string) templ
 func (s *Server) staff(u *dsar.User, path string) *templates.Staff {
 	admin := u.Role == dsar.RoleAdmin
 	st := &templates.Staff{User: u.Email, Mailbox: s.cfg.Mailbox != nil && admin, Monitor: s.cfg.Queue != nil && admin,
+		Admin: s.cfg.Admin != nil && admin,
 		Orgs: map[string]string{}}
 	for _, c := range s.cfg.Controllers.All() {
 		st.Orgs[c.Key] = c.LegalName
 	}
 	for _, sec := range []struct{ prefix, name string }{
 		{"/queue", "queue"}, {"/cases/", "queue"}, {"/dashboard", "dashboard"}, {"/mailbox", "mailbox"},
-		{"/admin", "admin"}, {"/account", "account"},
+		{"/admin/users", "admin"}, {"/admin/keys", "admin"}, {"/account", "account"},
 	} {
 		if strings.HasPrefix(path, sec.prefix) {
 			st.Section = sec.name

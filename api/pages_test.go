@@ -60,7 +60,8 @@ func newPageClientOn(t *testing.T, db *store.DB, configure func(*api.Config)) *p
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := api.Config{Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(db), APIKeys: store.NewAPIKeys(db),
+	keys := store.NewAPIKeys(db)
+	cfg := api.Config{Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(db), APIKeys: keys, Admin: store.NewAdmin(db, keys),
 		Users: store.NewUsers(db), Mailbox: box, Dashboard: db, Controllers: db.Controllers, Clock: db.Clock, Log: quietLog}
 	if configure != nil {
 		configure(&cfg)

@@ -68,6 +68,9 @@ type Config struct {
 	MetricsToken string
 	// Dashboard, when set with Users, computes the officers' dashboard.
 	Dashboard dsar.DashboardSource
+	// Admin, when set with Users, mounts the administration pages of the
+	// officers' accounts and the API keys at /admin/users and /admin/keys.
+	Admin dsar.Administration
 	// Queue, when set with Users, mounts the asynq queue monitor at
 	// /admin/queues for signed-in admins; call Close to release it.
 	Queue asynq.RedisConnOpt
@@ -136,6 +139,9 @@ func New(cfg Config) (*Server, error) {
 		}
 		if cfg.Queue != nil {
 			s.registerQueues(e)
+		}
+		if cfg.Admin != nil {
+			s.registerAdmin(e)
 		}
 	}
 

@@ -142,7 +142,10 @@ func (s *Users) Create(ctx context.Context, email, password string, role dsar.Ro
 	row := &userRow{ID: newID(), Email: email, PasswordHash: hashPassword(password), Role: string(role),
 		Controllers: joinControllers(controllers), PasswordChangedAt: now, CreatedAt: now}
 	if err := s.db.gorm.WithContext(ctx).Create(row).Error; err != nil {
-		return nil, mapErr(err)
+		if err = mapErr(err); dsar.ErrorCode(err) == dsar.ECONFLICT {
+			return nil, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.user_exists", Params: map[string]any{"email": email}}
+		}
+		return nil, err
 	}
 	return row.toDomain(), nil
 }
@@ -225,6 +228,20 @@ func (s *Users) administer(ctx context.Context, email string, change func(row *u
 		return tx.Where("user_id = ?", row.ID).Delete(&sessionRow{}).Error
 	})
 	return before, after, mapErr(err)
+}
+
+// byEmail returns the account of the e-mail address, or the same invalid
+// field as the changes of administer.
+func (s *Users) byEmail(ctx context.Context, email string) (*dsar.User, error) {
+	var row userRow
+	err := s.db.gorm.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, dsar.Invalid(dsar.FieldError{Field: "email", Message: "error.not_found"})
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return row.toDomain(), nil
 }
 
 // SetDisabled disables an account (an officer who left: no sign-in, no

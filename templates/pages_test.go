@@ -293,6 +293,71 @@ var pageCases = map[string][]pageCase{
 			return QueuePage{Page: Page{Lang: lang, Path: "/queue", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}}
 		}},
 	},
+	"admin_users": {
+		{"list-and-generated-password", func(lang dsar.Language) any {
+			p := AdminUsersPage{Page: Page{Lang: lang, Path: "/admin/users", CSRF: "tok", Title: T(lang, "page.admin.users.title", nil)},
+				Users: []AdminUser{
+					{ID: "u1", Email: "admin@nte.no", Role: dsar.RoleAdmin, CreatedAt: time.Date(2025, 1, 2, 9, 0, 0, 0, oslo)},
+					{ID: "u2", Email: "kari@nte.no", Role: dsar.RoleOfficer, Controllers: []string{"nte", "proviso"}, CreatedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), Locked: true},
+					{ID: "u3", Email: "ola@nte.no", Role: dsar.RoleAuditor, Controllers: []string{"nte"}, CreatedAt: time.Date(2025, 2, 1, 9, 0, 0, 0, oslo), DisabledAt: ptr(time.Date(2025, 3, 1, 9, 0, 0, 0, oslo))},
+				},
+				Roles:       adminRoles(lang, dsar.RoleOfficer),
+				Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}, {Value: "proviso", Label: "Proviso AS"}},
+				Notice:      T(lang, "page.admin.users.created", map[string]any{"email": "kari@nte.no"}),
+				Password:    "mJ3xV0q-8Zr1YbT6kQ2nWc4s",
+			}
+			return p
+		}},
+		{"errors", func(lang dsar.Language) any {
+			return AdminUsersPage{Page: Page{Lang: lang, Path: "/admin/users", CSRF: "tok", Title: T(lang, "page.admin.users.title", nil)},
+				Roles: adminRoles(lang, dsar.RoleAuditor), Email: "not-an-address",
+				Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}},
+				Errors:      []string{T(lang, "page.admin.email", nil) + ": " + T(lang, "field.email", nil), T(lang, "page.admin.controllers", nil) + ": " + T(lang, "field.required", nil)},
+			}
+		}},
+	},
+	"admin_user": {
+		{"officer", func(lang dsar.Language) any {
+			return AdminUserPage{Page: Page{Lang: lang, Path: "/admin/users/u2", CSRF: "tok", Title: "kari@nte.no"},
+				User:        AdminUser{ID: "u2", Email: "kari@nte.no", Role: dsar.RoleOfficer, Controllers: []string{"nte"}, CreatedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo)},
+				Roles:       adminRoles(lang, dsar.RoleOfficer),
+				Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS", Checked: true}, {Value: "proviso", Label: "Proviso AS"}},
+				Notice:      T(lang, "page.admin.user.password_reset", nil), Password: "mJ3xV0q-8Zr1YbT6kQ2nWc4s",
+			}
+		}},
+		{"self", func(lang dsar.Language) any {
+			return AdminUserPage{Page: Page{Lang: lang, Path: "/admin/users/u1", CSRF: "tok", Title: "admin@nte.no"},
+				User:  AdminUser{ID: "u1", Email: "admin@nte.no", Role: dsar.RoleAdmin, CreatedAt: time.Date(2025, 1, 2, 9, 0, 0, 0, oslo)},
+				Roles: adminRoles(lang, dsar.RoleAdmin), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}}, Self: true,
+			}
+		}},
+		{"disabled", func(lang dsar.Language) any {
+			return AdminUserPage{Page: Page{Lang: lang, Path: "/admin/users/u3", CSRF: "tok", Title: "ola@nte.no"},
+				User:  AdminUser{ID: "u3", Email: "ola@nte.no", Role: dsar.RoleAuditor, Controllers: []string{"nte"}, CreatedAt: time.Date(2025, 2, 1, 9, 0, 0, 0, oslo), DisabledAt: ptr(time.Date(2025, 3, 1, 9, 0, 0, 0, oslo))},
+				Roles: adminRoles(lang, dsar.RoleAuditor), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS", Checked: true}},
+				Notice: T(lang, "page.admin.user.disabled", nil),
+			}
+		}},
+	},
+	"admin_keys": {
+		{"list-and-new-secret", func(lang dsar.Language) any {
+			return AdminKeysPage{Page: Page{Lang: lang, Path: "/admin/keys", CSRF: "tok", Title: T(lang, "page.admin.keys.title", nil)},
+				Keys: []AdminKey{
+					{ID: "k2", Name: "CRM", Role: dsar.RoleSystem, Controllers: []string{"nte"}, CreatedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo)},
+					{ID: "k1", Name: "Old script", Role: dsar.RoleOfficer, Controllers: []string{"nte"}, CreatedAt: time.Date(2025, 1, 5, 9, 0, 0, 0, oslo),
+						LastUsedAt: ptr(time.Date(2025, 2, 5, 9, 30, 0, 0, oslo)), RevokedAt: ptr(time.Date(2025, 3, 1, 9, 0, 0, 0, oslo))},
+				},
+				Roles: adminKeyRoles(lang), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}},
+				Notice: T(lang, "page.admin.keys.created", map[string]any{"name": "CRM"}), Secret: "dsar_q8Zr1YbT6kQ2nWc4smJ3xV0q-8Zr1YbT6kQ2nWc4",
+			}
+		}},
+		{"empty-with-error", func(lang dsar.Language) any {
+			return AdminKeysPage{Page: Page{Lang: lang, Path: "/admin/keys", CSRF: "tok", Title: T(lang, "page.admin.keys.title", nil)},
+				Roles: adminKeyRoles(lang), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}},
+				Errors: []string{T(lang, "page.admin.keys.name", nil) + ": " + T(lang, "field.required", nil)},
+			}
+		}},
+	},
 	"dashboard": {
 		{"figures", func(lang dsar.Language) any {
 			return DashboardPage{Page: Page{Lang: lang, Path: "/dashboard", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "dashboard", Admin: true, Mailbox: true, Monitor: true}},
@@ -1089,6 +1154,12 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 					From: hostile, To: hostile, JSON: hostile, Error: hostile, Figures: f}
 			}(),
 			"mailbox": MailboxPage{Page: p, Entries: []MailboxEntry{{Name: hostile, To: hostile, From: hostile, Subject: hostile}}, Open: &MailboxEntry{Subject: hostile, From: hostile, To: hostile}, Text: hostile},
+			"admin_users": AdminUsersPage{Page: p, Users: []AdminUser{{ID: hostile, Email: hostile, Role: dsar.Role(hostile), Controllers: []string{hostile}}},
+				Roles: []AdminChoice{{Value: hostile, Label: hostile}}, Controllers: []AdminChoice{{Value: hostile, Label: hostile}}, Email: hostile, Errors: []string{hostile}, Notice: hostile, Password: hostile},
+			"admin_user": AdminUserPage{Page: p, User: AdminUser{ID: hostile, Email: hostile, Role: dsar.Role(hostile), Controllers: []string{hostile}},
+				Roles: []AdminChoice{{Value: hostile, Label: hostile}}, Controllers: []AdminChoice{{Value: hostile, Label: hostile}}, Errors: []string{hostile}, Notice: hostile, Password: hostile},
+			"admin_keys": AdminKeysPage{Page: p, Keys: []AdminKey{{ID: hostile, Name: hostile, Role: dsar.Role(hostile), Controllers: []string{hostile}}},
+				Roles: []AdminChoice{{Value: hostile, Label: hostile}}, Controllers: []AdminChoice{{Value: hostile, Label: hostile}}, Name: hostile, Errors: []string{hostile}, Notice: hostile, Secret: hostile},
 		}
 		for name, data := range pages {
 			page := render(t, name, data)
@@ -1436,4 +1507,24 @@ func TestRenderPageRejectsWrongInput(t *testing.T) {
 	if a, b := render(t, "error", good), render(t, "error", &good); a != b {
 		t.Error("a *ErrorPage renders differently from an ErrorPage")
 	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// adminRoles are the roles of an account, chosen one checked.
+func adminRoles(lang dsar.Language, chosen dsar.Role) []AdminChoice {
+	var out []AdminChoice
+	for _, r := range []dsar.Role{dsar.RoleOfficer, dsar.RoleAuditor, dsar.RoleAdmin} {
+		out = append(out, AdminChoice{Value: string(r), Label: RoleName(lang, r), Checked: r == chosen})
+	}
+	return out
+}
+
+// adminKeyRoles are the roles of a key, a system's chosen.
+func adminKeyRoles(lang dsar.Language) []AdminChoice {
+	var out []AdminChoice
+	for _, r := range dsar.Roles {
+		out = append(out, AdminChoice{Value: string(r), Label: RoleName(lang, r), Checked: r == dsar.RoleSystem})
+	}
+	return out
 }

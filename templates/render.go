@@ -40,6 +40,9 @@ var pageTypes = map[string]reflect.Type{
 	"case":        reflect.TypeFor[CasePage](),
 	"dashboard":   reflect.TypeFor[DashboardPage](),
 	"bulk":        reflect.TypeFor[BulkPage](),
+	"admin_users": reflect.TypeFor[AdminUsersPage](),
+	"admin_user":  reflect.TypeFor[AdminUserPage](),
+	"admin_keys":  reflect.TypeFor[AdminKeysPage](),
 }
 
 // PageNames returns the names of the page templates, sorted.
@@ -138,6 +141,7 @@ func parsePages() (map[dsar.Language]map[string]*htmltemplate.Template, error) {
 //	eventKind KIND          what an audit event of the kind records, in words; the kind itself when unknown
 //	brandStyle BRAND        the CSS custom properties of a brand (checked colours)
 //	errorSummary FORMPAGE   the form's errors in field order, with their anchors
+//	role ROLE               the name of a role ("Officer")
 //	hasType TYPES TYPE      whether TYPES holds TYPE
 //	languages               the supported languages
 //	objectionKinds          the kinds of objection (Art 21)
@@ -229,6 +233,7 @@ func pageFuncs(lang dsar.Language) htmltemplate.FuncMap {
 	}
 	f["brandStyle"] = brandStyle
 	f["errorSummary"] = func(p FormPage) ([]errorItem, error) { return errorSummary(lang, p) }
+	f["role"] = func(r dsar.Role) string { return RoleName(lang, r) }
 	f["hasType"] = func(types []dsar.RequestType, t dsar.RequestType) bool { return slices.Contains(types, t) }
 	f["languages"] = func() []dsar.Language { return dsar.Languages }
 	f["objectionKinds"] = func() []dsar.ObjectionKind { return dsar.ObjectionKinds }

@@ -218,7 +218,7 @@ func (a *App) checkReady(ctx context.Context) error {
 // Serve runs the HTTP server until ctx ends, then drains it within the
 // shutdown timeout.
 func (a *App) Serve(ctx context.Context) error {
-	reqs := store.NewRequests(a.db)
+	reqs, keys := store.NewRequests(a.db), store.NewAPIKeys(a.db)
 	box, _ := a.sender.(*mail.Mailbox) // the embedded default keeps mail to show it
 	var sso *api.OIDC
 	if a.cfg.OIDCIssuer != "" {
@@ -228,7 +228,7 @@ func (a *App) Serve(ctx context.Context) error {
 		OIDC:    sso,
 		Mailbox: box, Users: store.NewUsers(a.db),
 		Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(a.db), VerifyTTL: a.cfg.VerifyTTL,
-		APIKeys: store.NewAPIKeys(a.db), Controllers: a.controllers, Clock: a.clock, BaseURL: a.cfg.BaseURL,
+		APIKeys: keys, Admin: store.NewAdmin(a.db, keys), Controllers: a.controllers, Clock: a.clock, BaseURL: a.cfg.BaseURL,
 		Limiter: api.NewRedisLimiter(a.rdb), Ready: a.checkReady, Log: a.log,
 		BodyLimit: a.cfg.BodyLimit, PublicPerMinute: a.cfg.PublicRateLimit, KeyPerMinute: a.cfg.KeyRateLimit,
 		TrustedProxies: a.cfg.TrustedProxies,

@@ -252,7 +252,7 @@ func (m *Main) apikey(ctx context.Context, cfg *Config, log *slog.Logger, args [
 		return err
 	}
 	defer a.Close()
-	keys := store.NewAPIKeys(a.db)
+	admin := store.NewAdmin(a.db, store.NewAPIKeys(a.db))
 	switch args[0] {
 	case "create":
 		fs := flag.NewFlagSet("apikey create", flag.ContinueOnError)
@@ -264,19 +264,15 @@ func (m *Main) apikey(ctx context.Context, cfg *Config, log *slog.Logger, args [
 		if err := fs.Parse(args[1:]); err != nil {
 			return usageError{err.Error()}
 		}
-		k, secret, err := keys.Create(ctx, *name, dsar.Role(*role), ctrls)
+		k, secret, err := admin.CreateAPIKey(ctx, cliActor(), *name, dsar.Role(*role), ctrls)
 		if err != nil {
 			return fieldErrors(err)
-		}
-		if err := a.db.RecordAdmin(ctx, cliActor(), store.AdminAPIKeyCreated, k.ID,
-			map[string]string{"name": k.Name, "role": string(k.Role), "controllers": strings.Join(k.Controllers, ",")}); err != nil {
-			return err
 		}
 		fmt.Fprintf(m.Stdout, "created API key %s (%s, role %s, controllers %s)\n", k.ID, k.Name, k.Role, orAll(k.Controllers))
 		fmt.Fprintln(m.Stdout, "the secret is shown only now; send it as 'Authorization: Bearer <secret>':")
 		fmt.Fprintln(m.Stdout, secret)
 	case "list":
-		list, err := keys.List(ctx)
+		list, err := admin.APIKeys(ctx)
 		if err != nil {
 			return err
 		}
@@ -291,10 +287,7 @@ func (m *Main) apikey(ctx context.Context, cfg *Config, log *slog.Logger, args [
 		if len(args) != 2 {
 			return usageError{"usage: dsar apikey revoke ID"}
 		}
-		if err := keys.Revoke(ctx, args[1]); err != nil {
-			return err
-		}
-		if err := a.db.RecordAdmin(ctx, cliActor(), store.AdminAPIKeyRevoked, args[1], nil); err != nil {
+		if err := admin.RevokeAPIKey(ctx, cliActor(), args[1]); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "revoked API key %s\n", args[1])

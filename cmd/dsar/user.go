@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -80,27 +78,21 @@ func (m *Main) user(ctx context.Context, cfg *Config, log *slog.Logger, args []s
 		return err
 	}
 	defer a.Close()
-	users := store.NewUsers(a.db)
-	record := func(kind string, u *dsar.User, data map[string]string) error {
-		return a.db.RecordAdmin(ctx, cliActor(), kind, u.ID, data)
-	}
+	admin := store.NewAdmin(a.db, store.NewAPIKeys(a.db))
 	var u *dsar.User
 	switch args[0] {
 	case "create":
-		if u, err = users.Create(ctx, *email, password, dsar.Role(*role), ctrls); err != nil {
+		if u, err = admin.CreateUser(ctx, cliActor(), *email, password, dsar.Role(*role), ctrls); err != nil {
 			return fieldErrors(err)
 		}
 		if *name != "" {
-			if u, err = users.SetName(ctx, u.Email, *name); err != nil {
+			if u, err = store.NewUsers(a.db).SetName(ctx, u.Email, *name); err != nil {
 				return fieldErrors(err)
 			}
 		}
-		if err := record(store.AdminUserCreated, u, map[string]string{"email": u.Email, "name": u.Name, "role": string(u.Role), "controllers": strings.Join(u.Controllers, ",")}); err != nil {
-			return err
-		}
 		fmt.Fprintf(m.Stdout, "created user %s (%s, role %s, controllers %s)\n", u.ID, userLabel(u), u.Role, orAll(u.Controllers))
 	case "list":
-		list, err := users.List(ctx)
+		list, err := admin.Users(ctx)
 		if err != nil {
 			return err
 		}
@@ -112,39 +104,22 @@ func (m *Main) user(ctx context.Context, cfg *Config, log *slog.Logger, args []s
 		}
 		return tw.Flush()
 	case "update":
-		before, after, err := users.Update(ctx, *email, dsar.Role(*role), ctrls)
-		if err != nil {
+		if u, err = admin.UpdateUser(ctx, cliActor(), *email, dsar.Role(*role), ctrls); err != nil {
 			return fieldErrors(err)
-		}
-		u = after
-		if err := record(store.AdminUserUpdated, u, map[string]string{
-			"role_before": string(before.Role), "controllers_before": strings.Join(before.Controllers, ","),
-			"role": string(after.Role), "controllers": strings.Join(after.Controllers, ",")}); err != nil {
-			return err
 		}
 		fmt.Fprintf(m.Stdout, "updated user %s (%s): role %s, controllers %s; their sessions ended\n", u.ID, u.Email, u.Role, orAll(u.Controllers))
 	case "disable", "enable":
 		disable := args[0] == "disable"
-		if u, err = users.SetDisabled(ctx, *email, disable); err != nil {
+		if u, err = admin.SetUserDisabled(ctx, cliActor(), *email, disable); err != nil {
 			return fieldErrors(err)
-		}
-		kind := store.AdminUserEnabled
-		if disable {
-			kind = store.AdminUserDisabled
-		}
-		if err := record(kind, u, map[string]string{"email": u.Email}); err != nil {
-			return err
 		}
 		fmt.Fprintf(m.Stdout, "%sd user %s (%s)\n", args[0], u.ID, u.Email)
 		if disable {
 			fmt.Fprintln(m.Stdout, "their sessions ended; they get no reminders and cannot be assigned cases; reassign their open cases (queue filter: assigned to them)")
 		}
 	case "reset-password":
-		if u, err = users.ResetPassword(ctx, *email, password); err != nil {
+		if u, err = admin.ResetPassword(ctx, cliActor(), *email, password); err != nil {
 			return fieldErrors(err)
-		}
-		if err := record(store.AdminPasswordReset, u, map[string]string{"email": u.Email}); err != nil {
-			return err
 		}
 		fmt.Fprintf(m.Stdout, "reset the password of user %s (%s); their sessions ended\n", u.ID, u.Email)
 	}
@@ -174,7 +149,5 @@ func readOrGeneratePassword(file string) (password string, generated bool, err e
 		}
 		return strings.TrimRight(string(b), "\r\n"), false, nil
 	}
-	b := make([]byte, 18)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b), true, nil
+	return dsar.NewPassword(), true, nil
 }

@@ -184,6 +184,27 @@ func (p *proxy) close() {
 // own, bypassing the store: for tests of what the schema itself refuses.
 func Exec(t testing.TB, url, query string, args ...any) error {
 	t.Helper()
+	var err error
+	direct(t, url, func(g *gorm.DB) { err = g.Exec(query, args...).Error })
+	return err
+}
+
+// Select reads rows of the database at url into dest (a pointer to a
+// slice of structs) over a connection of its own, bypassing the store: for
+// tests of what was written where the store has no reader (the admin
+// trail, say).
+func Select(t testing.TB, url string, dest any, query string, args ...any) {
+	t.Helper()
+	direct(t, url, func(g *gorm.DB) {
+		if err := g.Raw(query, args...).Scan(dest).Error; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// direct runs f with a connection of its own to the database at url.
+func direct(t testing.TB, url string, f func(*gorm.DB)) {
+	t.Helper()
 	var dial gorm.Dialector
 	if path, ok := strings.CutPrefix(url, "sqlite:"); ok {
 		dial = sqlite.Open(path)
@@ -199,7 +220,7 @@ func Exec(t testing.TB, url, query string, args ...any) error {
 			db.Close()
 		}
 	}()
-	return g.Exec(query, args...).Error
+	f(g)
 }
 
 // Keyring returns a keyring with a fixed test secret.

@@ -1,0 +1,95 @@
+package templates
+
+import (
+	"time"
+
+	"github.com/dsar-project/dsar"
+)
+
+// roleKeys names the roles on the pages.
+var roleKeys = map[dsar.Role]string{
+	dsar.RoleAdmin:   "page.admin.role.admin",
+	dsar.RoleOfficer: "page.admin.role.officer",
+	dsar.RoleAuditor: "page.admin.role.auditor",
+	dsar.RoleSystem:  "page.admin.role.system",
+}
+
+// RoleName is the name of a role in lang; an unknown role shows as it is.
+func RoleName(lang dsar.Language, r dsar.Role) string {
+	if k, ok := roleKeys[r]; ok {
+		return T(lang, k, nil)
+	}
+	return string(r)
+}
+
+// AdminChoice is one option of a choice on the administration pages: a
+// role or a controller, and whether it is chosen.
+type AdminChoice struct {
+	Value, Label string
+	Checked      bool
+}
+
+// AdminUser is an officer's account as the administration pages show it.
+type AdminUser struct {
+	ID, Email   string
+	Role        dsar.Role
+	Controllers []string
+	CreatedAt   time.Time
+	// DisabledAt is when the account was disabled (nil while enabled);
+	// Locked says too many wrong passwords locked it for now.
+	DisabledAt *time.Time
+	Locked     bool
+}
+
+// AdminUsersPage lists the officers' accounts, with the form to add one.
+type AdminUsersPage struct {
+	Page
+	Users []AdminUser
+	// Roles and Controllers are the choices of the form, with what was
+	// chosen when it comes back; Email what was typed.
+	Roles, Controllers []AdminChoice
+	Email              string
+	// Errors are the form's problems, in the page's language; Notice says
+	// what was done.
+	Errors []string
+	Notice string
+	// Password is the generated password of the account just created,
+	// shown only now.
+	Password string
+}
+
+// AdminUserPage is one account: its role and controllers to edit, disable
+// or enable it, reset its password.
+type AdminUserPage struct {
+	Page
+	User               AdminUser
+	Roles, Controllers []AdminChoice
+	// Self is set on the admin's own account, which they cannot disable.
+	Self   bool
+	Errors []string
+	Notice string
+	// Password is a generated new password, shown only now.
+	Password string
+}
+
+// AdminKey is an API key as the administration page shows it.
+type AdminKey struct {
+	ID, Name    string
+	Role        dsar.Role
+	Controllers []string
+	CreatedAt   time.Time
+	LastUsedAt  *time.Time
+	RevokedAt   *time.Time
+}
+
+// AdminKeysPage lists the API keys, with the form to create one.
+type AdminKeysPage struct {
+	Page
+	Keys               []AdminKey
+	Roles, Controllers []AdminChoice
+	Name               string
+	Errors             []string
+	Notice             string
+	// Secret is the secret of the key just created, shown only now.
+	Secret string
+}
