@@ -76,7 +76,7 @@ func (s *Server) staff(u *dsar.User, path string) *templates.Staff {
 	admin := u.Role == dsar.RoleAdmin
 	st := &templates.Staff{User: u.Email, Mailbox: s.cfg.Mailbox != nil && admin, Monitor: s.cfg.Queue != nil && admin,
 		Admin: s.cfg.Admin != nil && admin,
-		Orgs: map[string]string{}}
+		Orgs:  map[string]string{}}
 	for _, c := range s.cfg.Controllers.All() {
 		st.Orgs[c.Key] = c.LegalName
 	}
