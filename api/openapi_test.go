@@ -272,8 +272,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 69 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 69 (and 6): %v",
+	if len(registered) != 70 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 70 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -1828,12 +1828,16 @@ func contractPages(t *testing.T, e *contractEnv) {
 		t.Errorf("%d requests of Proviso, want %d", n, before+1)
 	}
 
-	// The e-mailed link verifies it and leads to the status page, also when used again.
+	// The e-mailed link opens a page and changes nothing; its button
+	// verifies the request and leads to the status page, also when used again.
 	keys := e.db.Keyring
 	link := "/v/" + keys.Token("verify", e.verificationID(t, id))
 	status := "/s/" + e.db.StatusToken(id) + "?notice=verified"
+	e.do(t, contractCall{method: "GET", path: link, want: 200})
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "admin", want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "awaiting_verification"})
 	for range 2 {
-		a = e.do(t, contractCall{method: "GET", path: link, want: 303})
+		a = post(link, form(), 303)
 		if loc := a.header.Get("Location"); loc != status {
 			t.Errorf("Location %q, want %q", loc, status)
 		}

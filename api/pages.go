@@ -29,7 +29,8 @@ func (s *Server) registerPages(e *echo.Echo) {
 	g.GET("/r/:id/verify", s.checkEmailPage)
 	g.POST("/r/:id/verify", s.submitCode)
 	g.POST("/r/:id/resend", s.resendCode)
-	g.GET("/v/:token", s.verifyLink)
+	g.GET("/v/:token", s.confirmLinkPage)
+	g.POST("/v/:token", s.verifyLink)
 	g.GET("/s/:token", s.statusPage)
 	g.POST("/s/:token/reply", s.replyForm)
 	g.POST("/s/:token/withdraw", s.withdrawForm)
@@ -262,8 +263,24 @@ func (s *Server) resendCode(c echo.Context) error {
 	return s.checkEmail(c, http.StatusOK, "", templates.T(lang, "notice.code_sent", nil))
 }
 
-// verifyLink verifies through the e-mailed link in one click and leads to
-// the status page.
+// confirmLinkPage is what the e-mailed link opens: a page whose button
+// confirms the request. Opening it changes nothing, so a mail scanner that
+// follows links does not confirm requests by itself.
+func (s *Server) confirmLinkPage(c echo.Context) error {
+	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
+		return s.pageError(c, err)
+	}
+	req, used, err := s.cfg.Subjects.LinkRequest(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	ct, _ := s.cfg.Controllers.Get(req.Controller)
+	return s.render(c, http.StatusOK, "confirm_link", templates.ConfirmLinkPage{Page: s.page(c, ct, "page.confirm_link.title"),
+		Action: c.Request().URL.Path, Reference: req.Reference, Used: used})
+}
+
+// verifyLink verifies through the e-mailed link, confirmed on its page, and
+// leads to the status page.
 func (s *Server) verifyLink(c echo.Context) error {
 	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
 		return s.pageError(c, err)

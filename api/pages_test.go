@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -192,5 +193,71 @@ func TestFormRecordsTheKindOfObjection(t *testing.T) {
 		if err != nil || r.Objection != tc.want {
 			t.Errorf("%s/%s: objection %q (%v), want %q", tc.typ, tc.objection, r.Objection, err, tc.want)
 		}
+	}
+}
+
+// verificationLink returns the path of the verification link mailed for
+// the request.
+func verificationLink(t *testing.T, db *store.DB, requestID string) string {
+	t.Helper()
+	items, err := store.NewOutbox(db).Due(context.Background(), db.Clock.Now().Add(time.Hour), 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		var p dsar.MailPayload
+		if it.RequestID == requestID && it.Kind == dsar.OutboxMail && json.Unmarshal(it.Payload, &p) == nil && p.Template == "verification" {
+			return "/v/" + db.Keyring.Token("verify", p.VerificationID)
+		}
+	}
+	t.Fatalf("no verification mail for request %s", requestID)
+	return ""
+}
+
+// Opening the e-mailed link shows a page and changes nothing (mail
+// scanners open links); only its button, a post with the page's CSRF
+// token, confirms the request.
+func TestVerificationLinkConfirmsOnlyByItsButton(t *testing.T) {
+	p, db := newPageClient(t)
+	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
+	code, _, h := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"kari@example.no"}, "language": {"nb"}}, "/c/nte")
+	if code != http.StatusSeeOther {
+		t.Fatalf("the form: %d", code)
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(h.Get("Location"), "/r/"), "/verify")
+	status := func() dsar.Status {
+		r, err := store.NewRequests(db).Get(context.Background(), admin, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Status
+	}
+	link := verificationLink(t, db, id)
+	for range 2 {
+		code, page := p.get(link)
+		if code != http.StatusOK || !strings.Contains(page, `<form method="post" action="`+link+`">`) || !csrfRE.MatchString(page) ||
+			!strings.Contains(page, "Bekreft forespørselen") {
+			t.Fatalf("GET %s: %d\n%s", link, code, page)
+		}
+	}
+	if s := status(); s != dsar.StatusAwaitingVerification {
+		t.Fatalf("opening the link made the request %s", s)
+	}
+	if code, _, _ := p.post(link, url.Values{}, "/nothing"); code != http.StatusForbidden || status() != dsar.StatusAwaitingVerification {
+		t.Errorf("a confirmation without the page's token: %d, %s", code, status())
+	}
+	code, _, h = p.post(link, url.Values{}, link)
+	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/s/") || !strings.HasSuffix(h.Get("Location"), "?notice=verified") {
+		t.Fatalf("the confirm button: %d %s", code, h.Get("Location"))
+	}
+	if s := status(); s != dsar.StatusInProgress {
+		t.Errorf("after the confirm button the request is %s", s)
+	}
+	// Used before: the page says so, and its button leads to the status page.
+	if code, page := p.get(link); code != http.StatusOK || !strings.Contains(page, "er allerede bekreftet") {
+		t.Errorf("the used link: %d", code)
+	}
+	if code, _, h2 := p.post(link, url.Values{}, link); code != http.StatusSeeOther || h2.Get("Location") != h.Get("Location") {
+		t.Errorf("the used link's button: %d %s", code, h2.Get("Location"))
 	}
 }

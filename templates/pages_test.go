@@ -170,6 +170,14 @@ var pageCases = map[string][]pageCase{
 			}
 		}},
 	},
+	"confirm_link": {
+		{"confirm", func(lang dsar.Language) any {
+			return ConfirmLinkPage{Page: ntePage(lang, "/v/token"), Action: "/v/token", Reference: "DSAR-2025-0042"}
+		}},
+		{"used", func(lang dsar.Language) any {
+			return ConfirmLinkPage{Page: ntePage(lang, "/v/token"), Action: "/v/token", Reference: "DSAR-2025-0042", Used: true}
+		}},
+	},
 	"status": {
 		{"identity", func(lang dsar.Language) any {
 			return StatusPage{
@@ -1058,7 +1066,8 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 				Errors:   map[string]string{"email": hostile, "type": hostile, hostile: hostile},
 				Honeypot: hostile,
 			},
-			"check_email": CheckEmailPage{Page: p, Action: hostile, Resend: hostile, MaskedEmail: hostile, Error: hostile, Notice: hostile, ExpiresHours: 24},
+			"check_email":  CheckEmailPage{Page: p, Action: hostile, Resend: hostile, MaskedEmail: hostile, Error: hostile, Notice: hostile, ExpiresHours: 24},
+			"confirm_link": ConfirmLinkPage{Page: p, Action: hostile, Reference: hostile},
 			"status": StatusPage{
 				Page: p, Reference: hostile, Type: dsar.TypeAccess, Status: dsar.StatusInProgress,
 				ReceivedAt: time.Date(2025, 3, 3, 9, 0, 0, 0, oslo), DueDate: hostile,

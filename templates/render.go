@@ -28,17 +28,18 @@ type pageData interface{ base() Page }
 
 // pageTypes maps each page template to the type of data it renders.
 var pageTypes = map[string]reflect.Type{
-	"index":       reflect.TypeFor[IndexPage](),
-	"form":        reflect.TypeFor[FormPage](),
-	"check_email": reflect.TypeFor[CheckEmailPage](),
-	"status":      reflect.TypeFor[StatusPage](),
-	"error":       reflect.TypeFor[ErrorPage](),
-	"mailbox":     reflect.TypeFor[MailboxPage](),
-	"signin":      reflect.TypeFor[SignInPage](),
-	"password":    reflect.TypeFor[PasswordPage](),
-	"queue":       reflect.TypeFor[QueuePage](),
-	"case":        reflect.TypeFor[CasePage](),
-	"dashboard":   reflect.TypeFor[DashboardPage](),
+	"index":        reflect.TypeFor[IndexPage](),
+	"form":         reflect.TypeFor[FormPage](),
+	"check_email":  reflect.TypeFor[CheckEmailPage](),
+	"confirm_link": reflect.TypeFor[ConfirmLinkPage](),
+	"status":       reflect.TypeFor[StatusPage](),
+	"error":        reflect.TypeFor[ErrorPage](),
+	"mailbox":      reflect.TypeFor[MailboxPage](),
+	"signin":       reflect.TypeFor[SignInPage](),
+	"password":     reflect.TypeFor[PasswordPage](),
+	"queue":        reflect.TypeFor[QueuePage](),
+	"case":         reflect.TypeFor[CasePage](),
+	"dashboard":    reflect.TypeFor[DashboardPage](),
 }
 
 // PageNames returns the names of the page templates, sorted.

@@ -70,6 +70,17 @@ type FormPage struct {
 	Honeypot string
 }
 
+// ConfirmLinkPage is what the e-mailed verification link opens: a button
+// that confirms the request (opening the link alone changes nothing).
+type ConfirmLinkPage struct {
+	Page
+	// Action is where the confirm form posts; Reference the request's.
+	Action, Reference string
+	// Used says the link confirmed the request before; the button then
+	// leads to the status page.
+	Used bool
+}
+
 // CheckEmailPage tells the subject to look for the verification mail and
 // takes the 6-digit code.
 type CheckEmailPage struct {
