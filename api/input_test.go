@@ -226,7 +226,7 @@ func TestCaseTextsRefuseControlCharacters(t *testing.T) {
 func TestSubjectReplyRefusesControlCharacters(t *testing.T) {
 	e := newContractEnv(t, nil)
 	e.clock.Set(mustTime("2025-04-22T07:40:00Z"))
-	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte", "language": "en",
 		"subject": map[string]any{"email": "kari@example.no"}, "verified": true, "verification_method": "Signed in"}))
 	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/messages", key: "officer",
 		body: map[string]any{"kind": "identity", "body": "Please send a copy of an identity document."}, want: 200})

@@ -36,22 +36,40 @@ func (s *Server) registerPages(e *echo.Echo) {
 	g.POST("/s/:token/withdraw", s.withdrawForm)
 }
 
+// langChosenKey marks a page whose language the visitor chose (?lang= or
+// its cookie) rather than the browser's.
+const langChosenKey = "dsar.lang_chosen"
+
 // pageLanguage picks the page's language: ?lang= (remembered in a cookie),
 // then the cookie, then Accept-Language.
 func (s *Server) pageLanguage(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		lang := dsar.Language(c.QueryParam("lang"))
+		chosen := true
 		if lang.Valid() {
 			c.SetCookie(&http.Cookie{Name: "dsar_lang", Value: string(lang), Path: "/", MaxAge: 365 * 24 * 3600,
 				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure()})
 		} else if ck, err := c.Cookie("dsar_lang"); err == nil && dsar.Language(ck.Value).Valid() {
 			lang = dsar.Language(ck.Value)
 		} else {
-			lang = templates.MatchLanguage(c.Request().Header.Get("Accept-Language"), dsar.LanguageNB)
+			lang, chosen = templates.MatchLanguage(c.Request().Header.Get("Accept-Language"), dsar.LanguageNB), false
 		}
-		c.Set(langKey, lang)
-		c.Response().Header().Set("Content-Language", string(lang))
+		c.Set(langChosenKey, chosen)
+		setPageLanguage(c, lang)
 		return next(c)
+	}
+}
+
+func setPageLanguage(c echo.Context, lang dsar.Language) {
+	c.Set(langKey, lang)
+	c.Response().Header().Set("Content-Language", string(lang))
+}
+
+// requestLanguage makes a page about one request speak the request's
+// language, unless the subject chose another with the language switch.
+func requestLanguage(c echo.Context, req *dsar.Request) {
+	if chosen, _ := c.Get(langChosenKey).(bool); !chosen && req.Language.Valid() {
+		setPageLanguage(c, req.Language)
 	}
 }
 
@@ -274,6 +292,7 @@ func (s *Server) confirmLinkPage(c echo.Context) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
+	requestLanguage(c, req)
 	ct, _ := s.cfg.Controllers.Get(req.Controller)
 	return s.render(c, http.StatusOK, "confirm_link", templates.ConfirmLinkPage{Page: s.page(c, ct, "page.confirm_link.title"),
 		Action: c.Request().URL.Path, Reference: req.Reference, Used: used})
@@ -302,21 +321,27 @@ var historyKinds = map[dsar.EventKind]string{
 var notices = map[string]string{"verified": "notice.verified", "replied": "notice.replied", "withdrawn": "notice.withdrawn"}
 
 func (s *Server) statusPage(c echo.Context) error {
-	return s.showStatus(c, http.StatusOK, "")
+	return s.showStatus(c, http.StatusOK, "", nil)
 }
 
-func (s *Server) showStatus(c echo.Context, status int, errMsg string) error {
+// showStatus renders the status page, with the error errKey (a catalog key
+// and its params) when there is one.
+func (s *Server) showStatus(c echo.Context, status int, errKey string, params map[string]any) error {
 	ctx := c.Request().Context()
 	token := c.Param("token")
 	req, err := s.cfg.Subjects.ByStatusToken(ctx, token)
 	if err != nil {
 		return s.pageError(c, err)
 	}
+	requestLanguage(c, req)
 	ct, _ := s.cfg.Controllers.Get(req.Controller)
 	lang := languageOf(c)
 	data := templates.StatusPage{Page: s.page(c, ct, "page.status.title"), Reference: req.Reference, Type: req.Type,
-		Status: req.Status, ReceivedAt: req.ReceivedAt, DueDate: req.DueDate.String(), Extended: req.Extended, Error: errMsg}
-	if key, ok := notices[c.QueryParam("notice")]; ok && errMsg == "" {
+		Status: req.Status, ReceivedAt: req.ReceivedAt, DueDate: req.DueDate.String(), Extended: req.Extended}
+	if errKey != "" {
+		data.Error = templates.T(lang, errKey, params)
+	}
+	if key, ok := notices[c.QueryParam("notice")]; ok && errKey == "" {
 		data.Notice = templates.T(lang, key, nil)
 	}
 	evs, err := s.cfg.Subjects.SubjectEvents(ctx, req.ID)
@@ -358,7 +383,7 @@ func (s *Server) replyForm(c echo.Context) error {
 	var doc *dsar.Document
 	if fh, err := c.FormFile("document"); err == nil && fh.Size > 0 {
 		if fh.Size > dsar.MaxDocumentSize {
-			return s.showStatus(c, http.StatusUnprocessableEntity, templates.T(languageOf(c), "field.file_too_large", map[string]any{"max": dsar.MaxDocumentSize >> 20}))
+			return s.showStatus(c, http.StatusUnprocessableEntity, "field.file_too_large", map[string]any{"max": dsar.MaxDocumentSize >> 20})
 		}
 		f, err := fh.Open()
 		if err != nil {
@@ -380,7 +405,7 @@ func (s *Server) replyForm(c echo.Context) error {
 			if len(de.Fields) > 0 {
 				msg, params = de.Fields[0].Message, de.Fields[0].Params
 			}
-			return s.showStatus(c, http.StatusUnprocessableEntity, templates.T(languageOf(c), msg, params))
+			return s.showStatus(c, http.StatusUnprocessableEntity, msg, params)
 		}
 		return s.pageError(c, err)
 	}
@@ -390,11 +415,11 @@ func (s *Server) replyForm(c echo.Context) error {
 func (s *Server) withdrawForm(c echo.Context) error {
 	token := c.Param("token")
 	if c.FormValue("confirm") == "" {
-		return s.showStatus(c, http.StatusUnprocessableEntity, templates.T(languageOf(c), "error.confirm_withdraw", nil))
+		return s.showStatus(c, http.StatusUnprocessableEntity, "error.confirm_withdraw", nil)
 	}
 	if _, err := s.cfg.Subjects.Withdraw(c.Request().Context(), token, c.RealIP()); err != nil {
 		if dsar.ErrorCode(err) == dsar.ECONFLICT {
-			return s.showStatus(c, http.StatusConflict, templates.T(languageOf(c), dsar.ErrorMessage(err), nil))
+			return s.showStatus(c, http.StatusConflict, dsar.ErrorMessage(err), nil)
 		}
 		return s.pageError(c, err)
 	}

@@ -261,3 +261,38 @@ func TestVerificationLinkConfirmsOnlyByItsButton(t *testing.T) {
 		t.Errorf("the used link's button: %d %s", code, h2.Get("Location"))
 	}
 }
+
+// The status page speaks the language the request was made in, whatever
+// the browser prefers, until the subject switches with the language
+// switch; the switch sticks.
+func TestStatusPageSpeaksTheRequestsLanguage(t *testing.T) {
+	p, db := newPageClient(t) // the browser prefers bokmål
+	code, _, h := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"kari@example.no"}, "language": {"en"}}, "/c/nte")
+	if code != http.StatusSeeOther {
+		t.Fatalf("the form: %d", code)
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(h.Get("Location"), "/r/"), "/verify")
+	link := verificationLink(t, db, id)
+	if _, page := p.get(link); !strings.Contains(page, "Confirm the request") {
+		t.Errorf("the link's page is not in the request's language")
+	}
+	if code, _, _ := p.post(link, url.Values{}, link); code != http.StatusSeeOther {
+		t.Fatalf("confirm: %d", code)
+	}
+	status := "/s/" + db.StatusToken(id)
+	req, _ := http.NewRequest(http.MethodGet, p.base+status, nil)
+	_, page, hdr := p.do(req)
+	if hdr.Get("Content-Language") != "en" || !strings.Contains(page, "Your request") {
+		t.Errorf("status page in %q, want the request's en", hdr.Get("Content-Language"))
+	}
+	// An error on the page is in the page's language too.
+	if code, page, _ := p.post(status+"/withdraw", url.Values{}, status); code != http.StatusUnprocessableEntity || !strings.Contains(page, `lang="en"`) {
+		t.Errorf("withdraw unconfirmed: %d", code)
+	}
+	for _, path := range []string{status + "?lang=nb", status} {
+		req, _ := http.NewRequest(http.MethodGet, p.base+path, nil)
+		if _, page, hdr := p.do(req); hdr.Get("Content-Language") != "nb" || !strings.Contains(page, "Forespørselen din") {
+			t.Errorf("%s after the switch: %q", path, hdr.Get("Content-Language"))
+		}
+	}
+}
