@@ -1,6 +1,8 @@
 package api
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"net/http"
 	"strings"
 
@@ -35,9 +37,22 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 		TokenLookup:           "form:_csrf", CookieName: "dsar_csrf", CookiePath: "/", CookieHTTPOnly: true,
 		CookieSecure: s.secure(), CookieSameSite: http.SameSiteStrictMode, CookieMaxAge: 3600,
 		ErrorHandler: func(err error, c echo.Context) error {
+			if c.Request().Method == http.MethodPost && c.Path() == "/c/:key" {
+				return s.expiredForm(c)
+			}
 			return s.errorPage(c, http.StatusForbidden, "error.csrf")
 		},
 	})
+}
+
+// freshCSRF gives the page a new CSRF token (in the cookie and for its
+// forms), for a form shown again after its token was refused.
+func (s *Server) freshCSRF(c echo.Context) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	c.SetCookie(&http.Cookie{Name: "dsar_csrf", Value: tok, Path: "/", MaxAge: 3600, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteStrictMode})
+	c.Set(middleware.DefaultCSRFConfig.ContextKey, tok)
 }
 
 // registerOfficers adds sign-in, sign-out, the password page and the queue.

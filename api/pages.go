@@ -171,6 +171,27 @@ var formFields = map[string]string{
 	"subject.customer_id": "customer_id", "details": "details", "language": "language", "objection": "objection",
 }
 
+// formValues returns the request form as the subject filled it in.
+func formValues(c echo.Context) templates.FormValues {
+	f := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
+	return templates.FormValues{Type: f("type"), Email: f("email"), Name: f("name"), Phone: f("phone"),
+		CustomerID: f("customer_id"), Details: f("details"), Language: f("language"),
+		Recipient: f("recipient"), Inaccurate: f("inaccurate"), Correct: f("correct"), Objection: f("objection")}
+}
+
+// expiredForm answers a request form whose CSRF token is missing or stale
+// (the form stood open longer than the token lives): the form again, with
+// what was typed, a fresh token and a message, and nothing kept.
+func (s *Server) expiredForm(c echo.Context) error {
+	ct, err := s.controller(c)
+	if ct == nil {
+		return err
+	}
+	s.freshCSRF(c)
+	errs := map[string]string{"form": templates.T(languageOf(c), "error.form_expired", nil)}
+	return s.render(c, http.StatusUnprocessableEntity, "form", s.formData(c, ct, formValues(c), errs))
+}
+
 func (s *Server) submitForm(c echo.Context) error {
 	ct, err := s.controller(c)
 	if ct == nil {
@@ -179,10 +200,7 @@ func (s *Server) submitForm(c echo.Context) error {
 	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
 		return s.pageError(c, err)
 	}
-	f := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
-	v := templates.FormValues{Type: f("type"), Email: f("email"), Name: f("name"), Phone: f("phone"),
-		CustomerID: f("customer_id"), Details: f("details"), Language: f("language"),
-		Recipient: f("recipient"), Inaccurate: f("inaccurate"), Correct: f("correct"), Objection: f("objection")}
+	v := formValues(c)
 	if c.FormValue(honeypot) != "" {
 		// A robot: look like success, keep nothing.
 		return c.Redirect(http.StatusSeeOther, "/c/"+url.PathEscape(ct.Key)+"?sent=1")

@@ -141,7 +141,7 @@ func TestPagesRefuseBadInputInTheSubjectsLanguage(t *testing.T) {
 	if code, page, _ := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"kari@example.no"}, "details": {long}}, "/c/nte"); code != http.StatusUnprocessableEntity || !strings.Contains(page, "Dette er for langt. Maksimum er 10000 tegn.") {
 		t.Errorf("oversized details: %d", code)
 	}
-	if code, _, _ := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"kari@example.no"}}, "/nothing"); code != http.StatusForbidden {
+	if code, page, _ := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"kari@example.no"}}, "/nothing"); code != http.StatusUnprocessableEntity || !strings.Contains(page, "ingenting ble sendt") {
 		t.Errorf("a form without its CSRF token: %d", code)
 	}
 	if code, _, h := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"bot@example.no"}, "website": {"http://spam"}}, "/c/nte"); code != http.StatusSeeOther || strings.Contains(h.Get("Location"), "/r/") {
@@ -294,5 +294,49 @@ func TestStatusPageSpeaksTheRequestsLanguage(t *testing.T) {
 		if _, page, hdr := p.do(req); hdr.Get("Content-Language") != "nb" || !strings.Contains(page, "Forespørselen din") {
 			t.Errorf("%s after the switch: %q", path, hdr.Get("Content-Language"))
 		}
+	}
+}
+
+// A request form sent after its token expired (the cookie is gone) comes
+// back with what was typed, a fresh token and a message, and keeps nothing;
+// sent again, it goes through.
+func TestExpiredFormKeepsWhatWasTyped(t *testing.T) {
+	p, db := newPageClient(t)
+	_, page := p.get("/c/nte")
+	stale := csrfRE.FindStringSubmatch(page)[1]
+	jar, _ := cookiejar.New(nil)
+	p.c.Jar = jar // an hour later the browser has dropped the cookie
+	form := url.Values{"_csrf": {stale}, "type": {"erasure"}, "email": {"kari@example.no"}, "name": {"Kari Nordmann"},
+		"details": {"Slett alt om meg, også & <det> gamle abonnementet."}, "language": {"nb"}}
+	req, _ := http.NewRequest(http.MethodPost, p.base+"/c/nte", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	code, page, h := p.do(req)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "ingenting ble sendt") ||
+		!strings.Contains(page, `value="kari@example.no"`) || !strings.Contains(page, "Slett alt om meg, også &amp; &lt;det&gt; gamle abonnementet.") ||
+		!strings.Contains(page, `value="Kari Nordmann"`) || !strings.Contains(page, `value="erasure" aria-describedby="type-erasure-hint" checked`) {
+		t.Fatalf("the expired form: %d\n%s", code, page)
+	}
+	fresh := csrfRE.FindStringSubmatch(page)
+	if fresh == nil || fresh[1] == stale || !strings.Contains(h.Get("Set-Cookie"), "dsar_csrf="+fresh[1]) {
+		t.Fatalf("no fresh token: %v, Set-Cookie %q", fresh, h.Get("Set-Cookie"))
+	}
+	list := func() int {
+		page, err := store.NewRequests(db).List(context.Background(), dsar.Actor{ID: "a", Role: dsar.RoleAdmin}, dsar.RequestFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Requests)
+	}
+	if n := list(); n != 0 {
+		t.Fatalf("the expired form kept %d requests", n)
+	}
+	form.Set("_csrf", fresh[1])
+	req, _ = http.NewRequest(http.MethodPost, p.base+"/c/nte", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if code, _, h := p.do(req); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/r/") {
+		t.Fatalf("sent again: %d", code)
+	}
+	if n := list(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
 	}
 }
