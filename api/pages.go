@@ -150,7 +150,19 @@ func (s *Server) controller(c echo.Context) (*dsar.Controller, error) {
 
 func (s *Server) formData(c echo.Context, ct *dsar.Controller, v templates.FormValues, errs map[string]string) templates.FormPage {
 	return templates.FormPage{Page: s.page(c, ct, "page.form.title"), ControllerKey: ct.Key, Types: dsar.RequestTypes,
-		Identifiers: ct.Identifiers, Values: v, Errors: errs, Honeypot: honeypot}
+		Identifiers: ct.Identifiers, Regulations: formRegulations(ct), Values: v, Errors: errs, Honeypot: honeypot}
+}
+
+// formRegulations lists the regulations the controller allows, its default
+// first.
+func formRegulations(ct *dsar.Controller) []dsar.Regulation {
+	out := []dsar.Regulation{ct.DefaultRegulation}
+	for _, r := range ct.Regulations {
+		if r != ct.DefaultRegulation {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (s *Server) formPage(c echo.Context) error {
@@ -168,7 +180,7 @@ func (s *Server) formPage(c echo.Context) error {
 // formFields maps the domain's field names to the form's.
 var formFields = map[string]string{
 	"type": "type", "subject.email": "email", "subject.name": "name", "subject.phone": "phone",
-	"subject.customer_id": "customer_id", "details": "details", "language": "language", "objection": "objection",
+	"subject.customer_id": "customer_id", "details": "details", "language": "language", "objection": "objection", "regulation": "regulation",
 }
 
 // formValues returns the request form as the subject filled it in.
@@ -176,7 +188,8 @@ func formValues(c echo.Context) templates.FormValues {
 	f := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
 	return templates.FormValues{Type: f("type"), Email: f("email"), Name: f("name"), Phone: f("phone"),
 		CustomerID: f("customer_id"), Details: f("details"), Language: f("language"),
-		Recipient: f("recipient"), Inaccurate: f("inaccurate"), Correct: f("correct"), Objection: f("objection")}
+		Recipient: f("recipient"), Inaccurate: f("inaccurate"), Correct: f("correct"), Objection: f("objection"),
+		Regulation: f("regulation")}
 }
 
 // expiredForm answers a request form whose CSRF token is missing or stale
@@ -215,7 +228,7 @@ func (s *Server) submitForm(c echo.Context) error {
 	add("page.form.inaccurate", v.Inaccurate)
 	add("page.form.correct", v.Correct)
 	add("page.form.recipient", v.Recipient)
-	in := dsar.NewRequest{Type: dsar.RequestType(v.Type), Controller: ct.Key, Language: dsar.Language(v.Language),
+	in := dsar.NewRequest{Type: dsar.RequestType(v.Type), Controller: ct.Key, Language: dsar.Language(v.Language), Regulation: dsar.Regulation(v.Regulation),
 		Details: strings.TrimSpace(details), Subject: dsar.Subject{Email: v.Email, Name: v.Name, Phone: v.Phone, CustomerID: v.CustomerID}}
 	if in.Type == dsar.TypeObjection {
 		// The kind of objection belongs to an objection only; a choice left

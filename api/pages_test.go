@@ -340,3 +340,35 @@ func TestExpiredFormKeepsWhatWasTyped(t *testing.T) {
 		t.Errorf("%d requests, want 1", n)
 	}
 }
+
+// The form offers the regulations the controller allows: a California
+// resident makes a CCPA request of keto-diets; a controller with one
+// regulation asks nothing and takes no other.
+func TestFormOffersTheControllersRegulations(t *testing.T) {
+	p, db := newPageClient(t)
+	admin := dsar.Actor{ID: "a", Role: dsar.RoleAdmin}
+	if _, page := p.get("/c/keto-diets"); !strings.Contains(page, `name="regulation" value="ccpa"`) || !strings.Contains(page, `name="regulation" value="gdpr" checked`) {
+		t.Errorf("keto-diets' form does not offer the CCPA beside the default GDPR")
+	}
+	if _, page := p.get("/c/nte"); strings.Contains(page, `name="regulation"`) {
+		t.Errorf("nte's form offers a choice of regulation it does not have")
+	}
+	for _, tc := range []struct {
+		form, regulation string
+		want             dsar.Regulation
+	}{{"keto-diets", "ccpa", dsar.RegulationCCPA}, {"keto-diets", "gdpr", dsar.RegulationGDPR}, {"keto-diets", "", dsar.RegulationGDPR}} {
+		code, _, h := p.post("/c/"+tc.form, url.Values{"type": {"access"}, "email": {"kari@example.no"}, "phone": {"+15551234567"}, "regulation": {tc.regulation}}, "/c/"+tc.form)
+		if code != http.StatusSeeOther {
+			t.Fatalf("%s %q: %d", tc.form, tc.regulation, code)
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(h.Get("Location"), "/r/"), "/verify")
+		r, err := store.NewRequests(db).Get(context.Background(), admin, id)
+		if err != nil || r.Regulation != tc.want {
+			t.Errorf("%s %q: regulation %q (%v), want %q", tc.form, tc.regulation, r.Regulation, err, tc.want)
+		}
+	}
+	code, page, _ := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"kari@example.no"}, "regulation": {"ccpa"}}, "/c/nte")
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "Dette regelverket gjelder ikke") {
+		t.Errorf("a CCPA request of nte: %d", code)
+	}
+}

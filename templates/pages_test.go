@@ -125,6 +125,17 @@ var pageCases = map[string][]pageCase{
 				Honeypot: "website",
 			}
 		}},
+		{"regulations", func(lang dsar.Language) any {
+			return FormPage{
+				Page:          ntePage(lang, "/c/keto-diets"),
+				ControllerKey: "keto-diets",
+				Types:         []dsar.RequestType{dsar.TypeAccess, dsar.TypeErasure},
+				Identifiers:   []string{dsar.IdentifierPhone},
+				Regulations:   []dsar.Regulation{dsar.RegulationGDPR, dsar.RegulationCCPA},
+				Values:        FormValues{Type: string(dsar.TypeAccess), Regulation: string(dsar.RegulationCCPA)},
+				Honeypot:      "website",
+			}
+		}},
 		{"few-types", func(lang dsar.Language) any {
 			p := ntePage(lang, "/c/proviso")
 			p.Brand = Brand{Name: "Proviso AS"}
@@ -835,6 +846,7 @@ func TestPageFormErrors(t *testing.T) {
 			ControllerKey: "nte",
 			Types:         dsar.RequestTypes,
 			Identifiers:   []string{dsar.IdentifierPhone, dsar.IdentifierCustomerID},
+			Regulations:   dsar.Regulations,
 			Errors:        errs,
 			Honeypot:      "website",
 		}
@@ -863,10 +875,10 @@ func TestPageFormErrors(t *testing.T) {
 				if errEl.Parent != described {
 					t.Errorf("%s: the type error is not in the fieldset", lang)
 				}
-			case "objection": // a group of choices, like the type
+			case "objection", "regulation": // a group of choices, like the type
 				described = errEl.Parent
 				if described.Data != "fieldset" {
-					t.Errorf("%s: the objection error is not in its fieldset", lang)
+					t.Errorf("%s: the %s error is not in its fieldset", lang, f.name)
 				}
 			default:
 				controls := findAll(doc, byAttr("name", f.name))
@@ -1301,6 +1313,9 @@ func usedPageKeys(t *testing.T) (static, prefixes map[string]bool, dynamic []str
 	}
 	for _, k := range messageKinds {
 		dynamic = append(dynamic, "page.status.kind."+k)
+	}
+	for _, r := range dsar.Regulations {
+		dynamic = append(dynamic, "page.form.regulation."+string(r))
 	}
 	dynamic = append(dynamic, "page.check_email.valid.one", "page.check_email.valid.other")
 	return static, prefixes, dynamic

@@ -290,6 +290,7 @@ var formFields = []struct{ name, label string }{
 	{"correct", "page.form.correct.short"},
 	{"recipient", "page.form.recipient.label"},
 	{"objection", "page.form.objection.legend"},
+	{"regulation", "page.form.regulation.legend"},
 	{"language", "page.form.language.short"},
 }
 

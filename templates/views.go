@@ -50,6 +50,9 @@ type FormValues struct {
 	Inaccurate, Correct string
 	// Objection is the kind of objection the subject chose ("" when unsure).
 	Objection string
+	// Regulation is the law the subject makes the request under ("" for
+	// the controller's default).
+	Regulation string
 }
 
 // FormPage is a controller's request form.
@@ -62,6 +65,9 @@ type FormPage struct {
 	// Identifiers are the extra identifiers the controller asks for
 	// ("customer_id", "phone").
 	Identifiers []string
+	// Regulations are those a request may be made under, the controller's
+	// default first; the form offers a choice when there is more than one.
+	Regulations []dsar.Regulation
 	Values      FormValues
 	// Errors maps a field name (as in FormValues, lower-case: "email",
 	// "type", "details", …) to its message, already in the page's language.
