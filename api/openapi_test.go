@@ -1587,18 +1587,31 @@ func contractDocuments(t *testing.T, e *contractEnv) {
 		body: map[string]any{"kind": "identity", "body": "Please send a copy of an identity document."}, want: 200})
 	e.clock.Set(mustTime("2025-04-25T09:02:45Z"))
 	token, csrf := e.db.StatusToken(id), "contract-csrf-token"
+	reply := func(file []byte, want int) contractAnswer {
+		t.Helper()
+		var form bytes.Buffer
+		mw := multipart.NewWriter(&form)
+		_ = mw.WriteField("_csrf", csrf)
+		_ = mw.WriteField("body", "Here is my passport.")
+		h := textproto.MIMEHeader{}
+		// What the device calls the file counts for nothing.
+		h.Set("Content-Disposition", `form-data; name="document"; filename="passport.html"`)
+		h.Set("Content-Type", "text/html")
+		pw, _ := mw.CreatePart(h)
+		_, _ = pw.Write(file)
+		_ = mw.Close()
+		return e.do(t, contractCall{method: "POST", path: "/s/" + token + "/reply", body: form.Bytes(), contentType: mw.FormDataContentType(), csrf: csrf, lang: "en", want: want})
+	}
+	// A file that is no PDF, JPEG, PNG or HEIC is refused, whatever its name.
+	a = reply([]byte("MZ\x90\x00 a program"), 422)
+	if !strings.Contains(string(a.body), "Send dokumentet som en PDF-, JPEG-, PNG- eller HEIC-fil") { // the request's language
+		t.Errorf("the refused file: the page does not say why")
+	}
+	if msgs := e.messages(t, "officer", id); len(msgs) != 1 {
+		t.Errorf("the refused file left %d messages, want the question only", len(msgs))
+	}
 	scan := []byte("%PDF-1.7\n% a passport, in a manner of speaking\n")
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	_ = mw.WriteField("_csrf", csrf)
-	_ = mw.WriteField("body", "Here is my passport.")
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="document"; filename="passport.pdf"`)
-	h.Set("Content-Type", "application/pdf")
-	pw, _ := mw.CreatePart(h)
-	_, _ = pw.Write(scan)
-	_ = mw.Close()
-	a = e.do(t, contractCall{method: "POST", path: "/s/" + token + "/reply", body: form.Bytes(), contentType: mw.FormDataContentType(), csrf: csrf, want: 303})
+	a = reply(scan, 303)
 	if loc := a.header.Get("Location"); loc != "/s/"+token+"?notice=replied" {
 		t.Errorf("Location %q", loc)
 	}
@@ -1622,13 +1635,13 @@ func contractDocuments(t *testing.T, e *contractEnv) {
 		} `json:"data"`
 	}
 	e.do(t, contractCall{method: "GET", path: docs, key: "officer", want: 200}).decode(t, &list)
-	if len(list.Data) != 1 || list.Data[0].FileName != "passport.pdf" || list.Data[0].ContentType != "application/pdf" || list.Data[0].Size != len(scan) {
+	if len(list.Data) != 1 || list.Data[0].FileName != "identity-document-"+list.Data[0].ID+".pdf" || list.Data[0].ContentType != "application/pdf" || list.Data[0].Size != len(scan) {
 		t.Fatalf("documents %+v", list.Data)
 	}
 	doc := docs + "/" + list.Data[0].ID
 	a = e.do(t, contractCall{method: "GET", path: doc, key: "officer", want: 200})
 	if !bytes.Equal(a.body, scan) || a.header.Get("Content-Type") != "application/octet-stream" ||
-		a.header.Get("Content-Disposition") != `attachment; filename="passport.pdf"` || a.header.Get("Cache-Control") != "no-store" {
+		a.header.Get("Content-Disposition") != `attachment; filename="identity-document-`+list.Data[0].ID+`.pdf"` || a.header.Get("Cache-Control") != "no-store" {
 		t.Errorf("document: %v %q", a.header, a.body)
 	}
 	e.do(t, contractCall{method: "GET", path: doc, key: "auditor", want: 403})

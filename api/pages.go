@@ -425,7 +425,8 @@ func (s *Server) replyForm(c echo.Context) error {
 		if err != nil {
 			return s.pageError(c, err)
 		}
-		doc = &dsar.Document{FileName: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Data: data}
+		// The domain tells the type from the content and names the file.
+		doc = &dsar.Document{Data: data}
 	}
 	token := c.Param("token")
 	if _, err := s.cfg.Subjects.Reply(c.Request().Context(), token, c.FormValue("body"), doc, c.RealIP()); err != nil {
