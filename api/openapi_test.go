@@ -410,6 +410,7 @@ func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *co
 		Subjects:    store.NewSubjects(e.db),
 		APIKeys:     keys,
 		Controllers: e.db.Controllers,
+		Keyring:     e.db.Keyring,
 		Clock:       e.clock,
 		Ready: func(context.Context) error {
 			if e.notReady.Load() {
@@ -465,8 +466,10 @@ type contractCall struct {
 	// Authorization header instead.
 	key, auth string
 	lang      string // Accept-Language
-	// csrf, for the pages' forms, is sent as the dsar_csrf cookie (the
-	// form's _csrf field is the caller's business).
+	// csrf, for the pages' forms, is sent as the dsar_csrf cookie; a _csrf
+	// field of the body that holds the same value is replaced by the token
+	// the page would have given for that cookie (or for the session), as a
+	// browser gets it.
 	csrf string
 	// session, for the officers' pages, is sent as the dsar_session cookie.
 	session string
@@ -584,6 +587,11 @@ func (e *contractEnv) do(t *testing.T, c contractCall) contractAnswer {
 	var cookies []string
 	if c.csrf != "" {
 		cookies = append(cookies, (&http.Cookie{Name: "dsar_csrf", Value: c.csrf}).String())
+		binding := "pre-session:" + c.csrf
+		if c.session != "" {
+			binding = "session:" + c.session
+		}
+		body = bytes.ReplaceAll(body, []byte(c.csrf), []byte(e.db.Keyring.Token("csrf", binding)))
 	}
 	if c.session != "" {
 		cookies = append(cookies, (&http.Cookie{Name: "dsar_session", Value: c.session}).String())

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/templates"
@@ -20,7 +19,7 @@ const honeypot = "website"
 
 // registerPages adds the data subjects' pages: the controllers, the request
 // form, the code page, the verification link and the status page. Every
-// form carries a CSRF token (a double-submit cookie).
+// form carries a CSRF token (see csrf).
 func (s *Server) registerPages(e *echo.Echo) {
 	g := routes{e: e, mw: []echo.MiddlewareFunc{s.pageLanguage, s.csrf()}}
 	g.GET("/", s.indexPage)
@@ -77,7 +76,7 @@ func requestLanguage(c echo.Context, req *dsar.Request) {
 func (s *Server) page(c echo.Context, ctrl *dsar.Controller, title string) templates.Page {
 	lang := languageOf(c)
 	p := templates.Page{Lang: lang, Path: c.Request().URL.Path, Title: templates.T(lang, title, nil)}
-	if tok, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
+	if tok, ok := c.Get(csrfKey).(string); ok {
 		p.CSRF = tok
 	}
 	if ctrl != nil {
@@ -194,13 +193,12 @@ func formValues(c echo.Context) templates.FormValues {
 
 // expiredForm answers a request form whose CSRF token is missing or stale
 // (the form stood open longer than the token lives): the form again, with
-// what was typed, a fresh token and a message, and nothing kept.
+// what was typed, the page's current token and a message, and nothing kept.
 func (s *Server) expiredForm(c echo.Context) error {
 	ct, err := s.controller(c)
 	if ct == nil {
 		return err
 	}
-	s.freshCSRF(c)
 	errs := map[string]string{"form": templates.T(languageOf(c), "error.form_expired", nil)}
 	return s.render(c, http.StatusUnprocessableEntity, "form", s.formData(c, ct, formValues(c), errs))
 }

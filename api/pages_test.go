@@ -62,7 +62,7 @@ func newPageClientOn(t *testing.T, db *store.DB, configure func(*api.Config)) *p
 		t.Fatal(err)
 	}
 	cfg := api.Config{Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(db), APIKeys: store.NewAPIKeys(db),
-		Users: store.NewUsers(db), Mailbox: box, Dashboard: db, Controllers: db.Controllers, Clock: db.Clock, Log: quietLog}
+		Users: store.NewUsers(db), Mailbox: box, Dashboard: db, Controllers: db.Controllers, Clock: db.Clock, Keyring: db.Keyring, Log: quietLog}
 	if configure != nil {
 		configure(&cfg)
 	}
@@ -317,7 +317,7 @@ func TestExpiredFormKeepsWhatWasTyped(t *testing.T) {
 		t.Fatalf("the expired form: %d\n%s", code, page)
 	}
 	fresh := csrfRE.FindStringSubmatch(page)
-	if fresh == nil || fresh[1] == stale || !strings.Contains(h.Get("Set-Cookie"), "dsar_csrf="+fresh[1]) {
+	if fresh == nil || fresh[1] == stale || !strings.HasPrefix(h.Get("Set-Cookie"), "dsar_csrf=") {
 		t.Fatalf("no fresh token: %v, Set-Cookie %q", fresh, h.Get("Set-Cookie"))
 	}
 	list := func() int {
@@ -370,5 +370,119 @@ func TestFormOffersTheControllersRegulations(t *testing.T) {
 	code, page, _ := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"kari@example.no"}, "regulation": {"ccpa"}}, "/c/nte")
 	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "Dette regelverket gjelder ikke") {
 		t.Errorf("a CCPA request of nte: %d", code)
+	}
+}
+
+// postRaw posts a form as it is, with the cookies given and the header
+// Sec-Fetch-Site when not empty; no cookie jar.
+func (p *pageClient) postRaw(path string, form url.Values, secFetchSite string, cookies ...*http.Cookie) int {
+	p.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, p.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if secFetchSite != "" {
+		req.Header.Set("Sec-Fetch-Site", secFetchSite)
+	}
+	for _, ck := range cookies {
+		req.AddCookie(ck)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// pageToken opens a page with a fresh browser and returns its CSRF token
+// and the cookies it got.
+func (p *pageClient) pageToken(path string, cookies ...*http.Cookie) (string, []*http.Cookie) {
+	p.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, p.base+path, nil)
+	for _, ck := range cookies {
+		req.AddCookie(ck)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := csrfRE.FindStringSubmatch(string(b))
+	if m == nil {
+		p.t.Fatalf("%s has no CSRF token", path)
+	}
+	return m[1], resp.Cookies()
+}
+
+// The CSRF token is tied to the pre-session cookie (subjects) or to the
+// session (officers): a post without it is refused whatever Sec-Fetch-Site
+// says, and so is a cookie and field pair the sender chose, a token of
+// another cookie or session, and a cross-site post.
+func TestCSRFTokenIsTiedToTheCookieOrSession(t *testing.T) {
+	p, db := newPageClient(t)
+	officer(t, db, "nte")
+	form := func(tok string) url.Values {
+		return url.Values{"_csrf": {tok}, "email": {"kari@nte.no"}, "password": {"officer password 123"}, "next": {"/queue"}}
+	}
+	tokA, cookiesA := p.pageToken("/signin")
+	_, cookiesB := p.pageToken("/signin")
+	for _, site := range []string{"same-origin", "none", ""} {
+		if code := p.postRaw("/signin", form(""), site, cookiesA...); code != http.StatusForbidden {
+			t.Errorf("no token, Sec-Fetch-Site %q: %d, want 403", site, code)
+		}
+	}
+	chosen := &http.Cookie{Name: "dsar_csrf", Value: "attacker-chosen"}
+	if code := p.postRaw("/signin", form("attacker-chosen"), "same-origin", chosen); code != http.StatusForbidden {
+		t.Errorf("a cookie and field the sender chose: %d, want 403", code)
+	}
+	if code := p.postRaw("/signin", form(tokA), "same-origin", cookiesB...); code != http.StatusForbidden {
+		t.Errorf("the token of another cookie: %d, want 403", code)
+	}
+	if code := p.postRaw("/signin", form(tokA), "cross-site", cookiesA...); code != http.StatusForbidden {
+		t.Errorf("a cross-site post with its token: %d, want 403", code)
+	}
+	if code := p.postRaw("/signin", form(tokA), "same-origin", cookiesA...); code != http.StatusSeeOther {
+		t.Fatalf("the token of its own cookie: %d, want 303", code)
+	}
+
+	// Signed in, the token is the session's: the pre-session one, or one of
+	// another session, no longer does.
+	session := func() *http.Cookie {
+		tok, cks := p.pageToken("/signin")
+		req, _ := http.NewRequest(http.MethodPost, p.base+"/signin", strings.NewReader(form(tok).Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, ck := range cks {
+			req.AddCookie(ck)
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, ck := range resp.Cookies() {
+			if ck.Name == "dsar_session" {
+				return ck
+			}
+		}
+		t.Fatal("no session")
+		return nil
+	}
+	s1, s2 := session(), session()
+	tok1, _ := p.pageToken("/account/password", s1)
+	tok2, _ := p.pageToken("/account/password", s2)
+	if tok1 == tok2 {
+		t.Fatal("two sessions have the same token")
+	}
+	if code := p.postRaw("/signout", url.Values{"_csrf": {tokA}}, "same-origin", append(cookiesA, s1)...); code != http.StatusForbidden {
+		t.Errorf("a signed-in post with the pre-session token: %d, want 403", code)
+	}
+	if code := p.postRaw("/signout", url.Values{"_csrf": {tok2}}, "same-origin", s1); code != http.StatusForbidden {
+		t.Errorf("a signed-in post with another session's token: %d, want 403", code)
+	}
+	if code := p.postRaw("/signout", url.Values{}, "same-origin", s1); code != http.StatusForbidden {
+		t.Errorf("a signed-in post without a token: %d, want 403", code)
+	}
+	if code := p.postRaw("/signout", url.Values{"_csrf": {tok1}}, "same-origin", s1); code != http.StatusSeeOther {
+		t.Errorf("a signed-in post with its session's token: %d, want 303", code)
 	}
 }
