@@ -997,7 +997,6 @@ func TestPageStatus(t *testing.T) {
 			byLang(lang, "10. mars 2025 kl. 14.05", "10 March 2025, 14:05"),
 			T(lang, "page.status.extended", nil),
 			T(lang, "page.status.reply.document.deleted", nil),
-			T(lang, "page.status.data.text", nil),
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s: the status page does not say %q", lang, want)
@@ -1446,5 +1445,22 @@ func TestRenderPageRejectsWrongInput(t *testing.T) {
 	// A pointer renders like the value.
 	if a, b := render(t, "error", good), render(t, "error", &good); a != b {
 		t.Error("a *ErrorPage renders differently from an ErrorPage")
+	}
+}
+
+// The subject's pages promise only what exists: there is no download for
+// subjects yet, so no page speaks of one.
+func TestSubjectPagesPromiseNoDownloads(t *testing.T) {
+	for _, name := range []string{"index", "form", "check_email", "confirm_link", "status", "error"} {
+		for _, c := range pageCases[name] {
+			for _, lang := range dsar.Languages {
+				page := strings.ToLower(text(parse(t, render(t, name, c.data(lang)))))
+				for _, word := range []string{"download", "laste ned", "lastes ned"} {
+					if strings.Contains(page, word) {
+						t.Errorf("%s/%s/%s promises a download (%q)", name, c.name, lang, word)
+					}
+				}
+			}
+		}
 	}
 }
