@@ -60,7 +60,7 @@ func TestOfficerAlerts(t *testing.T) {
 			return dsar.Reply(testEnv(), asked(t), dsar.ActorSubject("192.0.2.7"), "The webshop account.", nil)
 		}, []dsar.MailPayload{{Template: dsar.MailSubjectReplied, To: dsar.RecipientController}}},
 		{"reply with a document", func(t *testing.T) (*dsar.Effect, error) {
-			return dsar.Reply(testEnv(), asked(t), dsar.ActorSubject("192.0.2.7"), "My receipt.", &dsar.Document{FileName: "r.pdf", Data: []byte("pdf")})
+			return dsar.Reply(testEnv(), asked(t), dsar.ActorSubject("192.0.2.7"), "My receipt.", &dsar.Document{FileName: "r.pdf", Data: []byte("%PDF-1.4 receipt")})
 		}, []dsar.MailPayload{{Template: dsar.MailSubjectReplied, To: dsar.RecipientController, Document: true}}},
 		{"assigned by another", func(t *testing.T) (*dsar.Effect, error) {
 			return dsar.Assign(testEnv(), newCase(t, dsar.TypeAccess, "nte", true), lead, kari.ID, kari)

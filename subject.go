@@ -124,6 +124,10 @@ func (b FeeBasis) Valid() bool { return b == FeeFurtherCopy || b == FeeExcessive
 // code and the status page token, never with an account. clientIP is the
 // address the subject acted from, for the audit trail.
 type SubjectService interface {
+	// LinkRequest returns the request of a verification link token without
+	// using the link, and whether it was used before: opening a link changes
+	// nothing (mail scanners open links), confirming it does.
+	LinkRequest(ctx context.Context, token string) (*Request, bool, error)
 	// VerifyLink verifies the request of a verification link token and
 	// returns it with the token of its status page.
 	VerifyLink(ctx context.Context, token, clientIP string) (*Request, string, error)

@@ -129,8 +129,11 @@ func Reply(env Env, c *Case, a Actor, body string, doc *Document) (*Effect, erro
 	now := env.Now
 	ch.r.SubjectRepliedAt = &now
 	if doc != nil {
-		d := *doc
-		d.ID, d.CreatedAt = env.NewID(), env.Now
+		// Kept under the type its content shows and a name of the
+		// service's making, never the name the subject's device gave it.
+		ct, ext, _ := DocumentType(doc.Data)
+		d := Document{ID: env.NewID(), ContentType: ct, Data: doc.Data, CreatedAt: env.Now}
+		d.FileName = "identity-document-" + d.ID + ext
 		ch.eff.Document = &d
 	}
 	ev, err := ch.resume()

@@ -1,7 +1,10 @@
 package dsar
 
 import (
+	"bytes"
+	"encoding/binary"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +19,6 @@ const (
 	MaxIDLength      = 100
 	MaxDetailsLength = 10000
 	MaxReasonLength  = 2000
-	// MaxFileNameLength bounds the name of a document the subject uploads.
-	MaxFileNameLength = 255
 )
 
 // ValidateNewRequest checks a submission against the controllers and the
@@ -234,8 +235,8 @@ func ValidateCompletion(d Decision) error {
 
 // ValidateReply checks the subject's answer on the status page: text (at
 // most MaxDetailsLength characters once trimmed), a document, or both; the
-// document within MaxDocumentSize and its file name and media type each on
-// one line.
+// document within MaxDocumentSize and, by its content, one of the types
+// DocumentType knows (what the subject calls it does not count).
 func ValidateReply(body string, doc *Document) error {
 	body = strings.TrimSpace(body)
 	switch {
@@ -245,13 +246,58 @@ func ValidateReply(body string, doc *Document) error {
 	case len(doc.Data) > MaxDocumentSize:
 		return Invalid(FieldError{Field: "document", Message: "field.file_too_large", Params: map[string]any{"max": MaxDocumentSize >> 20}})
 	default:
-		for _, v := range []string{doc.FileName, doc.ContentType} {
-			if err := ValidateText("document", v, false, MaxFileNameLength); err != nil {
-				return err
-			}
+		if _, _, ok := DocumentType(doc.Data); !ok {
+			return Invalid(FieldError{Field: "document", Message: "field.file_type"})
 		}
 	}
 	return ValidateText("body", body, true, MaxDetailsLength)
+}
+
+// heifBrands are the ftyp brands of HEIC images (ISO/IEC 23008-12): still
+// images and image sequences, 8- and 10-bit, multi-layer and scalable.
+var heifBrands = []string{"heic", "heix", "heim", "heis", "hevc", "hevx", "hevm", "hevs"}
+
+// DocumentType tells by its content whether data is an identity document
+// the service accepts, a PDF, JPEG, PNG or HEIC file, and returns its media
+// type and file name extension.
+func DocumentType(data []byte) (contentType, ext string, ok bool) {
+	switch {
+	case bytes.HasPrefix(data, []byte("%PDF-")):
+		return "application/pdf", ".pdf", true
+	case bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}):
+		return "image/jpeg", ".jpg", true
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+		return "image/png", ".png", true
+	case isHEIC(data):
+		return "image/heic", ".heic", true
+	}
+	return "", "", false
+}
+
+// isHEIC reads the ftyp box that opens an ISO base media file: a HEIC file
+// has a HEIC brand as its major brand or, under the general image brands
+// (mif1, msf1), among its compatible brands.
+func isHEIC(data []byte) bool {
+	if len(data) < 16 || string(data[4:8]) != "ftyp" {
+		return false
+	}
+	size := int(binary.BigEndian.Uint32(data[:4]))
+	if size < 16 || size > len(data) || size%4 != 0 {
+		return false
+	}
+	major := string(data[8:12])
+	if slices.Contains(heifBrands, major) {
+		return true
+	}
+	if major != "mif1" && major != "msf1" {
+		return false
+	}
+	for i := 16; i+4 <= size; i += 4 {
+		if slices.Contains(heifBrands, string(data[i:i+4])) {
+			return true
+		}
+	}
+	return false
 }
 
 // ValidateRequestFilter checks the free text of a listing's filter: the

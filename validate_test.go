@@ -1,6 +1,7 @@
 package dsar_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -187,13 +188,13 @@ func TestValidateOfficersTexts(t *testing.T) {
 		}}), map[string]string{"summary": "field.control_characters", "kept.0": "field.required", "kept.1": "field.line_break",
 			"kept.2": "field.control_characters", "kept.2.until": "field.date"}},
 		{"a reply", dsar.ValidateReply("Her er passet mitt.\r\nHilsen Kari", nil), nil},
-		{"a reply with a document only", dsar.ValidateReply("", &dsar.Document{FileName: "pass.pdf", ContentType: "application/pdf", Data: []byte("%PDF")}), nil},
+		{"a reply with a document only", dsar.ValidateReply("", &dsar.Document{Data: []byte("%PDF-1.7\n")}), nil},
 		{"no reply", dsar.ValidateReply(" ", nil), map[string]string{"body": "field.required"}},
 		{"a reply with NUL", dsar.ValidateReply("Hei\x00", nil), map[string]string{"body": "field.control_characters"}},
 		{"a reply too long", dsar.ValidateReply(strings.Repeat("x", dsar.MaxDetailsLength+1), nil), map[string]string{"body": "field.too_long"}},
-		{"a document whose name hides its type", dsar.ValidateReply("", &dsar.Document{FileName: "pass\u202Efdp.exe", Data: []byte("x")}),
-			map[string]string{"document": "field.control_characters"}},
-		{"a document too large", dsar.ValidateReply("", &dsar.Document{FileName: "a.pdf", Data: make([]byte, dsar.MaxDocumentSize+1)}),
+		{"a document of another type", dsar.ValidateReply("", &dsar.Document{FileName: "pass.pdf", ContentType: "application/pdf", Data: []byte("MZ\x90\x00")}),
+			map[string]string{"document": "field.file_type"}},
+		{"a document too large", dsar.ValidateReply("", &dsar.Document{Data: make([]byte, dsar.MaxDocumentSize+1)}),
 			map[string]string{"document": "field.file_too_large"}},
 		{"a search", dsar.ValidateRequestFilter(dsar.RequestFilter{Search: " 7KQ2-M9XD ", Assignee: dsar.Unassigned, Controller: []string{"nte"}}), nil},
 		{"a search with NUL", dsar.ValidateRequestFilter(dsar.RequestFilter{Search: "\x00"}), map[string]string{"search": "field.control_characters"}},
@@ -207,5 +208,49 @@ func TestValidateOfficersTexts(t *testing.T) {
 				t.Errorf("fields (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// ftyp builds the ftyp box that opens an ISO base media file.
+func ftyp(major string, compatible ...string) []byte {
+	b := make([]byte, 16, 16+4*len(compatible))
+	copy(b[4:], "ftyp"+major+"\x00\x00\x00\x00")
+	for _, c := range compatible {
+		b = append(b, c...)
+	}
+	binary.BigEndian.PutUint32(b, uint32(len(b)))
+	return append(b, "\x00\x00\x00\x08meta"...)
+}
+
+// Identity documents are told by their content: PDF, JPEG, PNG and HEIC
+// (by the brands of the ftyp box), and nothing else, whatever they are called.
+func TestDocumentType(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		data    []byte
+		ct, ext string
+	}{
+		{"pdf", []byte("%PDF-1.7\n%âãÏÓ\n"), "application/pdf", ".pdf"},
+		{"jpeg", []byte{0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 'J', 'F', 'I', 'F'}, "image/jpeg", ".jpg"},
+		{"png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "image/png", ".png"},
+		{"heic", ftyp("heic", "mif1", "heic"), "image/heic", ".heic"},
+		{"heic of an iPhone burst", ftyp("hevc", "msf1", "hevc"), "image/heic", ".heic"},
+		{"heic under the general brand", ftyp("mif1", "mif1", "heic"), "image/heic", ".heic"},
+		{"avif", ftyp("avif", "mif1", "avif"), "", ""},
+		{"avif under the general brand", ftyp("mif1", "mif1", "avif"), "", ""},
+		{"mp4", ftyp("isom", "isom", "mp42"), "", ""},
+		{"a heic brand beyond the box", append(ftyp("mif1")[:16:16], "heicheic"...), "", ""},
+		{"a truncated box", ftyp("heic")[:12], "", ""},
+		{"a windows program", []byte("MZ\x90\x00\x03"), "", ""},
+		{"html", []byte("<!doctype html><script>"), "", ""},
+		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`), "", ""},
+		{"gif", []byte("GIF89a"), "", ""},
+		{"a pdf without its version", []byte("%PDF"), "", ""},
+		{"nothing", nil, "", ""},
+	} {
+		ct, ext, ok := dsar.DocumentType(c.data)
+		if ct != c.ct || ext != c.ext || ok != (c.ct != "") {
+			t.Errorf("%s: %q %q %v, want %q %q", c.name, ct, ext, ok, c.ct, c.ext)
+		}
 	}
 }

@@ -32,7 +32,7 @@ func newMetricsClient(t *testing.T) (*pageClient, *store.DB, *dsar.ManualClock) 
 	reqs := store.NewRequests(db)
 	opt, _ := queuetest.Redis(t)
 	srv, err := api.New(api.Config{Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(db), APIKeys: store.NewAPIKeys(db),
-		Users: store.NewUsers(db), Controllers: db.Controllers, Clock: clock, Log: quietLog,
+		Users: store.NewUsers(db), Controllers: db.Controllers, Clock: clock, Keyring: db.Keyring, Log: quietLog,
 		Metrics: prometheus.NewRegistry(), Stats: db, MetricsToken: metricsToken, Queue: opt})
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/dsar-project/dsar/templates"
 )
@@ -26,18 +28,61 @@ func (s *Server) setCookie(c echo.Context, name, path, value string, maxAge int)
 	c.SetCookie(&http.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
 }
 
-// csrf checks the token of every form of the pages (a double-submit cookie),
-// deciding by the token alone, so that a cross-site post gets the same error
-// page as a missing token.
+// csrfCookie is the pre-session cookie: a random value the CSRF tokens of
+// visitors without a session (data subjects, and officers before they sign
+// in) are tied to.
+const csrfCookie = "dsar_csrf"
+
+// csrfKey is where the page's CSRF token waits for its forms.
+const csrfKey = "dsar.csrf"
+
+// csrf checks the token of every form of the pages. The token is an HMAC
+// of the officer's session, or of the pre-session cookie, under the
+// service's key: a cookie and field pair the visitor chose is refused, and
+// so is a post without its token, whatever Sec-Fetch-Site says; a
+// cross-site post is refused even with one. A request form refused so
+// comes back with what was typed (expiredForm); any other post gets the
+// error page.
 func (s *Server) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		AllowSecFetchSiteFunc: func(echo.Context) (bool, error) { return false, nil },
-		TokenLookup:           "form:_csrf", CookieName: "dsar_csrf", CookiePath: "/", CookieHTTPOnly: true,
-		CookieSecure: s.secure(), CookieSameSite: http.SameSiteStrictMode, CookieMaxAge: 3600,
-		ErrorHandler: func(err error, c echo.Context) error {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			binding, fresh := s.csrfBinding(c)
+			want := s.cfg.Keyring.Token("csrf", binding)
+			c.Set(csrfKey, want)
+			c.Response().Header().Add(echo.HeaderVary, echo.HeaderCookie)
+			switch c.Request().Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions:
+				return next(c)
+			}
+			got := c.FormValue("_csrf")
+			if !fresh && c.Request().Header.Get("Sec-Fetch-Site") != "cross-site" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+				return next(c)
+			}
+			if c.Request().Method == http.MethodPost && c.Path() == "/c/:key" {
+				return s.expiredForm(c)
+			}
 			return s.errorPage(c, http.StatusForbidden, "error.csrf")
-		},
-	})
+		}
+	}
+}
+
+// csrfBinding returns what the CSRF token is tied to: the officer's
+// session, or else the pre-session cookie, renewed for an hour, and made
+// now when there is none (fresh: no form can carry its token yet).
+func (s *Server) csrfBinding(c echo.Context) (binding string, fresh bool) {
+	if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		return "session:" + ck.Value, false
+	}
+	v := ""
+	if ck, err := c.Cookie(csrfCookie); err == nil && ck.Value != "" {
+		v = ck.Value
+	} else {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b) // never fails (crypto/rand)
+		v, fresh = base64.RawURLEncoding.EncodeToString(b), true
+	}
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: v, Path: "/", MaxAge: 3600, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteStrictMode})
+	return "pre-session:" + v, fresh
 }
 
 // registerOfficers adds sign-in, sign-out, the password page and the queue.

@@ -48,7 +48,7 @@ func newSSOEnv(t *testing.T, issuer string) *ssoEnv {
 	base := "http://" + ts.Listener.Addr().String()
 	reqs := store.NewRequests(db)
 	srv, err := api.New(api.Config{Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(db), APIKeys: store.NewAPIKeys(db),
-		Users: store.NewUsers(db), Controllers: db.Controllers, Clock: db.Clock, Log: quietLog, BaseURL: base,
+		Users: store.NewUsers(db), Controllers: db.Controllers, Clock: db.Clock, Keyring: db.Keyring, Log: quietLog, BaseURL: base,
 		OIDC: &api.OIDC{Issuer: issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Name: "Entra ID"}})
 	if err != nil {
 		t.Fatal(err)

@@ -272,8 +272,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 77 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 77 (and 6): %v",
+	if len(registered) != 78 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 78 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -410,6 +410,7 @@ func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *co
 		Subjects:    store.NewSubjects(e.db),
 		APIKeys:     keys,
 		Controllers: e.db.Controllers,
+		Keyring:     e.db.Keyring,
 		Clock:       e.clock,
 		Ready: func(context.Context) error {
 			if e.notReady.Load() {
@@ -467,8 +468,10 @@ type contractCall struct {
 	// Authorization header instead.
 	key, auth string
 	lang      string // Accept-Language
-	// csrf, for the pages' forms, is sent as the dsar_csrf cookie (the
-	// form's _csrf field is the caller's business).
+	// csrf, for the pages' forms, is sent as the dsar_csrf cookie; a _csrf
+	// field of the body that holds the same value is replaced by the token
+	// the page would have given for that cookie (or for the session), as a
+	// browser gets it.
 	csrf string
 	// session, for the officers' pages, is sent as the dsar_session cookie.
 	session string
@@ -586,6 +589,11 @@ func (e *contractEnv) do(t *testing.T, c contractCall) contractAnswer {
 	var cookies []string
 	if c.csrf != "" {
 		cookies = append(cookies, (&http.Cookie{Name: "dsar_csrf", Value: c.csrf}).String())
+		binding := "pre-session:" + c.csrf
+		if c.session != "" {
+			binding = "session:" + c.session
+		}
+		body = bytes.ReplaceAll(body, []byte(c.csrf), []byte(e.db.Keyring.Token("csrf", binding)))
 	}
 	if c.session != "" {
 		cookies = append(cookies, (&http.Cookie{Name: "dsar_session", Value: c.session}).String())
@@ -1590,18 +1598,31 @@ func contractDocuments(t *testing.T, e *contractEnv) {
 		body: map[string]any{"kind": "identity", "body": "Please send a copy of an identity document."}, want: 200})
 	e.clock.Set(mustTime("2025-04-25T09:02:45Z"))
 	token, csrf := e.db.StatusToken(id), "contract-csrf-token"
+	reply := func(file []byte, want int) contractAnswer {
+		t.Helper()
+		var form bytes.Buffer
+		mw := multipart.NewWriter(&form)
+		_ = mw.WriteField("_csrf", csrf)
+		_ = mw.WriteField("body", "Here is my passport.")
+		h := textproto.MIMEHeader{}
+		// What the device calls the file counts for nothing.
+		h.Set("Content-Disposition", `form-data; name="document"; filename="passport.html"`)
+		h.Set("Content-Type", "text/html")
+		pw, _ := mw.CreatePart(h)
+		_, _ = pw.Write(file)
+		_ = mw.Close()
+		return e.do(t, contractCall{method: "POST", path: "/s/" + token + "/reply", body: form.Bytes(), contentType: mw.FormDataContentType(), csrf: csrf, lang: "en", want: want})
+	}
+	// A file that is no PDF, JPEG, PNG or HEIC is refused, whatever its name.
+	a = reply([]byte("MZ\x90\x00 a program"), 422)
+	if !strings.Contains(string(a.body), "Send dokumentet som en PDF-, JPEG-, PNG- eller HEIC-fil") { // the request's language
+		t.Errorf("the refused file: the page does not say why")
+	}
+	if msgs := e.messages(t, "officer", id); len(msgs) != 1 {
+		t.Errorf("the refused file left %d messages, want the question only", len(msgs))
+	}
 	scan := []byte("%PDF-1.7\n% a passport, in a manner of speaking\n")
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	_ = mw.WriteField("_csrf", csrf)
-	_ = mw.WriteField("body", "Here is my passport.")
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="document"; filename="passport.pdf"`)
-	h.Set("Content-Type", "application/pdf")
-	pw, _ := mw.CreatePart(h)
-	_, _ = pw.Write(scan)
-	_ = mw.Close()
-	a = e.do(t, contractCall{method: "POST", path: "/s/" + token + "/reply", body: form.Bytes(), contentType: mw.FormDataContentType(), csrf: csrf, want: 303})
+	a = reply(scan, 303)
 	if loc := a.header.Get("Location"); loc != "/s/"+token+"?notice=replied" {
 		t.Errorf("Location %q", loc)
 	}
@@ -1625,13 +1646,13 @@ func contractDocuments(t *testing.T, e *contractEnv) {
 		} `json:"data"`
 	}
 	e.do(t, contractCall{method: "GET", path: docs, key: "officer", want: 200}).decode(t, &list)
-	if len(list.Data) != 1 || list.Data[0].FileName != "passport.pdf" || list.Data[0].ContentType != "application/pdf" || list.Data[0].Size != len(scan) {
+	if len(list.Data) != 1 || list.Data[0].FileName != "identity-document-"+list.Data[0].ID+".pdf" || list.Data[0].ContentType != "application/pdf" || list.Data[0].Size != len(scan) {
 		t.Fatalf("documents %+v", list.Data)
 	}
 	doc := docs + "/" + list.Data[0].ID
 	a = e.do(t, contractCall{method: "GET", path: doc, key: "officer", want: 200})
 	if !bytes.Equal(a.body, scan) || a.header.Get("Content-Type") != "application/octet-stream" ||
-		a.header.Get("Content-Disposition") != `attachment; filename="passport.pdf"` || a.header.Get("Cache-Control") != "no-store" {
+		a.header.Get("Content-Disposition") != `attachment; filename="identity-document-`+list.Data[0].ID+`.pdf"` || a.header.Get("Cache-Control") != "no-store" {
 		t.Errorf("document: %v %q", a.header, a.body)
 	}
 	e.do(t, contractCall{method: "GET", path: doc, key: "auditor", want: 403})
@@ -1831,12 +1852,16 @@ func contractPages(t *testing.T, e *contractEnv) {
 		t.Errorf("%d requests of Proviso, want %d", n, before+1)
 	}
 
-	// The e-mailed link verifies it and leads to the status page, also when used again.
+	// The e-mailed link opens a page and changes nothing; its button
+	// verifies the request and leads to the status page, also when used again.
 	keys := e.db.Keyring
 	link := "/v/" + keys.Token("verify", e.verificationID(t, id))
 	status := "/s/" + e.db.StatusToken(id) + "?notice=verified"
+	e.do(t, contractCall{method: "GET", path: link, want: 200})
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "admin", want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "awaiting_verification"})
 	for range 2 {
-		a = e.do(t, contractCall{method: "GET", path: link, want: 303})
+		a = post(link, form(), 303)
 		if loc := a.header.Get("Location"); loc != status {
 			t.Errorf("Location %q, want %q", loc, status)
 		}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/templates"
@@ -20,7 +19,7 @@ const honeypot = "website"
 
 // registerPages adds the data subjects' pages: the controllers, the request
 // form, the code page, the verification link and the status page. Every
-// form carries a CSRF token (a double-submit cookie).
+// form carries a CSRF token (see csrf).
 func (s *Server) registerPages(e *echo.Echo) {
 	g := routes{e: e, mw: []echo.MiddlewareFunc{s.pageLanguage, s.csrf()}}
 	g.GET("/", s.indexPage)
@@ -29,28 +28,47 @@ func (s *Server) registerPages(e *echo.Echo) {
 	g.GET("/r/:id/verify", s.checkEmailPage)
 	g.POST("/r/:id/verify", s.submitCode)
 	g.POST("/r/:id/resend", s.resendCode)
-	g.GET("/v/:token", s.verifyLink)
+	g.GET("/v/:token", s.confirmLinkPage)
+	g.POST("/v/:token", s.verifyLink)
 	g.GET("/s/:token", s.statusPage)
 	g.POST("/s/:token/reply", s.replyForm)
 	g.POST("/s/:token/withdraw", s.withdrawForm)
 }
+
+// langChosenKey marks a page whose language the visitor chose (?lang= or
+// its cookie) rather than the browser's.
+const langChosenKey = "dsar.lang_chosen"
 
 // pageLanguage picks the page's language: ?lang= (remembered in a cookie),
 // then the cookie, then Accept-Language.
 func (s *Server) pageLanguage(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		lang := dsar.Language(c.QueryParam("lang"))
+		chosen := true
 		if lang.Valid() {
 			c.SetCookie(&http.Cookie{Name: "dsar_lang", Value: string(lang), Path: "/", MaxAge: 365 * 24 * 3600,
 				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure()})
 		} else if ck, err := c.Cookie("dsar_lang"); err == nil && dsar.Language(ck.Value).Valid() {
 			lang = dsar.Language(ck.Value)
 		} else {
-			lang = templates.MatchLanguage(c.Request().Header.Get("Accept-Language"), dsar.LanguageNB)
+			lang, chosen = templates.MatchLanguage(c.Request().Header.Get("Accept-Language"), dsar.LanguageNB), false
 		}
-		c.Set(langKey, lang)
-		c.Response().Header().Set("Content-Language", string(lang))
+		c.Set(langChosenKey, chosen)
+		setPageLanguage(c, lang)
 		return next(c)
+	}
+}
+
+func setPageLanguage(c echo.Context, lang dsar.Language) {
+	c.Set(langKey, lang)
+	c.Response().Header().Set("Content-Language", string(lang))
+}
+
+// requestLanguage makes a page about one request speak the request's
+// language, unless the subject chose another with the language switch.
+func requestLanguage(c echo.Context, req *dsar.Request) {
+	if chosen, _ := c.Get(langChosenKey).(bool); !chosen && req.Language.Valid() {
+		setPageLanguage(c, req.Language)
 	}
 }
 
@@ -58,7 +76,7 @@ func (s *Server) pageLanguage(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) page(c echo.Context, ctrl *dsar.Controller, title string) templates.Page {
 	lang := languageOf(c)
 	p := templates.Page{Lang: lang, Path: c.Request().URL.Path, Title: templates.T(lang, title, nil)}
-	if tok, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
+	if tok, ok := c.Get(csrfKey).(string); ok {
 		p.CSRF = tok
 	}
 	if u, ok := c.Get(userKey).(*dsar.User); ok {
@@ -155,7 +173,19 @@ func (s *Server) controller(c echo.Context) (*dsar.Controller, error) {
 
 func (s *Server) formData(c echo.Context, ct *dsar.Controller, v templates.FormValues, errs map[string]string) templates.FormPage {
 	return templates.FormPage{Page: s.page(c, ct, "page.form.title"), ControllerKey: ct.Key, Types: dsar.RequestTypes,
-		Identifiers: ct.Identifiers, Values: v, Errors: errs, Honeypot: honeypot}
+		Identifiers: ct.Identifiers, Regulations: formRegulations(ct), Values: v, Errors: errs, Honeypot: honeypot}
+}
+
+// formRegulations lists the regulations the controller allows, its default
+// first.
+func formRegulations(ct *dsar.Controller) []dsar.Regulation {
+	out := []dsar.Regulation{ct.DefaultRegulation}
+	for _, r := range ct.Regulations {
+		if r != ct.DefaultRegulation {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (s *Server) formPage(c echo.Context) error {
@@ -173,7 +203,28 @@ func (s *Server) formPage(c echo.Context) error {
 // formFields maps the domain's field names to the form's.
 var formFields = map[string]string{
 	"type": "type", "subject.email": "email", "subject.name": "name", "subject.phone": "phone",
-	"subject.customer_id": "customer_id", "details": "details", "language": "language", "objection": "objection",
+	"subject.customer_id": "customer_id", "details": "details", "language": "language", "objection": "objection", "regulation": "regulation",
+}
+
+// formValues returns the request form as the subject filled it in.
+func formValues(c echo.Context) templates.FormValues {
+	f := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
+	return templates.FormValues{Type: f("type"), Email: f("email"), Name: f("name"), Phone: f("phone"),
+		CustomerID: f("customer_id"), Details: f("details"), Language: f("language"),
+		Recipient: f("recipient"), Inaccurate: f("inaccurate"), Correct: f("correct"), Objection: f("objection"),
+		Regulation: f("regulation")}
+}
+
+// expiredForm answers a request form whose CSRF token is missing or stale
+// (the form stood open longer than the token lives): the form again, with
+// what was typed, the page's current token and a message, and nothing kept.
+func (s *Server) expiredForm(c echo.Context) error {
+	ct, err := s.controller(c)
+	if ct == nil {
+		return err
+	}
+	errs := map[string]string{"form": templates.T(languageOf(c), "error.form_expired", nil)}
+	return s.render(c, http.StatusUnprocessableEntity, "form", s.formData(c, ct, formValues(c), errs))
 }
 
 func (s *Server) submitForm(c echo.Context) error {
@@ -184,10 +235,7 @@ func (s *Server) submitForm(c echo.Context) error {
 	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
 		return s.pageError(c, err)
 	}
-	f := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
-	v := templates.FormValues{Type: f("type"), Email: f("email"), Name: f("name"), Phone: f("phone"),
-		CustomerID: f("customer_id"), Details: f("details"), Language: f("language"),
-		Recipient: f("recipient"), Inaccurate: f("inaccurate"), Correct: f("correct"), Objection: f("objection")}
+	v := formValues(c)
 	if c.FormValue(honeypot) != "" {
 		// A robot: look like success, keep nothing.
 		return c.Redirect(http.StatusSeeOther, "/c/"+url.PathEscape(ct.Key)+"?sent=1")
@@ -202,7 +250,7 @@ func (s *Server) submitForm(c echo.Context) error {
 	add("page.form.inaccurate", v.Inaccurate)
 	add("page.form.correct", v.Correct)
 	add("page.form.recipient", v.Recipient)
-	in := dsar.NewRequest{Type: dsar.RequestType(v.Type), Controller: ct.Key, Language: dsar.Language(v.Language),
+	in := dsar.NewRequest{Type: dsar.RequestType(v.Type), Controller: ct.Key, Language: dsar.Language(v.Language), Regulation: dsar.Regulation(v.Regulation),
 		Details: strings.TrimSpace(details), Subject: dsar.Subject{Email: v.Email, Name: v.Name, Phone: v.Phone, CustomerID: v.CustomerID}}
 	if in.Type == dsar.TypeObjection {
 		// The kind of objection belongs to an objection only; a choice left
@@ -286,8 +334,25 @@ func (s *Server) resendCode(c echo.Context) error {
 	return s.checkEmail(c, http.StatusOK, "", templates.T(lang, "notice.code_sent", nil))
 }
 
-// verifyLink verifies through the e-mailed link in one click and leads to
-// the status page.
+// confirmLinkPage is what the e-mailed link opens: a page whose button
+// confirms the request. Opening it changes nothing, so a mail scanner that
+// follows links does not confirm requests by itself.
+func (s *Server) confirmLinkPage(c echo.Context) error {
+	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
+		return s.pageError(c, err)
+	}
+	req, used, err := s.cfg.Subjects.LinkRequest(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	requestLanguage(c, req)
+	ct, _ := s.cfg.Controllers.Get(req.Controller)
+	return s.render(c, http.StatusOK, "confirm_link", templates.ConfirmLinkPage{Page: s.page(c, ct, "page.confirm_link.title"),
+		Action: c.Request().URL.Path, Reference: req.Reference, Used: used})
+}
+
+// verifyLink verifies through the e-mailed link, confirmed on its page, and
+// leads to the status page.
 func (s *Server) verifyLink(c echo.Context) error {
 	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
 		return s.pageError(c, err)
@@ -309,21 +374,27 @@ var historyKinds = map[dsar.EventKind]string{
 var notices = map[string]string{"verified": "notice.verified", "replied": "notice.replied", "withdrawn": "notice.withdrawn"}
 
 func (s *Server) statusPage(c echo.Context) error {
-	return s.showStatus(c, http.StatusOK, "")
+	return s.showStatus(c, http.StatusOK, "", nil)
 }
 
-func (s *Server) showStatus(c echo.Context, status int, errMsg string) error {
+// showStatus renders the status page, with the error errKey (a catalog key
+// and its params) when there is one.
+func (s *Server) showStatus(c echo.Context, status int, errKey string, params map[string]any) error {
 	ctx := c.Request().Context()
 	token := c.Param("token")
 	req, err := s.cfg.Subjects.ByStatusToken(ctx, token)
 	if err != nil {
 		return s.pageError(c, err)
 	}
+	requestLanguage(c, req)
 	ct, _ := s.cfg.Controllers.Get(req.Controller)
 	lang := languageOf(c)
 	data := templates.StatusPage{Page: s.page(c, ct, "page.status.title"), Reference: req.Reference, Type: req.Type,
-		Status: req.Status, ReceivedAt: req.ReceivedAt, DueDate: req.DueDate.String(), Extended: req.Extended, Error: errMsg}
-	if key, ok := notices[c.QueryParam("notice")]; ok && errMsg == "" {
+		Status: req.Status, ReceivedAt: req.ReceivedAt, DueDate: req.DueDate.String(), Extended: req.Extended}
+	if errKey != "" {
+		data.Error = templates.T(lang, errKey, params)
+	}
+	if key, ok := notices[c.QueryParam("notice")]; ok && errKey == "" {
 		data.Notice = templates.T(lang, key, nil)
 	}
 	evs, err := s.cfg.Subjects.SubjectEvents(ctx, req.ID)
@@ -365,7 +436,7 @@ func (s *Server) replyForm(c echo.Context) error {
 	var doc *dsar.Document
 	if fh, err := c.FormFile("document"); err == nil && fh.Size > 0 {
 		if fh.Size > dsar.MaxDocumentSize {
-			return s.showStatus(c, http.StatusUnprocessableEntity, templates.T(languageOf(c), "field.file_too_large", map[string]any{"max": dsar.MaxDocumentSize >> 20}))
+			return s.showStatus(c, http.StatusUnprocessableEntity, "field.file_too_large", map[string]any{"max": dsar.MaxDocumentSize >> 20})
 		}
 		f, err := fh.Open()
 		if err != nil {
@@ -376,7 +447,8 @@ func (s *Server) replyForm(c echo.Context) error {
 		if err != nil {
 			return s.pageError(c, err)
 		}
-		doc = &dsar.Document{FileName: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Data: data}
+		// The domain tells the type from the content and names the file.
+		doc = &dsar.Document{Data: data}
 	}
 	token := c.Param("token")
 	if _, err := s.cfg.Subjects.Reply(c.Request().Context(), token, c.FormValue("body"), doc, c.RealIP()); err != nil {
@@ -387,7 +459,7 @@ func (s *Server) replyForm(c echo.Context) error {
 			if len(de.Fields) > 0 {
 				msg, params = de.Fields[0].Message, de.Fields[0].Params
 			}
-			return s.showStatus(c, http.StatusUnprocessableEntity, templates.T(languageOf(c), msg, params))
+			return s.showStatus(c, http.StatusUnprocessableEntity, msg, params)
 		}
 		return s.pageError(c, err)
 	}
@@ -397,11 +469,11 @@ func (s *Server) replyForm(c echo.Context) error {
 func (s *Server) withdrawForm(c echo.Context) error {
 	token := c.Param("token")
 	if c.FormValue("confirm") == "" {
-		return s.showStatus(c, http.StatusUnprocessableEntity, templates.T(languageOf(c), "error.confirm_withdraw", nil))
+		return s.showStatus(c, http.StatusUnprocessableEntity, "error.confirm_withdraw", nil)
 	}
 	if _, err := s.cfg.Subjects.Withdraw(c.Request().Context(), token, c.RealIP()); err != nil {
 		if dsar.ErrorCode(err) == dsar.ECONFLICT {
-			return s.showStatus(c, http.StatusConflict, templates.T(languageOf(c), dsar.ErrorMessage(err), nil))
+			return s.showStatus(c, http.StatusConflict, dsar.ErrorMessage(err), nil)
 		}
 		return s.pageError(c, err)
 	}

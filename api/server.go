@@ -7,6 +7,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -36,6 +37,9 @@ type Config struct {
 	OIDC        *OIDC
 	Controllers *dsar.Controllers
 	Clock       dsar.Clock
+	// Keyring signs the CSRF tokens of the pages' forms; the pages (Subjects
+	// or Users) need it.
+	Keyring *dsar.Keyring
 	// Mailbox, when set, is the local mailbox of the embedded default,
 	// shown at /mailbox to administrators.
 	Mailbox *mail.Mailbox
@@ -104,6 +108,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	e.IPExtractor = ipx
+	if (cfg.Subjects != nil || cfg.Users != nil) && cfg.Keyring == nil {
+		return nil, errors.New("api: the pages need a keyring for their CSRF tokens")
+	}
 	s := &Server{cfg: cfg, echo: e}
 	if cfg.Metrics != nil {
 		if s.httpDuration, err = newHTTPDuration(cfg.Metrics); err != nil {

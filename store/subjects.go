@@ -82,6 +82,28 @@ func (s *Subjects) verify(tx *gorm.DB, v *verificationRow, method, clientIP stri
 	})
 }
 
+// LinkRequest implements dsar.SubjectService: the request a verification
+// link is about, looked at and left as it is.
+func (s *Subjects) LinkRequest(ctx context.Context, token string) (*dsar.Request, bool, error) {
+	var v verificationRow
+	err := s.db.gorm.WithContext(ctx).Where("token_hash = ?", dsar.HashSecret(token)).Take(&v).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, false, &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.verify.invalid_link"}
+	}
+	if err != nil {
+		return nil, false, mapErr(err)
+	}
+	used, err := dsar.FollowLink(v.toDomain(), s.db.now())
+	if err != nil {
+		return nil, false, err
+	}
+	var row requestRow
+	if err := s.db.gorm.WithContext(ctx).Where("id = ?", v.RequestID).Take(&row).Error; err != nil {
+		return nil, false, mapErr(err)
+	}
+	return row.toDomain(s.reqs.location(row.Controller)), used, nil
+}
+
 // VerifyLink verifies the request whose verification link this is. A link
 // used before leads to the status page again.
 func (s *Subjects) VerifyLink(ctx context.Context, token, clientIP string) (*dsar.Request, string, error) {

@@ -125,6 +125,17 @@ var pageCases = map[string][]pageCase{
 				Honeypot: "website",
 			}
 		}},
+		{"regulations", func(lang dsar.Language) any {
+			return FormPage{
+				Page:          ntePage(lang, "/c/keto-diets"),
+				ControllerKey: "keto-diets",
+				Types:         []dsar.RequestType{dsar.TypeAccess, dsar.TypeErasure},
+				Identifiers:   []string{dsar.IdentifierPhone},
+				Regulations:   []dsar.Regulation{dsar.RegulationGDPR, dsar.RegulationCCPA},
+				Values:        FormValues{Type: string(dsar.TypeAccess), Regulation: string(dsar.RegulationCCPA)},
+				Honeypot:      "website",
+			}
+		}},
 		{"few-types", func(lang dsar.Language) any {
 			p := ntePage(lang, "/c/proviso")
 			p.Brand = Brand{Name: "Proviso AS"}
@@ -168,6 +179,14 @@ var pageCases = map[string][]pageCase{
 				ExpiresHours: 24,
 				Notice:       byLang(lang, "Vi har sendt deg en ny kode.", "We have sent you a new code."),
 			}
+		}},
+	},
+	"confirm_link": {
+		{"confirm", func(lang dsar.Language) any {
+			return ConfirmLinkPage{Page: ntePage(lang, "/v/token"), Action: "/v/token", Reference: "DSAR-2025-0042"}
+		}},
+		{"used", func(lang dsar.Language) any {
+			return ConfirmLinkPage{Page: ntePage(lang, "/v/token"), Action: "/v/token", Reference: "DSAR-2025-0042", Used: true}
 		}},
 	},
 	"status": {
@@ -902,6 +921,7 @@ func TestPageFormErrors(t *testing.T) {
 			ControllerKey: "nte",
 			Types:         dsar.RequestTypes,
 			Identifiers:   []string{dsar.IdentifierPhone, dsar.IdentifierCustomerID},
+			Regulations:   dsar.Regulations,
 			Errors:        errs,
 			Honeypot:      "website",
 		}
@@ -930,10 +950,10 @@ func TestPageFormErrors(t *testing.T) {
 				if errEl.Parent != described {
 					t.Errorf("%s: the type error is not in the fieldset", lang)
 				}
-			case "objection": // a group of choices, like the type
+			case "objection", "regulation": // a group of choices, like the type
 				described = errEl.Parent
 				if described.Data != "fieldset" {
-					t.Errorf("%s: the objection error is not in its fieldset", lang)
+					t.Errorf("%s: the %s error is not in its fieldset", lang, f.name)
 				}
 			default:
 				controls := findAll(doc, byAttr("name", f.name))
@@ -1052,7 +1072,6 @@ func TestPageStatus(t *testing.T) {
 			byLang(lang, "10. mars 2025 kl. 14.05", "10 March 2025, 14:05"),
 			T(lang, "page.status.extended", nil),
 			T(lang, "page.status.reply.document.deleted", nil),
-			T(lang, "page.status.data.text", nil),
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s: the status page does not say %q", lang, want)
@@ -1133,7 +1152,8 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 				Errors:   map[string]string{"email": hostile, "type": hostile, hostile: hostile},
 				Honeypot: hostile,
 			},
-			"check_email": CheckEmailPage{Page: p, Action: hostile, Resend: hostile, MaskedEmail: hostile, Error: hostile, Notice: hostile, ExpiresHours: 24},
+			"check_email":  CheckEmailPage{Page: p, Action: hostile, Resend: hostile, MaskedEmail: hostile, Error: hostile, Notice: hostile, ExpiresHours: 24},
+			"confirm_link": ConfirmLinkPage{Page: p, Action: hostile, Reference: hostile},
 			"status": StatusPage{
 				Page: p, Reference: hostile, Type: dsar.TypeAccess, Status: dsar.StatusInProgress,
 				ReceivedAt: time.Date(2025, 3, 3, 9, 0, 0, 0, oslo), DueDate: hostile,
@@ -1374,6 +1394,9 @@ func usedPageKeys(t *testing.T) (static, prefixes map[string]bool, dynamic []str
 	for _, k := range messageKinds {
 		dynamic = append(dynamic, "page.status.kind."+k)
 	}
+	for _, r := range dsar.Regulations {
+		dynamic = append(dynamic, "page.form.regulation."+string(r))
+	}
 	dynamic = append(dynamic, "page.check_email.valid.one", "page.check_email.valid.other")
 	for _, a := range []string{"assign_me", "approve", "note"} {
 		dynamic = append(dynamic, "page.bulk.action."+a)
@@ -1527,4 +1550,21 @@ func adminKeyRoles(lang dsar.Language) []AdminChoice {
 		out = append(out, AdminChoice{Value: string(r), Label: RoleName(lang, r), Checked: r == dsar.RoleSystem})
 	}
 	return out
+}
+
+// The subject's pages promise only what exists: there is no download for
+// subjects yet, so no page speaks of one.
+func TestSubjectPagesPromiseNoDownloads(t *testing.T) {
+	for _, name := range []string{"index", "form", "check_email", "confirm_link", "status", "error"} {
+		for _, c := range pageCases[name] {
+			for _, lang := range dsar.Languages {
+				page := strings.ToLower(text(parse(t, render(t, name, c.data(lang)))))
+				for _, word := range []string{"download", "laste ned", "lastes ned"} {
+					if strings.Contains(page, word) {
+						t.Errorf("%s/%s/%s promises a download (%q)", name, c.name, lang, word)
+					}
+				}
+			}
+		}
+	}
 }

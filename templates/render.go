@@ -28,21 +28,22 @@ type pageData interface{ base() Page }
 
 // pageTypes maps each page template to the type of data it renders.
 var pageTypes = map[string]reflect.Type{
-	"index":       reflect.TypeFor[IndexPage](),
-	"form":        reflect.TypeFor[FormPage](),
-	"check_email": reflect.TypeFor[CheckEmailPage](),
-	"status":      reflect.TypeFor[StatusPage](),
-	"error":       reflect.TypeFor[ErrorPage](),
-	"mailbox":     reflect.TypeFor[MailboxPage](),
-	"signin":      reflect.TypeFor[SignInPage](),
-	"password":    reflect.TypeFor[PasswordPage](),
-	"queue":       reflect.TypeFor[QueuePage](),
-	"case":        reflect.TypeFor[CasePage](),
-	"dashboard":   reflect.TypeFor[DashboardPage](),
-	"bulk":        reflect.TypeFor[BulkPage](),
-	"admin_users": reflect.TypeFor[AdminUsersPage](),
-	"admin_user":  reflect.TypeFor[AdminUserPage](),
-	"admin_keys":  reflect.TypeFor[AdminKeysPage](),
+	"index":        reflect.TypeFor[IndexPage](),
+	"form":         reflect.TypeFor[FormPage](),
+	"check_email":  reflect.TypeFor[CheckEmailPage](),
+	"status":       reflect.TypeFor[StatusPage](),
+	"error":        reflect.TypeFor[ErrorPage](),
+	"mailbox":      reflect.TypeFor[MailboxPage](),
+	"signin":       reflect.TypeFor[SignInPage](),
+	"password":     reflect.TypeFor[PasswordPage](),
+	"queue":        reflect.TypeFor[QueuePage](),
+	"case":         reflect.TypeFor[CasePage](),
+	"dashboard":    reflect.TypeFor[DashboardPage](),
+	"bulk":         reflect.TypeFor[BulkPage](),
+	"admin_users":  reflect.TypeFor[AdminUsersPage](),
+	"admin_user":   reflect.TypeFor[AdminUserPage](),
+	"admin_keys":   reflect.TypeFor[AdminKeysPage](),
+	"confirm_link": reflect.TypeFor[ConfirmLinkPage](),
 }
 
 // PageNames returns the names of the page templates, sorted.
@@ -302,6 +303,7 @@ var formFields = []struct{ name, label string }{
 	{"correct", "page.form.correct.short"},
 	{"recipient", "page.form.recipient.label"},
 	{"objection", "page.form.objection.legend"},
+	{"regulation", "page.form.regulation.legend"},
 	{"language", "page.form.language.short"},
 }
 

@@ -80,6 +80,9 @@ type FormValues struct {
 	Inaccurate, Correct string
 	// Objection is the kind of objection the subject chose ("" when unsure).
 	Objection string
+	// Regulation is the law the subject makes the request under ("" for
+	// the controller's default).
+	Regulation string
 }
 
 // FormPage is a controller's request form.
@@ -92,12 +95,26 @@ type FormPage struct {
 	// Identifiers are the extra identifiers the controller asks for
 	// ("customer_id", "phone").
 	Identifiers []string
+	// Regulations are those a request may be made under, the controller's
+	// default first; the form offers a choice when there is more than one.
+	Regulations []dsar.Regulation
 	Values      FormValues
 	// Errors maps a field name (as in FormValues, lower-case: "email",
 	// "type", "details", …) to its message, already in the page's language.
 	Errors map[string]string
 	// Honeypot is the name of the hidden field that people leave empty.
 	Honeypot string
+}
+
+// ConfirmLinkPage is what the e-mailed verification link opens: a button
+// that confirms the request (opening the link alone changes nothing).
+type ConfirmLinkPage struct {
+	Page
+	// Action is where the confirm form posts; Reference the request's.
+	Action, Reference string
+	// Used says the link confirmed the request before; the button then
+	// leads to the status page.
+	Used bool
 }
 
 // CheckEmailPage tells the subject to look for the verification mail and

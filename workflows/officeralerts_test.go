@@ -48,7 +48,7 @@ func TestOfficerAlertsGoOutThroughSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := e.subjects.Reply(ctx, e.db.Keyring.Token(dsar.TokenStatus, assigned.ID), "My receipt.",
-		&dsar.Document{FileName: "receipt.pdf", Data: []byte("pdf")}, subjectIP); err != nil {
+		&dsar.Document{FileName: "receipt.pdf", Data: []byte("%PDF-1.4 receipt")}, subjectIP); err != nil {
 		t.Fatal(err)
 	}
 	e.runDirect(t)

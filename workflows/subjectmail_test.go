@@ -113,7 +113,7 @@ func TestEveryMailGoesOutThroughSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.runDirect(t)
-	if _, err := e.subjects.Reply(ctx, token, "Order 1234", &dsar.Document{FileName: "receipt.pdf", Data: []byte("pdf")}, subjectIP); err != nil {
+	if _, err := e.subjects.Reply(ctx, token, "Order 1234", &dsar.Document{Data: []byte("%PDF-1.4 receipt")}, subjectIP); err != nil {
 		t.Fatal(err)
 	}
 	e.runDirect(t)

@@ -191,8 +191,12 @@ func TestSubjectInABrowser(t *testing.T) {
 					chromedp.Submit(chromedp.CSS(`input[name="code"]`)),
 				)
 			} else {
-				// Norwegian: follow the link.
-				err = chromedp.Do(bctx, chromedp.Navigate(linkRE.FindString(text)))
+				// Norwegian: follow the link, and confirm on its page.
+				err = chromedp.Do(bctx,
+					chromedp.Navigate(linkRE.FindString(text)),
+					chromedp.WaitVisible(chromedp.CSS(`form[action^="/v/"] button`)),
+					chromedp.Click(chromedp.CSS(`form[action^="/v/"] button`)),
+				)
 			}
 			if err != nil {
 				t.Fatal(err)
