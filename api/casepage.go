@@ -3,6 +3,8 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,7 +34,8 @@ func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
 	loc := r.Deadline.Location()
 	p := s.page(c, nil, "page.queue.title")
 	data := templates.CasePage{Page: p, ID: r.ID, Reference: r.Reference, Controller: r.Controller, Type: r.Type, Status: r.Status,
-		Regulation: r.Regulation, SubjectEmail: r.Subject.Email, SubjectName: r.Subject.Name, Details: r.Details, ReceivedAt: r.ReceivedAt,
+		Regulation: r.Regulation, SubjectEmail: r.Subject.Email, SubjectName: r.Subject.Name, Language: r.Language,
+		SubjectIDs: strings.Join(slices.DeleteFunc([]string{r.Subject.CustomerID, r.Subject.Phone}, func(s string) bool { return s == "" }), " · "), Details: r.Details, ReceivedAt: r.ReceivedAt,
 		DueDate: r.DueDate.String(), ExtensionNoticeBy: r.ExtensionNoticeBy.String(), DaysLeft: r.DueDate.Sub(dsar.DateOf(now.In(loc))),
 		Overdue: r.Overdue(now), Extended: r.Extended, Paused: r.PausedAt != nil, Objection: r.Objection,
 		Grounds: dsar.GroundsFor(r.Type, r.Objection), Error: errMsg, DuplicateOf: r.DuplicateOf}
@@ -124,8 +127,6 @@ func (s *Server) caseAction(c echo.Context) error {
 		_, err = s.cfg.Requests.Pause(ctx, a, id, dsar.PauseReason(c.FormValue("reason")), c.FormValue("note"))
 	case "resume":
 		_, err = s.cfg.Requests.Resume(ctx, a, id)
-	case "forward":
-		_, err = s.cfg.Cases.Forward(ctx, a, id, c.FormValue("to"))
 	case "extend":
 		_, err = s.cfg.Requests.Extend(ctx, a, id, c.FormValue("reason"))
 	case "ask":
@@ -134,7 +135,15 @@ func (s *Server) caseAction(c echo.Context) error {
 		_, err = s.cfg.Cases.MarkVerified(ctx, a, id, c.FormValue("method"))
 	case "complete":
 		_, err = s.cfg.Cases.Complete(ctx, a, id, dsar.Decision{Summary: c.FormValue("summary")})
-	case "refuse":
+	case "refuse", "forward":
+		if c.FormValue("confirm") != "yes" {
+			err = dsar.Invalid(dsar.FieldError{Field: "confirm", Message: "field.required"})
+			break
+		}
+		if c.Param("action") == "forward" {
+			_, err = s.cfg.Cases.Forward(ctx, a, id, c.FormValue("to"))
+			break
+		}
 		_, err = s.cfg.Cases.Refuse(ctx, a, id, dsar.Decision{Ground: dsar.Ground(c.FormValue("ground")), Text: c.FormValue("text"),
 			Partial: c.FormValue("partial") != "", Part: c.FormValue("part"), Granted: c.FormValue("granted")})
 	default:

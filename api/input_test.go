@@ -200,7 +200,7 @@ func TestCaseTextsRefuseControlCharacters(t *testing.T) {
 	for action, form := range map[string]string{
 		"note":    officerForm("body", "Called\x00"),
 		"verify":  officerForm("method", "Passport\r\nchecked"),
-		"forward": officerForm("to", "Acme\u202E"),
+		"forward": officerForm("to", "Acme\u202E", "confirm", "yes"),
 		"extend":  officerForm("reason", "Big \xff"),
 	} {
 		a := e.postForm(t, "/cases/"+id+"/"+action, officer, form, 422, false)

@@ -198,11 +198,18 @@ func TestOfficerWorksACaseFromItsPage(t *testing.T) {
 		strings.Contains(page, `action="/cases/`+r.ID+`/approve"`) {
 		t.Errorf("case page (%d) after assigning and approving", code)
 	}
-	if code, page, _ := p.post("/cases/"+r.ID+"/refuse", url.Values{"ground": {"art15_4"}, "text": {"Others' data."}}, "/cases/"+r.ID); code != http.StatusUnprocessableEntity ||
+	if code, page, _ := p.post("/cases/"+r.ID+"/refuse", url.Values{"ground": {"art17_3_b"}, "text": {"Orders are kept five years."}}, "/cases/"+r.ID); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(page, "confirm: Dette feltet må fylles ut.") {
+		t.Errorf("a refusal without ticking that the subject is told: %d", code)
+	}
+	if got, _ := reqs.Get(ctx, admin, r.ID); got.Status != dsar.StatusInProgress {
+		t.Errorf("an unconfirmed refusal changed the case: %s", got.Status)
+	}
+	if code, page, _ := p.post("/cases/"+r.ID+"/refuse", url.Values{"ground": {"art15_4"}, "text": {"Others' data."}, "confirm": {"yes"}}, "/cases/"+r.ID); code != http.StatusUnprocessableEntity ||
 		!strings.Contains(page, "art15_4") {
 		t.Errorf("an erasure refused on Art 15(4): %d", code)
 	}
-	if code, _, _ := p.post("/cases/"+r.ID+"/refuse", url.Values{"ground": {"art17_3_b"}, "text": {"Orders are kept five years."}, "partial": {"yes"},
+	if code, _, _ := p.post("/cases/"+r.ID+"/refuse", url.Values{"ground": {"art17_3_b"}, "text": {"Orders are kept five years."}, "partial": {"yes"}, "confirm": {"yes"},
 		"part": {"The orders."}, "granted": {"The account."}}, "/cases/"+r.ID); code != http.StatusSeeOther {
 		t.Fatalf("refuse in part: %d", code)
 	}
@@ -391,10 +398,10 @@ func TestOfficerForwardsAProcessorCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.signIn("it@intility.no", "officer password 123")
-	if code, _, _ := p.post("/cases/"+r.ID+"/forward", url.Values{"to": {""}}, "/cases/"+r.ID); code != http.StatusUnprocessableEntity {
+	if code, _, _ := p.post("/cases/"+r.ID+"/forward", url.Values{"to": {""}, "confirm": {"yes"}}, "/cases/"+r.ID); code != http.StatusUnprocessableEntity {
 		t.Errorf("forward without a recipient: %d", code)
 	}
-	if code, _, _ := p.post("/cases/"+r.ID+"/forward", url.Values{"to": {"Customer AS, personvern@customer.example"}}, "/cases/"+r.ID); code != http.StatusSeeOther {
+	if code, _, _ := p.post("/cases/"+r.ID+"/forward", url.Values{"to": {"Customer AS, personvern@customer.example"}, "confirm": {"yes"}}, "/cases/"+r.ID); code != http.StatusSeeOther {
 		t.Fatalf("forward: %d", code)
 	}
 	got, err := reqs.Get(ctx, admin, r.ID)

@@ -409,7 +409,7 @@ var pageCases = map[string][]pageCase{
 	"case": {
 		{"in-progress", func(lang dsar.Language) any {
 			return CasePage{Page: Page{Lang: lang, Path: "/cases/x", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, ID: "x", Reference: "7KQ2-M9XD", Controller: "nte",
-				Type: dsar.TypeErasure, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: "kari@example.no",
+				Type: dsar.TypeErasure, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: "kari@example.no", Language: dsar.LanguageNB, SubjectIDs: "12345",
 				SubjectName: "Kari Nordmann", Details: "Delete my account.", ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo),
 				DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", DaysLeft: 12, Verification: "subject, email_code",
 				Timeline: []CaseEvent{{At: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), Actor: "public", Kind: "created", To: dsar.StatusReceived}},

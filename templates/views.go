@@ -249,6 +249,11 @@ type CasePage struct {
 	Status                     dsar.Status
 	Regulation                 dsar.Regulation
 	SubjectEmail, SubjectName  string
+	// SubjectIDs are the other identifiers the subject gave (customer
+	// number, phone), joined for display; Language the language the
+	// subject is answered in.
+	SubjectIDs string
+	Language   dsar.Language
 	Details                    string
 	ReceivedAt                 time.Time
 	DueDate, ExtensionNoticeBy string // YYYY-MM-DD

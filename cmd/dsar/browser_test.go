@@ -325,6 +325,11 @@ func TestOfficerInABrowser(t *testing.T) {
 	if err != nil {
 		failPage(t, bctx, err)
 	}
+	caseLoc, err := chromedp.Run(bctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	caseID := caseLoc[strings.LastIndex(caseLoc, "/")+1:]
 	screenshot(t, bctx, "case-nb")
 	checkPage(t, bctx, "case-nb")
 	err = chromedp.Do(bctx,
@@ -337,8 +342,10 @@ func TestOfficerInABrowser(t *testing.T) {
 	}
 	// Refuse it on an erasure exception.
 	err = chromedp.Do(bctx,
+		chromedp.Click(chromedp.CSS(`details.danger-zone summary`)),
 		chromedp.SetValue(chromedp.CSS(`#refuse-ground`), "art17_3_b"),
 		chromedp.SendKeys(chromedp.CSS(`#refuse-text`), "Fakturaer må oppbevares i fem år etter bokføringsloven."),
+		chromedp.Click(chromedp.CSS(`label[for="refuse-confirm"]`)),
 		chromedp.Submit(chromedp.CSS(`#refuse-text`)),
 		chromedp.WaitVisible(chromedp.CSS(`div.notice`)),
 	)
@@ -367,10 +374,13 @@ func TestOfficerInABrowser(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`#bulk-body`)),
 		// The page shows which cases the action changes and asks to confirm.
 		chromedp.WaitVisible(chromedp.CSS(`#bulk-confirm`)),
-		chromedp.Click(chromedp.CSS(`#bulk-confirm`)),
-		chromedp.WaitVisible(chromedp.CSS(`div.notice`)),
 	)
 	if err != nil {
+		failPage(t, bctx, err)
+	}
+	screenshot(t, bctx, "bulk-nb")
+	checkPage(t, bctx, "bulk-nb")
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#bulk-confirm`)), chromedp.WaitVisible(chromedp.CSS(`div.notice`))); err != nil {
 		failPage(t, bctx, err)
 	}
 	approved := apiCall(t, http.MethodGet, svc.url+"/api/v1/requests?approved=true", key, nil)["data"].([]any)
@@ -382,6 +392,15 @@ func TestOfficerInABrowser(t *testing.T) {
 	}
 	screenshot(t, bctx, "dashboard-nb")
 	checkPage(t, bctx, "dashboard-nb")
+	// The same pages in English, and a page that does not exist.
+	for _, page := range []struct{ path, wait string }{
+		{"/queue?lang=en", "table"}, {"/cases/" + caseID + "?lang=en", "#actions"}, {"/dashboard?lang=en", "svg"}, {"/cases/no-such-case", "h1"},
+	} {
+		if err := chromedp.Do(bctx, chromedp.Navigate(svc.url+page.path), chromedp.WaitVisible(chromedp.CSS(page.wait))); err != nil {
+			failPage(t, bctx, err)
+		}
+		checkPage(t, bctx, page.path)
+	}
 	got := apiCall(t, http.MethodGet, svc.url+"/api/v1/requests?status=refused", key, nil)
 	data := got["data"].([]any)
 	if len(data) != 1 || data[0].(map[string]any)["reference"] != refs[1] || data[0].(map[string]any)["extended"] != true {
