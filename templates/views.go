@@ -244,16 +244,16 @@ type CaseEvent struct {
 // may take (when CanChange).
 type CasePage struct {
 	Page
-	ID, Reference, Controller  string
-	Type                       dsar.RequestType
-	Status                     dsar.Status
-	Regulation                 dsar.Regulation
-	SubjectEmail, SubjectName  string
+	ID, Reference, Controller string
+	Type                      dsar.RequestType
+	Status                    dsar.Status
+	Regulation                dsar.Regulation
+	SubjectEmail, SubjectName string
 	// SubjectIDs are the other identifiers the subject gave (customer
 	// number, phone), joined for display; Language the language the
 	// subject is answered in.
-	SubjectIDs string
-	Language   dsar.Language
+	SubjectIDs                 string
+	Language                   dsar.Language
 	Details                    string
 	ReceivedAt                 time.Time
 	DueDate, ExtensionNoticeBy string // YYYY-MM-DD
