@@ -556,6 +556,13 @@ func TestQueueIsAWorkList(t *testing.T) {
 	if strings.Contains(page, "Waiting for you to confirm") || strings.Contains(page, "Venter på at du") {
 		t.Error("the queue speaks to the subject")
 	}
+	// The filters sit in a panel, open only while one is set.
+	if _, page := p.get("/queue"); !strings.Contains(page, `<details class="filter-panel">`) {
+		t.Error("the filter panel is open with no filter set")
+	}
+	if _, page := p.get("/queue?type=erasure&overdue=1"); !strings.Contains(page, `<details class="filter-panel" open>`) || !strings.Contains(page, "(2 valgt)") {
+		t.Error("the filter panel does not show the two filters set")
+	}
 }
 
 // The identity documents are on the case page; every opening is audited,

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The charts are drawn on the server as inline SVG, so that a page needs no
@@ -77,7 +78,14 @@ func StackedBarChart(id, title, desc string, categories []string, series []Chart
 	n := max(len(categories), 1)
 	slot := plotW / float64(n)
 	barW := math.Max(slot*0.7, 1)
-	labelEvery := int(math.Ceil(float64(len(categories)) / 12))
+	// Label every category whose label fits beside its neighbours' (about
+	// 7 px a character at the chart's font size, with a gap), so that
+	// labels never overlap.
+	longest := 0
+	for _, c := range categories {
+		longest = max(longest, utf8.RuneCountInString(c))
+	}
+	labelEvery := max(1, int(math.Ceil((float64(longest)*7+10)/slot)))
 	for i, cat := range categories {
 		x := chartLeft + float64(i)*slot + (slot-barW)/2
 		y := chartTop + chartPlotH

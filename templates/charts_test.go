@@ -2,7 +2,9 @@ package templates
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -200,6 +202,31 @@ func TestNiceScale(t *testing.T) {
 	} {
 		if top, step := niceScale(c.max); top != c.top || step != c.step {
 			t.Errorf("niceScale(%d) = %d, %d; want %d, %d", c.max, top, step, c.top, c.step)
+		}
+	}
+}
+
+// A year of months: the category labels under the bars never overlap (the
+// dashboard drew twelve "2026-01" labels into one another), and the first
+// month is always labelled.
+func TestStackedBarChartLabelsDoNotOverlap(t *testing.T) {
+	var months []string
+	for m := 1; m <= 24; m++ {
+		months = append(months, fmt.Sprintf("%d-%02d", 2025+(m-1)/12, (m-1)%12+1))
+	}
+	for _, n := range []int{3, 12, 24} {
+		svg := string(StackedBarChart("c", "T", "D", months[:n], []ChartSeries{{Label: "Access", Values: make([]int, n)}}))
+		re := regexp.MustCompile(`<text x="([0-9.]+)" y="[0-9.]+" text-anchor="middle"[^>]*>([0-9-]+)</text>`)
+		labels := re.FindAllStringSubmatch(svg, -1)
+		if len(labels) == 0 || labels[0][2] != months[0] {
+			t.Fatalf("%d months: labels %v", n, labels)
+		}
+		for i := 1; i < len(labels); i++ {
+			a, _ := strconv.ParseFloat(labels[i-1][1], 64)
+			b, _ := strconv.ParseFloat(labels[i][1], 64)
+			if b-a < float64(len(labels[i][2]))*7 {
+				t.Errorf("%d months: %s at %.0f and %s at %.0f overlap", n, labels[i-1][2], a, labels[i][2], b)
+			}
 		}
 	}
 }

@@ -315,6 +315,18 @@ type QueueFilter struct {
 	Overdue, Mine, Notice bool
 }
 
+// Active counts the filters set, for the filter panel's summary.
+func (f QueueFilter) Active() int {
+	n := 0
+	for _, set := range []bool{f.Controller != "", f.Type != "", f.Status != "", f.Search != "", f.Assignee != "",
+		f.Approval != "", f.Overdue, f.Mine, f.Notice} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
 // QueuePage is the officers' queue of open cases, most urgent first.
 type QueuePage struct {
 	Page
