@@ -283,15 +283,24 @@ func maskEmail(addr string) string {
 	return addr[:1] + "***" + addr[at:]
 }
 
-func (s *Server) checkEmail(c echo.Context, status int, errMsg, notice string) error {
+// checkEmail shows the page that asks for the e-mailed code, in the
+// request's language, with the problem (pageErr) or the notice key given.
+func (s *Server) checkEmail(c echo.Context, status int, pageErr *dsar.Error, notice string) error {
 	req, err := s.cfg.Subjects.PendingVerification(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return s.pageError(c, err)
 	}
+	requestLanguage(c, req)
 	ct, _ := s.cfg.Controllers.Get(req.Controller)
 	data := templates.CheckEmailPage{Page: s.page(c, ct, "page.check_email.title"),
 		Action: "/r/" + req.ID + "/verify", Resend: "/r/" + req.ID + "/resend", MaskedEmail: maskEmail(req.Subject.Email),
-		Error: errMsg, Notice: notice, ExpiresHours: int(s.verifyTTL().Hours())}
+		ExpiresHours: int(s.verifyTTL().Hours())}
+	if pageErr != nil {
+		data.Error = templates.T(data.Lang, pageErr.Message, pageErr.Params)
+	}
+	if notice != "" {
+		data.Notice = templates.T(data.Lang, notice, nil)
+	}
 	return s.render(c, status, "check_email", data)
 }
 
@@ -302,7 +311,7 @@ func (s *Server) verifyTTL() time.Duration {
 	return dsar.DefaultPolicy.VerifyTTL
 }
 
-func (s *Server) checkEmailPage(c echo.Context) error { return s.checkEmail(c, http.StatusOK, "", "") }
+func (s *Server) checkEmailPage(c echo.Context) error { return s.checkEmail(c, http.StatusOK, nil, "") }
 
 func (s *Server) submitCode(c echo.Context) error {
 	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
@@ -312,7 +321,7 @@ func (s *Server) submitCode(c echo.Context) error {
 	if err != nil {
 		var de *dsar.Error
 		if errors.As(err, &de) && (de.Code == dsar.EINVALID || de.Code == dsar.ECONFLICT) {
-			return s.checkEmail(c, http.StatusUnprocessableEntity, templates.T(languageOf(c), de.Message, de.Params), "")
+			return s.checkEmail(c, http.StatusUnprocessableEntity, de, "")
 		}
 		return s.pageError(c, err)
 	}
@@ -323,15 +332,14 @@ func (s *Server) resendCode(c echo.Context) error {
 	if err := s.limit(c, "ip:"+c.RealIP(), s.cfg.PublicPerMinute); err != nil {
 		return s.pageError(c, err)
 	}
-	lang := languageOf(c)
 	if err := s.cfg.Subjects.ResendVerification(c.Request().Context(), c.Param("id")); err != nil {
 		var de *dsar.Error
 		if errors.As(err, &de) && (de.Code == dsar.ERATELIMIT || de.Code == dsar.ECONFLICT) {
-			return s.checkEmail(c, http.StatusOK, templates.T(lang, de.Message, de.Params), "")
+			return s.checkEmail(c, http.StatusOK, de, "")
 		}
 		return s.pageError(c, err)
 	}
-	return s.checkEmail(c, http.StatusOK, "", templates.T(lang, "notice.code_sent", nil))
+	return s.checkEmail(c, http.StatusOK, nil, "notice.code_sent")
 }
 
 // confirmLinkPage is what the e-mailed link opens: a page whose button

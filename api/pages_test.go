@@ -487,3 +487,26 @@ func TestCSRFTokenIsTiedToTheCookieOrSession(t *testing.T) {
 		t.Errorf("a signed-in post with its session's token: %d, want 303", code)
 	}
 }
+
+// The page that asks for the e-mailed code speaks the request's language,
+// not the browser's.
+func TestCheckEmailPageSpeaksTheRequestsLanguage(t *testing.T) {
+	p, _ := newPageClient(t)
+	code, _, h := p.post("/c/nte", url.Values{"type": {"access"}, "email": {"kari@example.no"}, "language": {"nb"}}, "/c/nte")
+	if code != http.StatusSeeOther {
+		t.Fatalf("form: %d", code)
+	}
+	// Another browser (no cookies), set to English, opens the page.
+	req, _ := http.NewRequest(http.MethodGet, p.base+h.Get("Location"), nil)
+	req.Header.Set("Accept-Language", "en")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	code, page, hh := res.StatusCode, string(b), res.Header
+	if code != http.StatusOK || hh.Get("Content-Language") != "nb" || !strings.Contains(page, `<html lang="nb">`) {
+		t.Errorf("the code page of a Norwegian request: %d, Content-Language %q", code, hh.Get("Content-Language"))
+	}
+}
