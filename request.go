@@ -209,12 +209,18 @@ type RequestFilter struct {
 	Sort       string // "deadline" (default), "-deadline", "received_at", "-received_at"
 	Cursor     string
 	Limit      int
+	// Count asks for the number of requests the filter selects, over all
+	// pages (RequestPage.Total).
+	Count bool
 }
 
 // RequestPage is one page of a listing and the cursor of the next one ("" at the end).
 type RequestPage struct {
 	Requests   []*Request
 	NextCursor string
+	// Total is how many requests the filter selects over all pages, when
+	// the filter asked (Count); -1 otherwise.
+	Total int
 }
 
 // PauseReason is why the controller waits for the subject.

@@ -544,7 +544,7 @@ func TestQueueIsAWorkList(t *testing.T) {
 	}
 	p.signIn("kari@nte.no", "officer password 123")
 	_, page := p.get("/queue?sort=-received_at")
-	for _, want := range []string{"Venter på bekreftelse fra den registrerte", `aria-sort="descending"`, "<td>kari@nte.no</td>",
+	for _, want := range []string{"Venter på bekreftelse fra den registrerte", `aria-sort="descending"`, "<td>kari@nte.no</td>", "· 2 saker</caption>",
 		`<time datetime="2025-02-01">`, "Nord-Trøndelag Elektrisitetsverk AS"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the queue does not show %q", want)

@@ -61,6 +61,7 @@ func (s *Server) queueFilter(c echo.Context, u *dsar.User) (templates.QueueFilte
 func (s *Server) queuePage(c echo.Context) error {
 	u := c.Get(userKey).(*dsar.User)
 	v, f := s.queueFilter(c, u)
+	f.Count = true
 	page, err := s.cfg.Requests.List(c.Request().Context(), actorOf(c), f)
 	badMsg, bad := badFilter(err, languageOf(c))
 	if err != nil && !bad {
@@ -116,6 +117,7 @@ func (s *Server) queuePage(c echo.Context) error {
 		}
 		*o.to = "/queue?" + sorted.Encode()
 	}
+	data.Total = page.Total
 	if page.NextCursor != "" {
 		query.Set("cursor", page.NextCursor)
 		data.NextPage = "/queue?" + query.Encode()

@@ -135,6 +135,14 @@ func (s *Requests) List(ctx context.Context, actor dsar.Actor, f dsar.RequestFil
 	if f.DueAfter != nil {
 		q = q.Where("due_date > ?", f.DueAfter.String())
 	}
+	total := -1
+	if f.Count {
+		var n int64
+		if err := q.Session(&gorm.Session{}).Count(&n).Error; err != nil {
+			return nil, mapErr(err)
+		}
+		total = int(n)
+	}
 	if f.Cursor != "" {
 		c, err := decodeCursor(f.Cursor, f.Sort)
 		if err != nil {
@@ -154,7 +162,7 @@ func (s *Requests) List(ctx context.Context, actor dsar.Actor, f dsar.RequestFil
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	page := &dsar.RequestPage{}
+	page := &dsar.RequestPage{Total: total}
 	if len(rows) > f.Limit {
 		rows = rows[:f.Limit]
 		last := rows[len(rows)-1]

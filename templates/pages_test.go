@@ -1397,7 +1397,7 @@ func usedPageKeys(t *testing.T) (static, prefixes map[string]bool, dynamic []str
 	for _, r := range dsar.Regulations {
 		dynamic = append(dynamic, "page.form.regulation."+string(r))
 	}
-	dynamic = append(dynamic, "page.check_email.valid.one", "page.check_email.valid.other")
+	dynamic = append(dynamic, "page.check_email.valid.one", "page.check_email.valid.other", "page.queue.count.one", "page.queue.count.other")
 	for _, a := range []string{"assign_me", "approve", "note"} {
 		dynamic = append(dynamic, "page.bulk.action."+a)
 	}

@@ -344,6 +344,8 @@ type QueuePage struct {
 	// the page's language (and then there are no Rows).
 	Notice, Error string
 	Rows          []QueueRow
+	// Total is how many cases the filter selects over all pages.
+	Total int
 	// NextPage is the link to the following page, empty on the last.
 	NextPage string
 	// SortDue and SortReceived are the filter sorted by due date and by
