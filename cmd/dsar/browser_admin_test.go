@@ -69,7 +69,7 @@ func TestAdminInABrowser(t *testing.T) {
 	}
 	apiCall(t, http.MethodGet, svc.url+"/api/v1/requests", key, nil)
 
-	for _, page := range []string{"/admin/users", userPage, "/admin/keys"} {
+	for _, page := range []string{"/admin/users", userPage, "/admin/keys", "/admin/users?lang=en", userPage + "?lang=en", "/admin/keys?lang=en", "/mailbox?lang=en", "/mailbox?lang=nb"} {
 		if !strings.HasPrefix(page, "http") {
 			page = svc.url + page
 		}

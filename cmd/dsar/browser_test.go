@@ -195,8 +195,11 @@ func TestSubjectInABrowser(t *testing.T) {
 				err = chromedp.Do(bctx,
 					chromedp.Navigate(linkRE.FindString(text)),
 					chromedp.WaitVisible(chromedp.CSS(`form[action^="/v/"] button`)),
-					chromedp.Click(chromedp.CSS(`form[action^="/v/"] button`)),
 				)
+				if err == nil {
+					checkPage(t, bctx, "confirm-link-"+lang)
+					err = chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`form[action^="/v/"] button`)))
+				}
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -395,6 +398,7 @@ func TestOfficerInABrowser(t *testing.T) {
 	// The same pages in English, and a page that does not exist.
 	for _, page := range []struct{ path, wait string }{
 		{"/queue?lang=en", "table"}, {"/cases/" + caseID + "?lang=en", "#actions"}, {"/dashboard?lang=en", "svg"}, {"/cases/no-such-case", "h1"},
+		{"/account/password?lang=en", "form"}, {"/account/password?lang=nb", "form"}, {"/signin?lang=en", "form"}, {"/signin?lang=nb", "form"},
 	} {
 		if err := chromedp.Do(bctx, chromedp.Navigate(svc.url+page.path), chromedp.WaitVisible(chromedp.CSS(page.wait))); err != nil {
 			failPage(t, bctx, err)
