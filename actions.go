@@ -119,7 +119,7 @@ var rules = map[Action]func(c *Case, now time.Time) error{
 	},
 	ActionReopen: func(c *Case, _ time.Time) error {
 		if st := c.Request.Status; st != StatusCompleted && st != StatusRefused {
-			return &Error{Code: ECONFLICT, Message: "error.transition", Params: map[string]any{"from": st, "to": StatusInProgress}}
+			return &Error{Code: ECONFLICT, Message: "error.reopen.open", Params: map[string]any{"status": st}}
 		}
 		return nil
 	},

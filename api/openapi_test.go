@@ -1699,7 +1699,7 @@ func contractComplete(t *testing.T, e *contractEnv) {
 	problemFields(t, a, map[string]string{"days": "field.unknown"})
 	// Only a request in progress: verify first.
 	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unverified + "/complete", key: "officer", body: body, want: 409})
-	if p := a.problem(t); p.Title != "The status of the request cannot change from awaiting_verification to completed." {
+	if p := a.problem(t); p.Title != "The status of the request cannot change from «Waiting for the subject to confirm» to «Completed»." {
 		t.Errorf("problem %+v", p)
 	}
 
@@ -2205,7 +2205,7 @@ func contractReopen(t *testing.T, e *contractEnv) {
 
 	// An open case cannot be reopened.
 	a := e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"reason": reason}, want: 409})
-	if p := a.problem(t); p.Code != "conflict" || !strings.Contains(p.Title, "in_progress") {
+	if p := a.problem(t); p.Code != "conflict" || p.Title != "Only a completed or refused case can be reopened; this one is «In progress»." {
 		t.Errorf("problem %+v", p)
 	}
 	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/complete", key: "officer", body: contractBodies["POST complete"], want: 200})
@@ -2244,7 +2244,7 @@ func contractApprove(t *testing.T, e *contractEnv) {
 
 	// Identity not yet settled: no approval.
 	a := e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unverified + "/approve", key: "officer", body: map[string]any{}, want: 409})
-	if p := a.problem(t); p.Code != "conflict" || !strings.Contains(p.Title, "awaiting_verification") {
+	if p := a.problem(t); p.Code != "conflict" || !strings.Contains(p.Title, "«Waiting for the subject to confirm»") {
 		t.Errorf("problem %+v", p)
 	}
 	e.do(t, contractCall{method: "POST", path: path, key: "auditor", body: map[string]any{"note": note}, want: 403})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -64,7 +65,35 @@ func T(lang dsar.Language, key string, params map[string]any) string {
 	if !ok {
 		return key
 	}
-	return fill(msg, params)
+	return fill(msg, localise(lang, params))
+}
+
+// localise writes the domain's typed values among the parameters in words
+// of lang: a status as the staff call it, a request type by its name. The
+// other values stay as they are.
+func localise(lang dsar.Language, params map[string]any) map[string]any {
+	var out map[string]any
+	for k, v := range params {
+		var key string
+		switch x := v.(type) {
+		case dsar.Status:
+			key = "staff_status." + string(x)
+		case dsar.RequestType:
+			key = "type." + string(x)
+		default:
+			continue
+		}
+		if msg, ok := lookup(lang, key); ok {
+			if out == nil {
+				out = maps.Clone(params)
+			}
+			out[k] = msg
+		}
+	}
+	if out == nil {
+		return params
+	}
+	return out
 }
 
 // lookup returns the text of key in lang, or in English when lang lacks it.
