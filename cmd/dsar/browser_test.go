@@ -185,8 +185,19 @@ func TestSubjectInABrowser(t *testing.T) {
 			checkPage(t, bctx, "check-email-"+lang)
 			text := verificationMail(t, catcher, email)
 			if lang == "en" {
-				// English: type the code.
+				// English: the link's page (opening it changes nothing),
+				// then back to type the code.
+				codePage, lerr := chromedp.Run(bctx, chromedp.Location())
+				if lerr != nil {
+					t.Fatal(lerr)
+				}
+				if err := chromedp.Do(bctx, chromedp.Navigate(linkRE.FindString(text)), chromedp.WaitVisible(chromedp.CSS(`form[action^="/v/"] button`))); err != nil {
+					failPage(t, bctx, err)
+				}
+				checkPage(t, bctx, "confirm-link-en")
 				err = chromedp.Do(bctx,
+					chromedp.Navigate(codePage),
+					chromedp.WaitVisible(chromedp.CSS(`input[name="code"]`)),
 					chromedp.SendKeys(chromedp.CSS(`input[name="code"]`), codeRE.FindString(text)),
 					chromedp.Submit(chromedp.CSS(`input[name="code"]`)),
 				)
@@ -383,7 +394,16 @@ func TestOfficerInABrowser(t *testing.T) {
 	}
 	screenshot(t, bctx, "bulk-nb")
 	checkPage(t, bctx, "bulk-nb")
-	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#bulk-confirm`)), chromedp.WaitVisible(chromedp.CSS(`div.notice`))); err != nil {
+	// The confirmation in English too, left with Cancel: nothing changes.
+	if err := chromedp.Do(bctx, chromedp.Navigate(svc.url+"/queue?approval=pending&lang=en"), chromedp.WaitVisible(chromedp.CSS(`#bulk-action`)),
+		chromedp.Submit(chromedp.CSS(`#bulk-body`)), chromedp.WaitVisible(chromedp.CSS(`#bulk-confirm`))); err != nil {
+		failPage(t, bctx, err)
+	}
+	checkPage(t, bctx, "bulk-en")
+	if err := chromedp.Do(bctx, chromedp.Navigate(svc.url+"/queue?approval=pending&lang=nb"), chromedp.WaitVisible(chromedp.CSS(`#bulk-action`)),
+		chromedp.SetValue(chromedp.CSS(`#bulk-action`), "approve"), chromedp.SendKeys(chromedp.CSS(`#bulk-body`), "Gjennomgått på mandagsmøtet."),
+		chromedp.Submit(chromedp.CSS(`#bulk-body`)), chromedp.WaitVisible(chromedp.CSS(`#bulk-confirm`)),
+		chromedp.Click(chromedp.CSS(`#bulk-confirm`)), chromedp.WaitVisible(chromedp.CSS(`div.notice`))); err != nil {
 		failPage(t, bctx, err)
 	}
 	approved := apiCall(t, http.MethodGet, svc.url+"/api/v1/requests?approved=true", key, nil)["data"].([]any)
@@ -398,7 +418,7 @@ func TestOfficerInABrowser(t *testing.T) {
 	// The same pages in English, and a page that does not exist.
 	for _, page := range []struct{ path, wait string }{
 		{"/queue?lang=en", "table"}, {"/cases/" + caseID + "?lang=en", "#actions"}, {"/dashboard?lang=en", "svg"}, {"/cases/no-such-case", "h1"},
-		{"/account/password?lang=en", "form"}, {"/account/password?lang=nb", "form"}, {"/signin?lang=en", "form"}, {"/signin?lang=nb", "form"},
+		{"/cases/no-such-case?lang=en", "h1"}, {"/account/password?lang=en", "form"}, {"/account/password?lang=nb", "form"}, {"/signin?lang=en", "form"}, {"/signin?lang=nb", "form"},
 	} {
 		if err := chromedp.Do(bctx, chromedp.Navigate(svc.url+page.path), chromedp.WaitVisible(chromedp.CSS(page.wait))); err != nil {
 			failPage(t, bctx, err)
