@@ -168,9 +168,7 @@ func (s *Server) adminUserPage(c echo.Context) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	if k, ok := adminNotices[c.QueryParam("notice")]; ok {
-		p.Notice = templates.T(p.Lang, k, nil)
-	}
+	p.Notice = adminNotice(c, p.Lang)
 	return s.render(c, http.StatusOK, "admin_user", p)
 }
 
@@ -223,6 +221,15 @@ func (s *Server) adminUserAction(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/users/"+u.ID+"?notice="+notice)
 }
 
+// adminNotice is the notice of the last change an administration page
+// redirected with, in the page's language ("" for none).
+func adminNotice(c echo.Context, lang dsar.Language) string {
+	if k, ok := adminNotices[c.QueryParam("notice")]; ok {
+		return templates.T(lang, k, nil)
+	}
+	return ""
+}
+
 // keysPage is the list of API keys with the form to create one.
 func (s *Server) keysPage(c echo.Context) (templates.AdminKeysPage, error) {
 	p := templates.AdminKeysPage{Page: s.page(c, nil, "page.admin.keys.title")}
@@ -243,9 +250,7 @@ func (s *Server) adminKeysPage(c echo.Context) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	if k, ok := adminNotices[c.QueryParam("notice")]; ok {
-		p.Notice = templates.T(p.Lang, k, nil)
-	}
+	p.Notice = adminNotice(c, p.Lang)
 	return s.render(c, http.StatusOK, "admin_keys", p)
 }
 

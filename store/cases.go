@@ -174,13 +174,19 @@ func cancelPending(tx *gorm.DB, requestID string, kinds []dsar.OutboxKind, mails
 // transaction, as the actor (who must see the case: ENOTFOUND otherwise,
 // so that nobody learns of cases outside their controllers).
 func (s *Requests) change(ctx context.Context, actor dsar.Actor, id string, op operation) (*dsar.Request, error) {
+	return s.db.runLocked(ctx, func(tx *gorm.DB) (*requestRow, error) { return s.load(tx, actor, id, true) }, op)
+}
+
+// runLocked runs a case operation in one transaction on the row that find
+// locks, and writes its effect.
+func (db *DB) runLocked(ctx context.Context, find func(tx *gorm.DB) (*requestRow, error), op operation) (*dsar.Request, error) {
 	var out *dsar.Request
-	err := s.db.tx(ctx, func(tx *gorm.DB) error {
-		row, err := s.load(tx, actor, id, true)
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		row, err := find(tx)
 		if err != nil {
 			return err
 		}
-		out, err = s.db.run(tx, row, op)
+		out, err = db.run(tx, row, op)
 		return err
 	})
 	if err != nil {

@@ -222,16 +222,13 @@ func (s *Subjects) RenewVerification(ctx context.Context, requestID, verificatio
 
 // ExpireUnverified implements dsar.VerificationJobs (dsar.ExpireUnverified).
 func (s *Subjects) ExpireUnverified(ctx context.Context, requestID string) error {
-	return mapErr(s.db.tx(ctx, func(tx *gorm.DB) error {
+	_, err := s.db.runLocked(ctx, func(tx *gorm.DB) (*requestRow, error) {
 		var row requestRow
-		if err := s.lock(tx, tx.Where("id = ?", requestID)).Take(&row).Error; err != nil {
-			return err
-		}
-		_, err := s.db.run(tx, &row, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
-			return dsar.ExpireUnverified(env, c)
-		})
-		return err
-	}))
+		return &row, s.lock(tx, tx.Where("id = ?", requestID)).Take(&row).Error
+	}, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+		return dsar.ExpireUnverified(env, c)
+	})
+	return err
 }
 
 // VerificationActive implements dsar.VerificationJobs.
@@ -326,17 +323,5 @@ func (s *Subjects) Withdraw(ctx context.Context, token, clientIP string) (*dsar.
 // byTokenDo runs a subject's operation on the case of a status page token,
 // in one transaction.
 func (s *Subjects) byTokenDo(ctx context.Context, token string, op operation) (*dsar.Request, error) {
-	var out *dsar.Request
-	err := s.db.tx(ctx, func(tx *gorm.DB) error {
-		row, err := s.byToken(tx, token, true)
-		if err != nil {
-			return err
-		}
-		out, err = s.db.run(tx, row, op)
-		return err
-	})
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	return out, nil
+	return s.db.runLocked(ctx, func(tx *gorm.DB) (*requestRow, error) { return s.byToken(tx, token, true) }, op)
 }
