@@ -71,25 +71,6 @@ var Safeguards = []Safeguard{SafeguardAdequacy, SafeguardSCC, SafeguardBCR, Safe
 // Valid reports whether s is a known safeguard.
 func (s Safeguard) Valid() bool { return slices.Contains(Safeguards, s) }
 
-// Handling is how the service reaches a connected system when a request
-// must be carried out there.
-type Handling string
-
-// The ways of handling a connected system.
-const (
-	// HandlingManual: an officer gets a task and does it by hand.
-	HandlingManual Handling = "manual"
-	// HandlingWebhook: the service sends a signed webhook to the system's
-	// WebhookURL and waits for its callback.
-	HandlingWebhook Handling = "webhook"
-)
-
-// Handlings lists every way of handling a system.
-var Handlings = []Handling{HandlingManual, HandlingWebhook}
-
-// Valid reports whether h is a known way of handling a system.
-func (h Handling) Valid() bool { return h == HandlingManual || h == HandlingWebhook }
-
 // eeaCountries are the ISO 3166-1 alpha-2 codes of the EU member states and
 // of Iceland, Liechtenstein and Norway.
 var eeaCountries = []string{
@@ -132,7 +113,9 @@ type Branding struct {
 type System struct {
 	Key    string // unique within the controller
 	Name   string
+	Owner  string // the team or person inside the controller answerable for it
 	Vendor string // who runs it, when not the controller itself
+	Role   SystemRole
 	// Country is the ISO 3166-1 alpha-2 code of where the data is stored or
 	// received, when known; outside the EEA, Safeguard says why the transfer
 	// is lawful.
@@ -141,10 +124,15 @@ type System struct {
 	Purposes       []string
 	DataCategories []string // keys of the controller's DataCategories
 	Safeguard      Safeguard
-	Handling       Handling
-	// WebhookURL is where the service sends requests for this system; set
-	// only, and always, when Handling is HandlingWebhook.
-	WebhookURL string
+	// Marketing says the system is used for direct marketing: an objection
+	// to direct marketing (Art 21(2)) reaches it.
+	Marketing bool
+	// Recipients are the keys of the controller's recipients that receive
+	// data from the system (Art 19 tells them of a change).
+	Recipients         []string
+	AutomatedDecisions []AutomatedDecision
+	// Connector is how tasks reach the system.
+	Connector Connector
 }
 
 // HasBasis reports whether the system processes data on the legal basis.
@@ -153,18 +141,28 @@ func (s *System) HasBasis(b LegalBasis) bool { return slices.Contains(s.LegalBas
 // Transfer reports whether the system moves data outside the EEA.
 func (s *System) Transfer() bool { return s.Country != "" && !InEEA(s.Country) }
 
-// DataCategory is a kind of personal data the controller processes, with how
-// long it is kept (GDPR Art 15(1)(b) and (d)).
+// DataCategory is a kind of personal data the controller processes, with
+// why, on what ground and how long it is kept (GDPR Art 15(1)(b) and (d)).
 type DataCategory struct {
-	Key  string // unique within the controller
-	Name string
+	Key     string // unique within the controller
+	Name    string
+	Purpose string // why it is processed, as the subject is told
 	// Retention says in words how long the data is kept or by what criteria,
 	// as the subject is told ("5 years after the last account update").
 	Retention string
 	// RetentionPeriod is the length of Retention, when it has one; the zero
 	// RetentionPeriod when the period depends on criteria only.
 	RetentionPeriod RetentionPeriod
-	LegalBases      []LegalBasis
+	// RetentionTrigger is the event the period counts from ("the last
+	// account update", "the end of the service").
+	RetentionTrigger string
+	LegalBases       []LegalBasis
+	// Hold is the retention the law requires, when it does: an erasure
+	// keeps the category until then (Art 17(3)(b)).
+	Hold *LegalHold
+	// Source is where the data comes from when not from the subject
+	// (Art 14(2)(f), Art 15(1)(g)).
+	Source string
 }
 
 // HasBasis reports whether the category is processed on the legal basis.
@@ -173,12 +171,18 @@ func (d *DataCategory) HasBasis(b LegalBasis) bool { return slices.Contains(d.Le
 // Recipient is someone personal data is disclosed to (GDPR Art 15(1)(c));
 // each is told of rectification, erasure and restriction (Art 19).
 type Recipient struct {
+	Key  string // unique within the controller
 	Name string // a named recipient, or a category of recipients
 	Role string // what the recipient does with the data
 	// Country is the ISO 3166-1 alpha-2 code of where the recipient receives
 	// the data, when known; outside the EEA, Safeguard is set.
 	Country   string
 	Safeguard Safeguard
+	// Notify is how the recipient is told of a rectification, erasure or
+	// restriction (http, vendor_mail or manual); nil when that is impossible
+	// or disproportionate, and Unreachable records why (Art 19).
+	Notify      *Connector
+	Unreachable string
 }
 
 // Transfer reports whether disclosure to the recipient moves data outside

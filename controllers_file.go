@@ -790,7 +790,6 @@ func (p *ctrlParser) systems(c *Controller, path string, raw []ctrlSystemYAML) {
 			Vendor:     strings.TrimSpace(rs.Vendor),
 			Country:    p.country(sp+".country", rs.Country),
 			LegalBases: p.legalBases(sp+".legal_bases", rs.LegalBases),
-			Handling:   Handling(strings.TrimSpace(rs.Handling)),
 		}
 		s.Safeguard = p.safeguard(sp+".safeguard", rs.Safeguard, s.Country)
 		if len(rs.Purposes) == 0 {
@@ -820,17 +819,19 @@ func (p *ctrlParser) systems(c *Controller, path string, raw []ctrlSystemYAML) {
 			}
 		}
 		hook := strings.TrimSpace(rs.WebhookURL)
-		switch {
-		case s.Handling == "":
-			p.bad(sp+".handling", "is required (want one of %s)", ctrlJoin(Handlings))
-		case !s.Handling.Valid():
-			p.bad(sp+".handling", "unknown handling %q (want one of %s)", s.Handling, ctrlJoin(Handlings))
-		case s.Handling == HandlingWebhook && hook == "":
+		switch rs.Handling = strings.TrimSpace(rs.Handling); {
+		case rs.Handling == "":
+			p.bad(sp+".handling", "is required (want manual or webhook)")
+		case rs.Handling != "manual" && rs.Handling != "webhook":
+			p.bad(sp+".handling", "unknown handling %q (want manual or webhook)", rs.Handling)
+		case rs.Handling == "webhook" && hook == "":
 			p.badNear(sp+".webhook_url", sp+".handling", "is required when handling is webhook")
-		case s.Handling == HandlingManual && hook != "":
+		case rs.Handling == "manual" && hook != "":
 			p.bad(sp+".webhook_url", "is only for handling: webhook")
+		case rs.Handling == "manual":
+			s.Connector = Connector{Kind: ConnectorManual, Manual: &ManualConnector{}}
 		default:
-			s.WebhookURL = p.webURL(sp+".webhook_url", hook)
+			s.Connector = Connector{Kind: ConnectorHTTP, HTTP: &HTTPConnector{URL: p.webURL(sp+".webhook_url", hook)}}
 		}
 		if s.Key != "" {
 			if l, dup := firstLine[s.Key]; dup {

@@ -1,0 +1,151 @@
+package dsar
+
+import (
+	"slices"
+	"time"
+)
+
+// TaskAction is what a task asks a connected system or a recipient to do.
+type TaskAction string
+
+// The task actions (docs/connectors.md describes each on the wire).
+const (
+	ActionExport            TaskAction = "export"             // send the subject's data (access, portability)
+	ActionErase             TaskAction = "erase"              // erase the subject's data
+	ActionRectify           TaskAction = "rectify"            // correct the subject's data
+	ActionRestrict          TaskAction = "restrict"           // keep the data, process it no more
+	ActionStopProcessing    TaskAction = "stop_processing"    // stop processing for the given purposes (Art 21(1), Art 22)
+	ActionSuppressMarketing TaskAction = "suppress_marketing" // no more direct marketing (Art 21(2))
+	ActionWithdrawConsent   TaskAction = "withdraw_consent"   // consent withdrawn for the given purposes (Art 7(3))
+	ActionNotifyRecipient   TaskAction = "notify_recipient"   // tell a recipient of a change (Art 19)
+)
+
+// TaskActions lists every task action.
+var TaskActions = []TaskAction{ActionExport, ActionErase, ActionRectify, ActionRestrict, ActionStopProcessing,
+	ActionSuppressMarketing, ActionWithdrawConsent, ActionNotifyRecipient}
+
+// TaskStatus is where a system task stands. docs/connectors.md draws the
+// lifecycle from TaskTransitions; a test keeps the two equal.
+type TaskStatus string
+
+// The task statuses.
+const (
+	TaskPlanned       TaskStatus = "planned"        // written at approval; its outbox item will send it
+	TaskSent          TaskStatus = "sent"           // a worker is sending it (or retries after a failed try)
+	TaskWaitingSystem TaskStatus = "waiting_system" // the system accepted it and answers later (callback or polling)
+	TaskWaitingPerson TaskStatus = "waiting_person" // an officer or a vendor must do it and confirm
+	TaskDone          TaskStatus = "done"           // carried out; Count says how many records
+	TaskNoData        TaskStatus = "no_data"        // the system holds nothing about the subject
+	TaskFailed        TaskStatus = "failed"         // gave up; an officer retries or skips it
+	TaskSkipped       TaskStatus = "skipped"        // left out, with a reason
+	TaskCancelled     TaskStatus = "cancelled"      // the case was withdrawn or refused before it ran
+)
+
+// TaskStatuses lists every task status.
+var TaskStatuses = []TaskStatus{TaskPlanned, TaskSent, TaskWaitingSystem, TaskWaitingPerson, TaskDone, TaskNoData,
+	TaskFailed, TaskSkipped, TaskCancelled}
+
+// TaskTransitions lists, for each task status, the statuses a task may move
+// to from it.
+var TaskTransitions = map[TaskStatus][]TaskStatus{
+	TaskPlanned:       {TaskSent, TaskWaitingPerson, TaskSkipped, TaskCancelled},
+	TaskSent:          {TaskSent, TaskWaitingSystem, TaskDone, TaskNoData, TaskFailed, TaskCancelled},
+	TaskWaitingSystem: {TaskWaitingSystem, TaskDone, TaskNoData, TaskFailed, TaskCancelled},
+	TaskWaitingPerson: {TaskWaitingPerson, TaskDone, TaskNoData, TaskFailed, TaskSkipped, TaskCancelled},
+	TaskFailed:        {TaskSent, TaskWaitingPerson, TaskSkipped, TaskCancelled},
+}
+
+// Ended reports whether the task will not change by itself any more: done,
+// without data, skipped or cancelled. A failed task has not ended: it waits
+// for an officer to retry or skip it.
+func (s TaskStatus) Ended() bool {
+	return s == TaskDone || s == TaskNoData || s == TaskSkipped || s == TaskCancelled
+}
+
+// CanMove reports whether a task may move from one status to another.
+func (s TaskStatus) CanMove(to TaskStatus) bool { return slices.Contains(TaskTransitions[s], to) }
+
+// Task is one piece of a case's work in one connected system, or one
+// notice to a recipient (Art 19): what it asks, how it is reached and
+// where it stands.
+type Task struct {
+	ID        string
+	RequestID string
+	// System is the key of the system, or Recipient of the recipient, that
+	// the task goes to (exactly one is set).
+	System    string
+	Recipient string
+	Action    TaskAction
+	Connector ConnectorKind
+	// Purposes are those a stop_processing or withdraw_consent task stops;
+	// Categories the data categories the task concerns.
+	Purposes   []string
+	Categories []string
+	Status     TaskStatus
+	// Attempts counts the tries of a machine connector since the task was
+	// last (re)started.
+	Attempts int
+	// Count is the number of records the system reported (done).
+	Count int
+	// Answer is the system's last answer (a failure's answer, say), short.
+	Answer string
+	// Reason says why a task was skipped, or why it failed.
+	Reason string
+	// Evidence is what the officer or vendor who did it wrote.
+	Evidence string
+	// External is what the system gave to follow the task: a status URL to
+	// poll, an OpenDSR request ID.
+	External string
+	// ExpectedBy is when a waiting task is expected to end (a vendor that
+	// takes days is waiting, not stuck); DueAt when a person's task is due.
+	ExpectedBy *time.Time
+	DueAt      *time.Time
+	// FailureMailed records that the officers were told of the failure.
+	FailureMailed bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	EndedAt       *time.Time
+}
+
+// Target returns the key of what the task goes to.
+func (t *Task) Target() string {
+	if t.Recipient != "" {
+		return t.Recipient
+	}
+	return t.System
+}
+
+// Overdue reports whether a waiting task has passed the time it was
+// expected or due by.
+func (t *Task) Overdue(now time.Time) bool {
+	if t.Status.Ended() {
+		return false
+	}
+	for _, at := range []*time.Time{t.ExpectedBy, t.DueAt} {
+		if at != nil && now.After(*at) {
+			return true
+		}
+	}
+	return false
+}
+
+// TaskPayload is the payload of an OutboxTask item: the task to send (or
+// poll, remind about, check for being overdue).
+type TaskPayload struct {
+	TaskID string   `json:"task_id"`
+	Step   TaskStep `json:"step"`
+	// Attempt is the task's attempt the item was written for: an item of an
+	// earlier attempt (the task was retried since) does nothing.
+	Attempt int `json:"attempt"`
+}
+
+// TaskStep is what an OutboxTask item does with its task.
+type TaskStep string
+
+// The steps of a task's outbox items.
+const (
+	StepSend    TaskStep = "send"    // send the task, or try again
+	StepPoll    TaskStep = "poll"    // ask the system how the task stands
+	StepRemind  TaskStep = "remind"  // remind the person who must do it
+	StepOverdue TaskStep = "overdue" // the person's grace period ran out
+)
