@@ -229,7 +229,7 @@ func TestControllerDefaults(t *testing.T) {
 	if c.PauseClock != nil {
 		t.Errorf("PauseClock = %v, want nil", *c.PauseClock)
 	}
-	if s, ok := c.System("crm"); !ok || s.Handling != HandlingManual || s.Transfer() {
+	if s, ok := c.System("crm"); !ok || s.Connector.Kind != ConnectorManual || s.Transfer() {
 		t.Errorf("System(crm) = %+v, %v", s, ok)
 	}
 
@@ -239,7 +239,7 @@ func TestControllerDefaults(t *testing.T) {
 		t.Fatal(ErrorMessage(err))
 	}
 	c, _ = cs.Get("acme")
-	if s, _ := c.System("crm"); s.Handling != HandlingWebhook || s.WebhookURL != "https://hooks.acme.example/crm" {
+	if s, _ := c.System("crm"); s.Connector.Kind != ConnectorHTTP || s.Connector.HTTP.URL != "https://hooks.acme.example/crm" {
 		t.Errorf("webhook system = %+v", s)
 	}
 
