@@ -1,6 +1,9 @@
 package dsar
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Action is something an officer can do to a case. Actions answers which
 // of them an actor may take on a case now; every operation checks the same
@@ -26,12 +29,16 @@ const (
 	ActionRefuse    Action = "refuse"    // refuse wholly, or in part and go on with the rest
 	ActionForward   Action = "forward"   // send to the controller responsible (processors only)
 	ActionReopen    Action = "reopen"    // take a closed case back into work
+	ActionTaskDone  Action = "task_done" // record that a person did a task (manual, vendor)
+	ActionSkipTask  Action = "skip_task" // leave a task out, with a reason
+	ActionRetry     Action = "retry"     // start the failed tasks again
 )
 
 // AllActions lists every action in the order of the case page.
 var AllActions = []Action{
 	ActionVerify, ActionAsk, ActionPause, ActionResume, ActionExtend, ActionAssign, ActionNote,
-	ActionObjection, ActionApprove, ActionFee, ActionComplete, ActionRefuse, ActionForward, ActionReopen,
+	ActionObjection, ActionApprove, ActionTaskDone, ActionSkipTask, ActionRetry, ActionFee, ActionComplete,
+	ActionRefuse, ActionForward, ActionReopen,
 }
 
 // errClosed is the conflict of an action on a closed case.
@@ -101,16 +108,24 @@ var rules = map[Action]func(c *Case, now time.Time) error{
 		case c.Request.Status != StatusInProgress:
 			return &Error{Code: ECONFLICT, Message: "error.approve_status", Params: map[string]any{"status": c.Request.Status}}
 		}
-		return nil
+		return c.Request.planReady()
 	},
+	ActionTaskDone: tasksIn(TaskWaitingPerson, TaskFailed),
+	ActionSkipTask: tasksIn(TaskPlanned, TaskSent, TaskWaitingSystem, TaskWaitingPerson, TaskFailed),
+	ActionRetry:    tasksIn(TaskFailed),
 	ActionFee: func(c *Case, _ time.Time) error {
 		if c.Request.Type != TypeAccess {
 			return &Error{Code: ECONFLICT, Message: "error.fee.only_access"}
 		}
 		return open(c, time.Time{})
 	},
-	ActionComplete: inProgress(StatusCompleted),
-	ActionRefuse:   open,
+	ActionComplete: func(c *Case, now time.Time) error {
+		if c.OpenTasks() {
+			return &Error{Code: ECONFLICT, Message: "error.complete.tasks_open"}
+		}
+		return inProgress(StatusCompleted)(c, now)
+	},
+	ActionRefuse: open,
 	ActionForward: func(c *Case, _ time.Time) error {
 		if c.Controller.ProcessorFor == "" {
 			return &Error{Code: ECONFLICT, Message: "error.forward.not_processor", Params: map[string]any{"controller": c.Controller.LegalName}}
@@ -123,6 +138,22 @@ var rules = map[Action]func(c *Case, now time.Time) error{
 		}
 		return nil
 	},
+}
+
+// tasksIn is the rule of an action on a task: the case is open and has a
+// task in one of the statuses.
+func tasksIn(sts ...TaskStatus) func(c *Case, _ time.Time) error {
+	return func(c *Case, _ time.Time) error {
+		if err := open(c, time.Time{}); err != nil {
+			return err
+		}
+		for _, t := range c.Tasks {
+			if slices.Contains(sts, t.Status) {
+				return nil
+			}
+		}
+		return &Error{Code: ECONFLICT, Message: "error.task.none"}
+	}
 }
 
 // inProgress is the rule of an action that needs the case in progress.

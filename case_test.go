@@ -289,7 +289,7 @@ func TestActionsMatchTheOperations(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	if _, err := dsar.Approve(testEnv(), unverified, officer, ""); code(err) != "conflict:error.approve_status" {
+	if _, err := dsar.Approve(testEnv(), unverified, officer, "", nil); code(err) != "conflict:error.approve_status" {
 		t.Errorf("approve unverified: %v", err)
 	}
 	if _, err := dsar.Extend(testEnv(), &extended, officer, "Again."); code(err) != "conflict:error.extend.already_extended" {

@@ -195,24 +195,6 @@ func ClassifyObjection(env Env, c *Case, a Actor, kind ObjectionKind) (*Effect, 
 	return ch.done(&Event{Kind: EventObjectionKind, Data: map[string]string{"from": string(old), "to": string(kind)}})
 }
 
-// Approve approves a case in progress for execution in the connected
-// systems, once; reopening clears it.
-func Approve(env Env, c *Case, a Actor, note string) (*Effect, error) {
-	note = strings.TrimSpace(note)
-	if note != "" {
-		if err := ValidateReason("note", note); err != nil {
-			return nil, err
-		}
-	}
-	ch, err := start(env, c, a, ActionApprove)
-	if err != nil {
-		return nil, err
-	}
-	now := env.Now
-	ch.r.ApprovedAt, ch.r.ApprovedBy = &now, a.ID
-	return ch.done(&Event{Kind: EventApproved, Reason: note})
-}
-
 // Complete closes the case as carried out, with a summary of what was done
 // and, after an erasure, what was kept, why and until when. A partial
 // refusal recorded before stays on the case and the completion mail states
@@ -263,16 +245,15 @@ func Refuse(env Env, c *Case, a Actor, d Decision) (*Effect, error) {
 	if len(fields) > 0 {
 		return nil, Invalid(fields...)
 	}
-	act := ActionRefuse
-	if d.Partial {
-		act = ActionComplete // the rest is carried out: the case must be in work
-	}
-	ch, err := start(env, c, a, act)
+	ch, err := start(env, c, a, ActionRefuse)
 	if err != nil {
 		return nil, err
 	}
 	r := ch.r
 	if d.Partial {
+		if err := inProgress(StatusCompleted)(c, env.Now); err != nil {
+			return nil, err // the rest is carried out: the case must be in work
+		}
 		if r.Decision.Partial {
 			return nil, &Error{Code: ECONFLICT, Message: "error.refuse.already_partial"}
 		}
@@ -288,6 +269,7 @@ func Refuse(env Env, c *Case, a Actor, d Decision) (*Effect, error) {
 		ch.endVerification()
 	}
 	r.Status = StatusRefused
+	ch.cancelTasks()
 	r.Decision = Decision{Ground: d.Ground, Text: strings.TrimSpace(d.Text)}
 	ch.mail(MailPayload{Template: MailRefusal})
 	return ch.done(&Event{Kind: EventTransition, Reason: r.Decision.Text,
@@ -316,6 +298,7 @@ func Forward(env Env, c *Case, a Actor, to string) (*Effect, error) {
 		ch.endVerification()
 	}
 	r.Status = StatusForwarded
+	ch.cancelTasks()
 	r.Decision = Decision{Text: strings.TrimSpace(to)}
 	ch.mail(MailPayload{Template: MailForwarded})
 	return ch.done(&Event{Kind: EventTransition, Reason: r.Decision.Text, Data: map[string]string{"forwarded_to": r.Decision.Text}})

@@ -821,9 +821,9 @@ func (p *ctrlParser) systems(c *Controller, path string, raw []ctrlSystemYAML) {
 		hook := strings.TrimSpace(rs.WebhookURL)
 		switch rs.Handling = strings.TrimSpace(rs.Handling); {
 		case rs.Handling == "":
-			p.bad(sp+".handling", "is required (want manual or webhook)")
+			p.bad(sp+".handling", "is required (want one of manual, webhook)")
 		case rs.Handling != "manual" && rs.Handling != "webhook":
-			p.bad(sp+".handling", "unknown handling %q (want manual or webhook)", rs.Handling)
+			p.bad(sp+".handling", "unknown handling %q (want one of manual, webhook)", rs.Handling)
 		case rs.Handling == "webhook" && hook == "":
 			p.badNear(sp+".webhook_url", sp+".handling", "is required when handling is webhook")
 		case rs.Handling == "manual" && hook != "":

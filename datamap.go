@@ -268,3 +268,18 @@ func (c *Controller) Recipient(key string) (*Recipient, bool) {
 	}
 	return &c.Recipients[i], true
 }
+
+// TargetName names what a task goes to, as people read it: the system's or
+// the recipient's name, or the key when the data map no longer has it.
+func (c *Controller) TargetName(t *Task) string {
+	if t.Recipient != "" {
+		if r, ok := c.Recipient(t.Recipient); ok {
+			return r.Name
+		}
+		return t.Recipient
+	}
+	if s, ok := c.System(t.System); ok {
+		return s.Name
+	}
+	return t.System
+}

@@ -38,6 +38,8 @@ type Case struct {
 	// LastVerificationAt is when the newest verification of the request was
 	// made (the resend limit counts from it); zero when none.
 	LastVerificationAt time.Time
+	// Tasks are the case's tasks in the connected systems, oldest first.
+	Tasks []*Task
 }
 
 // PausePeriod is one wait for the subject: why, whether it stops the clock, and,
@@ -86,6 +88,11 @@ type Effect struct {
 	// DeleteDocuments deletes the case's identity documents: the case keeps
 	// who checked the identity, when and how, never the proof.
 	DeleteDocuments bool
+	// Tasks are the case's tasks the operation added or changed.
+	Tasks []*Task
+	// Suppress puts the subject's address on the suppression list (as a
+	// keyed hash, never the address).
+	Suppress bool
 }
 
 // mail adds an outbox item that sends one mail about the case now.

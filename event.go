@@ -23,6 +23,8 @@ const (
 	EventPartiallyRefused EventKind = "partially_refused"     // part of the request was refused with a ground; the rest goes on
 	EventObjectionKind    EventKind = "objection_kind"        // an officer said which objection of Art 21 the request makes
 	EventDocumentViewed   EventKind = "document_viewed"       // an officer opened an identity document the subject sent
+	EventTask             EventKind = "task"                  // a system task changed status (which, from, to, why)
+	EventTasksEnded       EventKind = "tasks_ended"           // every system task of the case has ended
 )
 
 // Event is one append-only entry of a request's audit trail. It holds no

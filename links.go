@@ -7,6 +7,13 @@ import "net/url"
 const (
 	TokenVerify = "verify" // a verification link and code
 	TokenStatus = "status" // a status page link
+	// TokenTaskCallback is the token in a task's callback URL, which a
+	// system answers a task on later.
+	TokenTaskCallback = "task_callback"
+	// TokenVendorConfirm is the token in a vendor's confirmation link.
+	TokenVendorConfirm = "vendor_confirm"
+	// TokenSuppression keys the hashes of the suppression list.
+	TokenSuppression = "suppression"
 )
 
 // The paths the service's mails and pages link to, relative to its base URL.
@@ -22,3 +29,14 @@ func CasePath(id string) string { return "/cases/" + url.PathEscape(id) }
 
 // QueuePath is the officers' queue.
 const QueuePath = "/queue"
+
+// TaskCallbackPath is where a system answers a task later (HTTP connector),
+// with the task's callback token.
+func TaskCallbackPath(taskID, token string) string {
+	return "/api/v1/tasks/" + url.PathEscape(taskID) + "/callback?token=" + url.QueryEscape(token)
+}
+
+// VendorConfirmPath is the page on which a vendor confirms a task.
+func VendorConfirmPath(taskID, token string) string {
+	return "/vendor/tasks/" + url.PathEscape(taskID) + "/" + url.PathEscape(token)
+}

@@ -26,12 +26,15 @@ const (
 	// cases exist (payload: CheckpointPayload), so that deleting a whole
 	// case is found by the audit check.
 	OutboxCheckpoint OutboxKind = "audit_checkpoint"
+	// OutboxTask carries out one step of a system task (payload:
+	// TaskPayload): send it, poll it, remind, end its grace period, cancel.
+	OutboxTask OutboxKind = "task"
 )
 
 // OutboxKinds lists every outbox kind: the workers have one handler for
 // each (a test fails for a kind without one), and the metrics count the
 // rows of each.
-var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint}
+var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint, OutboxTask}
 
 // CheckpointPayload is the payload of an OutboxCheckpoint item: the
 // checkpoint covers the cases created before Before.
@@ -112,13 +115,15 @@ const (
 	MailDigest            MailTemplate = "digest"                // an officer's daily overview
 	MailSubjectReplied    MailTemplate = "subject_replied"       // tells the case's officers the subject answered
 	MailCaseAssigned      MailTemplate = "case_assigned"         // tells an officer a case was given to them
+	MailTaskFailed        MailTemplate = "task_failed"           // tells the case's officers a system task failed
+	MailTaskReminder      MailTemplate = "task_reminder"         // reminds the case's officers of a manual task
 )
 
 // MailTemplates lists every mail template.
 var MailTemplates = []MailTemplate{
 	MailVerification, MailAcknowledgement, MailExpiredUnverified, MailClarification, MailIdentity, MailReplyReceived,
 	MailExtension, MailWithdrawal, MailCompletion, MailRefusal, MailForwarded, MailFeeNotice, MailReopened,
-	MailReminder, MailDigest, MailSubjectReplied, MailCaseAssigned,
+	MailReminder, MailDigest, MailSubjectReplied, MailCaseAssigned, MailTaskFailed, MailTaskReminder,
 }
 
 // ClosingMail returns the status a case must still be in for a mail of this
@@ -161,6 +166,8 @@ type MailPayload struct {
 	Document bool `json:"document,omitempty"`
 	// UserID is the officer a RecipientAssignee mail goes to.
 	UserID string `json:"user_id,omitempty"`
+	// TaskID names the system task a mail is about.
+	TaskID string `json:"task_id,omitempty"`
 }
 
 // ReminderPayload is the payload of an OutboxReminder item. Deadline is the

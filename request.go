@@ -146,6 +146,9 @@ type Request struct {
 	// so the connected systems may carry it out. Reopening clears them.
 	ApprovedAt *time.Time
 	ApprovedBy string
+	// TasksEnded records that every task of the approval has ended: the
+	// systems did their part (the case completed, or its results are next).
+	TasksEnded bool
 	// SubjectRepliedAt is when the subject answered, while no officer has
 	// worked the case since (assigning it is not working it): the queue
 	// marks the case as having something new. Nil otherwise.

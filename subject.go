@@ -178,9 +178,20 @@ type CaseService interface {
 	// new approval.
 	Reopen(ctx context.Context, actor Actor, id, reason string) (*Request, error)
 	// Approve approves a case in progress (identity settled, not waiting for
-	// the subject) for execution in the connected systems, once; the note
-	// says why or what was checked and may be empty.
-	Approve(ctx context.Context, actor Actor, id, note string) (*Request, error)
+	// the subject) for execution in the connected systems, once, and sends
+	// its plan's tasks; the note says why or what was checked and may be
+	// empty; leaveOut maps the Target of each task left out to the reason.
+	Approve(ctx context.Context, actor Actor, id, note string, leaveOut map[string]string) (*Request, error)
+	// Plan returns what approving the case would do in the systems.
+	Plan(ctx context.Context, actor Actor, id string) (*Plan, error)
+	// Tasks returns the case's tasks, oldest first.
+	Tasks(ctx context.Context, actor Actor, id string) ([]*Task, error)
+	// CompleteTask records that an officer did a person's task, with
+	// evidence; RetryTasks starts the failed tasks (one, or all when
+	// taskID is empty) again; SkipTask leaves a task out with a reason.
+	CompleteTask(ctx context.Context, actor Actor, id, taskID, evidence string, count int, noData bool) (*Request, error)
+	RetryTasks(ctx context.Context, actor Actor, id, taskID string) (*Request, error)
+	SkipTask(ctx context.Context, actor Actor, id, taskID, reason string) (*Request, error)
 	// AnnounceFee tells the subject of an access request, before charging,
 	// the fee for a further copy (Art 15(3)) or for a manifestly unfounded
 	// or excessive request (Art 12(5)); the text says how much and why.

@@ -160,6 +160,7 @@ func Withdraw(env Env, c *Case, a Actor) (*Effect, error) {
 		ch.endVerification()
 	}
 	ch.r.Status = StatusWithdrawn
+	ch.cancelTasks()
 	ch.mail(MailPayload{Template: MailWithdrawal})
 	return ch.done(&Event{Kind: EventTransition, Reason: "withdrawn by the subject"})
 }

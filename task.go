@@ -1,6 +1,7 @@
 package dsar
 
 import (
+	"context"
 	"slices"
 	"time"
 )
@@ -30,8 +31,8 @@ type TaskStatus string
 
 // The task statuses.
 const (
-	TaskPlanned       TaskStatus = "planned"        // written at approval; its outbox item will send it
-	TaskSent          TaskStatus = "sent"           // a worker is sending it (or retries after a failed try)
+	TaskPlanned       TaskStatus = "planned"        // waits its turn (a recipient's notice waits for the systems)
+	TaskSent          TaskStatus = "sent"           // handed to its connector: being tried, or tried again after a failed try
 	TaskWaitingSystem TaskStatus = "waiting_system" // the system accepted it and answers later (callback or polling)
 	TaskWaitingPerson TaskStatus = "waiting_person" // an officer or a vendor must do it and confirm
 	TaskDone          TaskStatus = "done"           // carried out; Count says how many records
@@ -46,13 +47,14 @@ var TaskStatuses = []TaskStatus{TaskPlanned, TaskSent, TaskWaitingSystem, TaskWa
 	TaskFailed, TaskSkipped, TaskCancelled}
 
 // TaskTransitions lists, for each task status, the statuses a task may move
-// to from it.
+// to from it. A task is planned while it waits its turn (a recipient's
+// notice waits for the systems), sent once its outbox item is written.
 var TaskTransitions = map[TaskStatus][]TaskStatus{
-	TaskPlanned:       {TaskSent, TaskWaitingPerson, TaskSkipped, TaskCancelled},
-	TaskSent:          {TaskSent, TaskWaitingSystem, TaskDone, TaskNoData, TaskFailed, TaskCancelled},
-	TaskWaitingSystem: {TaskWaitingSystem, TaskDone, TaskNoData, TaskFailed, TaskCancelled},
-	TaskWaitingPerson: {TaskWaitingPerson, TaskDone, TaskNoData, TaskFailed, TaskSkipped, TaskCancelled},
-	TaskFailed:        {TaskSent, TaskWaitingPerson, TaskSkipped, TaskCancelled},
+	TaskPlanned:       {TaskSent, TaskSkipped, TaskCancelled},
+	TaskSent:          {TaskSent, TaskWaitingSystem, TaskWaitingPerson, TaskDone, TaskNoData, TaskFailed, TaskSkipped, TaskCancelled},
+	TaskWaitingSystem: {TaskWaitingSystem, TaskDone, TaskNoData, TaskFailed, TaskSkipped, TaskCancelled},
+	TaskWaitingPerson: {TaskDone, TaskNoData, TaskFailed, TaskSkipped, TaskCancelled},
+	TaskFailed:        {TaskSent, TaskSkipped, TaskCancelled},
 }
 
 // Ended reports whether the task will not change by itself any more: done,
@@ -83,8 +85,10 @@ type Task struct {
 	Categories []string
 	Status     TaskStatus
 	// Attempts counts the tries of a machine connector since the task was
-	// last (re)started.
+	// last (re)started; Round counts the starts (an officer's retry starts
+	// a new round, and the outbox items of an earlier round do nothing).
 	Attempts int
+	Round    int
 	// Count is the number of records the system reported (done).
 	Count int
 	// Answer is the system's last answer (a failure's answer, say), short.
@@ -107,10 +111,11 @@ type Task struct {
 	EndedAt       *time.Time
 }
 
-// Target returns the key of what the task goes to.
+// Target names what the task goes to: the system's key, or "recipient:"
+// and the recipient's key. An officer leaves a task out of a plan by it.
 func (t *Task) Target() string {
 	if t.Recipient != "" {
-		return t.Recipient
+		return "recipient:" + t.Recipient
 	}
 	return t.System
 }
@@ -130,13 +135,13 @@ func (t *Task) Overdue(now time.Time) bool {
 }
 
 // TaskPayload is the payload of an OutboxTask item: the task to send (or
-// poll, remind about, check for being overdue).
+// poll, remind about, check for being overdue, cancel).
 type TaskPayload struct {
 	TaskID string   `json:"task_id"`
 	Step   TaskStep `json:"step"`
-	// Attempt is the task's attempt the item was written for: an item of an
-	// earlier attempt (the task was retried since) does nothing.
-	Attempt int `json:"attempt"`
+	// Round is the task's round the item was written for: an item of an
+	// earlier round (an officer retried the task since) does nothing.
+	Round int `json:"round"`
 }
 
 // TaskStep is what an OutboxTask item does with its task.
@@ -148,4 +153,64 @@ const (
 	StepPoll    TaskStep = "poll"    // ask the system how the task stands
 	StepRemind  TaskStep = "remind"  // remind the person who must do it
 	StepOverdue TaskStep = "overdue" // the person's grace period ran out
+	StepCancel  TaskStep = "cancel"  // tell the system the task is withdrawn (OpenDSR)
 )
+
+// TaskOrder is what a connector is given to carry out a step of a task:
+// the task, the case (the subject's identities, its reference and
+// deadline), and the system or recipient with its connector.
+type TaskOrder struct {
+	Task       *Task
+	Request    *Request
+	Controller *Controller
+	Connector  *Connector
+	System     *System    // nil for a recipient's notice
+	Recipient  *Recipient // nil for a system's task
+}
+
+// NewTaskOrder returns the order of a task of the request.
+func NewTaskOrder(c *Controller, r *Request, t *Task) (*TaskOrder, error) {
+	o := &TaskOrder{Task: t, Request: r, Controller: c}
+	if t.Recipient != "" {
+		rc, ok := c.Recipient(t.Recipient)
+		if !ok || rc.Notify == nil {
+			return nil, Errorf(ECONFLICT, "recipient %q of task %s is no longer configured with a way to notify it", t.Recipient, t.ID)
+		}
+		o.Recipient, o.Connector = rc, rc.Notify
+		return o, nil
+	}
+	s, ok := c.System(t.System)
+	if !ok {
+		return nil, Errorf(ECONFLICT, "system %q of task %s is no longer configured", t.System, t.ID)
+	}
+	o.System, o.Connector = s, &s.Connector
+	return o, nil
+}
+
+// IdempotencyKey is the key a system recognises a repeated task by: the
+// same for every try of every round, so that the system applies each
+// (case, action) once.
+func (o *TaskOrder) IdempotencyKey() string { return o.Task.ID }
+
+// TaskService is the task work of the workers and of the systems' answers.
+type TaskService interface {
+	// Order returns what a connector needs to carry out a task.
+	Order(ctx context.Context, taskID string) (*TaskOrder, error)
+	// Record records the outcome of the claimed outbox item's step of the
+	// task in the round, and completes the item, in one transaction.
+	Record(ctx context.Context, claimed *OutboxItem, taskID string, round int, o TaskOutcome) error
+	// Overdue ends a person's task's grace period; Remind reminds the
+	// officers of a manual task; each completes the claimed item.
+	Overdue(ctx context.Context, claimed *OutboxItem, taskID string, round int) error
+	Remind(ctx context.Context, claimed *OutboxItem, taskID string, round int) error
+	// Callback records a system's later answer to a task.
+	Callback(ctx context.Context, taskID string, o TaskOutcome) error
+	// Confirm records a vendor's confirmation that it did a task.
+	Confirm(ctx context.Context, taskID, evidence string, noData bool) error
+}
+
+// SuppressionList answers whether an address is on a controller's
+// suppression list (erased, or objected to direct marketing).
+type SuppressionList interface {
+	Suppressed(ctx context.Context, controller, email string) (bool, error)
+}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -77,12 +79,19 @@ func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
 	if r.ApprovedAt != nil {
 		data.ApprovedBy, data.ApprovedAt = who(r.ApprovedBy), r.ApprovedAt.In(loc)
 	}
+	if err := s.caseSystems(c, &data, r, now); err != nil {
+		return s.pageError(c, err)
+	}
 	if c.QueryParam("notice") == "done" && errMsg == "" {
 		data.Notice = templates.T(p.Lang, "page.case.done", nil)
 	}
 	for _, ev := range evs {
-		data.Timeline = append(data.Timeline, templates.CaseEvent{At: ev.At.In(loc), Actor: who(ev.Actor), Kind: string(ev.Kind), From: ev.From, To: ev.To,
-			Reason: ev.Reason, Mail: ev.Data["template"]})
+		item := templates.CaseEvent{At: ev.At.In(loc), Actor: who(ev.Actor), Kind: string(ev.Kind), From: ev.From, To: ev.To,
+			Reason: ev.Reason, Mail: ev.Data["template"]}
+		if ev.Kind == dsar.EventTask {
+			item.Task = taskEventText(p.Lang, ev.Data)
+		}
+		data.Timeline = append(data.Timeline, item)
 	}
 	for _, m := range msgs {
 		data.Messages = append(data.Messages, templates.MessageItem{At: m.CreatedAt.In(loc), FromSubject: m.FromSubject, Kind: string(m.Kind), Body: m.Body,
@@ -114,7 +123,7 @@ func (s *Server) caseAction(c echo.Context) error {
 		}
 		_, err = s.cfg.Cases.Assign(ctx, a, id, to)
 	case "approve":
-		_, err = s.cfg.Cases.Approve(ctx, a, id, c.FormValue("note"))
+		_, err = s.cfg.Cases.Approve(ctx, a, id, c.FormValue("note"), leaveOutForm(c))
 	case "note":
 		_, err = s.cfg.Cases.Note(ctx, a, id, c.FormValue("body"))
 	case "reopen":
@@ -135,6 +144,17 @@ func (s *Server) caseAction(c echo.Context) error {
 		_, err = s.cfg.Cases.MarkVerified(ctx, a, id, c.FormValue("method"))
 	case "complete":
 		_, err = s.cfg.Cases.Complete(ctx, a, id, dsar.Decision{Summary: c.FormValue("summary")})
+	case "task_done":
+		count, cerr := formCount(c.FormValue("count"))
+		if cerr != nil {
+			err = cerr
+			break
+		}
+		_, err = s.cfg.Cases.CompleteTask(ctx, a, id, c.FormValue("task"), c.FormValue("evidence"), count, c.FormValue("no_data") == "yes")
+	case "skip_task":
+		_, err = s.cfg.Cases.SkipTask(ctx, a, id, c.FormValue("task"), c.FormValue("reason"))
+	case "retry":
+		_, err = s.cfg.Cases.RetryTasks(ctx, a, id, c.FormValue("task"))
 	case "refuse", "forward":
 		if c.FormValue("confirm") != "yes" {
 			err = dsar.Invalid(dsar.FieldError{Field: "confirm", Message: "field.required"})
@@ -162,4 +182,112 @@ func (s *Server) caseAction(c echo.Context) error {
 		return s.showCase(c, statusOf[de.Code], msg)
 	}
 	return s.pageError(c, err)
+}
+
+// leaveOutForm returns the tasks an officer left out of a plan on the case
+// page: each field leave_out[<target>] holds the reason (empty: not left out).
+func leaveOutForm(c echo.Context) map[string]string {
+	form, err := c.FormParams()
+	if err != nil {
+		return nil
+	}
+	var out map[string]string
+	for k, v := range form {
+		target, ok := strings.CutPrefix(k, "leave_out[")
+		if !ok || !strings.HasSuffix(target, "]") || len(v) == 0 || strings.TrimSpace(v[0]) == "" {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[strings.TrimSuffix(target, "]")] = v[0]
+	}
+	return out
+}
+
+// caseSystems adds the case's systems to its page: the plan while the case
+// can be approved, the tasks once it has been.
+func (s *Server) caseSystems(c echo.Context, data *templates.CasePage, r *dsar.Request, now time.Time) error {
+	ctx, a := c.Request().Context(), actorOf(c)
+	ctrl, ok := s.cfg.Controllers.Get(r.Controller)
+	if !ok {
+		return nil
+	}
+	if data.Can(string(dsar.ActionApprove)) {
+		plan, err := s.cfg.Cases.Plan(ctx, a, r.ID)
+		if err != nil {
+			if dsar.ErrorCode(err) == dsar.ECONFLICT {
+				return nil // an objection must say its kind first
+			}
+			return err
+		}
+		view := &templates.PlanView{}
+		for _, t := range append(slices.Clone(plan.Tasks), plan.Notify...) {
+			view.Tasks = append(view.Tasks, taskRow(data.Lang, ctrl, t, now))
+		}
+		for _, h := range plan.Held {
+			k := h.Kept(ctrl)
+			view.Held = append(view.Held, templates.HeldRow{What: k.What, Why: k.Why, Until: k.Until})
+		}
+		for _, rc := range plan.Unreachable {
+			view.Unreachable = append(view.Unreachable, templates.HeldRow{What: rc.Name, Why: rc.Unreachable})
+		}
+		data.Plan = view
+		return nil
+	}
+	if r.ApprovedAt == nil {
+		return nil
+	}
+	tasks, err := s.cfg.Cases.Tasks(ctx, a, r.ID)
+	if err != nil {
+		return err
+	}
+	canDone, canSkip, canRetry := data.Can(string(dsar.ActionTaskDone)), data.Can(string(dsar.ActionSkipTask)), data.Can(string(dsar.ActionRetry))
+	for _, t := range tasks {
+		row := taskRow(data.Lang, ctrl, t, now)
+		row.CanDone = canDone && (t.Status == dsar.TaskWaitingPerson || t.Status == dsar.TaskFailed)
+		row.CanSkip = canSkip && t.Status.CanMove(dsar.TaskSkipped)
+		row.CanRetry = canRetry && t.Status == dsar.TaskFailed
+		if t.Status == dsar.TaskFailed {
+			data.FailedTasks++
+		}
+		data.Tasks = append(data.Tasks, row)
+	}
+	return nil
+}
+
+// taskRow is a task as the case page shows it. A reason the service gave
+// is a message key, shown in the page's language; an officer's is their
+// own words.
+func taskRow(lang dsar.Language, ctrl *dsar.Controller, t *dsar.Task, now time.Time) templates.TaskRow {
+	loc := ctrl.Location
+	at := func(p *time.Time) *time.Time {
+		if p == nil {
+			return nil
+		}
+		v := p.In(loc)
+		return &v
+	}
+	return templates.TaskRow{ID: t.ID, Target: t.Target(), Name: ctrl.TargetName(t), Recipient: t.Recipient != "", Action: t.Action,
+		Connector: t.Connector, Status: t.Status, Categories: strings.Join(t.Categories, ", "), Count: t.Count,
+		Answer: t.Answer, Reason: templates.T(lang, t.Reason, nil), Evidence: t.Evidence, ExpectedBy: at(t.ExpectedBy), DueAt: at(t.DueAt), Overdue: t.Overdue(now)}
+}
+
+// taskEventText describes a task event of the timeline: which target, what
+// action, and the change of status.
+func taskEventText(lang dsar.Language, d map[string]string) string {
+	return d["target"] + " · " + templates.T(lang, "task_action."+d["action"], nil) + ": " +
+		templates.T(lang, "task_status."+d["from"], nil) + " → " + templates.T(lang, "task_status."+d["to"], nil)
+}
+
+// formCount reads the number of records of a task form: empty is none.
+func formCount(v string) (int, error) {
+	if v = strings.TrimSpace(v); v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, dsar.Invalid(dsar.FieldError{Field: "count", Message: "field.integer"})
+	}
+	return n, nil
 }

@@ -170,9 +170,10 @@ func (s *Server) reopenRequest(c echo.Context) error {
 
 func (s *Server) approveRequest(c echo.Context) error {
 	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
-		Note string `json:"note"`
+		Note     string            `json:"note"`
+		LeaveOut map[string]string `json:"leave_out"`
 	}) (*dsar.Request, error) {
-		return s.cfg.Cases.Approve(ctx, actor, id, body.Note)
+		return s.cfg.Cases.Approve(ctx, actor, id, body.Note, body.LeaveOut)
 	})
 }
 

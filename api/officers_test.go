@@ -196,7 +196,7 @@ func TestOfficerWorksACaseFromItsPage(t *testing.T) {
 	}
 	if code, page := p.get("/cases/" + r.ID); !strings.Contains(page, "<dd>ola@nte.no</dd>") || !strings.Contains(page, "av kari@nte.no") ||
 		strings.Contains(page, `action="/cases/`+r.ID+`/approve"`) {
-		t.Errorf("case page (%d) after assigning and approving", code)
+		t.Errorf("case page (%d) after assigning and approving: %s", code, page)
 	}
 	if code, page, _ := p.post("/cases/"+r.ID+"/refuse", url.Values{"ground": {"art17_3_b"}, "text": {"Orders are kept five years."}}, "/cases/"+r.ID); code != http.StatusUnprocessableEntity ||
 		!strings.Contains(page, "confirm: Dette feltet må fylles ut.") {
@@ -213,8 +213,32 @@ func TestOfficerWorksACaseFromItsPage(t *testing.T) {
 		"part": {"The orders."}, "granted": {"The account."}}, "/cases/"+r.ID); code != http.StatusSeeOther {
 		t.Fatalf("refuse in part: %d", code)
 	}
-	if code, _, _ := p.post("/cases/"+r.ID+"/complete", url.Values{"summary": {"The account is erased."}}, "/cases/"+r.ID); code != http.StatusSeeOther {
-		t.Fatalf("complete the rest: %d", code)
+	// The approval sent NTE's systems their tasks: the case cannot be
+	// completed by hand while they run. The officer skips each from the
+	// page, and the case completes by itself when the last has ended.
+	if code, page, _ := p.post("/cases/"+r.ID+"/complete", url.Values{"summary": {"The account is erased."}}, "/cases/"+r.ID); code != http.StatusConflict ||
+		!strings.Contains(page, "systemoppgaver som ikke er avsluttet") {
+		t.Errorf("completing with tasks open: %d", code)
+	}
+	tasks, err := reqs.Tasks(ctx, admin, r.ID)
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("tasks: %d %v", len(tasks), err)
+	}
+	if code, page := p.get("/cases/" + r.ID); code != http.StatusOK || !strings.Contains(page, "Tilkoblede systemer") ||
+		!strings.Contains(page, `action="/cases/`+r.ID+`/skip_task"`) {
+		t.Errorf("case page (%d) does not show the systems' tasks", code)
+	}
+	if code, page, _ := p.post("/cases/"+r.ID+"/skip_task", url.Values{"task": {tasks[0].ID}, "reason": {""}}, "/cases/"+r.ID); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(page, "reason: Dette feltet må fylles ut.") {
+		t.Errorf("skipping without a reason: %d", code)
+	}
+	for _, task := range tasks {
+		if task.Status.Ended() {
+			continue
+		}
+		if code, _, _ := p.post("/cases/"+r.ID+"/skip_task", url.Values{"task": {task.ID}, "reason": {"Erased by the customer service desk."}}, "/cases/"+r.ID); code != http.StatusSeeOther {
+			t.Fatalf("skip %s: %d", task.System, code)
+		}
 	}
 	got, err := reqs.Get(ctx, admin, r.ID)
 	if err != nil || got.Status != dsar.StatusCompleted || !got.Extended || !got.Decision.Partial || got.Decision.Ground != dsar.GroundLegalObligation ||
@@ -224,11 +248,11 @@ func TestOfficerWorksACaseFromItsPage(t *testing.T) {
 	evs, _ := reqs.Events(ctx, admin, r.ID)
 	var byOfficer []string
 	for _, ev := range evs {
-		if ev.Actor == "user:"+u.ID {
+		if ev.Actor == "user:"+u.ID && ev.Kind != dsar.EventTask {
 			byOfficer = append(byOfficer, string(ev.Kind))
 		}
 	}
-	if strings.Join(byOfficer, ",") != "extended,assigned,approved,partially_refused,transition" {
+	if strings.Join(byOfficer, ",") != "extended,assigned,approved,partially_refused,tasks_ended,transition" {
 		t.Errorf("events by the officer: %v", byOfficer)
 	}
 	// A closed case can be reopened, with a reason.
@@ -294,7 +318,7 @@ func TestQueueFiltersSearchAndCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	shows("approval=pending", c)
-	if _, err := reqs.Approve(ctx, u.Actor(), c.ID, ""); err != nil {
+	if _, err := reqs.Approve(ctx, u.Actor(), c.ID, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	shows("approval=pending")
@@ -349,7 +373,7 @@ func TestBulkApprove(t *testing.T) {
 		return r
 	}
 	ready, waiting, done := mk(true), mk(false), mk(true)
-	if _, err := reqs.Approve(ctx, u.Actor(), done.ID, "earlier"); err != nil {
+	if _, err := reqs.Approve(ctx, u.Actor(), done.ID, "earlier", nil); err != nil {
 		t.Fatal(err)
 	}
 	p.signIn("kari@nte.no", "officer password 123")

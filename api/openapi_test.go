@@ -139,7 +139,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		"Jurisdiction": enumStrings(dsar.Jurisdictions),
 		"EventKind": enumStrings([]dsar.EventKind{dsar.EventCreated, dsar.EventTransition, dsar.EventExtended, dsar.EventPaused,
 			dsar.EventResumed, dsar.EventReminder, dsar.EventMailSent, dsar.EventVerified, dsar.EventMessage, dsar.EventVerifyReminder,
-			dsar.EventAssigned, dsar.EventNote, dsar.EventApproved}),
+			dsar.EventAssigned, dsar.EventNote, dsar.EventApproved, dsar.EventTask, dsar.EventTasksEnded}),
 		"Ground":       enumStrings(dsar.Grounds),
 		"QuestionKind": enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity}),
 		"MessageKind":  enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply, dsar.MessageNote, dsar.MessageFee, dsar.MessageReopened}),
@@ -2279,11 +2279,34 @@ func contractApprove(t *testing.T, e *contractEnv) {
 	}
 	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests?approved=maybe", key: "officer", want: 400, docRejects: true})
 	problemFields(t, a, map[string]string{"approved": "field.enum"})
-	// Closing and reopening asks for a new approval.
-	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/complete", key: "officer", body: contractBodies["POST complete"], want: 200})
-	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/reopen", key: "officer", body: contractBodies["POST reopen"], want: 200})
+	// The approval sent a task to every system of NTE's data map: the case
+	// cannot be completed by hand while they run.
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/complete", key: "officer", body: contractBodies["POST complete"], want: 409})
+	if p := a.problem(t); p.Code != "conflict" || !strings.Contains(p.Title, "system tasks") {
+		t.Errorf("problem %+v", p)
+	}
+	// A target outside the plan is refused; with every task left out, the
+	// case has nothing to wait for and completes at once. Reopening it asks
+	// for a new approval.
+	other := contractID(t, e.create(t, "officer", map[string]any{"type": "erasure", "controller": "nte",
+		"subject": map[string]any{"email": "approve-left-out@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	otherPath := "/api/v1/requests/" + other + "/approve"
+	a = e.do(t, contractCall{method: "POST", path: otherPath, key: "officer", body: map[string]any{"leave_out": map[string]string{"no-such-system": "x"}}, want: 422})
+	problemFields(t, a, map[string]string{"leave_out": "error.plan.unknown_target"})
+	leaveOut := map[string]string{}
+	for _, ev := range evs {
+		if ev.Kind == "task" && ev.Data["action"] != "notify_recipient" {
+			leaveOut[ev.Data["target"]] = "Handled by the customer service desk."
+		}
+	}
+	if len(leaveOut) == 0 {
+		t.Fatal("the approval planned no task")
+	}
+	a = e.do(t, contractCall{method: "POST", path: otherPath, key: "officer", body: map[string]any{"leave_out": leaveOut}, want: 200})
+	checkFields(t, a.object(t), map[string]any{"status": "completed"})
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + other + "/reopen", key: "officer", body: contractBodies["POST reopen"], want: 200})
 	checkFields(t, a.object(t), map[string]any{"status": "in_progress", "approval": nil})
-	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{}, want: 200})
+	e.do(t, contractCall{method: "POST", path: otherPath, key: "officer", body: map[string]any{"leave_out": leaveOut}, want: 200})
 }
 
 // contractCSRF is the CSRF token the officers' forms are posted with.

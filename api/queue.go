@@ -184,7 +184,7 @@ func (s *Server) queueBulk(c echo.Context) error {
 		case "assign_me":
 			_, err = s.cfg.Cases.Assign(ctx, a, r.ID, u.ID)
 		case "approve":
-			_, err = s.cfg.Cases.Approve(ctx, a, r.ID, body)
+			_, err = s.cfg.Cases.Approve(ctx, a, r.ID, body, nil)
 		default:
 			_, err = s.cfg.Cases.Note(ctx, a, r.ID, body)
 		}

@@ -42,9 +42,9 @@ func (s *Requests) Reopen(ctx context.Context, actor dsar.Actor, id, reason stri
 }
 
 // Approve implements dsar.CaseService (dsar.Approve).
-func (s *Requests) Approve(ctx context.Context, actor dsar.Actor, id, note string) (*dsar.Request, error) {
+func (s *Requests) Approve(ctx context.Context, actor dsar.Actor, id, note string, leaveOut map[string]string) (*dsar.Request, error) {
 	return s.change(ctx, actor, id, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
-		return dsar.Approve(env, c, actor, note)
+		return dsar.Approve(env, c, actor, note, leaveOut)
 	})
 }
 

@@ -43,6 +43,11 @@ func (db *DB) loadCase(tx *gorm.DB, row *requestRow) (*dsar.Case, error) {
 		}
 		c.CopiesGiven = int(n)
 	}
+	tasks, err := caseTasks(tx, row.ID, ctrl.Location)
+	if err != nil {
+		return nil, err
+	}
+	c.Tasks = tasks
 	return c, nil
 }
 
@@ -105,6 +110,9 @@ func (db *DB) apply(tx *gorm.DB, row *requestRow, eff *dsar.Effect) error {
 		return err
 	}
 	if err := db.applyVerification(tx, row.ID, eff); err != nil {
+		return err
+	}
+	if err := db.applyTasks(tx, row, eff); err != nil {
 		return err
 	}
 	if eff.DeleteDocuments {

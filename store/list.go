@@ -187,7 +187,7 @@ var listColumns = []string{
 	"subject_email", "subject_name", "subject_phone", "subject_customer_id", "details",
 	"received_at", "due_date", "deadline", "extension_notice_by", "acknowledge_by", "extended", "extension_reason",
 	"paused_days", "paused_at", "closed_at", "timers_from", "wake_at", "verified_at", "verified_by", "verification_method",
-	"decision_ground", "decision_text", "decision_partial", "kept", "summary", "refused_part", "granted_part", "objection", "assignee", "duplicate_of", "approved_at", "approved_by",
+	"decision_ground", "decision_text", "decision_partial", "kept", "summary", "refused_part", "granted_part", "objection", "assignee", "duplicate_of", "approved_at", "approved_by", "tasks_ended",
 	"subject_replied_at", "created_by", "created_at", "updated_at",
 }
 
@@ -198,7 +198,7 @@ func (r *requestRow) listFields() []any {
 		&r.SubjectEmail, &r.SubjectName, &r.SubjectPhone, &r.SubjectCustomerID, &r.Details,
 		&r.ReceivedAt, &r.DueDate, &r.Deadline, &r.ExtensionNoticeBy, &r.AcknowledgeBy, &r.Extended, &r.ExtensionReason,
 		&r.PausedDays, &r.PausedAt, &r.ClosedAt, &r.TimersFrom, &r.WakeAt, &r.VerifiedAt, &r.VerifiedBy, &r.VerificationMethod,
-		&r.DecisionGround, &r.DecisionText, &r.DecisionPartial, &r.Kept, &r.Summary, &r.RefusedPart, &r.GrantedPart, &r.Objection, &r.Assignee, &r.DuplicateOf, &r.ApprovedAt, &r.ApprovedBy,
+		&r.DecisionGround, &r.DecisionText, &r.DecisionPartial, &r.Kept, &r.Summary, &r.RefusedPart, &r.GrantedPart, &r.Objection, &r.Assignee, &r.DuplicateOf, &r.ApprovedAt, &r.ApprovedBy, &r.TasksEnded,
 		&r.SubjectRepliedAt, &r.CreatedBy, &r.CreatedAt, &r.UpdatedAt,
 	}
 }

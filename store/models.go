@@ -50,6 +50,7 @@ type requestRow struct {
 	DuplicateOf        string
 	ApprovedAt         *time.Time
 	ApprovedBy         string
+	TasksEnded         bool
 	SubjectRepliedAt   *time.Time
 	AuditSeq           int64
 	AuditHash          string
@@ -95,6 +96,7 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 	}
 	out.VerifiedBy, out.VerificationMethod, out.Assignee, out.DuplicateOf = r.VerifiedBy, r.VerificationMethod, r.Assignee, r.DuplicateOf
 	out.ApprovedAt, out.ApprovedBy, out.SubjectRepliedAt = in(r.ApprovedAt), r.ApprovedBy, in(r.SubjectRepliedAt)
+	out.TasksEnded = r.TasksEnded
 	out.Objection = dsar.ObjectionKind(r.Objection)
 	out.Decision = dsar.Decision{Ground: dsar.Ground(r.DecisionGround), Text: r.DecisionText, Partial: r.DecisionPartial,
 		Summary: r.Summary, Part: r.RefusedPart, Granted: r.GrantedPart}
@@ -104,17 +106,19 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 	return out
 }
 
+// utc returns t in UTC, nil for nil.
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
 // set copies the state a case operation decided into the row; the row's
 // own bookkeeping (status token hash, audit chain head, reference,
 // duplicate link) stays.
 func (r *requestRow) set(q *dsar.Request) {
-	utc := func(t *time.Time) *time.Time {
-		if t == nil {
-			return nil
-		}
-		u := t.UTC()
-		return &u
-	}
 	r.Type, r.Status, r.Controller, r.Regulation = string(q.Type), string(q.Status), q.Controller, string(q.Regulation)
 	r.Language, r.Channel, r.Details, r.Objection = string(q.Language), string(q.Channel), q.Details, string(q.Objection)
 	r.SubjectEmail, r.SubjectName, r.SubjectPhone, r.SubjectCustomerID = q.Subject.Email, q.Subject.Name, q.Subject.Phone, q.Subject.CustomerID
@@ -130,6 +134,7 @@ func (r *requestRow) set(q *dsar.Request) {
 		r.Kept = string(b)
 	}
 	r.Assignee, r.ApprovedAt, r.ApprovedBy, r.SubjectRepliedAt = q.Assignee, utc(q.ApprovedAt), q.ApprovedBy, utc(q.SubjectRepliedAt)
+	r.TasksEnded = q.TasksEnded
 	r.WakeAt, r.TimersFrom = utc(q.WakeAt), nil
 	if !q.TimersFrom.IsZero() {
 		r.TimersFrom = utc(&q.TimersFrom)

@@ -82,6 +82,12 @@ type MailData struct {
 	Summary string
 	// Kept lists what was kept after an erasure, why, and until when.
 	Kept []KeptData
+	// Systems says what was done in each connected system (completion
+	// mail); Told names the recipients told of the change and Untold those
+	// that could not be, with why (GDPR Art 19).
+	Systems []SystemData
+	Told    []string
+	Untold  []UntoldData
 	// Ground is the legal ground of a refusal; Partial says the refusal is
 	// only of part of the request, RefusedPart which part and Granted what
 	// was carried out all the same.
@@ -121,6 +127,19 @@ type KeptData struct {
 	What, Why string
 	// Until is YYYY-MM-DD, or "" when the period is given by criteria (in Why).
 	Until string
+}
+
+// SystemData is what a case's task did in one connected system.
+type SystemData struct {
+	Name   string
+	Status dsar.TaskStatus // done, no_data or skipped
+	Count  int             // the records concerned, when done and known
+	Reason string          // why it was skipped
+}
+
+// UntoldData is a recipient that was not told of a change, and why.
+type UntoldData struct {
+	Name, Why string
 }
 
 // mailView is what the templates execute on: the data and the rendered
@@ -350,7 +369,12 @@ func validateMailData(name string, data MailData) error {
 		needDate("ReceivedDate", data.ReceivedDate)
 		needDate("DueDate", data.DueDate)
 	case "completion":
-		needText("Summary", data.Summary)
+		// An officer's summary, or what the systems did, says what was done.
+		need(strings.TrimSpace(data.Summary) != "" || len(data.Systems) > 0, "Summary is empty and no system has done anything")
+		for _, sys := range data.Systems {
+			need(sys.Status == dsar.TaskDone || sys.Status == dsar.TaskNoData || sys.Status == dsar.TaskSkipped,
+				"system %q has not ended well (%s)", sys.Name, sys.Status)
+		}
 		needAuthority()
 		if data.Partial {
 			needGround()

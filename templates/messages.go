@@ -80,6 +80,8 @@ func localise(lang dsar.Language, params map[string]any) map[string]any {
 			key = "staff_status." + string(x)
 		case dsar.RequestType:
 			key = "type." + string(x)
+		case dsar.TaskStatus:
+			key = "task_status." + string(x)
 		default:
 			continue
 		}

@@ -414,13 +414,28 @@ var pageCases = map[string][]pageCase{
 				DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", DaysLeft: 12, Verification: "subject, email_code",
 				Timeline: []CaseEvent{{At: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), Actor: "public", Kind: "created", To: dsar.StatusReceived}},
 				Actions:  []dsar.Action{dsar.ActionVerify, dsar.ActionAsk, dsar.ActionExtend, dsar.ActionAssign, dsar.ActionNote, dsar.ActionApprove, dsar.ActionComplete, dsar.ActionRefuse}, Grounds: dsar.Grounds, DuplicateOf: "01a2-earlier",
-				Workers: []Worker{{ID: "u1", Email: "kari@nte.no"}, {ID: "u2", Email: "ola@nte.no"}}, Assignee: "ola@nte.no", AssigneeID: "u2"}
+				Workers: []Worker{{ID: "u1", Email: "kari@nte.no"}, {ID: "u2", Email: "ola@nte.no"}}, Assignee: "ola@nte.no", AssigneeID: "u2",
+				Plan: &PlanView{Tasks: []TaskRow{
+					{Target: "customer-db", Name: "Kundedatabase", Action: dsar.ActionErase, Connector: dsar.ConnectorHTTP, Status: dsar.TaskPlanned, Categories: "contact, usage"},
+					{Target: "meta-pixel", Name: "Meta Pixel", Action: dsar.ActionErase, Connector: dsar.ConnectorVendorMail, Status: dsar.TaskPlanned, Categories: "web"},
+					{Target: "recipient:elhub", Name: "Elhub", Recipient: true, Action: dsar.ActionNotifyRecipient, Connector: dsar.ConnectorManual, Status: dsar.TaskPlanned}},
+					Held:        []HeldRow{{What: "Invoices (Billing)", Why: "Bokføringsloven § 13", Until: "2030-12-31"}},
+					Unreachable: []HeldRow{{What: "Postal service", Why: "Receives no data that can be changed afterwards."}}}}
 		}},
 		{"approved", func(lang dsar.Language) any {
 			return CasePage{Page: Page{Lang: lang, Path: "/cases/z", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, ID: "z", Reference: "J4TB-8RWE", Controller: "nte",
 				Type: dsar.TypeAccess, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: "kari@example.no",
 				ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", DaysLeft: 12,
-				Verification: "subject, email_code", ApprovedBy: "kari@nte.no", ApprovedAt: time.Date(2025, 3, 6, 14, 5, 0, 0, oslo)}
+				Verification: "subject, email_code", ApprovedBy: "kari@nte.no", ApprovedAt: time.Date(2025, 3, 6, 14, 5, 0, 0, oslo),
+				Actions: []dsar.Action{dsar.ActionNote, dsar.ActionTaskDone, dsar.ActionSkipTask, dsar.ActionRetry}, FailedTasks: 2,
+				Timeline: []CaseEvent{{At: time.Date(2025, 3, 6, 14, 5, 0, 0, oslo), Actor: "kari@nte.no", Kind: "task", From: dsar.StatusInProgress, To: dsar.StatusInProgress, Task: "crm · Export: Planned → Sent"}},
+				Tasks: []TaskRow{
+					{ID: "t1", Target: "crm", Name: "CRM", Action: dsar.ActionExport, Connector: dsar.ConnectorHTTP, Status: dsar.TaskDone, Count: 42},
+					{ID: "t2", Target: "billing", Name: "Billing", Action: dsar.ActionExport, Connector: dsar.ConnectorHTTP, Status: dsar.TaskFailed, Answer: "HTTP 500: upstream down", Reason: "The system did not answer after the last allowed attempt.", CanDone: true, CanSkip: true, CanRetry: true},
+					{ID: "t3", Target: "archive", Name: "Archive", Action: dsar.ActionExport, Connector: dsar.ConnectorManual, Status: dsar.TaskFailed, CanDone: true, CanSkip: true, CanRetry: true},
+					{ID: "t4", Target: "ads", Name: "Ad platform", Action: dsar.ActionExport, Connector: dsar.ConnectorVendorMail, Status: dsar.TaskWaitingPerson, DueAt: &taskDue, Overdue: true, CanDone: true, CanSkip: true},
+					{ID: "t5", Target: "analytics", Name: "Analytics", Action: dsar.ActionExport, Connector: dsar.ConnectorOpenDSR, Status: dsar.TaskWaitingSystem, ExpectedBy: &taskExpected, CanSkip: true},
+					{ID: "t6", Target: "newsletter", Name: "Newsletter", Action: dsar.ActionExport, Connector: dsar.ConnectorManual, Status: dsar.TaskSkipped, Reason: "No account there."}}}
 		}},
 		{"refused", func(lang dsar.Language) any {
 			return CasePage{Page: Page{Lang: lang, Path: "/cases/y", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, ID: "y", Reference: "H3PA-22QX", Controller: "intility",
@@ -429,6 +444,12 @@ var pageCases = map[string][]pageCase{
 		}},
 	},
 }
+
+// The times of the tasks of the approved case's golden page.
+var (
+	taskDue      = time.Date(2025, 3, 20, 9, 0, 0, 0, oslo)
+	taskExpected = time.Date(2025, 3, 25, 12, 0, 0, 0, oslo)
+)
 
 // dashboardFigures are the figures of the nte officer's dashboard of the
 // first quarter of 2025 (as in the store's tests).

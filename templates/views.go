@@ -228,6 +228,8 @@ type QueueRow struct {
 // CaseEvent is one line of a case's full timeline.
 type CaseEvent struct {
 	At time.Time
+	// Task describes a task event: the target, the action and the change.
+	Task string
 	// Actor names who acted: a colleague by e-mail, the subject, the
 	// service, or an API key by its ID.
 	Actor  string
@@ -285,8 +287,49 @@ type CasePage struct {
 	ApprovedAt time.Time
 	// Grounds are the refusal grounds that fit the request's type.
 	Grounds []dsar.Ground
-	Error   string
-	Notice  string
+	// Plan is what approving the case would do in the connected systems
+	// (shown while the case can be approved); Tasks what it does since.
+	Plan  *PlanView
+	Tasks []TaskRow
+	// FailedTasks counts the failed tasks an officer may retry at once.
+	FailedTasks int
+	Error       string
+	Notice      string
+}
+
+// PlanView is a case's plan before approval: a row per task (an officer
+// may leave any out with a reason), what a legal hold keeps, and the
+// recipients that cannot be told.
+type PlanView struct {
+	Tasks       []TaskRow
+	Held        []HeldRow
+	Unreachable []HeldRow
+}
+
+// HeldRow is a kept category (what, the law, until when), or a recipient
+// that cannot be told of a change (what, why).
+type HeldRow struct {
+	What, Why, Until string
+}
+
+// TaskRow is one task of a case in one system or to one recipient.
+type TaskRow struct {
+	ID, Target, Name string
+	Recipient        bool
+	Action           dsar.TaskAction
+	Connector        dsar.ConnectorKind
+	Status           dsar.TaskStatus
+	Categories       string
+	Count            int
+	// Answer is a failing system's last answer; Reason why a task was
+	// skipped or failed; Evidence what the person who did it wrote.
+	Answer, Reason, Evidence string
+	// ExpectedBy is when a waiting system is expected to answer, DueAt
+	// when a person's task is due; Overdue says the time has passed.
+	ExpectedBy, DueAt *time.Time
+	Overdue           bool
+	// What the viewer may do with the task now.
+	CanDone, CanSkip, CanRetry bool
 }
 
 // Can reports whether the page offers the action.

@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/workflows/connector"
 	dmail "github.com/dsar-project/dsar/workflows/mail"
 )
 
@@ -21,6 +22,10 @@ type Handlers struct {
 	Requests dsar.RequestService
 	Cases    dsar.CaseService
 	Jobs     dsar.VerificationJobs
+	// Tasks and Connectors carry out the system tasks: the connector of
+	// each kind this worker can reach.
+	Tasks      dsar.TaskService
+	Connectors connector.Set
 	// Officers, when set, routes deadline reminders to the officers of the
 	// case (the assignee, or all of the controller's) and escalates overdue
 	// cases to the admins; without officers, reminders go to the
@@ -72,6 +77,7 @@ var kinds = map[dsar.OutboxKind]struct {
 	dsar.OutboxVerifyExpiry:   {TypeVerifyExpiry, (*Handlers).expireUnverified},
 	dsar.OutboxDigest:         {TypeDigest, (*Handlers).sendDigest},
 	dsar.OutboxCheckpoint:     {TypeCheckpoint, (*Handlers).recordCheckpoint},
+	dsar.OutboxTask:           {TypeSystemTask, (*Handlers).runTask},
 }
 
 // Register adds the handler of every outbox kind to mux.
@@ -87,6 +93,9 @@ type outcome struct {
 	event  *dsar.Event
 	next   []*dsar.OutboxItem
 	cancel bool
+	// completed says the handler completed the row itself, in the
+	// transaction of its work (system tasks).
+	completed bool
 }
 
 // DefaultLease is how long a worker holds an outbox row without renewing
@@ -140,6 +149,9 @@ func (h *Handlers) run(ctx context.Context, t *asynq.Task, handle handler) error
 		return errors.New(msg)
 	}
 	now := h.Clock.Now()
+	if out.completed {
+		return nil
+	}
 	if out.cancel {
 		return h.Outbox.Cancel(ctx, item, now)
 	}

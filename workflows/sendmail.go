@@ -70,8 +70,15 @@ func (h *Handlers) sendMail(ctx context.Context, it *dsar.OutboxItem) (outcome, 
 		data.FeeBasis = p.FeeBasis
 	case dsar.MailExtension:
 		data.Message = req.ExtensionReason
-	case dsar.MailRefusal, dsar.MailForwarded, dsar.MailCompletion:
+	case dsar.MailRefusal, dsar.MailForwarded:
 		data.Message = req.Decision.Text
+	case dsar.MailCompletion:
+		data.Message = req.Decision.Text
+		tasks, err := h.Cases.Tasks(ctx, dsar.ActorService, req.ID)
+		if err != nil {
+			return outcome{}, err
+		}
+		addTaskResults(&data, ctrl, tasks)
 	}
 	var (
 		to      string
@@ -143,5 +150,28 @@ func MailData(req *dsar.Request, ctrl *dsar.Controller, now time.Time) templates
 		Summary: req.Decision.Summary, Kept: kept, RefusedPart: req.Decision.Part, Granted: req.Decision.Granted,
 		AuthorityName: ctrl.SupervisoryAuthority.Name, AuthorityAddress: ctrl.SupervisoryAuthority.Address,
 		AuthorityWebsite: ctrl.SupervisoryAuthority.Website,
+	}
+}
+
+// addTaskResults adds to a completion mail what each system's task did and
+// which recipients were told of the change (Art 19), or why not. A reason
+// the service gave is a message key, in the subject's language; an
+// officer's is their own words.
+func addTaskResults(data *templates.MailData, ctrl *dsar.Controller, tasks []*dsar.Task) {
+	for _, t := range tasks {
+		name := ctrl.TargetName(t)
+		if t.Recipient != "" {
+			switch t.Status {
+			case dsar.TaskDone, dsar.TaskNoData:
+				data.Told = append(data.Told, name)
+			case dsar.TaskSkipped:
+				data.Untold = append(data.Untold, templates.UntoldData{Name: name, Why: templates.T(data.Language, t.Reason, nil)})
+			}
+			continue
+		}
+		switch t.Status {
+		case dsar.TaskDone, dsar.TaskNoData, dsar.TaskSkipped:
+			data.Systems = append(data.Systems, templates.SystemData{Name: name, Status: t.Status, Count: t.Count, Reason: templates.T(data.Language, t.Reason, nil)})
+		}
 	}
 }

@@ -27,6 +27,8 @@ import (
 	"github.com/dsar-project/dsar/api"
 	"github.com/dsar-project/dsar/store"
 	"github.com/dsar-project/dsar/workflows"
+	"github.com/dsar-project/dsar/workflows/connector"
+	"github.com/dsar-project/dsar/workflows/connector/manual"
 	"github.com/dsar-project/dsar/workflows/mail"
 	"github.com/dsar-project/dsar/workflows/memredis"
 )
@@ -286,7 +288,7 @@ func (a *App) Work(ctx context.Context) error {
 		Outbox: outbox, Requests: reqs, Cases: reqs, Jobs: store.NewSubjects(a.db), Keyring: a.db.Keyring, Officers: store.NewUsers(a.db), Audit: a.db,
 		BaseURL: a.cfg.BaseURL, VerifyTTL: a.cfg.VerifyTTL, Controllers: a.controllers, Sender: a.sender,
 		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
-		Metrics: a.workerMetrics,
+		Metrics: a.workerMetrics, Tasks: store.NewTasks(a.db), Connectors: connectors(),
 	}
 	mux := asynq.NewServeMux()
 	h.Register(mux)
@@ -373,4 +375,10 @@ func (a *App) serveWorkerMetrics() (stop func(), err error) {
 	go hs.Serve(ln)
 	a.log.Info("worker metrics listening", "addr", ln.Addr().String())
 	return func() { hs.Close() }, nil
+}
+
+// connectors returns the connector of every kind the worker reaches systems
+// through.
+func connectors() connector.Set {
+	return connector.Set{dsar.ConnectorManual: manual.Connector{}}
 }

@@ -1,0 +1,283 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/dsar-project/dsar"
+)
+
+// taskRow is a row of the tasks table.
+type taskRow struct {
+	ID            string `gorm:"primaryKey"`
+	RequestID     string
+	SystemKey     string
+	RecipientKey  string
+	Action        string
+	Connector     string
+	Purposes      string
+	Categories    string
+	Status        string
+	Attempts      int
+	Round         int
+	Count         int
+	Answer        string
+	Reason        string
+	Evidence      string
+	External      string
+	ExpectedBy    *time.Time
+	DueAt         *time.Time
+	FailureMailed bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	EndedAt       *time.Time
+}
+
+func (taskRow) TableName() string { return "tasks" }
+
+func newTaskRow(t *dsar.Task) *taskRow {
+	list := func(v []string) string {
+		if len(v) == 0 {
+			return "[]"
+		}
+		b, _ := json.Marshal(v) // strings always marshal
+		return string(b)
+	}
+	return &taskRow{ID: t.ID, RequestID: t.RequestID, SystemKey: t.System, RecipientKey: t.Recipient, Action: string(t.Action),
+		Connector: string(t.Connector), Purposes: list(t.Purposes), Categories: list(t.Categories), Status: string(t.Status),
+		Attempts: t.Attempts, Round: t.Round, Count: t.Count, Answer: t.Answer, Reason: t.Reason, Evidence: t.Evidence,
+		External: t.External, ExpectedBy: utc(t.ExpectedBy), DueAt: utc(t.DueAt), FailureMailed: t.FailureMailed,
+		CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(), EndedAt: utc(t.EndedAt)}
+}
+
+func (r *taskRow) toDomain(loc *time.Location) *dsar.Task {
+	in := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		l := t.In(loc)
+		return &l
+	}
+	t := &dsar.Task{ID: r.ID, RequestID: r.RequestID, System: r.SystemKey, Recipient: r.RecipientKey, Action: dsar.TaskAction(r.Action),
+		Connector: dsar.ConnectorKind(r.Connector), Status: dsar.TaskStatus(r.Status), Attempts: r.Attempts, Round: r.Round,
+		Count: r.Count, Answer: r.Answer, Reason: r.Reason, Evidence: r.Evidence, External: r.External,
+		ExpectedBy: in(r.ExpectedBy), DueAt: in(r.DueAt), FailureMailed: r.FailureMailed,
+		CreatedAt: r.CreatedAt.In(loc), UpdatedAt: r.UpdatedAt.In(loc), EndedAt: in(r.EndedAt)}
+	_ = json.Unmarshal([]byte(r.Purposes), &t.Purposes) // written by the store
+	_ = json.Unmarshal([]byte(r.Categories), &t.Categories)
+	return t
+}
+
+// caseTasks returns the tasks of a case, oldest first.
+func caseTasks(tx *gorm.DB, requestID string, loc *time.Location) ([]*dsar.Task, error) {
+	var rows []taskRow
+	if err := tx.Where("request_id = ?", requestID).Order("created_at, id").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]*dsar.Task, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain(loc)
+	}
+	return out, nil
+}
+
+// applyTasks writes the tasks an effect added or changed, and the
+// suppression it asks for.
+func (db *DB) applyTasks(tx *gorm.DB, row *requestRow, eff *dsar.Effect) error {
+	if len(eff.Tasks) > 0 {
+		rows := make([]*taskRow, len(eff.Tasks))
+		for i, t := range eff.Tasks {
+			rows[i] = newTaskRow(t)
+		}
+		if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).CreateInBatches(rows, 200).Error; err != nil {
+			return err
+		}
+	}
+	if !eff.Suppress {
+		return nil
+	}
+	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&suppressionRow{Controller: row.Controller,
+		Hash: db.suppressionHash(row.SubjectEmail), RequestID: row.ID, CreatedAt: db.now().UTC()}).Error
+}
+
+// suppressionRow is a row of the suppression list.
+type suppressionRow struct {
+	Controller string `gorm:"primaryKey"`
+	Hash       string `gorm:"primaryKey"`
+	RequestID  string
+	CreatedAt  time.Time
+}
+
+func (suppressionRow) TableName() string { return "suppressions" }
+
+// suppressionHash is the keyed hash the suppression list keeps of an
+// address: its normalised form (trimmed, lower case), never the address.
+func (db *DB) suppressionHash(email string) string {
+	return db.Keyring.Token(dsar.TokenSuppression, strings.ToLower(strings.TrimSpace(email)))
+}
+
+// Suppressed implements dsar.SuppressionList: whether the address is on the
+// controller's suppression list.
+func (s *Requests) Suppressed(ctx context.Context, controller, email string) (bool, error) {
+	var n int64
+	err := s.db.gorm.WithContext(ctx).Model(&suppressionRow{}).
+		Where("controller = ? AND hash = ?", controller, s.db.suppressionHash(email)).Count(&n).Error
+	return n > 0, mapErr(err)
+}
+
+// Plan implements dsar.CaseService: what approving the case would do.
+func (s *Requests) Plan(ctx context.Context, actor dsar.Actor, id string) (*dsar.Plan, error) {
+	db := s.db.gorm.WithContext(ctx)
+	row, err := s.load(db, actor, id, false)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.db.loadCase(db, row)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return dsar.PlanFor(c.Controller, c.Request, dsar.DateOf(s.db.now().In(c.Controller.Location))), nil
+}
+
+// Tasks implements dsar.CaseService: the case's tasks, oldest first.
+func (s *Requests) Tasks(ctx context.Context, actor dsar.Actor, id string) ([]*dsar.Task, error) {
+	db := s.db.gorm.WithContext(ctx)
+	row, err := s.load(db, actor, id, false)
+	if err != nil {
+		return nil, err
+	}
+	out, err := caseTasks(db, id, s.location(row.Controller))
+	return out, mapErr(err)
+}
+
+// CompleteTask implements dsar.CaseService (dsar.CompleteTask by an officer).
+func (s *Requests) CompleteTask(ctx context.Context, actor dsar.Actor, id, taskID, evidence string, count int, noData bool) (*dsar.Request, error) {
+	return s.change(ctx, actor, id, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+		return dsar.CompleteTask(env, c, actor, taskID, evidence, count, noData)
+	})
+}
+
+// SkipTask implements dsar.CaseService (dsar.SkipTask).
+func (s *Requests) SkipTask(ctx context.Context, actor dsar.Actor, id, taskID, reason string) (*dsar.Request, error) {
+	return s.change(ctx, actor, id, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+		return dsar.SkipTask(env, c, actor, taskID, reason)
+	})
+}
+
+// RetryTasks implements dsar.CaseService (dsar.RetryTasks).
+func (s *Requests) RetryTasks(ctx context.Context, actor dsar.Actor, id, taskID string) (*dsar.Request, error) {
+	return s.change(ctx, actor, id, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+		return dsar.RetryTasks(env, c, actor, taskID)
+	})
+}
+
+// Tasks carries out the workers' and the systems' side of system tasks.
+type Tasks struct{ db *DB }
+
+// NewTasks returns the task service on db.
+func NewTasks(db *DB) *Tasks { return &Tasks{db: db} }
+
+var _ dsar.TaskService = (*Tasks)(nil)
+
+// taskCase locks the case of a task.
+func (t *Tasks) taskCase(tx *gorm.DB, taskID string) (*requestRow, error) {
+	var tr taskRow
+	if err := tx.Select("request_id").Where("id = ?", taskID).Take(&tr).Error; err != nil {
+		return nil, err
+	}
+	q := tx
+	if t.db.Dialect == Postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var row requestRow
+	if err := q.Where("id = ?", tr.RequestID).Take(&row).Error; err != nil {
+		return nil, err
+	}
+	return &row, nil
+}
+
+// Order implements dsar.TaskService.
+func (t *Tasks) Order(ctx context.Context, taskID string) (*dsar.TaskOrder, error) {
+	db := t.db.gorm.WithContext(ctx)
+	var tr taskRow
+	if err := db.Where("id = ?", taskID).Take(&tr).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	var row requestRow
+	if err := db.Where("id = ?", tr.RequestID).Take(&row).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	ctrl, ok := t.db.Controllers.Get(row.Controller)
+	if !ok {
+		return nil, dsar.Errorf(dsar.ECONFLICT, "the request's controller %q is no longer configured", row.Controller)
+	}
+	task := tr.toDomain(ctrl.Location)
+	return dsar.NewTaskOrder(ctrl, row.toDomain(ctrl.Location), task)
+}
+
+// Record implements dsar.TaskService: the outcome of the claimed item's
+// step, and the item's completion, in one transaction.
+func (t *Tasks) Record(ctx context.Context, claimed *dsar.OutboxItem, taskID string, round int, o dsar.TaskOutcome) error {
+	return t.step(ctx, claimed, taskID, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+		return dsar.RecordOutcome(env, c, dsar.ActorService, taskID, round, o)
+	})
+}
+
+// Overdue implements dsar.TaskService (dsar.TaskOverdue).
+func (t *Tasks) Overdue(ctx context.Context, claimed *dsar.OutboxItem, taskID string, round int) error {
+	return t.step(ctx, claimed, taskID, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+		return dsar.TaskOverdue(env, c, taskID, round)
+	})
+}
+
+// Remind implements dsar.TaskService (dsar.TaskReminder).
+func (t *Tasks) Remind(ctx context.Context, claimed *dsar.OutboxItem, taskID string, round int) error {
+	return t.step(ctx, claimed, taskID, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+		return dsar.TaskReminder(env, c, taskID, round)
+	})
+}
+
+// step runs a task operation on the locked case of the task and completes
+// the claimed outbox item, in one transaction: a crash leaves both undone,
+// and the item's next run finds the task as it was.
+func (t *Tasks) step(ctx context.Context, claimed *dsar.OutboxItem, taskID string, op operation) error {
+	return mapErr(t.db.tx(ctx, func(tx *gorm.DB) error {
+		row, err := t.taskCase(tx, taskID)
+		if err != nil {
+			return err
+		}
+		if _, err := t.db.run(tx, row, op); err != nil {
+			return err
+		}
+		return finish(tx, claimed, dsar.OutboxDone, t.db.now())
+	}))
+}
+
+// Callback implements dsar.TaskService: a system's later answer to a task,
+// in the task's current round.
+func (t *Tasks) Callback(ctx context.Context, taskID string, o dsar.TaskOutcome) error {
+	_, err := t.db.runLocked(ctx, func(tx *gorm.DB) (*requestRow, error) { return t.taskCase(tx, taskID) },
+		func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+			task, ok := c.Task(taskID)
+			if !ok {
+				return nil, &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.task.not_found"}
+			}
+			return dsar.RecordOutcome(env, c, dsar.ActorService, taskID, task.Round, o)
+		})
+	return err
+}
+
+// Confirm implements dsar.TaskService: a vendor confirms through its link
+// that it did the task.
+func (t *Tasks) Confirm(ctx context.Context, taskID, evidence string, noData bool) error {
+	_, err := t.db.runLocked(ctx, func(tx *gorm.DB) (*requestRow, error) { return t.taskCase(tx, taskID) },
+		func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+			return dsar.CompleteTask(env, c, dsar.ActorService, taskID, evidence, 0, noData)
+		})
+	return err
+}

@@ -1,0 +1,73 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/workflows/connector"
+)
+
+// TypeSystemTask carries out one step of a system task.
+const TypeSystemTask = "task:step"
+
+// stepFits reports whether a task in the status still needs the step: an
+// item for a task that moved on since (answered by a callback, retried,
+// cancelled) does nothing.
+func stepFits(step dsar.TaskStep, st dsar.TaskStatus) bool {
+	switch step {
+	case dsar.StepSend:
+		return st == dsar.TaskSent
+	case dsar.StepPoll:
+		return st == dsar.TaskWaitingSystem
+	case dsar.StepRemind:
+		return st == dsar.TaskWaitingPerson
+	case dsar.StepCancel:
+		return st == dsar.TaskCancelled
+	}
+	return false
+}
+
+// runTask carries out a step of a task through the connector of its
+// system, and records the outcome and the item's completion in one
+// transaction.
+func (h *Handlers) runTask(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
+	var p dsar.TaskPayload
+	if err := json.Unmarshal(it.Payload, &p); err != nil || p.TaskID == "" {
+		return outcome{}, fmt.Errorf("bad task payload: %w", asynq.SkipRetry)
+	}
+	if p.Step == dsar.StepOverdue {
+		return outcome{completed: true}, h.Tasks.Overdue(ctx, it, p.TaskID, p.Round)
+	}
+	order, err := h.Tasks.Order(ctx, p.TaskID)
+	if err != nil {
+		if dsar.ErrorCode(err) == dsar.ENOTFOUND || dsar.ErrorCode(err) == dsar.ECONFLICT {
+			return outcome{}, fmt.Errorf("task %s: %v: %w", p.TaskID, err, asynq.SkipRetry)
+		}
+		return outcome{}, err
+	}
+	if order.Task.Round != p.Round || !stepFits(p.Step, order.Task.Status) {
+		return outcome{}, nil
+	}
+	if p.Step == dsar.StepRemind && order.Connector.Kind == dsar.ConnectorManual {
+		return outcome{completed: true}, h.Tasks.Remind(ctx, it, p.TaskID, p.Round)
+	}
+	var o dsar.TaskOutcome
+	if conn, ok := h.Connectors[order.Connector.Kind]; ok {
+		o = conn.Do(ctx, &connector.Order{TaskOrder: order, Step: p.Step,
+			CallbackURL: h.BaseURL + dsar.TaskCallbackPath(p.TaskID, h.Keyring.Token(dsar.TokenTaskCallback, p.TaskID)),
+			ConfirmURL:  h.BaseURL + dsar.VendorConfirmPath(p.TaskID, h.Keyring.Token(dsar.TokenVendorConfirm, p.TaskID))})
+	} else {
+		o = dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: fmt.Sprintf("this worker has no %s connector", order.Connector.Kind)}
+	}
+	if err := ctx.Err(); err != nil {
+		return outcome{}, err // shutting down, or the lease was lost: the item runs again
+	}
+	if p.Step == dsar.StepCancel {
+		return outcome{}, nil
+	}
+	return outcome{completed: true}, h.Tasks.Record(ctx, it, p.TaskID, p.Round, o)
+}
