@@ -31,6 +31,11 @@ type Config struct {
 	Cases    dsar.CaseService
 	Subjects dsar.SubjectService
 	APIKeys  dsar.APIKeyService
+	// Tasks takes the answers of connected systems and vendors to their
+	// tasks (callbacks, confirmations); Suppression answers whether an
+	// address is on a controller's suppression list.
+	Tasks       dsar.TaskService
+	Suppression dsar.SuppressionList
 	// Users, when set, enables officers' sign-in and pages; OIDC, when set
 	// too, single sign-on.
 	Users       dsar.UserService

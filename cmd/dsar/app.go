@@ -230,6 +230,7 @@ func (a *App) Serve(ctx context.Context) error {
 		OIDC:    sso,
 		Mailbox: box, Users: store.NewUsers(a.db),
 		Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(a.db), VerifyTTL: a.cfg.VerifyTTL,
+		Tasks: store.NewTasks(a.db), Suppression: reqs,
 		APIKeys: keys, Admin: store.NewAdmin(a.db, keys), Controllers: a.controllers, Clock: a.clock, BaseURL: a.cfg.BaseURL, Keyring: a.db.Keyring,
 		Limiter: api.NewRedisLimiter(a.rdb), Ready: a.checkReady, Log: a.log,
 		BodyLimit: a.cfg.BodyLimit, PublicPerMinute: a.cfg.PublicRateLimit, KeyPerMinute: a.cfg.KeyRateLimit,
@@ -288,8 +289,11 @@ func (a *App) Work(ctx context.Context) error {
 		Outbox: outbox, Requests: reqs, Cases: reqs, Jobs: store.NewSubjects(a.db), Keyring: a.db.Keyring, Officers: store.NewUsers(a.db), Audit: a.db,
 		BaseURL: a.cfg.BaseURL, VerifyTTL: a.cfg.VerifyTTL, Controllers: a.controllers, Sender: a.sender,
 		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
-		Metrics: a.workerMetrics, Tasks: store.NewTasks(a.db), Connectors: connectors(),
+		Metrics: a.workerMetrics, Tasks: store.NewTasks(a.db),
 	}
+	conns, closeConns := a.connectors()
+	defer closeConns()
+	h.Connectors = conns
 	mux := asynq.NewServeMux()
 	h.Register(mux)
 	srv := asynq.NewServer(a.redisOpt, asynq.Config{
@@ -378,7 +382,9 @@ func (a *App) serveWorkerMetrics() (stop func(), err error) {
 }
 
 // connectors returns the connector of every kind the worker reaches systems
-// through.
-func connectors() connector.Set {
-	return connector.Set{dsar.ConnectorManual: manual.Connector{}}
+// through, and what releases what they hold (connections, pools) when the
+// worker stops.
+func (a *App) connectors() (connector.Set, func()) {
+	set := connector.Set{dsar.ConnectorManual: manual.Connector{}}
+	return set, func() {}
 }
