@@ -1,0 +1,247 @@
+// Command fanoutbench measures the fan-out of approved cases to connected
+// systems (issue 11's benchmark), and the baseline it is held against: asynq
+// processing the same number of no-op tasks on the same machine.
+//
+//	fanoutbench fanout -url http://127.0.0.1:8080 -db postgres://... -controller bench -cases 1000
+//	fanoutbench noop -redis redis://127.0.0.1:6379/11 -n 10000 -c 10
+//
+// fanout creates -cases verified erasure requests of the controller through
+// the API (not timed), then approves them all (-c at once) and waits until
+// every case is completed, reading the database; it prints one line
+// "FANOUT cases=... tasks=... seconds=..." where seconds runs from the first
+// approval to the last completion. noop enqueues -n tasks that do nothing
+// and processes them with an asynq server of -c workers; it prints
+// "NOOP tasks=... seconds=..." from the first enqueue to the last task done.
+// cmd/loadgen/fanout_bench.sh runs both against a real serve, worker and
+// sample system, and prints the ratio. Both refuse targets off loopback.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: fanoutbench fanout|noop [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "fanout":
+		err = fanout(ctx, os.Args[2:], os.Stdout)
+	case "noop":
+		err = noop(ctx, os.Args[2:], os.Stdout)
+	default:
+		err = fmt.Errorf("unknown command %q (want fanout or noop)", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fanoutbench:", err)
+		os.Exit(1)
+	}
+}
+
+// loopback refuses a host that is not on the loopback interface.
+func loopback(hostport string) error {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("%s is not on loopback", hostport)
+	}
+	return nil
+}
+
+func fanout(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("fanout", flag.ContinueOnError)
+	base := fs.String("url", "http://127.0.0.1:8080", "dsar serve base URL (loopback only)")
+	dsn := fs.String("db", "", "the service's PostgreSQL database URL (loopback only)")
+	ctrl := fs.String("controller", "bench", "the controller whose systems the cases fan out to")
+	n := fs.Int("cases", 1000, "erasure cases to approve")
+	c := fs.Int("c", 16, "approvals sent at once")
+	limit := fs.Duration("timeout", 10*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	key := os.Getenv("DSAR_API_KEY")
+	u, err := url.Parse(*base)
+	if err != nil || key == "" || *dsn == "" || *n < 1 || *c < 1 {
+		return errors.New("want -url, -db, -cases >= 1, -c >= 1 and DSAR_API_KEY")
+	}
+	if err := loopback(u.Host); err != nil {
+		return err
+	}
+	db, err := pgx.Connect(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close(ctx)
+	if err := loopback(db.Config().Host); err != nil {
+		return err
+	}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *c}}
+	call := func(path string, body any) (map[string]any, error) {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, *base+path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := hc.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		if res.StatusCode/100 != 2 {
+			return nil, fmt.Errorf("POST %s: %d %s", path, res.StatusCode, raw)
+		}
+		var v map[string]any
+		return v, json.Unmarshal(raw, &v)
+	}
+
+	ids := make([]string, *n)
+	err = parallel(*c, *n, func(i int) error {
+		v, err := call("/api/v1/requests", map[string]any{"type": "erasure", "controller": *ctrl, "verified": true,
+			"verification_method": "benchmark", "subject": map[string]any{"email": fmt.Sprintf("bench-%d@example.test", i)}})
+		if err == nil {
+			ids[i], _ = v["id"].(string)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+
+	start := time.Now()
+	if err := parallel(*c, *n, func(i int) error {
+		_, err := call("/api/v1/requests/"+ids[i]+"/approve", map[string]any{"note": "benchmark"})
+		return err
+	}); err != nil {
+		return err
+	}
+	approved := time.Since(start)
+	deadline := time.Now().Add(*limit)
+	var completed int
+	for {
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM requests WHERE controller = $1 AND status = 'completed'`, *ctrl).Scan(&completed); err != nil {
+			return err
+		}
+		if completed >= *n {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d cases completed after %s", completed, *n, *limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	elapsed := time.Since(start)
+	var tasks, failed int
+	if err := db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE t.status IN ('done', 'no_data')), count(*) FILTER (WHERE t.status = 'failed')
+		FROM tasks t JOIN requests r ON r.id = t.request_id WHERE r.controller = $1`, *ctrl).Scan(&tasks, &failed); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "FANOUT cases=%d tasks=%d failed=%d approve_seconds=%.3f seconds=%.3f\n", *n, tasks, failed, approved.Seconds(), elapsed.Seconds())
+	return nil
+}
+
+// parallel runs do(0..n-1) on c goroutines and returns the first error.
+func parallel(c, n int, do func(int) error) error {
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		firstErr error
+		once     sync.Once
+	)
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := do(i); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+func noop(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("noop", flag.ContinueOnError)
+	redisURL := fs.String("redis", "redis://127.0.0.1:6379/11", "an empty Redis database for this run (loopback only)")
+	n := fs.Int("n", 10000, "no-op tasks")
+	c := fs.Int("c", 10, "asynq server concurrency (the worker's DSAR_WORKER_CONCURRENCY)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	opt, err := asynq.ParseRedisURI(*redisURL)
+	if err != nil {
+		return err
+	}
+	ro, ok := opt.(asynq.RedisClientOpt)
+	if !ok {
+		return errors.New("-redis: want redis://host:port/db")
+	}
+	if err := loopback(ro.Addr); err != nil {
+		return err
+	}
+	var processed atomic.Int64
+	done := make(chan struct{})
+	srv := asynq.NewServer(opt, asynq.Config{Concurrency: *c, Queues: map[string]int{"bench": 1}, LogLevel: asynq.WarnLevel})
+	handler := asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
+		if processed.Add(1) == int64(*n) {
+			close(done)
+		}
+		return nil
+	})
+	if err := srv.Start(handler); err != nil {
+		return err
+	}
+	defer srv.Shutdown()
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	start := time.Now()
+	for i := range *n {
+		if _, err := client.EnqueueContext(ctx, asynq.NewTask("bench:noop", nil), asynq.Queue("bench"), asynq.TaskID(fmt.Sprintf("noop-%d", i))); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(10 * time.Minute):
+		return fmt.Errorf("%d of %d tasks done after 10 minutes", processed.Load(), *n)
+	}
+	fmt.Fprintf(out, "NOOP tasks=%d concurrency=%d seconds=%.3f\n", *n, *c, time.Since(start).Seconds())
+	return nil
+}
