@@ -2825,6 +2825,17 @@ func contractTasks(t *testing.T, e *contractEnv) {
 	}
 	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests?tasks=stuck", key: "officer", want: 400, docRejects: true})
 	problemFields(t, a, map[string]string{"tasks": "field.enum"})
+	// The queue page: the filter, and the progress as a column.
+	session := e.signIn(t, "officer")
+	ref := e.do(t, contractCall{method: "GET", path: base, key: "officer", want: 200}).object(t)["reference"].(string)
+	a = e.do(t, contractCall{method: "GET", path: "/queue?tasks=failing", session: session, lang: "en", want: 200})
+	if page := string(a.body); !strings.Contains(page, ref) || !strings.Contains(page, `<span class="tag">1 failed</span>`) {
+		t.Errorf("the queue filtered by tasks=failing does not show %s failing", ref)
+	}
+	a = e.do(t, contractCall{method: "GET", path: "/queue?tasks=stuck", session: session, lang: "en", want: 400})
+	if page := string(a.body); !strings.Contains(page, "tasks: ") || strings.Contains(page, ref) {
+		t.Error("the queue with a bad tasks filter does not say what is wrong, or shows cases")
+	}
 
 	// Done: only a person's task or a failed one, with evidence.
 	done := func(task string) string { return base + "/tasks/" + task + "/done" }
