@@ -661,6 +661,13 @@ func TestRenderMailRequiredData(t *testing.T) {
 		{"withdrawal", "gdpr", "ContactEmail", func(d *MailData) { d.ContactEmail = "" }},
 		{"expired_unverified", "gdpr", "ControllerName", func(d *MailData) { d.ControllerName = " " }},
 		{"expired_unverified", "gdpr", "request type", func(d *MailData) { d.Type = "" }},
+		{"task_failed", "answer", "Task is missing", func(d *MailData) { d.Task = nil }},
+		{"task_failed", "answer", "StatusURL", func(d *MailData) { d.StatusURL = "" }},
+		{"task_failed", "answer", "Task.Name", func(d *MailData) { d.Task = &TaskData{Action: dsar.ActionErase} }},
+		{"task_reminder", "due", "task action", func(d *MailData) { d.Task = &TaskData{Name: "Regnskap", Action: "delete"} }},
+		{"task_reminder", "due", "Task.DueDate", func(d *MailData) {
+			d.Task = &TaskData{Name: "Regnskap", Action: dsar.ActionErase, DueDate: "12.03.2025"}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mail+"/"+tt.want, func(t *testing.T) {

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -104,4 +105,56 @@ func TestFailedTaskMailsTheOfficersOnce(t *testing.T) {
 			t.Errorf("task %s: %d mails after a retry failed again", id, n)
 		}
 	}
+}
+
+// TestFailureMailOfARetriedTaskIsCancelled: when an officer retries the
+// failed task before its mail went out, the mail is no longer true and is
+// not sent.
+func TestFailureMailOfARetriedTaskIsCancelled(t *testing.T) {
+	e := newEnv(t, time.Date(2025, time.March, 5, 9, 0, 0, 0, oslo))
+	e.handlers.Tasks = store.NewTasks(e.db)
+	e.handlers.Connectors = connector.Set{dsar.ConnectorManual: refusingSystem{}}
+	officer := dsar.Actor{ID: "user:kari", Role: dsar.RoleOfficer, Controllers: []string{"digiref"}}
+	r := e.create(t, "digiref")
+	e.runDirect(t) // the acknowledgement
+	if _, err := e.reqs.Approve(ctx, officer, r.ID, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	e.runDirect(t) // the tasks fail; their mails are due
+	// The retried tasks succeed this time.
+	e.handlers.Connectors = connector.Set{dsar.ConnectorManual: doneSystem{}}
+	if _, err := e.reqs.RetryTasks(ctx, officer, r.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	for e.runDirect(t) > 0 {
+	}
+	for _, m := range e.smtp.Messages() {
+		if _, p := e.itemOf(m); p.Template == dsar.MailTaskFailed {
+			t.Errorf("a failure mail went out for a task retried with success: %s", subject(m))
+		}
+	}
+	planned := 0
+	for _, it := range e.sent {
+		var p dsar.MailPayload
+		if it.Kind == dsar.OutboxMail && json.Unmarshal(it.Payload, &p) == nil && p.Template == dsar.MailTaskFailed {
+			planned++
+		}
+	}
+	if planned == 0 {
+		t.Error("no failure mail was planned: the test shows nothing")
+	}
+	got, err := e.reqs.Get(ctx, admin, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Progress == nil || got.Progress.Failed != 0 {
+		t.Errorf("progress after the retry: %+v", got.Progress)
+	}
+}
+
+// doneSystem is a system that carries out every task, holding nothing.
+type doneSystem struct{}
+
+func (doneSystem) Do(context.Context, *connector.Order) dsar.TaskOutcome {
+	return dsar.TaskOutcome{Kind: dsar.OutcomeNoData}
 }
