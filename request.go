@@ -153,6 +153,9 @@ type Request struct {
 	// worked the case since (assigning it is not working it): the queue
 	// marks the case as having something new. Nil otherwise.
 	SubjectRepliedAt *time.Time
+	// Progress is how far the case's tasks have come, nil when it has none.
+	// The store reads it with the case; no operation writes it.
+	Progress *TaskProgress
 
 	CreatedBy string
 	CreatedAt time.Time
@@ -202,7 +205,10 @@ type RequestFilter struct {
 	// Approved selects approved cases (true) or cases not approved (false).
 	Approved *bool
 	// Search finds a case by its reference or its subject's e-mail address.
-	Search     string
+	Search string
+	// Tasks, when TasksFailing, selects the cases with a failed task or a
+	// waiting task past its expected or due time.
+	Tasks      string
 	Status     []Status
 	Type       []RequestType
 	Controller []string

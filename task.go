@@ -120,10 +120,11 @@ func (t *Task) Target() string {
 	return t.System
 }
 
-// Overdue reports whether a waiting task has passed the time it was
-// expected or due by.
+// Overdue reports whether a waiting task (for the system or for a person)
+// has passed the time it was expected or due by. A failed task is failing,
+// not overdue; a task being tried has no such time.
 func (t *Task) Overdue(now time.Time) bool {
-	if t.Status.Ended() {
+	if t.Status != TaskWaitingSystem && t.Status != TaskWaitingPerson {
 		return false
 	}
 	for _, at := range []*time.Time{t.ExpectedBy, t.DueAt} {
@@ -133,6 +134,40 @@ func (t *Task) Overdue(now time.Time) bool {
 	}
 	return false
 }
+
+// TaskProgress is how far a case's tasks have come: how many there are,
+// how many have ended, how many failed and how many are overdue (Overdue).
+// The queue shows it; a case without tasks has none.
+type TaskProgress struct {
+	Total, Ended, Failed, Overdue int
+}
+
+// Failing reports whether a task of the case failed or is overdue: the
+// queue's filter TasksFailing.
+func (p *TaskProgress) Failing() bool { return p != nil && (p.Failed > 0 || p.Overdue > 0) }
+
+// ProgressOf returns the progress of the tasks at now, nil when there are none.
+func ProgressOf(tasks []*Task, now time.Time) *TaskProgress {
+	if len(tasks) == 0 {
+		return nil
+	}
+	p := &TaskProgress{Total: len(tasks)}
+	for _, t := range tasks {
+		switch {
+		case t.Status.Ended():
+			p.Ended++
+		case t.Status == TaskFailed:
+			p.Failed++
+		case t.Overdue(now):
+			p.Overdue++
+		}
+	}
+	return p
+}
+
+// TasksFailing is the value of RequestFilter.Tasks that selects the cases
+// with a failed task or a waiting task past its expected or due time.
+const TasksFailing = "failing"
 
 // TaskPayload is the payload of an OutboxTask item: the task to send (or
 // poll, remind about, check for being overdue, cancel).

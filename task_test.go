@@ -409,3 +409,74 @@ func TestTaskTransitionsCoverEveryStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestTaskProgressAndOfficersMails: the queue's progress of a case (ended,
+// failed, overdue), the officers' mails of a failure and of a manual task,
+// and a retry of one task by its ID.
+func TestTaskProgressAndOfficersMails(t *testing.T) {
+	env := testEnv()
+	c := shopCase(dsar.TypeAccess, "")
+	if dsar.ProgressOf(c.Tasks, env.Now) != nil {
+		t.Error("a case without tasks has progress")
+	}
+	eff, _ := dsar.Approve(env, c, shopOfficer, "", nil)
+	c = apply(c, eff)
+	if got := dsar.ProgressOf(c.Tasks, env.Now); *got != (dsar.TaskProgress{Total: 4}) || got.Failing() {
+		t.Errorf("after approval: %+v", got)
+	}
+	crm, books := taskOf(t, c, "crm"), taskOf(t, c, "books")
+	eff, _ = dsar.RecordOutcome(env, c, dsar.ActorService, crm.ID, 0, dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: "HTTP 422: unknown field"})
+	c = apply(c, eff)
+	var mailed []dsar.MailPayload
+	for _, it := range eff.Outbox {
+		if it.Kind == dsar.OutboxMail {
+			var p dsar.MailPayload
+			_ = json.Unmarshal(it.Payload, &p)
+			mailed = append(mailed, p)
+		}
+	}
+	if want := []dsar.MailPayload{{Template: dsar.MailTaskFailed, To: dsar.RecipientController, TaskID: crm.ID}}; !cmp.Equal(mailed, want) {
+		t.Errorf("failure mails %+v, want %+v", mailed, want)
+	}
+	// The same failure answered again (a redelivered item) mails nothing.
+	if eff, _ := dsar.RecordOutcome(env, c, dsar.ActorService, crm.ID, 0, dsar.TaskOutcome{Kind: dsar.OutcomeFailed}); len(eff.Outbox) != 0 || len(eff.Tasks) != 0 {
+		t.Errorf("a repeated failure changed %d tasks, wrote %d items", len(eff.Tasks), len(eff.Outbox))
+	}
+	eff, _ = dsar.RecordOutcome(env, c, dsar.ActorService, books.ID, 0, dsar.TaskOutcome{Kind: dsar.OutcomeWaitingPerson})
+	c = apply(c, eff)
+	eff, _ = dsar.RecordOutcome(env, c, dsar.ActorService, taskOf(t, c, "ads").ID, 0, dsar.TaskOutcome{Kind: dsar.OutcomeNoData})
+	c = apply(c, eff)
+	if got := dsar.ProgressOf(c.Tasks, env.Now); *got != (dsar.TaskProgress{Total: 4, Ended: 1, Failed: 1}) || !got.Failing() {
+		t.Errorf("with a failed task: %+v", got)
+	}
+	// The manual task is due after 7 days: on day 8 it is overdue.
+	later := env.Now.AddDate(0, 0, 8)
+	if got := dsar.ProgressOf(c.Tasks, later); got.Overdue != 1 || !taskOf(t, c, "books").Overdue(later) {
+		t.Errorf("on day 8: %+v", got)
+	}
+	eff, _ = dsar.TaskReminder(env, c, books.ID, 0)
+	if len(eff.Outbox) != 1 || !slices.Equal(mails(eff), []dsar.MailTemplate{dsar.MailTaskReminder}) {
+		t.Errorf("reminder: %v", mails(eff))
+	}
+
+	// Retry by ID: an unknown task is not found; one that has not failed
+	// is no failed task; the failed one starts a new round without the
+	// times of the last.
+	if _, err := dsar.RetryTasks(env, c, shopOfficer, "no-such-task"); code(err) != "not_found:error.task.not_found" {
+		t.Errorf("retry of an unknown task: %v", err)
+	}
+	if _, err := dsar.RetryTasks(env, c, shopOfficer, books.ID); code(err) != "conflict:error.task.none_failed" {
+		t.Errorf("retry of a waiting task: %v", err)
+	}
+	eff, err := dsar.RetryTasks(env, c, shopOfficer, crm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = apply(c, eff)
+	if got := taskOf(t, c, "crm"); got.Status != dsar.TaskSent || got.Round != 1 || got.ExpectedBy != nil || got.Overdue(later) {
+		t.Errorf("after retry: %+v", got)
+	}
+	if got := dsar.ProgressOf(c.Tasks, env.Now); got.Failing() {
+		t.Errorf("after retry: %+v", got)
+	}
+}

@@ -383,7 +383,9 @@ func (ts *tasks) close() (*Effect, error) {
 	return ch.eff, nil
 }
 
-// fail marks a task failed and tells the case's officers, once.
+// fail marks a task failed and tells the case's officers, once: a
+// repeated answer to a failed task changes nothing, and a failure after an
+// officer's retry is shown on the case page without a new mail.
 func (ts *tasks) fail(t *Task, reason string) {
 	ts.move(t, TaskFailed, reason)
 	if !t.FailureMailed {
@@ -487,10 +489,16 @@ func SkipTask(env Env, c *Case, a Actor, taskID, reason string) (*Effect, error)
 
 // RetryTasks starts the failed tasks again from where they failed: the
 // task of taskID, or every failed task of the case when taskID is empty.
-// What is done is never run again.
+// What is done is never run again. An unknown task is ENOTFOUND; no failed
+// task to start, ECONFLICT.
 func RetryTasks(env Env, c *Case, a Actor, taskID string) (*Effect, error) {
 	if err := Allowed(ActionRetry, c, a, env.Now); err != nil {
 		return nil, err
+	}
+	if taskID != "" {
+		if _, ok := c.Task(taskID); !ok {
+			return nil, &Error{Code: ENOTFOUND, Message: "error.task.not_found"}
+		}
 	}
 	ch := begin(env, c, a)
 	ts := ch.tasks()
@@ -500,8 +508,10 @@ func RetryTasks(env Env, c *Case, a Actor, taskID string) (*Effect, error) {
 			continue
 		}
 		t, _ := ts.get(t0.ID)
+		// A new round: its own tries and its own times (the officers were
+		// told of the task's failure once; the case page shows the rest).
 		t.Round++
-		t.Attempts = 0
+		t.Attempts, t.ExpectedBy, t.DueAt = 0, nil, nil
 		ts.move(t, TaskSent, "")
 		ts.send(t, StepSend, env.Now)
 		n++

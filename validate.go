@@ -312,6 +312,9 @@ func ValidateRequestFilter(f RequestFilter) error {
 	}
 	add(checkText("search", strings.TrimSpace(f.Search), false, MaxEmailLength))
 	add(checkText("assignee", f.Assignee, false, MaxIDLength))
+	if f.Tasks != "" && f.Tasks != TasksFailing {
+		add(&FieldError{Field: "tasks", Message: "field.enum", Params: map[string]any{"allowed": []string{TasksFailing}}})
+	}
 	for _, c := range f.Controller {
 		if fe := checkText("controller", c, false, MaxIDLength); fe != nil {
 			add(fe)

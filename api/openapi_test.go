@@ -200,7 +200,8 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	for _, name := range []string{"CreateRequest", "SubjectInput", "ExtendRequest", "PauseRequest", "ResumeRequest",
 		"AskRequest", "VerifyRequest", "CompleteRequest", "KeptInput", "RefuseRequest",
 		"AssignRequest", "NoteRequest", "ReopenRequest", "SignInForm", "PasswordForm", "CaseActionForm",
-		"CSRFForm", "RequestForm", "CodeForm", "ReplyForm", "ReplyUploadForm", "WithdrawForm"} {
+		"CSRFForm", "RequestForm", "CodeForm", "ReplyForm", "ReplyUploadForm", "WithdrawForm",
+		"TaskDoneRequest", "TaskSkipRequest", "RetryRequest"} {
 		if ap := doc.Components.Schemas[name].Value.AdditionalProperties.Has; ap == nil || *ap {
 			t.Errorf("request schema %s should have additionalProperties: false", name)
 		}
@@ -272,8 +273,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 78 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 78 (and 6): %v",
+	if len(registered) != 84 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 84 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -786,6 +787,7 @@ func TestContract(t *testing.T) {
 		{"approve", func(t *testing.T) { contractApprove(t, e) }},
 		{"forward-and-fee", func(t *testing.T) { contractForwardAndFee(t, e) }},
 		{"objection-and-actions", func(t *testing.T) { contractObjectionAndActions(t, e) }},
+		{"tasks", func(t *testing.T) { contractTasks(t, e) }},
 		{"pages", func(t *testing.T) { contractPages(t, e) }},
 		{"signin", func(t *testing.T) { contractSignIn(t, e) }},
 		{"single-sign-on", func(t *testing.T) { contractSingleSignOn(t, e) }},
@@ -1077,20 +1079,24 @@ func contractTooLarge(t *testing.T, e *contractEnv) {
 	// The bodies below are also invalid by the document (too long a reason
 	// or note, a field resume does not know); the size is refused first.
 	for op, body := range map[string]any{
-		"extend":    map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
-		"pause":     map[string]any{"reason": "identity", "note": strings.Repeat("n", contractBodyLimit)},
-		"resume":    map[string]any{"note": strings.Repeat("n", contractBodyLimit)},
-		"messages":  map[string]any{"kind": "identity", "body": strings.Repeat("b", contractBodyLimit)},
-		"verify":    map[string]any{"method": strings.Repeat("m", contractBodyLimit)},
-		"complete":  map[string]any{"summary": strings.Repeat("s", contractBodyLimit)},
-		"refuse":    map[string]any{"ground": "art12_5", "text": strings.Repeat("t", contractBodyLimit)},
-		"assign":    map[string]any{"assignee": strings.Repeat("a", contractBodyLimit)},
-		"notes":     map[string]any{"body": strings.Repeat("b", contractBodyLimit)},
-		"reopen":    map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
-		"approve":   map[string]any{"note": strings.Repeat("n", contractBodyLimit)},
-		"forward":   map[string]any{"to": strings.Repeat("t", contractBodyLimit)},
-		"fee":       map[string]any{"text": strings.Repeat("f", contractBodyLimit)},
-		"objection": map[string]any{"objection": strings.Repeat("o", contractBodyLimit)},
+		"extend":                               map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
+		"pause":                                map[string]any{"reason": "identity", "note": strings.Repeat("n", contractBodyLimit)},
+		"resume":                               map[string]any{"note": strings.Repeat("n", contractBodyLimit)},
+		"messages":                             map[string]any{"kind": "identity", "body": strings.Repeat("b", contractBodyLimit)},
+		"verify":                               map[string]any{"method": strings.Repeat("m", contractBodyLimit)},
+		"complete":                             map[string]any{"summary": strings.Repeat("s", contractBodyLimit)},
+		"refuse":                               map[string]any{"ground": "art12_5", "text": strings.Repeat("t", contractBodyLimit)},
+		"assign":                               map[string]any{"assignee": strings.Repeat("a", contractBodyLimit)},
+		"notes":                                map[string]any{"body": strings.Repeat("b", contractBodyLimit)},
+		"reopen":                               map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
+		"approve":                              map[string]any{"note": strings.Repeat("n", contractBodyLimit)},
+		"forward":                              map[string]any{"to": strings.Repeat("t", contractBodyLimit)},
+		"fee":                                  map[string]any{"text": strings.Repeat("f", contractBodyLimit)},
+		"objection":                            map[string]any{"objection": strings.Repeat("o", contractBodyLimit)},
+		"tasks/retry":                          map[string]any{"all": strings.Repeat("a", contractBodyLimit)},
+		"tasks/" + unknownRequestID + "/retry": map[string]any{"x": strings.Repeat("x", contractBodyLimit)},
+		"tasks/" + unknownRequestID + "/done":  map[string]any{"evidence": strings.Repeat("e", contractBodyLimit)},
+		"tasks/" + unknownRequestID + "/skip":  map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
 	} {
 		e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/" + op, key: "officer", body: body, want: 413, docRejects: true})
 	}
@@ -1918,6 +1924,8 @@ var contractBodies = map[string]any{
 	"POST forward":   map[string]any{"to": "Customer AS, personvern@customer.example"},
 	"POST fee":       map[string]any{"basis": "art12_5", "text": "The ninth identical request this month costs NOK 150."},
 	"POST objection": map[string]any{"objection": "direct_marketing"},
+	"POST done":      map[string]any{"evidence": "Deleted the customer by hand.", "count": 1},
+	"POST skip":      map[string]any{"reason": "The old CRM was shut down; its data went with it."},
 }
 
 func contractUnauthorized(t *testing.T, e *contractEnv) {
@@ -1943,6 +1951,12 @@ func contractUnauthorized(t *testing.T, e *contractEnv) {
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/fee"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/objection"},
 		{"GET", "/api/v1/requests/" + unknownRequestID + "/actions"},
+		{"GET", "/api/v1/requests/" + unknownRequestID + "/plan"},
+		{"GET", "/api/v1/requests/" + unknownRequestID + "/tasks"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/tasks/retry"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/done"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/skip"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/retry"},
 	}
 	for _, r := range keyed {
 		body := contractBodies[r.method+" "+r.path[strings.LastIndexByte(r.path, '/')+1:]]
@@ -2000,6 +2014,12 @@ func contractRateLimit(t *testing.T, e *contractEnv) {
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/fee", body: contractBodies["POST fee"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/objection", body: contractBodies["POST objection"]},
 		{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/actions"},
+		{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/plan"},
+		{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/tasks"},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/tasks/retry"},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/done", body: contractBodies["POST done"]},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/skip", body: contractBodies["POST skip"]},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/retry"},
 	} {
 		c.key, c.want = "officer", 429
 		a := e.do(t, c)
@@ -2716,4 +2736,179 @@ func contractObjectionAndActions(t *testing.T, e *contractEnv) {
 		t.Errorf("an auditor may %v", acts.Data)
 	}
 	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + obj + "/actions", key: "digiref", want: 404})
+}
+
+// contractTasks drives the officers' side of a case's tasks: the plan,
+// the tasks, a failed one retried (one, then all), a person's task marked
+// done, a task skipped; the progress in the request and the queue's
+// tasks=failing filter.
+func contractTasks(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-24T07:40:00Z"))
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "erasure", "controller": "nte",
+		"subject": map[string]any{"email": "tasks@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	base := "/api/v1/requests/" + id
+
+	// The plan, before approval: any key of the controller reads it.
+	var plan struct {
+		Tasks []struct {
+			Target, Status string
+			ID             *string
+		}
+		Notify, Held, Unreachable []map[string]any
+	}
+	e.do(t, contractCall{method: "GET", path: base + "/plan", key: "auditor", want: 200}).decode(t, &plan)
+	if len(plan.Tasks) < 2 || plan.Tasks[0].Status != "planned" || plan.Tasks[0].ID != nil {
+		t.Fatalf("plan %+v", plan)
+	}
+	e.do(t, contractCall{method: "GET", path: base + "/plan", key: "digiref", want: 404})
+	e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/plan", key: "officer", want: 404})
+	// An objection reaches no system until its kind is recorded.
+	obj := contractID(t, e.create(t, "officer", map[string]any{"type": "objection", "controller": "nte",
+		"subject": map[string]any{"email": "tasks-objection@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	if a := e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + obj + "/plan", key: "officer", want: 200}); !jsonEqual(t, a.body, []byte(`{"tasks":[],"held":[],"notify":[],"unreachable":[]}`)) {
+		t.Errorf("plan of an objection of no kind: %s", a.body)
+	}
+
+	var list struct {
+		Data []taskContract `json:"data"`
+	}
+	e.do(t, contractCall{method: "GET", path: base + "/tasks", key: "officer", want: 200}).decode(t, &list)
+	if len(list.Data) != 0 {
+		t.Errorf("tasks before approval: %+v", list.Data)
+	}
+	a := e.do(t, contractCall{method: "POST", path: base + "/approve", key: "officer", body: map[string]any{}, want: 200})
+	progress := func(m map[string]any) map[string]any {
+		t.Helper()
+		p, ok := m["tasks"].(map[string]any)
+		if !ok {
+			t.Fatalf("no tasks in %v", m)
+		}
+		return p
+	}
+	total := progress(a.object(t))["total"]
+	e.do(t, contractCall{method: "GET", path: base + "/tasks", key: "auditor", want: 200}).decode(t, &list)
+	e.do(t, contractCall{method: "GET", path: base + "/tasks", key: "digiref", want: 404})
+	var sent []string
+	for _, task := range list.Data {
+		if task.Status == "sent" {
+			sent = append(sent, task.ID)
+		}
+	}
+	if len(sent) < 3 || fmt.Sprint(len(list.Data)) != fmt.Sprint(total) {
+		t.Fatalf("after approval: %d tasks sent of %d (progress total %v)", len(sent), len(list.Data), total)
+	}
+	// The systems answer: the first refuses, the second waits for a person.
+	tasks := store.NewTasks(e.db)
+	failed, manual, other := sent[0], sent[1], sent[2]
+	if err := tasks.Callback(context.Background(), failed, dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: "HTTP 400: unknown customer"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tasks.Callback(context.Background(), manual, dsar.TaskOutcome{Kind: dsar.OutcomeWaitingPerson}); err != nil {
+		t.Fatal(err)
+	}
+	e.do(t, contractCall{method: "GET", path: base + "/tasks", key: "officer", lang: "nb", want: 200}).decode(t, &list)
+	for _, task := range list.Data {
+		if task.ID == failed && (task.Status != "failed" || task.Answer != "HTTP 400: unknown customer" || task.Reason != "Systemet avviste oppgaven.") {
+			t.Errorf("the failed task: %+v", task)
+		}
+	}
+	a = e.do(t, contractCall{method: "GET", path: base, key: "officer", want: 200})
+	if p := progress(a.object(t)); p["failed"] != 1.0 {
+		t.Errorf("progress %v", p)
+	}
+	listed := func(query string) bool {
+		t.Helper()
+		return strings.Contains(string(e.do(t, contractCall{method: "GET", path: "/api/v1/requests?" + query, key: "officer", want: 200}).body), id)
+	}
+	if !listed("controller=nte&tasks=failing") {
+		t.Error("the case with a failed task is not listed by tasks=failing")
+	}
+	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests?tasks=stuck", key: "officer", want: 400, docRejects: true})
+	problemFields(t, a, map[string]string{"tasks": "field.enum"})
+	// The queue page: the filter, and the progress as a column.
+	session := e.signIn(t, "officer")
+	ref := e.do(t, contractCall{method: "GET", path: base, key: "officer", want: 200}).object(t)["reference"].(string)
+	a = e.do(t, contractCall{method: "GET", path: "/queue?tasks=failing", session: session, lang: "en", want: 200})
+	if page := string(a.body); !strings.Contains(page, ref) || !strings.Contains(page, `<span class="tag">1 failed</span>`) {
+		t.Errorf("the queue filtered by tasks=failing does not show %s failing", ref)
+	}
+	a = e.do(t, contractCall{method: "GET", path: "/queue?tasks=stuck", session: session, lang: "en", want: 400})
+	if page := string(a.body); !strings.Contains(page, "tasks: ") || strings.Contains(page, ref) {
+		t.Error("the queue with a bad tasks filter does not say what is wrong, or shows cases")
+	}
+
+	// Done: only a person's task or a failed one, with evidence.
+	done := func(task string) string { return base + "/tasks/" + task + "/done" }
+	e.do(t, contractCall{method: "POST", path: done(manual), key: "auditor", body: contractBodies["POST done"], want: 403})
+	e.do(t, contractCall{method: "POST", path: done(manual), key: "system", body: contractBodies["POST done"], want: 403})
+	e.do(t, contractCall{method: "POST", path: done(manual), key: "digiref", body: contractBodies["POST done"], want: 404})
+	e.do(t, contractCall{method: "POST", path: done(unknownRequestID), key: "officer", body: contractBodies["POST done"], want: 404})
+	a = e.do(t, contractCall{method: "POST", path: done(manual), key: "officer", body: map[string]any{"count": 1}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"evidence": "field.required"})
+	a = e.do(t, contractCall{method: "POST", path: done(manual), key: "officer", body: map[string]any{"evidence": "Deleted.", "count": -1}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"count": "error.task.count"})
+	e.do(t, contractCall{method: "POST", path: done(manual), key: "officer", body: `{"evidence":"Deleted.","proof":"x"}`, want: 400, docRejects: true})
+	a = e.do(t, contractCall{method: "POST", path: done(other), key: "officer", body: contractBodies["POST done"], want: 409})
+	if p := a.problem(t); !strings.Contains(p.Title, "waiting for a person") {
+		t.Errorf("problem %+v", p)
+	}
+	a = e.do(t, contractCall{method: "POST", path: done(manual), key: "officer", body: map[string]any{"evidence": "Deleted customer 4471 by hand.", "count": 2}, want: 200})
+	if p := progress(a.object(t)); p["ended"].(float64) < 1 || p["failed"] != 1.0 {
+		t.Errorf("progress after done: %v", p)
+	}
+
+	// Retry: one that has not failed, an unknown one, one with a body that
+	// is not empty; then the failed one, and all (none left).
+	retry := func(task string) string { return base + "/tasks/" + task + "/retry" }
+	e.do(t, contractCall{method: "POST", path: retry(other), key: "officer", want: 409})
+	e.do(t, contractCall{method: "POST", path: retry(unknownRequestID), key: "officer", want: 404})
+	e.do(t, contractCall{method: "POST", path: retry(failed), key: "auditor", want: 403})
+	e.do(t, contractCall{method: "POST", path: retry(failed), key: "officer", body: map[string]any{"all": true}, want: 400, docRejects: true})
+	a = e.do(t, contractCall{method: "POST", path: retry(failed), key: "officer", want: 200})
+	if p := progress(a.object(t)); p["failed"] != 0.0 {
+		t.Errorf("progress after retry: %v", p)
+	}
+	if listed("controller=nte&tasks=failing") {
+		t.Error("listed as failing after the retry")
+	}
+	a = e.do(t, contractCall{method: "POST", path: base + "/tasks/retry", key: "officer", body: map[string]any{}, want: 409})
+	if p := a.problem(t); p.Title != "The case has no task in a state this action applies to." {
+		t.Errorf("problem %+v", p)
+	}
+	if err := tasks.Callback(context.Background(), failed, dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: "HTTP 400"}); err != nil {
+		t.Fatal(err)
+	}
+	e.do(t, contractCall{method: "POST", path: base + "/tasks/retry", key: "auditor", want: 403})
+	e.do(t, contractCall{method: "POST", path: base + "/tasks/retry", key: "officer", body: `{"x":1}`, want: 400, docRejects: true})
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/tasks/retry", key: "officer", want: 404})
+	e.do(t, contractCall{method: "POST", path: base + "/tasks/retry", key: "officer", want: 200})
+	e.do(t, contractCall{method: "GET", path: base + "/tasks", key: "officer", want: 200}).decode(t, &list)
+	for _, task := range list.Data {
+		if task.ID == failed && (task.Status != "sent" || task.Round != 2) {
+			t.Errorf("after retrying all: %+v", task)
+		}
+	}
+
+	// Skip, with a reason; a task that has ended cannot be skipped.
+	skip := func(task string) string { return base + "/tasks/" + task + "/skip" }
+	e.do(t, contractCall{method: "POST", path: skip(failed), key: "auditor", body: contractBodies["POST skip"], want: 403})
+	e.do(t, contractCall{method: "POST", path: skip(unknownRequestID), key: "officer", body: contractBodies["POST skip"], want: 404})
+	a = e.do(t, contractCall{method: "POST", path: skip(failed), key: "officer", body: map[string]any{"reason": " "}, want: 422, docRejects: true})
+	problemFields(t, a, map[string]string{"reason": "field.required"})
+	e.do(t, contractCall{method: "POST", path: skip(failed), key: "officer", body: `{"reason":null}`, want: 400, docRejects: true})
+	e.do(t, contractCall{method: "POST", path: skip(failed), key: "officer", body: contractBodies["POST skip"], want: 200})
+	a = e.do(t, contractCall{method: "POST", path: skip(manual), key: "officer", body: contractBodies["POST skip"], want: 409})
+	if p := a.problem(t); !strings.Contains(p.Title, "already ended") {
+		t.Errorf("problem %+v", p)
+	}
+	evs := e.events(t, id)
+	if last := evs[len(evs)-1]; last.Kind != "task" || last.Reason != contractBodies["POST skip"].(map[string]any)["reason"] {
+		t.Errorf("the skip's event %+v", last)
+	}
+}
+
+// taskContract is a task as the API shows it.
+type taskContract struct {
+	ID, Target, Status, Answer, Reason string
+	Round                              int
 }

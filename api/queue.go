@@ -20,8 +20,9 @@ func (s *Server) queueFilter(c echo.Context, u *dsar.User) (templates.QueueFilte
 	q := c.QueryParams()
 	v := templates.QueueFilter{Controller: q.Get("controller"), Type: q.Get("type"), Status: q.Get("status"),
 		Search: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") != "", Mine: q.Get("mine") != "", Notice: q.Get("notice") != "",
-		Assignee: q.Get("assignee"), Approval: q.Get("approval")}
-	f := dsar.RequestFilter{Status: dsar.OpenStatuses, Search: v.Search, Cursor: q.Get("cursor"), Limit: 50, Sort: q.Get("sort")}
+		Assignee: q.Get("assignee"), Approval: q.Get("approval"), Tasks: q.Get("tasks")}
+	// A tasks value other than dsar.TasksFailing is a bad filter (400).
+	f := dsar.RequestFilter{Status: dsar.OpenStatuses, Search: v.Search, Cursor: q.Get("cursor"), Limit: 50, Sort: q.Get("sort"), Tasks: v.Tasks}
 	if v.Controller != "" {
 		f.Controller = []string{v.Controller}
 	}
@@ -102,7 +103,7 @@ func (s *Server) queuePage(c echo.Context) error {
 		data.Rows = append(data.Rows, templates.QueueRow{ID: r.ID, Reference: r.Reference, Controller: r.Controller, Type: r.Type, Status: r.Status,
 			Received: dsar.DateOf(r.ReceivedAt.In(loc)).String(), DueDate: r.DueDate.String(), DaysLeft: r.DueDate.Sub(today), Overdue: r.Overdue(now),
 			Assignee: email[r.Assignee], Assigned: r.Assignee != "", Duplicate: r.DuplicateOf != "", Approved: r.ApprovedAt != nil,
-			Replied: r.SubjectRepliedAt != nil})
+			Replied: r.SubjectRepliedAt != nil, Tasks: r.Progress})
 	}
 	sorted := c.QueryParams()
 	sorted.Del("cursor")

@@ -71,6 +71,7 @@ type requestJSON struct {
 	Verification      *verificationJSON `json:"verification,omitempty"`
 	Approval          *approvalJSON     `json:"approval,omitempty"`
 	Decision          *decisionJSON     `json:"decision,omitempty"`
+	Tasks             *progressJSON     `json:"tasks,omitempty"`
 	CreatedAt         string            `json:"created_at"`
 	UpdatedAt         string            `json:"updated_at"`
 }
@@ -107,6 +108,14 @@ type decisionJSON struct {
 	Granted string     `json:"granted,omitempty"`
 }
 
+// progressJSON is how far a case's tasks in the systems have come.
+type progressJSON struct {
+	Total   int `json:"total"`
+	Ended   int `json:"ended"`
+	Failed  int `json:"failed"`
+	Overdue int `json:"overdue"`
+}
+
 // toJSON presents a request. The subject's details are shown only to
 // authenticated callers; the public gets the case facts it needs to follow
 // up (reference, due date).
@@ -135,6 +144,9 @@ func toJSON(r *dsar.Request, actor dsar.Actor, now time.Time) requestJSON {
 			for _, k := range d.Kept {
 				out.Decision.Kept = append(out.Decision.Kept, keptJSON{What: k.What, Why: k.Why, Until: k.Until})
 			}
+		}
+		if p := r.Progress; p != nil {
+			out.Tasks = &progressJSON{Total: p.Total, Ended: p.Ended, Failed: p.Failed, Overdue: p.Overdue}
 		}
 		out.Subject = &subjectJSON{Email: r.Subject.Email, Name: r.Subject.Name, Phone: r.Subject.Phone, CustomerID: r.Subject.CustomerID}
 		out.Details = &r.Details
@@ -196,7 +208,7 @@ type listJSON struct {
 var listParams = map[string]bool{
 	"status": true, "type": true, "controller": true, "overdue": true,
 	"due_before": true, "due_after": true, "sort": true, "cursor": true, "limit": true,
-	"assignee": true, "search": true, "approved": true,
+	"assignee": true, "search": true, "approved": true, "tasks": true,
 }
 
 func (s *Server) listRequests(c echo.Context) error {
@@ -233,6 +245,12 @@ func (s *Server) listRequests(c echo.Context) error {
 			break
 		}
 		f.Type = append(f.Type, dsar.RequestType(v))
+	}
+	if v := q.Get("tasks"); v != "" {
+		if v != dsar.TasksFailing {
+			fields = append(fields, dsar.FieldError{Field: "tasks", Message: "field.enum", Params: map[string]any{"allowed": []string{dsar.TasksFailing}}})
+		}
+		f.Tasks = v
 	}
 	for name, dst := range map[string]**bool{"overdue": &f.Overdue, "approved": &f.Approved} {
 		if v := q.Get(name); v != "" {

@@ -181,6 +181,12 @@ func New(cfg Config) (*Server, error) {
 	v1.POST("/requests/:id/fee", s.announceFee, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/objection", s.classifyObjection, s.requireKey, s.mayChange)
 	v1.GET("/requests/:id/actions", s.listActions, s.requireKey)
+	v1.GET("/requests/:id/plan", s.getPlan, s.requireKey)
+	v1.GET("/requests/:id/tasks", s.listTasks, s.requireKey)
+	v1.POST("/requests/:id/tasks/retry", s.retryTasks, s.requireKey, s.mayChange)
+	v1.POST("/requests/:id/tasks/:task/done", s.completeTask, s.requireKey, s.mayChange)
+	v1.POST("/requests/:id/tasks/:task/skip", s.skipTask, s.requireKey, s.mayChange)
+	v1.POST("/requests/:id/tasks/:task/retry", s.retryTasks, s.requireKey, s.mayChange)
 	return s, nil
 }
 

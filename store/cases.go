@@ -182,7 +182,12 @@ func cancelPending(tx *gorm.DB, requestID string, kinds []dsar.OutboxKind, mails
 // transaction, as the actor (who must see the case: ENOTFOUND otherwise,
 // so that nobody learns of cases outside their controllers).
 func (s *Requests) change(ctx context.Context, actor dsar.Actor, id string, op operation) (*dsar.Request, error) {
-	return s.db.runLocked(ctx, func(tx *gorm.DB) (*requestRow, error) { return s.load(tx, actor, id, true) }, op)
+	r, err := s.db.runLocked(ctx, func(tx *gorm.DB) (*requestRow, error) { return s.load(tx, actor, id, true) }, op)
+	if err != nil {
+		return nil, err
+	}
+	// The answer shows the case as Get does, with its tasks' progress.
+	return r, mapErr(s.db.withProgress(s.db.gorm.WithContext(ctx), r))
 }
 
 // runLocked runs a case operation in one transaction on the row that find

@@ -126,6 +126,9 @@ func (s *Requests) List(ctx context.Context, actor dsar.Actor, f dsar.RequestFil
 			q = q.Where("approved_at IS NULL")
 		}
 	}
+	if f.Tasks == dsar.TasksFailing {
+		q = failingTasks(q, now)
+	}
 	if search := strings.TrimSpace(f.Search); search != "" {
 		q = q.Where("reference = ? OR subject_email = ?", strings.ToUpper(search), strings.ToLower(search))
 	}
@@ -175,6 +178,9 @@ func (s *Requests) List(ctx context.Context, actor dsar.Actor, f dsar.RequestFil
 	page.Requests = make([]*dsar.Request, len(rows))
 	for i := range rows {
 		page.Requests[i] = rows[i].toDomain(s.location(rows[i].Controller))
+	}
+	if err := s.db.withProgress(s.db.gorm.WithContext(ctx), page.Requests...); err != nil {
+		return nil, mapErr(err)
 	}
 	return page, nil
 }

@@ -74,11 +74,13 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 // Get returns the request if the actor may see it; ENOTFOUND otherwise, so
 // that nobody learns of cases outside their controllers.
 func (s *Requests) Get(ctx context.Context, actor dsar.Actor, id string) (*dsar.Request, error) {
-	row, err := s.load(s.db.gorm.WithContext(ctx), actor, id, false)
+	db := s.db.gorm.WithContext(ctx)
+	row, err := s.load(db, actor, id, false)
 	if err != nil {
 		return nil, err
 	}
-	return row.toDomain(s.location(row.Controller)), nil
+	r := row.toDomain(s.location(row.Controller))
+	return r, mapErr(s.db.withProgress(db, r))
 }
 
 // load reads a request row visible to the actor, locking it for update when

@@ -107,10 +107,26 @@ type MailData struct {
 	// Document says the subject's answer came with an identity document
 	// (subject_replied mail only).
 	Document bool
+	// Task is the system task an officers' task mail is about (task_failed,
+	// task_reminder only).
+	Task *TaskData
 	// Cases are the cases of an officer's daily digest (digest mail only);
 	// QueueURL links the queue.
 	Cases    []DigestCase
 	QueueURL string
+}
+
+// TaskData is the system task of an officers' task mail: what it asks of
+// which system or recipient, and how it stands; never the subject's data.
+type TaskData struct {
+	// Name is the system's or the recipient's name in the data map.
+	Name   string
+	Action dsar.TaskAction
+	// Answer is the system's last answer in short (a failed task), and
+	// Reason why it failed, in the mail's language; either may be empty.
+	Answer, Reason string
+	// DueDate is when a person's task is due (YYYY-MM-DD), or "".
+	DueDate string
 }
 
 // DigestCase is one case of the daily digest.
@@ -296,7 +312,7 @@ func validateMailData(name string, data MailData) error {
 	need(data.Regulation.Valid(), "unknown regulation %q", data.Regulation)
 	need(strings.TrimSpace(data.Reference) != "", "Reference is empty")
 	need(strings.TrimSpace(data.ControllerName) != "", "ControllerName is empty")
-	officerMail := name == "reminder" || name == "subject_replied" || name == "case_assigned"
+	officerMail := name == "reminder" || name == "subject_replied" || name == "case_assigned" || name == "task_failed" || name == "task_reminder"
 	if !officerMail {
 		// Every mail to the subject names the privacy contact.
 		need(strings.TrimSpace(data.ContactEmail) != "", "ContactEmail is empty")
@@ -368,6 +384,18 @@ func validateMailData(name string, data MailData) error {
 		needText("StatusURL", data.StatusURL)
 		needDate("ReceivedDate", data.ReceivedDate)
 		needDate("DueDate", data.DueDate)
+	case "task_failed", "task_reminder":
+		// The officers read the case on its page; the mail names the
+		// system and what it asked, never the subject.
+		needText("StatusURL", data.StatusURL)
+		need(data.Task != nil, "Task is missing")
+		if data.Task != nil {
+			needText("Task.Name", data.Task.Name)
+			need(slices.Contains(dsar.TaskActions, data.Task.Action), "unknown task action %q", data.Task.Action)
+			if data.Task.DueDate != "" {
+				needDate("Task.DueDate", data.Task.DueDate)
+			}
+		}
 	case "completion":
 		// An officer's summary, or what the systems did, says what was done.
 		need(strings.TrimSpace(data.Summary) != "" || len(data.Systems) > 0, "Summary is empty and no system has done anything")

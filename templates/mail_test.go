@@ -53,7 +53,7 @@ func TestMailTemplatesComplete(t *testing.T) {
 var allMails = []string{
 	"acknowledgement", "case_assigned", "clarification_request", "completion", "digest", "expired_unverified", "extension",
 	"fee_notice", "forwarded", "identity_request", "refusal", "reminder", "reopened", "reply_received", "subject_replied",
-	"verification", "withdrawal",
+	"task_failed", "task_reminder", "verification", "withdrawal",
 }
 
 // Fixtures of the golden cases: a Norwegian controller under the GDPR and a
@@ -323,6 +323,21 @@ var goldenCases = map[string][]goldenCase{
 	},
 	"case_assigned": {
 		{"gdpr", officerMail(func(d *MailData) {})},
+	},
+	"task_failed": {
+		{"answer", officerMail(func(d *MailData) {
+			d.Task = &TaskData{Name: "Kundeportal", Action: dsar.ActionErase, Reason: "The system did not answer after the last allowed attempt.",
+				Answer: "HTTP 503: <html>Service Unavailable</html>"}
+		})},
+		{"manual", officerMail(func(d *MailData) {
+			d.Task = &TaskData{Name: "Regnskap", Action: dsar.ActionExport, Reason: "It was not done within the time the data map allows."}
+		})},
+	},
+	"task_reminder": {
+		{"due", officerMail(func(d *MailData) {
+			d.Task = &TaskData{Name: "Regnskap", Action: dsar.ActionErase, DueDate: "2025-03-12"}
+		})},
+		{"undated", officerMail(func(d *MailData) { d.Task = &TaskData{Name: "Budfirma", Action: dsar.ActionNotifyRecipient} })},
 	},
 }
 
@@ -646,6 +661,13 @@ func TestRenderMailRequiredData(t *testing.T) {
 		{"withdrawal", "gdpr", "ContactEmail", func(d *MailData) { d.ContactEmail = "" }},
 		{"expired_unverified", "gdpr", "ControllerName", func(d *MailData) { d.ControllerName = " " }},
 		{"expired_unverified", "gdpr", "request type", func(d *MailData) { d.Type = "" }},
+		{"task_failed", "answer", "Task is missing", func(d *MailData) { d.Task = nil }},
+		{"task_failed", "answer", "StatusURL", func(d *MailData) { d.StatusURL = "" }},
+		{"task_failed", "answer", "Task.Name", func(d *MailData) { d.Task = &TaskData{Action: dsar.ActionErase} }},
+		{"task_reminder", "due", "task action", func(d *MailData) { d.Task = &TaskData{Name: "Regnskap", Action: "delete"} }},
+		{"task_reminder", "due", "Task.DueDate", func(d *MailData) {
+			d.Task = &TaskData{Name: "Regnskap", Action: dsar.ActionErase, DueDate: "12.03.2025"}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mail+"/"+tt.want, func(t *testing.T) {
@@ -955,7 +977,7 @@ func TestHoursPlural(t *testing.T) {
 
 // officerMails are the mails to the controller's officers; every other mail
 // goes to the data subject.
-var officerMails = []string{"reminder", "digest", "subject_replied", "case_assigned"}
+var officerMails = []string{"reminder", "digest", "subject_replied", "case_assigned", "task_failed", "task_reminder"}
 
 // Every mail to the subject says how to answer: a reply to the mail reaches
 // the controller's privacy contact (the mail's Reply-To), named in the text.

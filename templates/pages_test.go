@@ -302,9 +302,10 @@ var pageCases = map[string][]pageCase{
 		{"cases", func(lang dsar.Language) any {
 			return QueuePage{Page: Page{Lang: lang, Path: "/queue", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, NextPage: "/queue?cursor=abc",
 				Workers: []Worker{{ID: "u1", Email: "kari@nte.no"}, {ID: "u2", Email: "ola@nte.no"}},
-				Filter:  QueueFilter{Assignee: "u2", Approval: "pending"},
+				Filter:  QueueFilter{Assignee: "u2", Approval: "pending", Tasks: dsar.TasksFailing},
 				Rows: []QueueRow{
-					{Reference: "7KQ2-M9XD", Controller: "nte", Type: dsar.TypeErasure, Status: dsar.StatusInProgress, DueDate: "2025-03-03", DaysLeft: -2, Overdue: true, Approved: true},
+					{Reference: "7KQ2-M9XD", Controller: "nte", Type: dsar.TypeErasure, Status: dsar.StatusInProgress, DueDate: "2025-03-03", DaysLeft: -2, Overdue: true, Approved: true,
+						Tasks: &dsar.TaskProgress{Total: 9, Ended: 5, Failed: 1, Overdue: 2}},
 					{Reference: "H3PA-22QX", Controller: "nte", Type: dsar.TypeAccess, Status: dsar.StatusAwaitingSubject, DueDate: "2025-03-20", DaysLeft: 15, Duplicate: true, Replied: true},
 				}}
 		}},

@@ -223,6 +223,9 @@ type QueueRow struct {
 	// execution; Replied that the subject answered and no officer has worked
 	// the case since.
 	Assigned, Duplicate, Approved, Replied bool
+	// Tasks is how far the case's tasks in the systems have come; nil
+	// when it has none.
+	Tasks *dsar.TaskProgress
 }
 
 // CaseEvent is one line of a case's full timeline.
@@ -356,13 +359,16 @@ type QueueFilter struct {
 	Assignee, Approval string
 	// Notice selects cases whose extension must be announced within a week.
 	Overdue, Mine, Notice bool
+	// Tasks is dsar.TasksFailing for the cases with a failed or overdue
+	// task, "" for all.
+	Tasks string
 }
 
 // Active counts the filters set, for the filter panel's summary.
 func (f QueueFilter) Active() int {
 	n := 0
 	for _, set := range []bool{f.Controller != "", f.Type != "", f.Status != "", f.Search != "", f.Assignee != "",
-		f.Approval != "", f.Overdue, f.Mine, f.Notice} {
+		f.Approval != "", f.Tasks != "", f.Overdue, f.Mine, f.Notice} {
 		if set {
 			n++
 		}

@@ -79,6 +79,17 @@ func (h *Handlers) sendMail(ctx context.Context, it *dsar.OutboxItem) (outcome, 
 			return outcome{}, err
 		}
 		addTaskResults(&data, ctrl, tasks)
+	case dsar.MailTaskFailed, dsar.MailTaskReminder:
+		task, err := h.mailTask(ctx, req.ID, p)
+		if err != nil {
+			return outcome{}, err
+		}
+		if task == nil {
+			// The officers acted before the mail went out: the task was
+			// retried, done or skipped. The case page says the rest.
+			return outcome{cancel: true}, nil
+		}
+		data.Task = taskData(ctrl, task)
 	}
 	var (
 		to      string
@@ -174,4 +185,42 @@ func addTaskResults(data *templates.MailData, ctrl *dsar.Controller, tasks []*ds
 			data.Systems = append(data.Systems, templates.SystemData{Name: name, Status: t.Status, Count: t.Count, Reason: templates.T(data.Language, t.Reason, nil)})
 		}
 	}
+}
+
+// mailTask returns the task an officers' task mail is about, or nil when
+// the mail is no longer true: the task no longer failed (task_failed), or
+// no longer waits for a person (task_reminder).
+func (h *Handlers) mailTask(ctx context.Context, requestID string, p dsar.MailPayload) (*dsar.Task, error) {
+	tasks, err := h.Cases.Tasks(ctx, dsar.ActorService, requestID)
+	if err != nil {
+		return nil, err
+	}
+	want := dsar.TaskFailed
+	if p.Template == dsar.MailTaskReminder {
+		want = dsar.TaskWaitingPerson
+	}
+	for _, t := range tasks {
+		if t.ID != p.TaskID {
+			continue
+		}
+		if t.Status != want {
+			return nil, nil
+		}
+		return t, nil
+	}
+	return nil, fmt.Errorf("task %q of the mail is not the case's: %w", p.TaskID, asynq.SkipRetry)
+}
+
+// taskData is a task as the officers' task mails show it, in the
+// controller's first language (the officers' mail): the system's name, what
+// it asks, the last answer and why it failed; never the subject's data.
+func taskData(ctrl *dsar.Controller, t *dsar.Task) *templates.TaskData {
+	d := &templates.TaskData{Name: ctrl.TargetName(t), Action: t.Action, Answer: t.Answer}
+	if t.Reason != "" {
+		d.Reason = templates.T(ctrl.Languages[0], t.Reason, nil)
+	}
+	if t.DueAt != nil {
+		d.DueDate = dsar.DateOf(t.DueAt.In(ctrl.Location)).String()
+	}
+	return d
 }
