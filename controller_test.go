@@ -342,7 +342,9 @@ func TestParseControllersInvalid(t *testing.T) {
 		},
 		{
 			name: "the old handling field",
-			yaml: func(t *testing.T) string { return ctrlEdit(t, ctrlBaseYAML, "connector: {kind: manual, instructions: Delete the customer in the CRM.}", "handling: manual") },
+			yaml: func(t *testing.T) string {
+				return ctrlEdit(t, ctrlBaseYAML, "connector: {kind: manual, instructions: Delete the customer in the CRM.}", "handling: manual")
+			},
 			want: []string{
 				`t.yaml:20: controllers[0].systems[0].connector: is required: how tasks reach the system, with kind one of http, sql, manual, vendor_mail, opendsr`,
 				`t.yaml:26: controllers[0].systems[0].handling: unknown field "handling"`,

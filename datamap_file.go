@@ -266,7 +266,7 @@ func (p *ctrlParser) connector(path string, rc *ctrlConnectorYAML, allowed []Con
 	}
 	for _, name := range p.connectorFieldsSet(path) {
 		if !slices.Contains(ctrlConnectorFields[kind], name) {
-			p.bad(path+"."+name, "is not a field of a %s connector (its fields: %s)", kind, strings.Join(ctrlConnectorFields[kind], ", "))
+			p.bad(path+"."+name, "is not a field of kind %s (its fields: %s)", kind, strings.Join(ctrlConnectorFields[kind], ", "))
 		}
 	}
 	f := func(name string) string { return path + "." + name }
