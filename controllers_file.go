@@ -257,7 +257,7 @@ type ctrlParser struct {
 }
 
 // ctrlMaxValues bounds the keys and values of a configuration, so that a few
-// aliases cannot make it huge: the shipped file has some 1,600.
+// aliases cannot make it huge: the shipped file has some 2,600.
 const ctrlMaxValues = 100_000
 
 // more counts the key or value n, and reports whether the file is still

@@ -1,6 +1,7 @@
 package dsar
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -566,5 +567,44 @@ func TestSampleHTTPExample(t *testing.T) {
 	p := PlanFor(c, &Request{Type: TypeErasure}, NewDate(2026, time.December, 3))
 	if len(p.Tasks) != 1 || !slices.Equal(p.Tasks[0].Categories, []string{"account", "newsletter"}) || len(p.Held) != 1 || len(p.Notify) != 1 || len(p.Unreachable) != 1 {
 		t.Errorf("sample erasure plan: %d tasks %v, held %v, %d notices, %d unreachable", len(p.Tasks), p.Tasks, p.Held, len(p.Notify), len(p.Unreachable))
+	}
+}
+
+// TestConnectorsDocExample parses the example of docs/connectors.md, "The
+// data map", and checks what the text says an erasure does with it.
+func TestConnectorsDocExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("docs", "connectors.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "## The data map")
+	if !ok {
+		t.Fatal(`docs/connectors.md has no section "The data map"`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	_, example, ok := strings.Cut(section, "### Example")
+	_, example, ok2 := strings.Cut(example, "```yaml\n")
+	example, _, ok3 := strings.Cut(example, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("the data map section has no YAML example")
+	}
+	cs, err := ParseControllers("connectors.md", []byte(example))
+	if err != nil {
+		t.Fatal(ErrorMessage(err))
+	}
+	c, _ := cs.Get("shop")
+	p := PlanFor(c, &Request{Type: TypeErasure}, NewDate(2026, time.December, 3))
+	if len(p.Tasks) != 1 || p.Tasks[0].System != "ads" || p.Tasks[0].Connector != ConnectorVendorMail {
+		t.Errorf("erasure tasks %v: want the ad platform's, by vendor mail", p.Tasks)
+	}
+	if len(p.Held) != 1 || p.Held[0].System != "webshop" || p.Held[0].Until != NewDate(2031, time.December, 31) {
+		t.Errorf("held %v: want the web shop's orders until 2031-12-31", p.Held)
+	}
+	if len(p.Notify) != 1 || p.Notify[0].Recipient != "courier" || p.Notify[0].Connector != ConnectorManual ||
+		len(p.Unreachable) != 1 || p.Unreachable[0].Key != "readers" {
+		t.Errorf("notices %v, unreachable %v", p.Notify, p.Unreachable)
+	}
+	if s, _ := c.System("webshop"); s.Connector.Kind != ConnectorHTTP {
+		t.Errorf("web shop connector %s", s.Connector.Kind)
 	}
 }
