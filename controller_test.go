@@ -720,6 +720,7 @@ func TestControllerRetentionPeriod(t *testing.T) {
 func FuzzParseControllers(f *testing.F) {
 	f.Add(defaultControllersYAML)
 	f.Add([]byte(ctrlBaseYAML))
+	f.Add([]byte(ctrlDataMapYAML))
 	f.Add([]byte("controllers:\n  - just a string\n  - {key: a, languages: [nb, [x]]}\n"))
 	f.Add([]byte("controllers: &a [*a]\n"))
 	f.Add([]byte("a: &a {<<: *a}\ncontrollers: [{<<: [*a, *a]}]\n"))

@@ -291,7 +291,7 @@ func (p *ctrlParser) connector(path string, rc *ctrlConnectorYAML, allowed []Con
 			}
 		}
 		if r := rc.RatePerSecond; r != nil {
-			if *r < 0 || *r > ctrlMaxRate {
+			if !(*r >= 0 && *r <= ctrlMaxRate) { // NaN too
 				p.bad(f("rate_per_second"), "must be between 0 (no limit) and %d, not %g", ctrlMaxRate, *r)
 			} else {
 				h.RatePerSecond = *r

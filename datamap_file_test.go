@@ -289,8 +289,9 @@ func TestParseDataMapInvalid(t *testing.T) {
 			sys + ".no_data[0]: invalid status 200: want a 4xx status by which the system says it holds nothing (404, 410), not 429",
 			sys + ".no_data[2]: duplicate status 404",
 			sys + ".no_data[3]: invalid status 429: want a 4xx status by which the system says it holds nothing (404, 410), not 429"}},
-		{"http timeout too long", connector("{kind: http, url: https://crm.example/dsar, secret: {env: S}, timeout: 1h}"), []string{
-			sys + ".timeout: must be more than 0s and at most 5m0s, not 1h"}},
+		{"http timeout too long, rate not a number", connector("{kind: http, url: https://crm.example/dsar, secret: {env: S}, timeout: 1h, rate_per_second: .nan}"), []string{
+			sys + ".timeout: must be more than 0s and at most 5m0s, not 1h",
+			sys + ".rate_per_second: must be between 0 (no limit) and 10000, not NaN"}},
 		{"a field of another kind", connector("{kind: http, url: https://crm.example/dsar, secret: {env: S}, email: a@b.example, instructions: x}"), []string{
 			sys + ".instructions: is not a field of kind http (its fields: url, secret, timeout, rate_per_second, max_attempts, no_data)",
 			sys + ".email: is not a field of kind http (its fields: url, secret, timeout, rate_per_second, max_attempts, no_data)"}},
