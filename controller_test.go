@@ -347,7 +347,7 @@ func TestParseControllersInvalid(t *testing.T) {
 			},
 			want: []string{
 				`t.yaml:20: controllers[0].systems[0].connector: is required: how tasks reach the system, with kind one of http, sql, manual, vendor_mail, opendsr`,
-				`t.yaml:26: controllers[0].systems[0].handling: unknown field "handling"`,
+				`t.yaml:26: controllers[0].systems[0].handling: unknown field "handling": a connector block replaces handling and webhook_url (docs/connectors.md, "The data map")`,
 			},
 		},
 		{

@@ -385,7 +385,11 @@ func (p *ctrlParser) mapping(n *yaml.Node, path string, v reflect.Value) {
 			set[k.Value] = true
 			f, known := ctrlField(v, k.Value)
 			if !known {
-				p.problem(k.Line, child, fmt.Sprintf("unknown field %q", k.Value))
+				msg := fmt.Sprintf("unknown field %q", k.Value)
+				if v.Type() == ctrlSystemType && (k.Value == "handling" || k.Value == "webhook_url") {
+					msg += ": a connector block replaces handling and webhook_url (docs/connectors.md, \"The data map\")"
+				}
+				p.problem(k.Line, child, msg)
 				continue
 			}
 			if _, seen := p.lines[child]; !seen {
@@ -416,8 +420,12 @@ func (p *ctrlParser) mapping(n *yaml.Node, path string, v reflect.Value) {
 	merge(n)
 }
 
-// ctrlSecretType is the type of a named secret in the file format.
-var ctrlSecretType = reflect.TypeOf(ctrlSecretYAML{})
+// ctrlSecretType is the type of a named secret in the file format, and
+// ctrlSystemType that of a system.
+var (
+	ctrlSecretType = reflect.TypeOf(ctrlSecretYAML{})
+	ctrlSystemType = reflect.TypeOf(ctrlSystemYAML{})
+)
 
 // textMap decodes the mapping n of text to text (the masks of a table) into
 // the map v, in which a null value is the text "null".
