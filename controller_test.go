@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -36,7 +37,8 @@ const ctrlBaseYAML = `controllers:
         legal_bases: [contract]               # 22
         purposes: [Customer care]             # 23
         data_categories: [contact]            # 24
-        handling: manual                      # 25
+        role: internal                        # 25
+        connector: {kind: manual, instructions: Delete the customer in the CRM.} # 26
 `
 
 // ctrlEdit replaces the one occurrence of old in s with new.
@@ -233,14 +235,20 @@ func TestControllerDefaults(t *testing.T) {
 		t.Errorf("System(crm) = %+v, %v", s, ok)
 	}
 
-	hooked := ctrlEdit(t, ctrlBaseYAML, "handling: manual", "handling: webhook\n        webhook_url: https://hooks.acme.example/crm")
+	s, _ := c.System("crm")
+	if diff := cmp.Diff(&ManualConnector{Instructions: "Delete the customer in the CRM.", DueDays: 14, RemindEveryDays: 7, AfterDays: 30, OnOverdue: OverdueBlock}, s.Connector.Manual); diff != "" {
+		t.Errorf("manual connector defaults (-want +got):\n%s", diff)
+	}
+
+	hooked := ctrlEdit(t, ctrlBaseYAML, "connector: {kind: manual, instructions: Delete the customer in the CRM.}", "connector: {kind: http, url: https://hooks.acme.example/crm, secret: {env: CRM_SECRET}}")
 	cs, err = ParseControllers("t.yaml", []byte(hooked))
 	if err != nil {
 		t.Fatal(ErrorMessage(err))
 	}
 	c, _ = cs.Get("acme")
-	if s, _ := c.System("crm"); s.Connector.Kind != ConnectorHTTP || s.Connector.HTTP.URL != "https://hooks.acme.example/crm" {
-		t.Errorf("webhook system = %+v", s)
+	s, _ = c.System("crm")
+	if diff := cmp.Diff(&HTTPConnector{URL: "https://hooks.acme.example/crm", Secret: Secret{Env: "CRM_SECRET"}, Timeout: 10 * time.Second, MaxAttempts: 8}, s.Connector.HTTP); s.Connector.Kind != ConnectorHTTP || diff != "" {
+		t.Errorf("http connector defaults (-want +got):\n%s", diff)
 	}
 
 	branded := ctrlEdit(t, ctrlBaseYAML, "default_regulation: gdpr ",
@@ -275,9 +283,9 @@ func TestParseControllersInvalid(t *testing.T) {
 		{
 			name: "unknown nested key",
 			yaml: func(t *testing.T) string {
-				return ctrlEdit(t, ctrlBaseYAML, "name: CRM   ", "name: CRM\n        owner: it")
+				return ctrlEdit(t, ctrlBaseYAML, "name: CRM   ", "name: CRM\n        colour: blue")
 			},
-			want: []string{`t.yaml:22: controllers[0].systems[0].owner: unknown field "owner"`},
+			want: []string{`t.yaml:22: controllers[0].systems[0].colour: unknown field "colour"`},
 		},
 		{
 			name: "bad time zone",
@@ -328,26 +336,31 @@ func TestParseControllersInvalid(t *testing.T) {
 			want: []string{`t.yaml:22: controllers[0].systems[0].legal_bases[1]: unknown legal basis "hunch" (want one of consent, contract, legal_obligation, vital_interests, public_task, legitimate_interest)`},
 		},
 		{
-			name: "bad handling",
-			yaml: func(t *testing.T) string { return ctrlEdit(t, ctrlBaseYAML, "handling: manual", "handling: magic") },
-			want: []string{`t.yaml:25: controllers[0].systems[0].handling: unknown handling "magic" (want one of manual, webhook)`},
+			name: "bad connector kind",
+			yaml: func(t *testing.T) string { return ctrlEdit(t, ctrlBaseYAML, "kind: manual", "kind: magic") },
+			want: []string{`t.yaml:26: controllers[0].systems[0].connector.kind: unknown connector kind "magic" (want one of http, sql, manual, vendor_mail, opendsr)`},
 		},
 		{
-			name: "webhook without URL",
-			yaml: func(t *testing.T) string { return ctrlEdit(t, ctrlBaseYAML, "handling: manual", "handling: webhook") },
-			want: []string{`t.yaml:25: controllers[0].systems[0].webhook_url: is required when handling is webhook`},
+			name: "the old handling field",
+			yaml: func(t *testing.T) string {
+				return ctrlEdit(t, ctrlBaseYAML, "connector: {kind: manual, instructions: Delete the customer in the CRM.}", "handling: manual")
+			},
+			want: []string{
+				`t.yaml:20: controllers[0].systems[0].connector: is required: how tasks reach the system, with kind one of http, sql, manual, vendor_mail, opendsr`,
+				`t.yaml:26: controllers[0].systems[0].handling: unknown field "handling": a connector block replaces handling and webhook_url (docs/connectors.md, "The data map")`,
+			},
 		},
 		{
 			name: "duplicate controller key",
 			yaml: func(t *testing.T) string { return ctrlBaseYAML + secondController },
-			want: []string{`t.yaml:26: controllers[1].key: duplicate controller key "acme" (first at line 2)`},
+			want: []string{`t.yaml:27: controllers[1].key: duplicate controller key "acme" (first at line 2)`},
 		},
 		{
 			name: "duplicate system key",
 			yaml: func(t *testing.T) string {
-				return ctrlBaseYAML + "      - {key: crm, name: Old CRM, legal_bases: [contract], purposes: [Archive], data_categories: [contact], handling: manual}\n"
+				return ctrlBaseYAML + "      - {key: crm, name: Old CRM, role: internal, legal_bases: [contract], purposes: [Archive], data_categories: [contact], connector: {kind: manual, instructions: x}}\n"
 			},
-			want: []string{`t.yaml:26: controllers[0].systems[1].key: duplicate system key "crm" (first at line 20)`},
+			want: []string{`t.yaml:27: controllers[0].systems[1].key: duplicate system key "crm" (first at line 20)`},
 		},
 		{
 			name: "unknown related key",
@@ -424,22 +437,22 @@ func TestParseControllersInvalid(t *testing.T) {
 		{
 			name: "two values of the wrong type on one line",
 			yaml: func(t *testing.T) string {
-				return ctrlBaseYAML + "      - {key: old, name: Old CRM, legal_bases: contract, purposes: archive, data_categories: [contact], handling: manual}\n"
+				return ctrlBaseYAML + "      - {key: old, name: Old CRM, role: internal, legal_bases: contract, purposes: archive, data_categories: [contact], connector: {kind: manual, instructions: x}}\n"
 			},
 			want: []string{
-				`t.yaml:26: controllers[0].systems[1].legal_bases: must be a list, not text "contract"`,
-				`t.yaml:26: controllers[0].systems[1].purposes: must be a list, not text "archive"`,
+				`t.yaml:27: controllers[0].systems[1].legal_bases: must be a list, not text "contract"`,
+				`t.yaml:27: controllers[0].systems[1].purposes: must be a list, not text "archive"`,
 			},
 		},
 		{
 			name: "a key set twice hides nothing else of its mapping",
 			yaml: func(t *testing.T) string {
 				s := ctrlEdit(t, ctrlBaseYAML, "name: CRM   ", "name: CRM\n        name: CRM2")
-				return ctrlEdit(t, s, "handling: manual", "handling: magic")
+				return ctrlEdit(t, s, "kind: manual", "kind: magic")
 			},
 			want: []string{
 				`t.yaml:22: controllers[0].systems[0].name: key "name" is set twice (first at line 21)`,
-				`t.yaml:26: controllers[0].systems[0].handling: unknown handling "magic" (want one of manual, webhook)`,
+				`t.yaml:27: controllers[0].systems[0].connector.kind: unknown connector kind "magic" (want one of http, sql, manual, vendor_mail, opendsr)`,
 			},
 		},
 		{
@@ -494,21 +507,6 @@ func TestParseControllersInvalid(t *testing.T) {
 			},
 		},
 		{
-			name: "webhook URL on a manual system",
-			yaml: func(t *testing.T) string {
-				return ctrlEdit(t, ctrlBaseYAML, "name: CRM   ", "name: CRM\n        webhook_url: https://hooks.acme.example/crm")
-			},
-			want: []string{`t.yaml:22: controllers[0].systems[0].webhook_url: is only for handling: webhook`},
-		},
-		{
-			name: "webhook URL not absolute",
-			yaml: func(t *testing.T) string {
-				s := ctrlEdit(t, ctrlBaseYAML, "name: CRM   ", "name: CRM\n        webhook_url: /hooks/crm")
-				return ctrlEdit(t, s, "handling: manual", "handling: webhook")
-			},
-			want: []string{`t.yaml:22: controllers[0].systems[0].webhook_url: invalid URL "/hooks/crm": want an absolute http or https URL`},
-		},
-		{
 			name: "no controllers",
 			yaml: func(t *testing.T) string { return "controllers: []\n" },
 			want: []string{`t.yaml:1: controllers: at least one controller is required`},
@@ -554,7 +552,7 @@ func TestParseControllersInvalid(t *testing.T) {
 				`t.yaml:8: controllers[0].privacy_contact.email: invalid e-mail address "privacy.acme.example": want a bare address such as privacy@example.com`,
 				`t.yaml:14: controllers[0].data_categories[0].name: is required`,
 				`t.yaml:15: controllers[0].data_categories[0].nam: unknown field "nam"`,
-				`t.yaml:50: controllers[1].related[0]: unknown controller "acme-3"`,
+				`t.yaml:52: controllers[1].related[0]: unknown controller "acme-3"`,
 			},
 		},
 	}
@@ -722,6 +720,7 @@ func TestControllerRetentionPeriod(t *testing.T) {
 func FuzzParseControllers(f *testing.F) {
 	f.Add(defaultControllersYAML)
 	f.Add([]byte(ctrlBaseYAML))
+	f.Add([]byte(ctrlDataMapYAML))
 	f.Add([]byte("controllers:\n  - just a string\n  - {key: a, languages: [nb, [x]]}\n"))
 	f.Add([]byte("controllers: &a [*a]\n"))
 	f.Add([]byte("a: &a {<<: *a}\ncontrollers: [{<<: [*a, *a]}]\n"))

@@ -123,31 +123,115 @@ type ctrlBrandingYAML struct {
 }
 
 type ctrlSystemYAML struct {
-	Key            string   `yaml:"key"`
-	Name           string   `yaml:"name"`
-	Vendor         string   `yaml:"vendor"`
-	Country        string   `yaml:"country"`
-	LegalBases     []string `yaml:"legal_bases"`
-	Purposes       []string `yaml:"purposes"`
-	DataCategories []string `yaml:"data_categories"`
-	Safeguard      string   `yaml:"safeguard"`
-	Handling       string   `yaml:"handling"`
-	WebhookURL     string   `yaml:"webhook_url"`
+	Key                string             `yaml:"key"`
+	Name               string             `yaml:"name"`
+	Owner              string             `yaml:"owner"`
+	Role               string             `yaml:"role"`
+	Vendor             string             `yaml:"vendor"`
+	Country            string             `yaml:"country"`
+	Safeguard          string             `yaml:"safeguard"`
+	LegalBases         []string           `yaml:"legal_bases"`
+	Purposes           []string           `yaml:"purposes"`
+	DataCategories     []string           `yaml:"data_categories"`
+	Marketing          bool               `yaml:"marketing"`
+	Recipients         []string           `yaml:"recipients"`
+	AutomatedDecisions []ctrlDecisionYAML `yaml:"automated_decisions"`
+	Connector          *ctrlConnectorYAML `yaml:"connector"`
+}
+
+type ctrlDecisionYAML struct {
+	Name         string `yaml:"name"`
+	Logic        string `yaml:"logic"`
+	Significance string `yaml:"significance"`
 }
 
 type ctrlCategoryYAML struct {
-	Key             string   `yaml:"key"`
-	Name            string   `yaml:"name"`
-	Retention       string   `yaml:"retention"`
-	RetentionPeriod string   `yaml:"retention_period"`
-	LegalBases      []string `yaml:"legal_bases"`
+	Key              string        `yaml:"key"`
+	Name             string        `yaml:"name"`
+	Purpose          string        `yaml:"purpose"`
+	Retention        string        `yaml:"retention"`
+	RetentionPeriod  string        `yaml:"retention_period"`
+	RetentionTrigger string        `yaml:"retention_trigger"`
+	LegalBases       []string      `yaml:"legal_bases"`
+	Hold             *ctrlHoldYAML `yaml:"hold"`
+	Source           string        `yaml:"source"`
+}
+
+type ctrlHoldYAML struct {
+	Law         string `yaml:"law"`
+	Period      string `yaml:"period"`
+	FromYearEnd bool   `yaml:"from_year_end"`
 }
 
 type ctrlRecipientYAML struct {
-	Name      string `yaml:"name"`
-	Role      string `yaml:"role"`
-	Country   string `yaml:"country"`
-	Safeguard string `yaml:"safeguard"`
+	Key         string             `yaml:"key"`
+	Name        string             `yaml:"name"`
+	Role        string             `yaml:"role"`
+	Country     string             `yaml:"country"`
+	Safeguard   string             `yaml:"safeguard"`
+	Notify      *ctrlConnectorYAML `yaml:"notify"`
+	Unreachable string             `yaml:"unreachable"`
+}
+
+// ctrlConnectorYAML holds the fields of every connector kind; those of
+// another kind than the one named are refused (ctrlConnectorFields).
+type ctrlConnectorYAML struct {
+	Kind string `yaml:"kind"`
+	// http and opendsr
+	URL string `yaml:"url"`
+	// http
+	Secret        *ctrlSecretYAML `yaml:"secret"`
+	Timeout       string          `yaml:"timeout"`
+	RatePerSecond *float64        `yaml:"rate_per_second"`
+	MaxAttempts   *int            `yaml:"max_attempts"`
+	NoData        []int           `yaml:"no_data"`
+	// sql
+	Driver     string              `yaml:"driver"`
+	DSN        *ctrlSecretYAML     `yaml:"dsn"`
+	Statements *ctrlStatementsYAML `yaml:"statements"`
+	Tables     []ctrlTableYAML     `yaml:"tables"`
+	// manual
+	Instructions string   `yaml:"instructions"`
+	Checklist    []string `yaml:"checklist"`
+	DueDays      *int     `yaml:"due_days"`
+	// vendor_mail
+	Email string `yaml:"email"`
+	// manual and vendor_mail
+	RemindEveryDays *int   `yaml:"remind_every_days"`
+	AfterDays       *int   `yaml:"after_days"`
+	OnOverdue       string `yaml:"on_overdue"`
+	// opendsr
+	Token       *ctrlSecretYAML `yaml:"token"`
+	Certificate string          `yaml:"certificate"`
+}
+
+// ctrlSecretYAML names where a secret is kept. The decoder refuses a secret
+// written as text without repeating it.
+type ctrlSecretYAML struct {
+	Env  string `yaml:"env"`
+	File string `yaml:"file"`
+}
+
+type ctrlStatementsYAML struct {
+	Export   []string `yaml:"export"`
+	Erase    []string `yaml:"erase"`
+	Rectify  []string `yaml:"rectify"`
+	Restrict []string `yaml:"restrict"`
+}
+
+type ctrlTableYAML struct {
+	Name     string            `yaml:"name"`
+	Match    *ctrlMatchYAML    `yaml:"match"`
+	Export   []string          `yaml:"export"`
+	Mask     map[string]string `yaml:"mask"`
+	Rectify  []string          `yaml:"rectify"`
+	Restrict string            `yaml:"restrict"`
+}
+
+type ctrlMatchYAML struct {
+	Email      string `yaml:"email"`
+	CustomerID string `yaml:"customer_id"`
+	Phone      string `yaml:"phone"`
 }
 
 // ctrlProblem is one thing wrong with a configuration file.
@@ -173,7 +257,7 @@ type ctrlParser struct {
 }
 
 // ctrlMaxValues bounds the keys and values of a configuration, so that a few
-// aliases cannot make it huge: the shipped file has some 1,600.
+// aliases cannot make it huge: the shipped file has some 2,600.
 const ctrlMaxValues = 100_000
 
 // more counts the key or value n, and reports whether the file is still
@@ -206,6 +290,12 @@ func (p *ctrlParser) decode(n *yaml.Node, path string, v reflect.Value) bool {
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return true
 	}
+	if v.Type() == ctrlSecretType && n.Kind != yaml.MappingNode {
+		// Never repeat what may be the secret itself.
+		p.typeBad[path] = true
+		p.problem(n.Line, path, "a secret is never written in the configuration: name where it is kept, {env: NAME} or {file: PATH}")
+		return false
+	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		e := reflect.New(v.Type().Elem())
@@ -233,6 +323,11 @@ func (p *ctrlParser) decode(n *yaml.Node, path string, v reflect.Value) bool {
 				}
 				v.Set(reflect.Append(v, e))
 			}
+			return true
+		}
+	case reflect.Map:
+		if n.Kind == yaml.MappingNode {
+			p.textMap(n, path, v)
 			return true
 		}
 	default:
@@ -290,7 +385,11 @@ func (p *ctrlParser) mapping(n *yaml.Node, path string, v reflect.Value) {
 			set[k.Value] = true
 			f, known := ctrlField(v, k.Value)
 			if !known {
-				p.problem(k.Line, child, fmt.Sprintf("unknown field %q", k.Value))
+				msg := fmt.Sprintf("unknown field %q", k.Value)
+				if v.Type() == ctrlSystemType && (k.Value == "handling" || k.Value == "webhook_url") {
+					msg += ": a connector block replaces handling and webhook_url (docs/connectors.md, \"The data map\")"
+				}
+				p.problem(k.Line, child, msg)
 				continue
 			}
 			if _, seen := p.lines[child]; !seen {
@@ -319,6 +418,49 @@ func (p *ctrlParser) mapping(n *yaml.Node, path string, v reflect.Value) {
 		}
 	}
 	merge(n)
+}
+
+// ctrlSecretType is the type of a named secret in the file format, and
+// ctrlSystemType that of a system.
+var (
+	ctrlSecretType = reflect.TypeOf(ctrlSecretYAML{})
+	ctrlSystemType = reflect.TypeOf(ctrlSystemYAML{})
+)
+
+// textMap decodes the mapping n of text to text (the masks of a table) into
+// the map v, in which a null value is the text "null".
+func (p *ctrlParser) textMap(n *yaml.Node, path string, v reflect.Value) {
+	v.Set(reflect.MakeMap(v.Type()))
+	first := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if val.Kind == yaml.AliasNode {
+			val = val.Alias
+		}
+		child := path + "." + k.Value
+		if !p.more(k, child) {
+			return
+		}
+		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
+			p.problem(k.Line, path, "keys must be text")
+			continue
+		}
+		if l, dup := first[k.Value]; dup {
+			p.problem(k.Line, child, fmt.Sprintf("key %q is set twice (first at line %d)", k.Value, l))
+			continue
+		}
+		first[k.Value] = k.Line
+		p.lines[child] = k.Line
+		switch {
+		case val.Kind == yaml.ScalarNode && val.ShortTag() == "!!null":
+			v.SetMapIndex(reflect.ValueOf(k.Value), reflect.ValueOf("null"))
+		case val.Kind == yaml.ScalarNode:
+			v.SetMapIndex(reflect.ValueOf(k.Value), reflect.ValueOf(val.Value))
+		default:
+			p.typeBad[child] = true
+			p.problem(val.Line, child, "must be text, not "+ctrlDescribeTag(val.ShortTag()))
+		}
+	}
 }
 
 // ctrlField returns the field of the struct v that the key names.
@@ -427,8 +569,10 @@ func ctrlDescribeType(t reflect.Type) string {
 	switch t.Kind() {
 	case reflect.Slice:
 		return "a list"
-	case reflect.Struct:
+	case reflect.Struct, reflect.Map:
 		return "a mapping"
+	case reflect.Float64:
+		return "a number"
 	case reflect.String:
 		return "text"
 	case reflect.Bool:
@@ -682,17 +826,8 @@ func (p *ctrlParser) controller(path string, rc ctrlYAML) *Controller {
 	}
 
 	p.dataCategories(c, f("data_categories"), rc.DataCategories)
+	p.recipients(c, f("recipients"), rc.Recipients)
 	p.systems(c, f("systems"), rc.Systems)
-	for j, rr := range rc.Recipients {
-		rp := ctrlItem(f("recipients"), j)
-		r := Recipient{
-			Name:    p.required(rp+".name", rr.Name),
-			Role:    p.required(rp+".role", rr.Role),
-			Country: p.country(rp+".country", rr.Country),
-		}
-		r.Safeguard = p.safeguard(rp+".safeguard", rr.Safeguard, r.Country)
-		c.Recipients = append(c.Recipients, r)
-	}
 
 	for j, v := range rc.Related {
 		item := ctrlItem(f("related"), j)
@@ -746,101 +881,6 @@ func (p *ctrlParser) regulations(c *Controller, path string, rc ctrlYAML) {
 		c.Regulations = []Regulation{c.DefaultRegulation}
 	case !c.Allows(c.DefaultRegulation):
 		p.bad(path+".regulations", "must include the default regulation %q", c.DefaultRegulation)
-	}
-}
-
-// dataCategories checks the controller's data categories.
-func (p *ctrlParser) dataCategories(c *Controller, path string, raw []ctrlCategoryYAML) {
-	firstLine := map[string]int{}
-	for j, rd := range raw {
-		dp := ctrlItem(path, j)
-		d := DataCategory{
-			Key:        p.key(dp+".key", rd.Key),
-			Name:       p.required(dp+".name", rd.Name),
-			Retention:  p.required(dp+".retention", rd.Retention),
-			LegalBases: p.legalBases(dp+".legal_bases", rd.LegalBases),
-		}
-		if s := strings.TrimSpace(rd.RetentionPeriod); s != "" {
-			period, err := ParseRetentionPeriod(s)
-			if err != nil {
-				p.bad(dp+".retention_period", "%v", err)
-			}
-			d.RetentionPeriod = period
-		}
-		if d.Key != "" {
-			if l, dup := firstLine[d.Key]; dup {
-				p.bad(dp+".key", "duplicate data category key %q (first at line %d)", d.Key, l)
-				continue
-			}
-			firstLine[d.Key] = p.lineOf(dp + ".key")
-		}
-		c.DataCategories = append(c.DataCategories, d)
-	}
-}
-
-// systems checks the controller's connected systems; its data categories
-// must be checked first.
-func (p *ctrlParser) systems(c *Controller, path string, raw []ctrlSystemYAML) {
-	firstLine := map[string]int{}
-	for j, rs := range raw {
-		sp := ctrlItem(path, j)
-		s := System{
-			Key:        p.key(sp+".key", rs.Key),
-			Name:       p.required(sp+".name", rs.Name),
-			Vendor:     strings.TrimSpace(rs.Vendor),
-			Country:    p.country(sp+".country", rs.Country),
-			LegalBases: p.legalBases(sp+".legal_bases", rs.LegalBases),
-		}
-		s.Safeguard = p.safeguard(sp+".safeguard", rs.Safeguard, s.Country)
-		if len(rs.Purposes) == 0 {
-			p.bad(sp+".purposes", "at least one purpose is required")
-		}
-		for k, v := range rs.Purposes {
-			if v = strings.TrimSpace(v); v == "" {
-				p.bad(ctrlItem(sp+".purposes", k), "is empty")
-				continue
-			}
-			s.Purposes = append(s.Purposes, v)
-		}
-		if len(rs.DataCategories) == 0 {
-			p.bad(sp+".data_categories", "at least one data category is required")
-		}
-		for k, v := range rs.DataCategories {
-			v = strings.TrimSpace(v)
-			item := ctrlItem(sp+".data_categories", k)
-			_, known := c.DataCategory(v)
-			switch {
-			case !known:
-				p.bad(item, "unknown data category %q (define it under data_categories)", v)
-			case slices.Contains(s.DataCategories, v):
-				p.bad(item, "duplicate data category %q", v)
-			default:
-				s.DataCategories = append(s.DataCategories, v)
-			}
-		}
-		hook := strings.TrimSpace(rs.WebhookURL)
-		switch rs.Handling = strings.TrimSpace(rs.Handling); {
-		case rs.Handling == "":
-			p.bad(sp+".handling", "is required (want one of manual, webhook)")
-		case rs.Handling != "manual" && rs.Handling != "webhook":
-			p.bad(sp+".handling", "unknown handling %q (want one of manual, webhook)", rs.Handling)
-		case rs.Handling == "webhook" && hook == "":
-			p.badNear(sp+".webhook_url", sp+".handling", "is required when handling is webhook")
-		case rs.Handling == "manual" && hook != "":
-			p.bad(sp+".webhook_url", "is only for handling: webhook")
-		case rs.Handling == "manual":
-			s.Connector = Connector{Kind: ConnectorManual, Manual: &ManualConnector{}}
-		default:
-			s.Connector = Connector{Kind: ConnectorHTTP, HTTP: &HTTPConnector{URL: p.webURL(sp+".webhook_url", hook)}}
-		}
-		if s.Key != "" {
-			if l, dup := firstLine[s.Key]; dup {
-				p.bad(sp+".key", "duplicate system key %q (first at line %d)", s.Key, l)
-				continue
-			}
-			firstLine[s.Key] = p.lineOf(sp + ".key")
-		}
-		c.Systems = append(c.Systems, s)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -308,6 +309,30 @@ func TestInvalidControllersFileStopsTheStart(t *testing.T) {
 	code, _, stderr = run(t, e, "serve")
 	if code != 1 || !strings.Contains(stderr, "controllers.yaml:3") || !strings.Contains(stderr, "time_zone") {
 		t.Errorf("serve with a bad controllers file: exit %d %q", code, stderr)
+	}
+}
+
+// TestSampleHTTPExampleLoads opens the service on the example controllers
+// file of the http connector, named by DSAR_CONFIG as an operator would.
+func TestSampleHTTPExampleLoads(t *testing.T) {
+	e := testEnv(t)
+	e["DSAR_CONFIG"] = filepath.Join("..", "..", "docs", "examples", "sample-http.yaml")
+	cfg, err := LoadConfig(e.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), dsar.SystemClock{}, openOptions{autoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	c, ok := a.controllers.Get("sample-shop")
+	if !ok {
+		t.Fatalf("controllers %v", a.controllers.All())
+	}
+	if s, ok := c.System("shop"); !ok || s.Connector.Kind != dsar.ConnectorHTTP || s.Connector.HTTP.URL != "http://127.0.0.1:8091/dsar" ||
+		s.Connector.HTTP.Secret != (dsar.Secret{Env: "DSAR_SAMPLE_SYSTEM_SECRET"}) {
+		t.Errorf("sample system %+v", s)
 	}
 }
 
