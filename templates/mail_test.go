@@ -332,7 +332,9 @@ var goldenCases = map[string][]goldenCase{
 		{"rectify", vendorMail(func(v *VendorData) {
 			v.Action, v.Details = dsar.ActionRectify, "My postal address is now\r\nStorgata 1, 0155 Oslo."
 		})},
-		{"notify_recipient", vendorMail(func(v *VendorData) { v.Action, v.System, v.Categories = dsar.ActionNotifyRecipient, "Debt collection", nil })},
+		{"notify_recipient", vendorMail(func(v *VendorData) {
+			v.Action, v.System, v.Categories = dsar.ActionNotifyRecipient, "Debt collection", nil
+		})},
 	},
 }
 

@@ -39,7 +39,7 @@ func TestVendorMailInstructsRemindsAndSkips(t *testing.T) {
 			MessageIDDomain: "dsar.example.test", Clock: e.clock, Log: slogTo(&logs)}}
 	officer := dsar.Actor{ID: "user:kari", Role: dsar.RoleOfficer, Controllers: []string{"digiref"}}
 	r, err := e.reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeErasure, Controller: "digiref", Language: dsar.LanguageEN,
-		Subject: dsar.Subject{Email: "kari@example.no", Name: "Kari Nordmann", Phone: "+4791234567", CustomerID: "K-77"},
+		Subject:  dsar.Subject{Email: "kari@example.no", Name: "Kari Nordmann", Phone: "+4791234567", CustomerID: "K-77"},
 		Verified: true, VerificationMethod: "portal login"})
 	if err != nil {
 		t.Fatal(err)
