@@ -272,8 +272,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 78 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 78 (and 6): %v",
+	if len(registered) != 79 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 79 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -408,6 +408,8 @@ func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *co
 		Requests:    store.NewRequests(e.db),
 		Cases:       store.NewRequests(e.db),
 		Subjects:    store.NewSubjects(e.db),
+		Tasks:       store.NewTasks(e.db),
+		Suppression: store.NewRequests(e.db),
 		APIKeys:     keys,
 		Controllers: e.db.Controllers,
 		Keyring:     e.db.Keyring,
@@ -786,6 +788,7 @@ func TestContract(t *testing.T) {
 		{"approve", func(t *testing.T) { contractApprove(t, e) }},
 		{"forward-and-fee", func(t *testing.T) { contractForwardAndFee(t, e) }},
 		{"objection-and-actions", func(t *testing.T) { contractObjectionAndActions(t, e) }},
+		{"suppression", func(t *testing.T) { contractSuppression(t, e) }},
 		{"pages", func(t *testing.T) { contractPages(t, e) }},
 		{"signin", func(t *testing.T) { contractSignIn(t, e) }},
 		{"single-sign-on", func(t *testing.T) { contractSingleSignOn(t, e) }},
@@ -2000,6 +2003,7 @@ func contractRateLimit(t *testing.T, e *contractEnv) {
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/fee", body: contractBodies["POST fee"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/objection", body: contractBodies["POST objection"]},
 		{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/actions"},
+		{method: "POST", path: "/api/v1/suppression/check", body: map[string]any{"controller": "nte", "emails": []string{"a@example.no"}}},
 	} {
 		c.key, c.want = "officer", 429
 		a := e.do(t, c)

@@ -181,6 +181,9 @@ func New(cfg Config) (*Server, error) {
 	v1.POST("/requests/:id/fee", s.announceFee, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/objection", s.classifyObjection, s.requireKey, s.mayChange)
 	v1.GET("/requests/:id/actions", s.listActions, s.requireKey)
+	if cfg.Suppression != nil {
+		v1.POST("/suppression/check", s.checkSuppression, s.requireKey)
+	}
 	return s, nil
 }
 
