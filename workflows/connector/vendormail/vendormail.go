@@ -87,7 +87,7 @@ func (c *Connector) message(o *connector.Order, reminder bool) (*dmail.Message, 
 	data := templates.MailData{Language: ctrl.Languages[0], ControllerName: ctrl.LegalName, ContactEmail: ctrl.PrivacyContact.Email,
 		Reference: r.Reference, Type: r.Type, Regulation: r.Regulation, DueDate: r.DueDate.String()}
 	v := &templates.VendorData{Action: t.Action, System: ctrl.TargetName(t), Purposes: t.Purposes,
-		Email: r.Subject.Email, CustomerID: r.Subject.CustomerID, By: By(o, today).String(), ConfirmURL: o.ConfirmURL, Reminder: reminder}
+		Email: r.Subject.Email, CustomerID: r.Subject.CustomerID, By: o.AskBy(today).String(), ConfirmURL: o.ConfirmURL, Reminder: reminder}
 	for _, key := range t.Categories {
 		if dc, ok := ctrl.DataCategory(key); ok {
 			v.Categories = append(v.Categories, dc.Name)
@@ -110,24 +110,4 @@ func (c *Connector) message(o *connector.Order, reminder bool) (*dmail.Message, 
 		To:      []string{vm.Email},
 		ReplyTo: (&mail.Address{Name: ctrl.PrivacyContact.Name, Address: ctrl.PrivacyContact.Email}).String(),
 		Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: now}, nil
-}
-
-// By returns the date by which the vendor is asked to act: the end of the
-// task's grace period (when it was given, or as it will be set now), but
-// never after the case's due date.
-func By(o *connector.Order, today dsar.Date) dsar.Date {
-	by := o.Request.DueDate
-	var end dsar.Date
-	switch _, after, _, _ := o.Connector.Person(); {
-	case o.Task.ExpectedBy != nil:
-		end = dsar.DateOf(o.Task.ExpectedBy.In(o.Controller.Location))
-	case after > 0:
-		end = today.AddDays(after)
-	default:
-		return by
-	}
-	if end.Before(by) {
-		return end
-	}
-	return by
 }
