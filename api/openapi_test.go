@@ -761,6 +761,10 @@ func TestContract(t *testing.T) {
 		cfg.PublicPerMinute, cfg.KeyPerMinute = 1, 1
 	})
 	rl.cov = e.cov
+	// The vendor's page on a data map of its own: two of NTE's systems
+	// reached by vendor mail.
+	vendor := newContractEnv(t, nil)
+	vendor.cov = e.cov
 
 	scenarios := []struct {
 		name string
@@ -789,6 +793,7 @@ func TestContract(t *testing.T) {
 		{"forward-and-fee", func(t *testing.T) { contractForwardAndFee(t, e) }},
 		{"objection-and-actions", func(t *testing.T) { contractObjectionAndActions(t, e) }},
 		{"suppression", func(t *testing.T) { contractSuppression(t, e) }},
+		{"vendor-page", func(t *testing.T) { contractVendorPage(t, vendor) }},
 		{"pages", func(t *testing.T) { contractPages(t, e) }},
 		{"signin", func(t *testing.T) { contractSignIn(t, e) }},
 		{"single-sign-on", func(t *testing.T) { contractSingleSignOn(t, e) }},

@@ -172,3 +172,32 @@ func TestVendorLinkIsRateLimited(t *testing.T) {
 		t.Errorf("the third call in a minute: %d, want 429", code)
 	}
 }
+
+// contractVendorPage drives the vendor's confirmation page through its
+// answers and validates each against the document.
+func contractVendorPage(t *testing.T, e *contractEnv) {
+	_, tasks := vendorCase(t, e.db)
+	const csrf = "contract-csrf-token"
+	link := func(task *dsar.Task) string {
+		return dsar.VendorConfirmPath(task.ID, e.db.Keyring.Token(dsar.TokenVendorConfirm, task.ID))
+	}
+	form := func(kv ...string) string {
+		v := url.Values{"_csrf": {csrf}}
+		for i := 0; i < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v.Encode()
+	}
+	post := func(path, body string, want int) {
+		t.Helper()
+		e.do(t, contractCall{method: "POST", path: path, body: body, contentType: "application/x-www-form-urlencoded", csrf: csrf, want: want})
+	}
+	done := link(tasks[0])
+	e.do(t, contractCall{method: "GET", path: done, want: 200})
+	e.do(t, contractCall{method: "GET", path: dsar.VendorConfirmPath(tasks[0].ID, e.db.Keyring.Token(dsar.TokenStatus, tasks[0].ID)), want: 404})
+	post(done, form("outcome", "done", "count", "three", "evidence", "Deleted."), 422)
+	post(done, form("outcome", "done", "count", "3", "evidence", "Deleted the profile."), 200)
+	post(done, form("outcome", "no_data", "evidence", "Again."), 409)
+	e.do(t, contractCall{method: "GET", path: done, want: 200})
+	post(link(tasks[1]), "outcome=no_data&evidence=x", 403)
+}
