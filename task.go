@@ -240,12 +240,34 @@ type TaskService interface {
 	Remind(ctx context.Context, claimed *OutboxItem, taskID string, round int) error
 	// Callback records a system's later answer to a task.
 	Callback(ctx context.Context, taskID string, o TaskOutcome) error
-	// Confirm records a vendor's confirmation that it did a task.
-	Confirm(ctx context.Context, taskID, evidence string, noData bool) error
+	// Confirm records a vendor's confirmation that it did a task (with
+	// the records concerned, 0 when not known), or that it held no data.
+	Confirm(ctx context.Context, taskID, evidence string, count int, noData bool) error
 }
 
 // SuppressionList answers whether an address is on a controller's
 // suppression list (erased, or objected to direct marketing).
 type SuppressionList interface {
 	Suppressed(ctx context.Context, controller, email string) (bool, error)
+}
+
+// AskBy returns the date by which the person who does the task (a vendor)
+// is asked to have done it, today being today: the end of the task's
+// grace period (when it was given, or as it would be set today), but never
+// after the case's due date.
+func (o *TaskOrder) AskBy(today Date) Date {
+	by := o.Request.DueDate
+	var end Date
+	switch _, after, _, _ := o.Connector.Person(); {
+	case o.Task.ExpectedBy != nil:
+		end = DateOf(o.Task.ExpectedBy.In(o.Controller.Location))
+	case after > 0:
+		end = today.AddDays(after)
+	default:
+		return by
+	}
+	if end.Before(by) {
+		return end
+	}
+	return by
 }

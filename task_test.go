@@ -480,3 +480,33 @@ func TestTaskProgressAndOfficersMails(t *testing.T) {
 		t.Errorf("after retry: %+v", got)
 	}
 }
+
+// A vendor is asked to act by the end of the task's grace period, never
+// after the case's due date.
+func TestAskBy(t *testing.T) {
+	c := shopController()
+	today := dsar.DateOf(time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC))
+	for _, tc := range []struct {
+		name       string
+		due        string
+		expectedBy *time.Time
+		want       string
+	}{
+		{"the grace period as it would be set today", "2025-04-05", nil, "2025-03-19"},
+		{"the grace period already set", "2025-04-05", func() *time.Time { v := time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC); return &v }(), "2025-03-10"},
+		{"the case is due first", "2025-03-12", nil, "2025-03-12"},
+	} {
+		due, err := dsar.ParseDate(tc.due)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &dsar.Request{ID: "r", DueDate: due}
+		o, err := dsar.NewTaskOrder(c, r, &dsar.Task{ID: "t", System: "ads", Action: dsar.ActionErase, ExpectedBy: tc.expectedBy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := o.AskBy(today).String(); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}

@@ -93,6 +93,7 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 		"GET /healthz": true, "GET /readyz": true, "GET /openapi.yaml": true, "GET /api/v1/controllers": true, "POST /api/v1/requests": true,
 		"GET /": true, "GET /c/:key": true, "POST /c/:key": true, "GET /r/:id/verify": true, "POST /r/:id/verify": true, "POST /r/:id/resend": true,
 		"GET /v/:token": true, "POST /v/:token": true, "GET /s/:token": true, "POST /s/:token/reply": true, "POST /s/:token/withdraw": true,
+		"GET /vendor/tasks/:id/:token": true, "POST /vendor/tasks/:id/:token": true, // the link's token guards them
 		"GET /signin": true, "POST /signin": true, "GET /signin/oidc": true, "GET /signin/oidc/callback": true,
 	}
 	fill := func(route string) string {

@@ -18,8 +18,9 @@ import (
 const honeypot = "website"
 
 // registerPages adds the data subjects' pages: the controllers, the request
-// form, the code page, the verification link and the status page. Every
-// form carries a CSRF token (see csrf).
+// form, the code page, the verification link and the status page; and,
+// with the task service, the vendors' confirmation page. Every form
+// carries a CSRF token (see csrf).
 func (s *Server) registerPages(e *echo.Echo) {
 	g := routes{e: e, mw: []echo.MiddlewareFunc{s.pageLanguage, s.csrf()}}
 	g.GET("/", s.indexPage)
@@ -33,6 +34,10 @@ func (s *Server) registerPages(e *echo.Echo) {
 	g.GET("/s/:token", s.statusPage)
 	g.POST("/s/:token/reply", s.replyForm)
 	g.POST("/s/:token/withdraw", s.withdrawForm)
+	if s.cfg.Tasks != nil {
+		g.GET("/vendor/tasks/:id/:token", s.vendorPage)
+		g.POST("/vendor/tasks/:id/:token", s.vendorConfirm)
+	}
 }
 
 // langChosenKey marks a page whose language the visitor chose (?lang= or

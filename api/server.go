@@ -187,6 +187,9 @@ func New(cfg Config) (*Server, error) {
 	v1.POST("/requests/:id/tasks/:task/done", s.completeTask, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/tasks/:task/skip", s.skipTask, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/tasks/:task/retry", s.retryTasks, s.requireKey, s.mayChange)
+	if cfg.Suppression != nil {
+		v1.POST("/suppression/check", s.checkSuppression, s.requireKey)
+	}
 	return s, nil
 }
 

@@ -334,10 +334,10 @@ func (t *Tasks) Callback(ctx context.Context, taskID string, o dsar.TaskOutcome)
 
 // Confirm implements dsar.TaskService: a vendor confirms through its link
 // that it did the task.
-func (t *Tasks) Confirm(ctx context.Context, taskID, evidence string, noData bool) error {
+func (t *Tasks) Confirm(ctx context.Context, taskID, evidence string, count int, noData bool) error {
 	_, err := t.db.runLocked(ctx, func(tx *gorm.DB) (*requestRow, error) { return t.taskCase(tx, taskID) },
 		func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
-			return dsar.CompleteTask(env, c, dsar.ActorService, taskID, evidence, 0, noData)
+			return dsar.CompleteTask(env, c, dsar.ActorService, taskID, evidence, count, noData)
 		})
 	return err
 }

@@ -114,6 +114,32 @@ type MailData struct {
 	// QueueURL links the queue.
 	Cases    []DigestCase
 	QueueURL string
+	// Vendor is the instruction of a vendor_instruction mail.
+	Vendor *VendorData
+}
+
+// VendorData is what a vendor_instruction mail asks a processor or a
+// recipient to do about one data subject, with only the identities the
+// vendor needs to find the person.
+type VendorData struct {
+	Action dsar.TaskAction
+	// System names the controller's system (or recipient) the vendor runs.
+	System string
+	// Purposes are those a stop_processing or withdraw_consent instruction
+	// concerns; Categories the data categories concerned.
+	Purposes   []string
+	Categories []string
+	// Email and CustomerID identify the subject; at least one is set.
+	Email      string
+	CustomerID string
+	// Details is what to correct (rectify only), as the case says.
+	Details string
+	// By is the date (YYYY-MM-DD) by which the vendor should act.
+	By string
+	// ConfirmURL is where the vendor confirms it did it.
+	ConfirmURL string
+	// Reminder makes the mail a reminder of an instruction sent before.
+	Reminder bool
 }
 
 // TaskData is the system task of an officers' task mail: what it asks of
@@ -308,6 +334,9 @@ func validateMailData(name string, data MailData) error {
 		}
 		return nil
 	}
+	if name == "vendor_instruction" {
+		validateVendor(data.Vendor, need)
+	}
 	need(data.Type.Valid(), "unknown request type %q", data.Type)
 	need(data.Regulation.Valid(), "unknown regulation %q", data.Regulation)
 	need(strings.TrimSpace(data.Reference) != "", "Reference is empty")
@@ -427,6 +456,27 @@ func validateMailData(name string, data MailData) error {
 		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// validateVendor checks the instruction of a vendor_instruction mail: a
+// known action, someone to find, a date, a confirmation link, and what
+// the action needs (the purposes to stop, the correction to make).
+func validateVendor(v *VendorData, need func(bool, string, ...any)) {
+	if v == nil {
+		need(false, "Vendor is missing")
+		return
+	}
+	need(slices.Contains(dsar.TaskActions, v.Action), "unknown task action %q", v.Action)
+	need(strings.TrimSpace(v.System) != "", "Vendor.System is empty")
+	need(strings.TrimSpace(v.Email) != "" || strings.TrimSpace(v.CustomerID) != "", "Vendor.Email and Vendor.CustomerID are both empty")
+	need(isDate(v.By), "Vendor.By %q is not a date (YYYY-MM-DD)", v.By)
+	need(isWebURL(v.ConfirmURL), "Vendor.ConfirmURL %q is not an http(s) link", v.ConfirmURL)
+	switch v.Action {
+	case dsar.ActionStopProcessing, dsar.ActionWithdrawConsent:
+		need(len(v.Purposes) > 0, "Vendor.Purposes is empty for %s", v.Action)
+	case dsar.ActionRectify:
+		need(strings.TrimSpace(v.Details) != "", "Vendor.Details is empty for rectify")
+	}
 }
 
 // isDate reports whether s is a YYYY-MM-DD calendar date.

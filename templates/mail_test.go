@@ -53,7 +53,7 @@ func TestMailTemplatesComplete(t *testing.T) {
 var allMails = []string{
 	"acknowledgement", "case_assigned", "clarification_request", "completion", "digest", "expired_unverified", "extension",
 	"fee_notice", "forwarded", "identity_request", "refusal", "reminder", "reopened", "reply_received", "subject_replied",
-	"task_failed", "task_reminder", "verification", "withdrawal",
+	"task_failed", "task_reminder", "vendor_instruction", "verification", "withdrawal",
 }
 
 // Fixtures of the golden cases: a Norwegian controller under the GDPR and a
@@ -339,6 +339,30 @@ var goldenCases = map[string][]goldenCase{
 		})},
 		{"undated", officerMail(func(d *MailData) { d.Task = &TaskData{Name: "Budfirma", Action: dsar.ActionNotifyRecipient} })},
 	},
+	"vendor_instruction": {
+		{"erase", vendorMail(func(v *VendorData) {})},
+		{"stop_processing_reminder", vendorMail(func(v *VendorData) {
+			v.Action, v.Reminder, v.Purposes, v.CustomerID = dsar.ActionStopProcessing, true, []string{"Retargeting", "Lookalike audiences"}, ""
+		})},
+		{"rectify", vendorMail(func(v *VendorData) {
+			v.Action, v.Details = dsar.ActionRectify, "My postal address is now\r\nStorgata 1, 0155 Oslo."
+		})},
+		{"notify_recipient", vendorMail(func(v *VendorData) {
+			v.Action, v.System, v.Categories = dsar.ActionNotifyRecipient, "Debt collection", nil
+		})},
+	},
+}
+
+// vendorMail is an instruction to a processor about a GDPR erasure
+// request, changed by with.
+func vendorMail(with func(*VendorData)) MailData {
+	return gdprMail(func(d *MailData) {
+		d.Type, d.SubjectName, d.StatusURL = dsar.TypeErasure, "", ""
+		d.Vendor = &VendorData{Action: dsar.ActionErase, System: "Meta Pixel", Categories: []string{"Browsing behaviour", "Device identifiers"},
+			Email: "ase@example.no", CustomerID: "K-10442", By: "2025-03-24",
+			ConfirmURL: "https://dsar.eksempel.no/vendor/tasks/01J000TASK/Zm9v"}
+		with(d.Vendor)
+	})
 }
 
 // officerMail is a mail to the officers about a GDPR request: it links the
@@ -668,6 +692,13 @@ func TestRenderMailRequiredData(t *testing.T) {
 		{"task_reminder", "due", "Task.DueDate", func(d *MailData) {
 			d.Task = &TaskData{Name: "Regnskap", Action: dsar.ActionErase, DueDate: "12.03.2025"}
 		}},
+		{"vendor_instruction", "erase", "Vendor is missing", func(d *MailData) { d.Vendor = nil }},
+		{"vendor_instruction", "erase", "task action", func(d *MailData) { d.Vendor = &VendorData{Action: "shred"} }},
+		{"vendor_instruction", "erase", "ConfirmURL", func(d *MailData) { v := *d.Vendor; v.ConfirmURL = "javascript:x"; d.Vendor = &v }},
+		{"vendor_instruction", "erase", "Vendor.By", func(d *MailData) { v := *d.Vendor; v.By = ""; d.Vendor = &v }},
+		{"vendor_instruction", "erase", "CustomerID", func(d *MailData) { v := *d.Vendor; v.Email, v.CustomerID = "", " "; d.Vendor = &v }},
+		{"vendor_instruction", "stop_processing_reminder", "Purposes", func(d *MailData) { v := *d.Vendor; v.Purposes = nil; d.Vendor = &v }},
+		{"vendor_instruction", "rectify", "Details", func(d *MailData) { v := *d.Vendor; v.Details = " "; d.Vendor = &v }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mail+"/"+tt.want, func(t *testing.T) {

@@ -58,6 +58,16 @@ var nteBrand = Brand{
 	AccentColor:  "#f5a623",
 }
 
+// vendorPage is NTE's instruction to stop an ad platform's processing,
+// in the state given.
+func vendorPage(lang dsar.Language, state string) VendorPage {
+	p := ntePage(lang, "/vendor/tasks/01J000TASK/dG9rZW4")
+	return VendorPage{Page: p, Action: "/vendor/tasks/01J000TASK/dG9rZW4", State: state, Controller: nteBrand.Name,
+		Reference: "DSAR-2025-0042", System: "Meta Pixel", TaskAction: dsar.ActionStopProcessing,
+		Purposes: []string{"Retargeting", "Lookalike audiences"}, Categories: []string{"Browsing behaviour"},
+		Email: "kari@example.no", CustomerID: "K-10442", By: "2025-03-24"}
+}
+
 func ntePage(lang dsar.Language, path string) Page {
 	return Page{
 		Lang:         lang,
@@ -180,6 +190,21 @@ var pageCases = map[string][]pageCase{
 				Notice:       byLang(lang, "Vi har sendt deg en ny kode.", "We have sent you a new code."),
 			}
 		}},
+	},
+	"vendor": {
+		{"form", func(lang dsar.Language) any { return vendorPage(lang, "") }},
+		{"rectify_errors", func(lang dsar.Language) any {
+			p := vendorPage(lang, "")
+			p.TaskAction, p.Categories, p.Details = dsar.ActionRectify, nil, "Postal address: Storgata 1, 0155 Oslo"
+			p.Outcome, p.Count = "done", "two"
+			p.Errors = map[string]string{
+				"count":    byLang(lang, "Skriv et helt tall, 0 eller mer, eller la feltet stå tomt.", "Enter a whole number of 0 or more, or leave it empty."),
+				"evidence": byLang(lang, "Dette feltet må fylles ut.", "This field is required."),
+			}
+			return p
+		}},
+		{"thanks", func(lang dsar.Language) any { return vendorPage(lang, "thanks") }},
+		{"ended", func(lang dsar.Language) any { return vendorPage(lang, "ended") }},
 	},
 	"confirm_link": {
 		{"confirm", func(lang dsar.Language) any {
@@ -1176,6 +1201,9 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 			},
 			"check_email":  CheckEmailPage{Page: p, Action: hostile, Resend: hostile, MaskedEmail: hostile, Error: hostile, Notice: hostile, ExpiresHours: 24},
 			"confirm_link": ConfirmLinkPage{Page: p, Action: hostile, Reference: hostile},
+			"vendor": VendorPage{Page: p, Action: hostile, Controller: hostile, Reference: hostile, System: hostile, TaskAction: dsar.ActionStopProcessing,
+				Purposes: []string{hostile}, Categories: []string{hostile}, Details: hostile, Email: hostile, CustomerID: hostile, By: hostile,
+				Outcome: hostile, Count: hostile, Evidence: hostile, Errors: map[string]string{"outcome": hostile, "count": hostile, "evidence": hostile}, Error: hostile},
 			"status": StatusPage{
 				Page: p, Reference: hostile, Type: dsar.TypeAccess, Status: dsar.StatusInProgress,
 				ReceivedAt: time.Date(2025, 3, 3, 9, 0, 0, 0, oslo), DueDate: hostile,

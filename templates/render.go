@@ -44,6 +44,7 @@ var pageTypes = map[string]reflect.Type{
 	"admin_user":   reflect.TypeFor[AdminUserPage](),
 	"admin_keys":   reflect.TypeFor[AdminKeysPage](),
 	"confirm_link": reflect.TypeFor[ConfirmLinkPage](),
+	"vendor":       reflect.TypeFor[VendorPage](),
 }
 
 // PageNames returns the names of the page templates, sorted.

@@ -424,3 +424,29 @@ type ErrorPage struct {
 	Message string
 	Status  int
 }
+
+// VendorPage is the page on which a processor or vendor confirms the task
+// it was instructed to do by mail (vendor_instruction): what was asked,
+// with no more about the person than the instruction had, and a form to
+// say it is done (with a count) or that there is no data, with evidence.
+type VendorPage struct {
+	Page
+	// Action is where the form posts; State is "" for the form, "thanks"
+	// once the confirmation is recorded, "ended" when the task was
+	// recorded before (no form then).
+	Action string
+	State  string
+	// What was asked, as the instruction said it.
+	Controller, Reference, System string
+	TaskAction                    dsar.TaskAction
+	Purposes, Categories          []string
+	Details                       string // the correction (rectify)
+	Email, CustomerID             string
+	By                            string // YYYY-MM-DD
+	// The form sent back with its problems: Outcome is "done" or
+	// "no_data"; Errors by field (outcome, count, evidence); Error for
+	// the page.
+	Outcome, Count, Evidence string
+	Errors                   map[string]string
+	Error                    string
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/dsar-project/dsar/workflows"
 	"github.com/dsar-project/dsar/workflows/connector"
 	"github.com/dsar-project/dsar/workflows/connector/manual"
+	"github.com/dsar-project/dsar/workflows/connector/vendormail"
 	"github.com/dsar-project/dsar/workflows/mail"
 	"github.com/dsar-project/dsar/workflows/memredis"
 )
@@ -385,6 +386,8 @@ func (a *App) serveWorkerMetrics() (stop func(), err error) {
 // through, and what releases what they hold (connections, pools) when the
 // worker stops.
 func (a *App) connectors() (connector.Set, func()) {
-	set := connector.Set{dsar.ConnectorManual: manual.Connector{}}
+	set := connector.Set{dsar.ConnectorManual: manual.Connector{},
+		dsar.ConnectorVendorMail: &vendormail.Connector{Sender: a.sender, From: a.cfg.MailFrom,
+			MessageIDDomain: a.cfg.MessageIDDomain(), Clock: a.clock, Log: a.log}}
 	return set, func() {}
 }
