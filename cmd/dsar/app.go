@@ -28,6 +28,7 @@ import (
 	"github.com/dsar-project/dsar/store"
 	"github.com/dsar-project/dsar/workflows"
 	"github.com/dsar-project/dsar/workflows/connector"
+	httpconn "github.com/dsar-project/dsar/workflows/connector/http"
 	"github.com/dsar-project/dsar/workflows/connector/manual"
 	"github.com/dsar-project/dsar/workflows/mail"
 	"github.com/dsar-project/dsar/workflows/memredis"
@@ -385,6 +386,7 @@ func (a *App) serveWorkerMetrics() (stop func(), err error) {
 // through, and what releases what they hold (connections, pools) when the
 // worker stops.
 func (a *App) connectors() (connector.Set, func()) {
-	set := connector.Set{dsar.ConnectorManual: manual.Connector{}}
-	return set, func() {}
+	web := httpconn.New(a.clock, a.log)
+	set := connector.Set{dsar.ConnectorManual: manual.Connector{}, dsar.ConnectorHTTP: web}
+	return set, web.Close
 }
