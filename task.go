@@ -205,6 +205,10 @@ type TaskService interface {
 	Remind(ctx context.Context, claimed *OutboxItem, taskID string, round int) error
 	// Callback records a system's later answer to a task.
 	Callback(ctx context.Context, taskID string, o TaskOutcome) error
+	// CallbackOnce records a system's signed later answer to a task once
+	// per message ID (its webhook-id): an ID seen before for the task is a
+	// replay, refused with ECONFLICT.
+	CallbackOnce(ctx context.Context, taskID, webhookID string, o TaskOutcome) error
 	// Confirm records a vendor's confirmation that it did a task.
 	Confirm(ctx context.Context, taskID, evidence string, noData bool) error
 }

@@ -272,8 +272,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 78 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 78 (and 6): %v",
+	if len(registered) != 79 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 79 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -410,6 +410,7 @@ func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *co
 		Subjects:    store.NewSubjects(e.db),
 		APIKeys:     keys,
 		Controllers: e.db.Controllers,
+		Tasks:       store.NewTasks(e.db),
 		Keyring:     e.db.Keyring,
 		Clock:       e.clock,
 		Ready: func(context.Context) error {
@@ -478,6 +479,8 @@ type contractCall struct {
 	// cookies are sent besides.
 	cookies []*http.Cookie
 	chunked bool // send the body without Content-Length
+	// header holds more headers to send (a callback's signature).
+	header http.Header
 	want    int  // the status expected
 	// docRejects says the document itself declares the request invalid;
 	// the server must then refuse it too, and the document must not accept
@@ -585,6 +588,9 @@ func (e *contractEnv) do(t *testing.T, c contractCall) contractAnswer {
 	}
 	if c.lang != "" {
 		header.Set("Accept-Language", c.lang)
+	}
+	for k, v := range c.header {
+		header[k] = v
 	}
 	var cookies []string
 	if c.csrf != "" {
@@ -786,6 +792,7 @@ func TestContract(t *testing.T) {
 		{"approve", func(t *testing.T) { contractApprove(t, e) }},
 		{"forward-and-fee", func(t *testing.T) { contractForwardAndFee(t, e) }},
 		{"objection-and-actions", func(t *testing.T) { contractObjectionAndActions(t, e) }},
+		{"task-callback", func(t *testing.T) { contractTaskCallback(t, e) }},
 		{"pages", func(t *testing.T) { contractPages(t, e) }},
 		{"signin", func(t *testing.T) { contractSignIn(t, e) }},
 		{"single-sign-on", func(t *testing.T) { contractSingleSignOn(t, e) }},
@@ -2000,6 +2007,8 @@ func contractRateLimit(t *testing.T, e *contractEnv) {
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/fee", body: contractBodies["POST fee"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/objection", body: contractBodies["POST objection"]},
 		{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/actions"},
+		{method: "POST", path: "/api/v1/tasks/" + unknownRequestID + "/callback?token=x", body: map[string]any{"status": "done"},
+			header: http.Header{"Webhook-Id": {"msg_1"}, "Webhook-Timestamp": {"1"}, "Webhook-Signature": {"v1,x"}}},
 	} {
 		c.key, c.want = "officer", 429
 		a := e.do(t, c)

@@ -181,6 +181,9 @@ func New(cfg Config) (*Server, error) {
 	v1.POST("/requests/:id/fee", s.announceFee, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/objection", s.classifyObjection, s.requireKey, s.mayChange)
 	v1.GET("/requests/:id/actions", s.listActions, s.requireKey)
+	if cfg.Tasks != nil && cfg.Keyring != nil {
+		v1.POST("/tasks/:id/callback", s.taskCallback)
+	}
 	return s, nil
 }
 
@@ -285,8 +288,11 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		limit := s.cfg.BodyLimit
-		if c.Path() == "/s/:token/reply" { // may carry an identity document
+		switch c.Path() {
+		case "/s/:token/reply": // may carry an identity document
 			limit += dsar.MaxDocumentSize
+		case taskCallbackRoute:
+			limit = min(limit, maxCallbackBody)
 		}
 		if r.ContentLength > limit {
 			return tooLarge(limit)
