@@ -481,7 +481,7 @@ type contractCall struct {
 	chunked bool // send the body without Content-Length
 	// header holds more headers to send (a callback's signature).
 	header http.Header
-	want    int  // the status expected
+	want   int // the status expected
 	// docRejects says the document itself declares the request invalid;
 	// the server must then refuse it too, and the document must not accept
 	// what the server refuses where it can say so.
