@@ -118,3 +118,23 @@ func contractTaskCallback(t *testing.T, base *contractEnv) {
 		t.Error("503 without Retry-After")
 	}
 }
+
+// A callback's body is capped at 16 KiB, below the server's general limit.
+func TestCallbackBodyLimit(t *testing.T) {
+	p, db := newPageClientWith(t, nil)
+	path := dsar.TaskCallbackPath("x", db.Keyring.Token(dsar.TokenTaskCallback, "x"))
+	for _, tc := range []struct {
+		size int
+		want int
+	}{
+		{20 << 10, http.StatusRequestEntityTooLarge},
+		{8 << 10, http.StatusNotFound}, // read, then no such task
+	} {
+		body := `{"status":"done"` + strings.Repeat(" ", tc.size) + `}`
+		req, _ := http.NewRequest(http.MethodPost, p.base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if code, _, _ := p.do(req); code != tc.want {
+			t.Errorf("%d bytes: %d, want %d", len(body), code, tc.want)
+		}
+	}
+}
