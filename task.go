@@ -240,6 +240,10 @@ type TaskService interface {
 	Remind(ctx context.Context, claimed *OutboxItem, taskID string, round int) error
 	// Callback records a system's later answer to a task.
 	Callback(ctx context.Context, taskID string, o TaskOutcome) error
+	// CallbackOnce records a system's signed later answer to a task once
+	// per message ID (its webhook-id): an ID seen before for the task is a
+	// replay, refused with ECONFLICT.
+	CallbackOnce(ctx context.Context, taskID, webhookID string, o TaskOutcome) error
 	// Confirm records a vendor's confirmation that it did a task (with
 	// the records concerned, 0 when not known), or that it held no data.
 	Confirm(ctx context.Context, taskID, evidence string, count int, noData bool) error

@@ -273,8 +273,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 87 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 87 (and 6): %v",
+	if len(registered) != 88 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 88 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -481,7 +481,9 @@ type contractCall struct {
 	// cookies are sent besides.
 	cookies []*http.Cookie
 	chunked bool // send the body without Content-Length
-	want    int  // the status expected
+	// header holds more headers to send (a callback's signature).
+	header http.Header
+	want   int // the status expected
 	// docRejects says the document itself declares the request invalid;
 	// the server must then refuse it too, and the document must not accept
 	// what the server refuses where it can say so.
@@ -588,6 +590,9 @@ func (e *contractEnv) do(t *testing.T, c contractCall) contractAnswer {
 	}
 	if c.lang != "" {
 		header.Set("Accept-Language", c.lang)
+	}
+	for k, v := range c.header {
+		header[k] = v
 	}
 	var cookies []string
 	if c.csrf != "" {
@@ -796,6 +801,7 @@ func TestContract(t *testing.T) {
 		{"tasks", func(t *testing.T) { contractTasks(t, e) }},
 		{"suppression", func(t *testing.T) { contractSuppression(t, e) }},
 		{"vendor-page", func(t *testing.T) { contractVendorPage(t, vendor) }},
+		{"task-callback", func(t *testing.T) { contractTaskCallback(t, e) }},
 		{"pages", func(t *testing.T) { contractPages(t, e) }},
 		{"signin", func(t *testing.T) { contractSignIn(t, e) }},
 		{"single-sign-on", func(t *testing.T) { contractSingleSignOn(t, e) }},
@@ -2029,6 +2035,8 @@ func contractRateLimit(t *testing.T, e *contractEnv) {
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/skip", body: contractBodies["POST skip"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/retry"},
 		{method: "POST", path: "/api/v1/suppression/check", body: map[string]any{"controller": "nte", "emails": []string{"a@example.no"}}},
+		{method: "POST", path: "/api/v1/tasks/" + unknownRequestID + "/callback?token=x", body: map[string]any{"status": "done"},
+			header: http.Header{"Webhook-Id": {"msg_1"}, "Webhook-Timestamp": {"1"}, "Webhook-Signature": {"v1,x"}}},
 	} {
 		c.key, c.want = "officer", 429
 		a := e.do(t, c)

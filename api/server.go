@@ -190,6 +190,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Suppression != nil {
 		v1.POST("/suppression/check", s.checkSuppression, s.requireKey)
 	}
+	if cfg.Tasks != nil && cfg.Keyring != nil {
+		v1.POST("/tasks/:id/callback", s.taskCallback)
+	}
 	return s, nil
 }
 
@@ -294,8 +297,11 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		limit := s.cfg.BodyLimit
-		if c.Path() == "/s/:token/reply" { // may carry an identity document
+		switch c.Path() {
+		case "/s/:token/reply": // may carry an identity document
 			limit += dsar.MaxDocumentSize
+		case taskCallbackRoute:
+			limit = min(limit, maxCallbackBody)
 		}
 		if r.ContentLength > limit {
 			return tooLarge(limit)

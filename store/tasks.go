@@ -332,6 +332,43 @@ func (t *Tasks) Callback(ctx context.Context, taskID string, o dsar.TaskOutcome)
 	return err
 }
 
+// taskCallbackRow is a system's callback to a task, by its webhook-id.
+type taskCallbackRow struct {
+	TaskID     string `gorm:"primaryKey"`
+	WebhookID  string `gorm:"primaryKey"`
+	ReceivedAt time.Time
+}
+
+func (taskCallbackRow) TableName() string { return "task_callbacks" }
+
+// CallbackOnce implements dsar.TaskService: a system's later answer to a
+// task, recorded with the message's webhook-id in one transaction. An ID
+// seen before for the task is a replay: ECONFLICT, and nothing changes.
+func (t *Tasks) CallbackOnce(ctx context.Context, taskID, webhookID string, o dsar.TaskOutcome) error {
+	_, err := t.db.runLocked(ctx, func(tx *gorm.DB) (*requestRow, error) {
+		row, err := t.taskCase(tx, taskID)
+		if err != nil {
+			return nil, err
+		}
+		var n int64
+		if err := tx.Model(&taskCallbackRow{}).Where("task_id = ? AND webhook_id = ?", taskID, webhookID).Count(&n).Error; err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, &dsar.Error{Code: dsar.ECONFLICT, Message: "error.callback.replayed"}
+		}
+		return row, tx.Create(&taskCallbackRow{TaskID: taskID, WebhookID: webhookID, ReceivedAt: t.db.now()}).Error
+	},
+		func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+			task, ok := c.Task(taskID)
+			if !ok {
+				return nil, &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.task.not_found"}
+			}
+			return dsar.RecordOutcome(env, c, dsar.ActorService, taskID, task.Round, o)
+		})
+	return err
+}
+
 // Confirm implements dsar.TaskService: a vendor confirms through its link
 // that it did the task.
 func (t *Tasks) Confirm(ctx context.Context, taskID, evidence string, count int, noData bool) error {

@@ -28,6 +28,7 @@ import (
 	"github.com/dsar-project/dsar/store"
 	"github.com/dsar-project/dsar/workflows"
 	"github.com/dsar-project/dsar/workflows/connector"
+	httpconn "github.com/dsar-project/dsar/workflows/connector/http"
 	"github.com/dsar-project/dsar/workflows/connector/manual"
 	"github.com/dsar-project/dsar/workflows/connector/vendormail"
 	"github.com/dsar-project/dsar/workflows/mail"
@@ -386,8 +387,9 @@ func (a *App) serveWorkerMetrics() (stop func(), err error) {
 // through, and what releases what they hold (connections, pools) when the
 // worker stops.
 func (a *App) connectors() (connector.Set, func()) {
-	set := connector.Set{dsar.ConnectorManual: manual.Connector{},
+	web := httpconn.New(a.clock, a.log)
+	set := connector.Set{dsar.ConnectorManual: manual.Connector{}, dsar.ConnectorHTTP: web,
 		dsar.ConnectorVendorMail: &vendormail.Connector{Sender: a.sender, From: a.cfg.MailFrom,
 			MessageIDDomain: a.cfg.MessageIDDomain(), Clock: a.clock, Log: a.log}}
-	return set, func() {}
+	return set, web.Close
 }

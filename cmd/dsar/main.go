@@ -11,6 +11,7 @@
 //	dsar audit verify     check the hash chain of the audit trail
 //	dsar user …           officers' accounts: create, list, update, disable, enable, reset-password
 //	dsar seed             fill a database with cases for load tests
+//	dsar sample-system    a connected system that takes the HTTP connector's tasks
 //
 // Configuration comes from DSAR_* environment variables; see README.md.
 package main
@@ -75,6 +76,8 @@ commands:
   apikey        create, list or revoke API keys (dsar apikey -h)
   audit verify  check that no audit event was changed or deleted
   user          officers' accounts: create, list, update, disable, enable, reset-password
+  sample-system a connected system on 127.0.0.1:8091 that takes the HTTP connector's
+                tasks (docs/connectors.md); needs DSAR_SAMPLE_SYSTEM_SECRET
 
 Configuration comes from DSAR_* environment variables (see README.md).
 `
@@ -114,6 +117,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.seed(ctx, cfg, log, args)
 	case "user":
 		err = m.user(ctx, cfg, log, args)
+	case "sample-system":
+		err = m.sampleSystem(ctx, log, args)
 	default:
 		fmt.Fprintf(m.Stderr, "dsar: unknown command %q\n\n%s", cmd, usage)
 		return 2

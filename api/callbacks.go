@@ -1,0 +1,134 @@
+package api
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dsar-project/dsar"
+)
+
+// maxCallbackBody bounds the body of a system's callback, which holds a
+// status, a count and a short message.
+const maxCallbackBody = 16 << 10
+
+// taskCallbackRoute is the route of the systems' callbacks
+// (dsar.TaskCallbackPath).
+const taskCallbackRoute = "/api/v1/tasks/:id/callback"
+
+// callbackJSON is the body of a system's callback.
+type callbackJSON struct {
+	Status  string `json:"status"`
+	Count   int    `json:"count"`
+	Message string `json:"message"`
+}
+
+// The statuses a callback may report.
+var callbackStatuses = []string{"done", "no_data", "failed"}
+
+// taskCallback takes a system's later answer to a task it accepted (HTTP
+// connector; docs/connectors.md): the URL's token must be the task's, the
+// body must be signed with the system's secret in the Standard Webhooks
+// format within the tolerance, and each webhook-id is taken once.
+func (s *Server) taskCallback(c echo.Context) error {
+	id, token := c.Param("id"), c.QueryParam("token")
+	want := s.cfg.Keyring.Token(dsar.TokenTaskCallback, id)
+	if subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
+		return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"} // the same for an unknown task: no oracle
+	}
+	limit := min(s.cfg.BodyLimit, maxCallbackBody)
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooLarge(limit)
+		}
+		return err
+	}
+	ctx := c.Request().Context()
+	order, err := s.cfg.Tasks.Order(ctx, id)
+	if err != nil {
+		if code := dsar.ErrorCode(err); code == dsar.ENOTFOUND || code == dsar.ECONFLICT {
+			return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
+		}
+		return err
+	}
+	if order.Connector.Kind != dsar.ConnectorHTTP || order.Connector.HTTP == nil {
+		return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
+	}
+	raw, err := order.Connector.HTTP.Secret.Value()
+	var secret dsar.WebhookSecret
+	if err == nil {
+		secret, err = dsar.ParseWebhookSecret(raw)
+	}
+	if err != nil {
+		s.cfg.Log.Warn("a system's callback cannot be verified: its secret is not usable", "task", id,
+			"secret", order.Connector.HTTP.Secret.String(), "err", err)
+		return &dsar.Error{Code: dsar.EUNAVAILABLE, Message: "error.unavailable"}
+	}
+	webhookID, err := secret.Verify(c.Request().Header, body, s.cfg.Clock.Now())
+	if err != nil {
+		return &dsar.Error{Code: dsar.EUNAUTHORIZED, Message: "error.callback.signature"}
+	}
+	c.Request().Body = io.NopCloser(bytes.NewReader(body))
+	var in callbackJSON
+	if err := decodeJSON(c, limit, &in); err != nil {
+		return err
+	}
+	o, err := callbackOutcome(in)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Tasks.CallbackOnce(ctx, id, webhookID, o); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// callbackOutcome validates a callback's body and returns its outcome.
+func callbackOutcome(in callbackJSON) (dsar.TaskOutcome, error) {
+	var fields []dsar.FieldError
+	switch {
+	case in.Status == "":
+		fields = append(fields, dsar.FieldError{Field: "status", Message: "field.required"})
+	case !slices.Contains(callbackStatuses, in.Status):
+		fields = append(fields, dsar.FieldError{Field: "status", Message: "field.enum", Params: map[string]any{"allowed": callbackStatuses}})
+	}
+	if in.Count < 0 {
+		fields = append(fields, dsar.FieldError{Field: "count", Message: "field.not_negative"})
+	}
+	in.Message = strings.TrimSpace(in.Message)
+	if err := dsar.ValidateText("message", in.Message, false, 200); err != nil {
+		var de *dsar.Error
+		if errors.As(err, &de) {
+			fields = append(fields, de.Fields...)
+		}
+	}
+	if len(fields) > 0 {
+		return dsar.TaskOutcome{}, dsar.Invalid(fields...)
+	}
+	answer := "callback: " + in.Status
+	if in.Status == "done" {
+		answer += " (" + strconv.Itoa(in.Count) + ")"
+	}
+	if in.Message != "" {
+		answer += ": " + in.Message
+	}
+	o := dsar.TaskOutcome{Answer: answer, Count: in.Count}
+	switch in.Status {
+	case "done":
+		o.Kind = dsar.OutcomeDone
+	case "no_data":
+		o.Kind, o.Count = dsar.OutcomeNoData, 0
+	default:
+		o.Kind, o.Count = dsar.OutcomeFailed, 0
+	}
+	return o, nil
+}
