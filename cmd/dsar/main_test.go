@@ -315,7 +315,7 @@ func TestInvalidControllersFileStopsTheStart(t *testing.T) {
 // TestSampleHTTPExampleLoads opens the service on the example controllers
 // file of the http connector, named by DSAR_CONFIG as an operator would.
 func TestSampleHTTPExampleLoads(t *testing.T) {
-	e := testEnv(t)
+	e := migratedEnv(t)
 	e["DSAR_CONFIG"] = filepath.Join("..", "..", "docs", "examples", "sample-http.yaml")
 	cfg, err := LoadConfig(e.get)
 	if err != nil {
