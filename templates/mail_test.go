@@ -244,6 +244,15 @@ var goldenCases = map[string][]goldenCase{
 		{"gdpr", gdprMail(func(d *MailData) { d.DueDate = "2025-04-10" })},
 	},
 	"completion": {
+		{"erasure_systems", gdprMail(func(d *MailData) {
+			withAuthority(d, datatilsynet)
+			d.Type = dsar.TypeErasure
+			d.Systems = []SystemData{{Name: "Nettbutikk", Status: dsar.TaskDone, Count: 1}, {Name: "CRM", Status: dsar.TaskDone, Count: 12},
+				{Name: "Nyhetsbrev", Status: dsar.TaskNoData}, {Name: "Arkiv", Status: dsar.TaskSkipped, Reason: "The archive is read-only and erased every night."}}
+			d.Told = []string{"Courier companies"}
+			d.Untold = []UntoldData{{Name: "Readers of public product reviews", Why: "They are anonymous and cannot be found."}}
+			d.Kept = []KeptData{{What: "Orders and payments (Nettbutikk)", Why: "Bokføringsloven § 13", Until: "2031-12-31"}}
+		})},
 		{"access", gdprMail(func(d *MailData) {
 			withAuthority(d, datatilsynet)
 			d.Summary = "We have sent you a copy of your personal data through the secure download link in a separate e-mail, together with the purposes, recipients and storage periods."
