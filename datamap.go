@@ -283,3 +283,17 @@ func (c *Controller) TargetName(t *Task) string {
 	}
 	return t.System
 }
+
+// ConnectorOf returns the connector that reaches what a task goes to: the
+// system's, or the recipient's notice connector; a connector of the task's
+// kind with no settings when the data map no longer has the target.
+func (c *Controller) ConnectorOf(t *Task) *Connector {
+	if t.Recipient != "" {
+		if r, ok := c.Recipient(t.Recipient); ok && r.Notify != nil {
+			return r.Notify
+		}
+	} else if s, ok := c.System(t.System); ok {
+		return &s.Connector
+	}
+	return &Connector{Kind: t.Connector}
+}

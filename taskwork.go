@@ -83,16 +83,7 @@ func (c *Connector) MaxAttempts() int {
 }
 
 // connectorOf returns the connector of the system or recipient a task goes to.
-func (c *Case) connectorOf(t *Task) *Connector {
-	if t.Recipient != "" {
-		if r, ok := c.Controller.Recipient(t.Recipient); ok && r.Notify != nil {
-			return r.Notify
-		}
-	} else if s, ok := c.Controller.System(t.System); ok {
-		return &s.Connector
-	}
-	return &Connector{Kind: t.Connector}
-}
+func (c *Case) connectorOf(t *Task) *Connector { return c.Controller.ConnectorOf(t) }
 
 // Task returns the case's task with the ID.
 func (c *Case) Task(id string) (*Task, bool) {

@@ -268,9 +268,13 @@ func taskRow(lang dsar.Language, ctrl *dsar.Controller, t *dsar.Task, now time.T
 		v := p.In(loc)
 		return &v
 	}
-	return templates.TaskRow{ID: t.ID, Target: t.Target(), Name: ctrl.TargetName(t), Recipient: t.Recipient != "", Action: t.Action,
+	row := templates.TaskRow{ID: t.ID, Target: t.Target(), Name: ctrl.TargetName(t), Recipient: t.Recipient != "", Action: t.Action,
 		Connector: t.Connector, Status: t.Status, Categories: strings.Join(t.Categories, ", "), Count: t.Count,
 		Answer: t.Answer, Reason: templates.T(lang, t.Reason, nil), Evidence: t.Evidence, ExpectedBy: at(t.ExpectedBy), DueAt: at(t.DueAt), Overdue: t.Overdue(now)}
+	if m := ctrl.ConnectorOf(t).Manual; m != nil && (t.Status == dsar.TaskWaitingPerson || t.Status == dsar.TaskFailed) {
+		row.Instructions, row.Checklist = m.Instructions, m.Checklist
+	}
+	return row
 }
 
 // taskEventText describes a task event of the timeline: which target, what

@@ -458,7 +458,8 @@ var pageCases = map[string][]pageCase{
 				Tasks: []TaskRow{
 					{ID: "t1", Target: "crm", Name: "CRM", Action: dsar.ActionExport, Connector: dsar.ConnectorHTTP, Status: dsar.TaskDone, Count: 42},
 					{ID: "t2", Target: "billing", Name: "Billing", Action: dsar.ActionExport, Connector: dsar.ConnectorHTTP, Status: dsar.TaskFailed, Answer: "HTTP 500: upstream down", Reason: "The system did not answer after the last allowed attempt.", CanDone: true, CanSkip: true, CanRetry: true},
-					{ID: "t3", Target: "archive", Name: "Archive", Action: dsar.ActionExport, Connector: dsar.ConnectorManual, Status: dsar.TaskFailed, CanDone: true, CanSkip: true, CanRetry: true},
+					{ID: "t3", Target: "archive", Name: "Archive", Action: dsar.ActionExport, Connector: dsar.ConnectorManual, Status: dsar.TaskFailed, CanDone: true, CanSkip: true, CanRetry: true,
+						Instructions: "Search the archive boxes by customer number.", Checklist: []string{"Boxes searched", "Copies scanned"}},
 					{ID: "t4", Target: "ads", Name: "Ad platform", Action: dsar.ActionExport, Connector: dsar.ConnectorVendorMail, Status: dsar.TaskWaitingPerson, DueAt: &taskDue, Overdue: true, CanDone: true, CanSkip: true},
 					{ID: "t5", Target: "analytics", Name: "Analytics", Action: dsar.ActionExport, Connector: dsar.ConnectorOpenDSR, Status: dsar.TaskWaitingSystem, ExpectedBy: &taskExpected, CanSkip: true},
 					{ID: "t6", Target: "newsletter", Name: "Newsletter", Action: dsar.ActionExport, Connector: dsar.ConnectorManual, Status: dsar.TaskSkipped, Reason: "No account there."}}}

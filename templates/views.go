@@ -324,6 +324,10 @@ type TaskRow struct {
 	Status           dsar.TaskStatus
 	Categories       string
 	Count            int
+	// Instructions and Checklist say what an officer does for a manual
+	// task still to be done.
+	Instructions string
+	Checklist    []string
 	// Answer is a failing system's last answer; Reason why a task was
 	// skipped or failed; Evidence what the person who did it wrote.
 	Answer, Reason, Evidence string
