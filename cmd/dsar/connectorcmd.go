@@ -98,7 +98,11 @@ func (m *Main) connector(ctx context.Context, cfg *Config, log *slog.Logger, arg
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	for _, st := range rep.Steps {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", st.Target, st.Verb, rows(st.Rows), strings.Join(st.Set, ", "))
+		fmt.Fprintf(tw, "%s\t%s\t%s", st.Target, st.Verb, rows(st.Rows))
+		if len(st.Set) > 0 {
+			fmt.Fprintf(tw, "\t%s", strings.Join(st.Set, ", "))
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
