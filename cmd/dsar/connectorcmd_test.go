@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,6 +15,10 @@ import (
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/workflows/connector"
 )
 
 // sampleShopDB creates a database on DSAR_TEST_DATABASE_URL with the tables
@@ -125,5 +132,38 @@ func TestConnectorDryRun(t *testing.T) {
 		if code, _, stderr := run(t, e, args...); code != 2 || stderr == "" {
 			t.Errorf("%v: exit %d, %q", args, code, stderr)
 		}
+	}
+}
+
+// The worker's connectors carry out a task of a sql system, and their close
+// function closes its pools.
+func TestWorkerReachesSQLSystems(t *testing.T) {
+	db := sampleShopDB(t)
+	ctrls, err := dsar.LoadControllers(filepath.Join("..", "..", "docs", "examples", "sample-sql.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := ctrls.Get("sample-shop")
+	s, _ := c.System("customers")
+	keys, err := dsar.NewKeyring([]byte("a test secret of at least thirty-two bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(env{}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &App{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: dsar.SystemClock{}, db: &store.DB{Keyring: keys}}
+	set, closeConns := a.connectors()
+	defer closeConns()
+	o := &dsar.TaskOrder{Task: &dsar.Task{ID: "t1", System: s.Key, Action: dsar.ActionRestrict, Connector: dsar.ConnectorSQL},
+		Request: &dsar.Request{Subject: dsar.Subject{Email: "kari.nordmann@example.no"}}, Controller: c, Connector: &s.Connector, System: s}
+	out := set[dsar.ConnectorSQL].Do(context.Background(), &connector.Order{TaskOrder: o, Step: dsar.StepSend})
+	if out.Kind != dsar.OutcomeDone || out.Count != 2 {
+		t.Errorf("restrict: %+v", out)
+	}
+	var paused, restricted bool
+	if err := db.QueryRow("SELECT (SELECT paused FROM shop.newsletter), (SELECT restricted FROM shop.customers)").Scan(&paused, &restricted); err != nil || !paused || !restricted {
+		t.Errorf("paused %v, restricted %v, %v", paused, restricted, err)
 	}
 }

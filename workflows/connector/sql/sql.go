@@ -248,14 +248,14 @@ type statement struct {
 	step Step
 	sql  string
 	args []any
-	// describe: the statement is the data map's own, given only as many of
-	// the identities ($1, $2, $3) as it has parameters.
-	describe bool
+	// own: the statement is the data map's own, given the identities as
+	// $1, $2 and $3 (runOwn).
+	own bool
 }
 
 // run runs the statement and returns the rows it read or changed.
 func (st *statement) run(ctx context.Context, tx pgx.Tx) (int64, error) {
-	if st.describe {
+	if st.own {
 		return st.runOwn(ctx, tx)
 	}
 	rows, err := tx.Query(ctx, st.sql, st.args...)
@@ -324,7 +324,7 @@ func (c *Connector) plan(o *dsar.TaskOrder, cfg *dsar.SQLConnector) ([]*statemen
 		out := make([]*statement, len(list))
 		for i, s := range list {
 			out[i] = &statement{step: Step{Target: fmt.Sprintf("statement %d", i+1)}, sql: s,
-				args: []any{ids.email, ids.customerID, ids.phone}, describe: true}
+				args: []any{ids.email, ids.customerID, ids.phone}, own: true}
 		}
 		return out, nil
 	}
@@ -340,6 +340,14 @@ func (c *Connector) plan(o *dsar.TaskOrder, cfg *dsar.SQLConnector) ([]*statemen
 	}
 	if action == dsar.ActionRestrict && !slices.ContainsFunc(cfg.Tables, func(t dsar.SQLTable) bool { return t.Restrict != "" }) {
 		return nil, &dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: "no table of the data map has a restrict column and there are no restrict statements"}
+	}
+	if action == dsar.ActionErase {
+		for _, t := range cfg.Tables {
+			if t.Mask != nil && len(t.Mask) == 0 {
+				return nil, &dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: "table " + t.Name +
+					": mask lists no column: list the columns to mask, or leave mask out to delete the rows"}
+			}
+		}
 	}
 	key := MaskKey(c.keys, o.Controller.Key, o.Task.Target())
 	var out []*statement
@@ -572,6 +580,10 @@ func (c *Connector) failure(o *dsar.TaskOrder, err error, where string) dsar.Tas
 	switch class {
 	case "42", "0A", "25", "28", "3D", "3F", "40", "53", "55", "57", "08":
 		fmt.Fprintf(&b, ": %s", blank(o, pe.Message))
+	case "22":
+		b.WriteString(": a value does not fit its column's type or size")
+	case "23":
+		b.WriteString(": a constraint of the table refuses the change")
 	}
 	for _, f := range []struct{ name, v string }{{"table", pe.TableName}, {"column", pe.ColumnName}, {"constraint", pe.ConstraintName}} {
 		if f.v != "" {
@@ -596,7 +608,7 @@ func blank(o *dsar.TaskOrder, s string) string {
 		}
 	}
 	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
+		if v = strings.TrimSpace(v); len(v) >= 3 { // shorter ones tell nothing, and would garble the text
 			s = strings.ReplaceAll(s, v, "[subject]")
 		}
 	}

@@ -288,12 +288,22 @@ func TestErrors(t *testing.T) {
 	cfg := &dsar.SQLConnector{Tables: []dsar.SQLTable{{Name: "customers", Match: map[string]string{"email": "email"}, Rectify: []string{"name"}}}}
 	out := h.do(cfg, dsar.ActionRectify, kari, "name: Ola Hansen")
 	want(t, "rectify to a taken name", out, dsar.OutcomeFailed, 0)
-	if out.Answer != "table customers: SQLSTATE 23505 (table customers) (constraint customers_name_idx)" {
+	if out.Answer != "table customers: SQLSTATE 23505: a constraint of the table refuses the change (table customers) (constraint customers_name_idx)" {
 		t.Errorf("constraint answer %q", out.Answer)
 	}
 	// A customer number that is not a number fails on its integer column.
 	out = h.do(&dsar.SQLConnector{Tables: tables()}, dsar.ActionExport, dsar.Subject{Email: email, CustomerID: "K-" + customerNo}, "")
 	want(t, "a customer number that is not a number", out, dsar.OutcomeFailed, 0)
+	if out.Answer != "table customers: SQLSTATE 22P02: a value does not fit its column's type or size" {
+		t.Errorf("data exception answer %q", out.Answer)
+	}
+	// An empty mask deletes nothing.
+	empty := tables()
+	empty[0].Mask = map[string]string{}
+	want(t, "an empty mask", h.do(&dsar.SQLConnector{Tables: empty}, dsar.ActionErase, kari, ""), dsar.OutcomeFailed, 0)
+	if got := s.scalar(t, "SELECT count(*) FROM orders"); got != "3" {
+		t.Errorf("orders after a refused erasure: %s", got)
+	}
 
 	// A DSN that is not set, and a database that does not answer, are tried again.
 	want(t, "no DSN", h.do(&dsar.SQLConnector{DSN: dsar.Secret{Env: "DSAR_TEST_SQL_UNSET"}, Tables: tables()}, dsar.ActionExport, kari, ""),
