@@ -102,8 +102,9 @@ func (c *Connector) db(o *dsar.TaskOrder, cfg *dsar.SQLConnector) (*gosql.DB, *d
 	}
 	cc, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		// pgx's message never repeats the DSN's password.
-		return nil, &dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: "the DSN (" + cfg.DSN.String() + ") is not usable: " + err.Error()}
+		// pgx's message would repeat the DSN, its password blanked only at best.
+		return nil, &dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: "the DSN (" + cfg.DSN.String() +
+			") is not a PostgreSQL connection string (postgres://user:password@host:5432/database?sslmode=verify-full)"}
 	}
 	db := stdlib.OpenDB(*cc)
 	db.SetMaxOpenConns(maxOpen)

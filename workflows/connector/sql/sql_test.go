@@ -308,6 +308,12 @@ func TestErrors(t *testing.T) {
 	// A DSN that is not set, and a database that does not answer, are tried again.
 	want(t, "no DSN", h.do(&dsar.SQLConnector{DSN: dsar.Secret{Env: "DSAR_TEST_SQL_UNSET"}, Tables: tables()}, dsar.ActionExport, kari, ""),
 		dsar.OutcomeRetry, 0)
+	t.Setenv("DSAR_TEST_SQL_BAD", "postgres://u:s3cretpw@db:port/crm")
+	out = h.do(&dsar.SQLConnector{DSN: dsar.Secret{Env: "DSAR_TEST_SQL_BAD"}, Tables: tables()}, dsar.ActionExport, kari, "")
+	want(t, "a DSN that is not one", out, dsar.OutcomeFailed, 0)
+	if strings.Contains(out.Answer, "s3cretpw") || !strings.Contains(out.Answer, "env:DSAR_TEST_SQL_BAD") {
+		t.Errorf("bad DSN answer %q", out.Answer)
+	}
 	t.Setenv("DSAR_TEST_SQL_DOWN", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2")
 	out = h.do(&dsar.SQLConnector{DSN: dsar.Secret{Env: "DSAR_TEST_SQL_DOWN"}, Tables: tables()}, dsar.ActionExport, kari, "")
 	want(t, "database down", out, dsar.OutcomeRetry, 0)
