@@ -30,6 +30,7 @@ import (
 	"github.com/dsar-project/dsar/workflows/connector"
 	httpconn "github.com/dsar-project/dsar/workflows/connector/http"
 	"github.com/dsar-project/dsar/workflows/connector/manual"
+	sqlconn "github.com/dsar-project/dsar/workflows/connector/sql"
 	"github.com/dsar-project/dsar/workflows/connector/vendormail"
 	"github.com/dsar-project/dsar/workflows/mail"
 	"github.com/dsar-project/dsar/workflows/memredis"
@@ -388,8 +389,12 @@ func (a *App) serveWorkerMetrics() (stop func(), err error) {
 // worker stops.
 func (a *App) connectors() (connector.Set, func()) {
 	web := httpconn.New(a.clock, a.log)
-	set := connector.Set{dsar.ConnectorManual: manual.Connector{}, dsar.ConnectorHTTP: web,
+	db := sqlconn.New(a.db.Keyring, a.log)
+	set := connector.Set{dsar.ConnectorManual: manual.Connector{}, dsar.ConnectorHTTP: web, dsar.ConnectorSQL: db,
 		dsar.ConnectorVendorMail: &vendormail.Connector{Sender: a.sender, From: a.cfg.MailFrom,
 			MessageIDDomain: a.cfg.MessageIDDomain(), Clock: a.clock, Log: a.log}}
-	return set, web.Close
+	return set, func() {
+		web.Close()
+		db.Close()
+	}
 }

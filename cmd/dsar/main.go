@@ -12,6 +12,7 @@
 //	dsar user …           officers' accounts: create, list, update, disable, enable, reset-password
 //	dsar seed             fill a database with cases for load tests
 //	dsar sample-system    a connected system that takes the HTTP connector's tasks
+//	dsar connector dry-run show what a task of a sql system would change, changing nothing
 //
 // Configuration comes from DSAR_* environment variables; see README.md.
 package main
@@ -78,6 +79,9 @@ commands:
   user          officers' accounts: create, list, update, disable, enable, reset-password
   sample-system a connected system on 127.0.0.1:8091 that takes the HTTP connector's
                 tasks (docs/connectors.md); needs DSAR_SAMPLE_SYSTEM_SECRET
+  connector dry-run
+                show what a task of a sql system would change, in a transaction
+                that is rolled back (dsar connector dry-run -h)
 
 Configuration comes from DSAR_* environment variables (see README.md).
 `
@@ -119,6 +123,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.user(ctx, cfg, log, args)
 	case "sample-system":
 		err = m.sampleSystem(ctx, log, args)
+	case "connector":
+		err = m.connector(ctx, cfg, log, args)
 	default:
 		fmt.Fprintf(m.Stderr, "dsar: unknown command %q\n\n%s", cmd, usage)
 		return 2
