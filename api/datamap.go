@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/templates"
 )
 
 // dataMapJSON is a controller's data map as its officers, auditors and
@@ -205,4 +206,31 @@ func list(vs []string) []string {
 		return []string{}
 	}
 	return vs
+}
+
+// dataMapPage shows the data map of one of the controllers the signed-in
+// user works for (officers, auditors and admins alike): the one asked for
+// (?controller=), else the first. A controller the user does not cover is
+// not found, like one that does not exist.
+func (s *Server) dataMapPage(c echo.Context) error {
+	a := c.Get(userKey).(*dsar.User).Actor()
+	want := c.QueryParam("controller")
+	var (
+		links []templates.DataMapLink
+		shown *dsar.Controller
+	)
+	for _, ct := range s.cfg.Controllers.All() {
+		if !a.CanSee(ct.Key) {
+			continue
+		}
+		if shown == nil && (want == "" || want == ct.Key) {
+			shown = ct
+		}
+		links = append(links, templates.DataMapLink{Key: ct.Key, Name: ct.LegalName, Current: shown == ct})
+	}
+	if shown == nil {
+		return s.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	p := s.page(c, nil, "page.datamap.title")
+	return s.render(c, http.StatusOK, "datamap", templates.DataMapPage{Page: p, Controllers: links, Controller: shown})
 }

@@ -1,13 +1,16 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/api"
+	"github.com/dsar-project/dsar/store"
 )
 
 // contractDataMap reads the data maps: the document's example is the
@@ -115,5 +118,69 @@ func TestDataMapNamesSecretsOnly(t *testing.T) {
 				t.Errorf("%s: the data map lacks %s", key, want)
 			}
 		}
+	}
+}
+
+// The data map page: an officer of Intility reads its systems, the
+// bookkeeping hold and how each recipient is told, in the page's
+// language; an auditor reads Proviso's profiling with its logic; a
+// controller the user does not cover is not found; a secret is never
+// shown.
+func TestDataMapPage(t *testing.T) {
+	t.Setenv("DSAR_TEST_DATAMAP_PAGE", "whsec_dGhpcy1tdXN0LW5vdC1iZS1zZWVu")
+	p, db := newPageClientWith(t, func(cfg *api.Config) {
+		ctrl, _ := cfg.Controllers.Get("intility")
+		ctrl.Systems[0].Connector = dsar.Connector{Kind: dsar.ConnectorHTTP, HTTP: &dsar.HTTPConnector{
+			URL: "https://hooks.intility.example/dsar", Secret: dsar.Secret{Env: "DSAR_TEST_DATAMAP_PAGE"}}}
+	})
+	officer(t, db, "intility")
+	p.signIn("kari@nte.no", "officer password 123")
+	code, page := p.get("/datamap")
+	if code != http.StatusOK {
+		t.Fatalf("the data map: %d", code)
+	}
+	for _, want := range []string{
+		"<h1>Datakart: Intility AS</h1>", "Intility Webshop (webshop.intility.no)", "En databehandler",
+		"Bokføringsloven § 13", "5 år fra utgangen av året", "E-post til leverandøren", "Avtale", "Rettslig forpliktelse",
+		"Utenfor EØS", "HTTP", `href="/datamap" aria-current="page"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the data map lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "dGhpcy1tdXN0LW5vdC1iZS1zZWVu") || strings.Contains(page, "DSAR_TEST_DATAMAP_PAGE") {
+		t.Error("the data map shows a secret")
+	}
+	// One controller only: no choice of controllers.
+	if strings.Contains(page, `href="/datamap?controller=`) {
+		t.Error("a choice of one controller")
+	}
+	if code, page := p.get("/datamap?controller=intility&lang=en"); code != http.StatusOK || !strings.Contains(page, "5 years from the end of the year") || !strings.Contains(page, "Legal obligation") {
+		t.Errorf("the data map in English: %d", code)
+	}
+	for _, other := range []string{"nte", "no-such-org"} {
+		if code, _ := p.get("/datamap?controller=" + other); code != http.StatusNotFound {
+			t.Errorf("the data map of %s: %d, want 404", other, code)
+		}
+	}
+
+	// An auditor of two controllers chooses between them (the page keeps
+	// the language chosen last).
+	if _, err := store.NewUsers(db).Create(context.Background(), "revisor@proviso.no", "auditor password 123", dsar.RoleAuditor, []string{"proviso", "digiref"}); err != nil {
+		t.Fatal(err)
+	}
+	p.signIn("revisor@proviso.no", "auditor password 123")
+	code, page = p.get("/datamap?controller=proviso&lang=nb")
+	if code != http.StatusOK {
+		t.Fatalf("the auditor's data map: %d", code)
+	}
+	for _, want := range []string{"<h1>Datakart: Proviso AS</h1>", "Anbefalinger og innhold tilpasset interesser", "Logikk: Preferanser",
+		`href="/datamap?controller=proviso" aria-current="page"`, `href="/datamap?controller=digiref">Digiref AS`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the auditor's data map lacks %q", want)
+		}
+	}
+	if code, page := p.get("/datamap?controller=digiref"); code != http.StatusOK || !strings.Contains(page, "Kan ikke varsles: Google har bare") {
+		t.Errorf("Digiref's data map: %d", code)
 	}
 }

@@ -2512,6 +2512,7 @@ func contractOfficers(t *testing.T, e *contractEnv) {
 		{method: "POST", path: "/queue/bulk?type=erasure", body: officerForm("action", "assign_me")},
 		{method: "GET", path: "/dashboard"},
 		{method: "GET", path: "/dashboard.json"},
+		{method: "GET", path: "/datamap?controller=nte"},
 		{method: "GET", path: cases},
 		{method: "GET", path: "/documents/" + id + "/x"},
 		{method: "POST", path: cases + "/note", body: officerForm("body", "x")},
@@ -2560,6 +2561,9 @@ func contractOfficers(t *testing.T, e *contractEnv) {
 	checkFields(t, a.object(t), map[string]any{"from": "2025-01-01", "to": "2025-04-30"})
 	get("/dashboard.json?from=soon", officer, 400)
 	get("/mailbox", officer, 403)
+	get("/datamap", officer, 200)
+	get("/datamap?controller=keto-diets", officer, 200)
+	get("/datamap?controller=intility", officer, 404)
 
 	// The case's actions.
 	a = e.postForm(t, cases+"/assign", officer, officerForm("to", "me"), 303, false)
@@ -2577,6 +2581,7 @@ func contractOfficers(t *testing.T, e *contractEnv) {
 	// An auditor sees the case but may not change it.
 	auditor := e.signIn(t, "auditor")
 	get(cases, auditor, 200)
+	get("/datamap?controller=nte", auditor, 200)
 	e.postForm(t, cases+"/note", auditor, officerForm("body", "x"), 403, false)
 	get("/admin/queues", auditor, 403)
 
