@@ -85,7 +85,8 @@ func (s *Server) csrfBinding(c echo.Context) (binding string, fresh bool) {
 	return "pre-session:" + v, fresh
 }
 
-// registerOfficers adds sign-in, sign-out, the password page and the queue.
+// registerOfficers adds sign-in, sign-out, the password page, the queue,
+// the dashboard, the data map and the cases.
 func (s *Server) registerOfficers(e *echo.Echo) {
 	g := s.officerRoutes(e)
 	g.GET("/signin", s.signInPage)
@@ -102,6 +103,7 @@ func (s *Server) registerOfficers(e *echo.Echo) {
 	g.POST("/queue/bulk", s.queueBulk, signedIn)
 	g.GET("/dashboard", s.dashboardPage, signedIn)
 	g.GET("/dashboard.json", s.dashboardJSON, signedIn)
+	g.GET("/datamap", s.dataMapPage, signedIn)
 	g.GET("/cases/:id", s.casePage, signedIn)
 	g.GET("/documents/:id/:doc", s.caseDocument, signedIn)
 	g.POST("/cases/:id/:action", s.caseAction, signedIn)

@@ -273,8 +273,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 88 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 88 (and 6): %v",
+	if len(registered) != 90 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 90 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -778,6 +778,7 @@ func TestContract(t *testing.T) {
 	}{
 		{"health", func(t *testing.T) { contractHealth(t, e) }},
 		{"controllers", func(t *testing.T) { contractControllers(t, e) }},
+		{"datamap", func(t *testing.T) { contractDataMap(t, e) }},
 		{"create", func(t *testing.T) { contractCreate(t, e) }},
 		{"create-invalid", func(t *testing.T) { contractCreateInvalid(t, e) }},
 		{"malformed", func(t *testing.T) { contractMalformed(t, e) }},
@@ -1944,6 +1945,7 @@ var contractBodies = map[string]any{
 
 func contractUnauthorized(t *testing.T, e *contractEnv) {
 	keyed := []struct{ method, path string }{
+		{"GET", "/api/v1/controllers/nte/datamap"},
 		{"GET", "/api/v1/requests"},
 		{"GET", "/api/v1/requests/" + unknownRequestID},
 		{"GET", "/api/v1/requests/" + unknownRequestID + "/events"},
@@ -2006,6 +2008,7 @@ func contractRateLimit(t *testing.T, e *contractEnv) {
 	e.clock.Advance(45 * time.Second)
 	for _, c := range []contractCall{
 		{method: "GET", path: "/api/v1/controllers"},
+		{method: "GET", path: "/api/v1/controllers/nte/datamap"},
 		{method: "POST", path: "/api/v1/requests", body: body},
 		{method: "GET", path: "/api/v1/requests"},
 		{method: "GET", path: "/api/v1/requests/" + unknownRequestID},
@@ -2509,6 +2512,7 @@ func contractOfficers(t *testing.T, e *contractEnv) {
 		{method: "POST", path: "/queue/bulk?type=erasure", body: officerForm("action", "assign_me")},
 		{method: "GET", path: "/dashboard"},
 		{method: "GET", path: "/dashboard.json"},
+		{method: "GET", path: "/datamap?controller=nte"},
 		{method: "GET", path: cases},
 		{method: "GET", path: "/documents/" + id + "/x"},
 		{method: "POST", path: cases + "/note", body: officerForm("body", "x")},
@@ -2557,6 +2561,9 @@ func contractOfficers(t *testing.T, e *contractEnv) {
 	checkFields(t, a.object(t), map[string]any{"from": "2025-01-01", "to": "2025-04-30"})
 	get("/dashboard.json?from=soon", officer, 400)
 	get("/mailbox", officer, 403)
+	get("/datamap", officer, 200)
+	get("/datamap?controller=keto-diets", officer, 200)
+	get("/datamap?controller=intility", officer, 404)
 
 	// The case's actions.
 	a = e.postForm(t, cases+"/assign", officer, officerForm("to", "me"), 303, false)
@@ -2574,6 +2581,7 @@ func contractOfficers(t *testing.T, e *contractEnv) {
 	// An auditor sees the case but may not change it.
 	auditor := e.signIn(t, "auditor")
 	get(cases, auditor, 200)
+	get("/datamap?controller=nte", auditor, 200)
 	e.postForm(t, cases+"/note", auditor, officerForm("body", "x"), 403, false)
 	get("/admin/queues", auditor, 403)
 

@@ -104,7 +104,7 @@ func (s *Server) staff(u *dsar.User, path string) *templates.Staff {
 		st.Orgs[c.Key] = c.LegalName
 	}
 	for _, sec := range []struct{ prefix, name string }{
-		{"/queue", "queue"}, {"/cases/", "queue"}, {"/dashboard", "dashboard"}, {"/mailbox", "mailbox"},
+		{"/queue", "queue"}, {"/cases/", "queue"}, {"/dashboard", "dashboard"}, {"/datamap", "datamap"}, {"/mailbox", "mailbox"},
 		{"/admin/users", "admin"}, {"/admin/keys", "admin"}, {"/account", "account"},
 	} {
 		if strings.HasPrefix(path, sec.prefix) {

@@ -159,6 +159,7 @@ func New(cfg Config) (*Server, error) {
 
 	v1 := routes{e: e, prefix: "/api/v1", mw: []echo.MiddlewareFunc{s.authenticate, s.rateLimit}}
 	v1.GET("/controllers", s.listControllers)
+	v1.GET("/controllers/:key/datamap", s.getDataMap, s.requireKey)
 	v1.POST("/requests", s.createRequest)
 	v1.GET("/requests", s.listRequests, s.requireKey)
 	v1.GET("/requests/:id", s.getRequest, s.requireKey)

@@ -403,6 +403,18 @@ var pageCases = map[string][]pageCase{
 			}
 		}},
 	},
+	"datamap": {
+		{"two-controllers", func(lang dsar.Language) any {
+			return DataMapPage{Page: Page{Lang: lang, Path: "/datamap", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "datamap"}},
+				Controllers: []DataMapLink{{Key: "intility", Name: "Intility AS", Current: true}, {Key: "proviso", Name: "Proviso AS"}},
+				Controller:  dataMapController()}
+		}},
+		{"empty", func(lang dsar.Language) any {
+			return DataMapPage{Page: Page{Lang: lang, Path: "/datamap", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "datamap"}},
+				Controllers: []DataMapLink{{Key: "digiref", Name: "Digiref AS", Current: true}},
+				Controller:  &dsar.Controller{Key: "digiref", LegalName: "Digiref AS"}}
+		}},
+	},
 	"dashboard": {
 		{"figures", func(lang dsar.Language) any {
 			return DashboardPage{Page: Page{Lang: lang, Path: "/dashboard", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "dashboard", Admin: true, Mailbox: true, Monitor: true}},
@@ -477,6 +489,39 @@ var (
 	taskDue      = time.Date(2025, 3, 20, 9, 0, 0, 0, oslo)
 	taskExpected = time.Date(2025, 3, 25, 12, 0, 0, 0, oslo)
 )
+
+// dataMapController is a data map with every part the page shows: an
+// internal system and a processor's outside the EEA, a legal hold counted
+// from the year's end and one from the request, a source, an automated
+// decision, and recipients told by e-mail or not at all.
+func dataMapController() *dsar.Controller {
+	return &dsar.Controller{Key: "intility", LegalName: "Intility AS",
+		DataCategories: []dsar.DataCategory{
+			{Key: "orders", Name: "Bestillinger", Purpose: "Levere bestillinger og regnskap", Retention: "5 år (bokføring)",
+				RetentionPeriod: dsar.RetentionPeriod{Years: 5}, RetentionTrigger: "utgangen av regnskapsåret",
+				LegalBases: []dsar.LegalBasis{dsar.LegalBasisContract, dsar.LegalBasisLegalObligation},
+				Hold:       &dsar.LegalHold{Law: "Bokføringsloven § 13", Period: dsar.RetentionPeriod{Years: 5}, FromYearEnd: true}},
+			{Key: "credit", Name: "Kredittvurdering", Purpose: "Vurdere kreditt", Retention: "Så lenge kundeforholdet varer",
+				LegalBases: []dsar.LegalBasis{dsar.LegalBasisLegitimateInterest}, Source: "Kredittopplysningsbyrået",
+				Hold: &dsar.LegalHold{Law: "Hvitvaskingsloven § 30", Period: dsar.RetentionPeriod{Years: 1, Months: 6}}},
+		},
+		Recipients: []dsar.Recipient{
+			{Key: "carrier", Name: "Posten Bring AS", Role: "Leverer pakker", Country: "NO",
+				Notify: &dsar.Connector{Kind: dsar.ConnectorVendorMail, VendorMail: &dsar.VendorMailConnector{Email: "privacy@bring.example"}}},
+			{Key: "google", Name: "Google Ireland Limited", Country: "US", Safeguard: dsar.SafeguardSCC,
+				Unreachable: "Bare avidentifisert statistikk."},
+		},
+		Systems: []dsar.System{
+			{Key: "webshop", Name: "Intility Webshop", Owner: "Innkjøp", Role: dsar.RoleProcessor, Vendor: "Webshop AS", Country: "NO",
+				LegalBases: []dsar.LegalBasis{dsar.LegalBasisContract}, DataCategories: []string{"orders"}, Recipients: []string{"carrier"},
+				Connector: dsar.Connector{Kind: dsar.ConnectorVendorMail, VendorMail: &dsar.VendorMailConnector{Email: "privacy@webshop.example"}}},
+			{Key: "crm", Name: "CRM", Role: dsar.RoleInternal, Country: "US", Safeguard: dsar.SafeguardAdequacy, Marketing: true,
+				LegalBases: []dsar.LegalBasis{dsar.LegalBasisLegitimateInterest, dsar.LegalBasisConsent}, DataCategories: []string{"credit", "orders"},
+				AutomatedDecisions: []dsar.AutomatedDecision{{Name: "Kredittgrense", Logic: "Betalingshistorikk gir grensen.", Significance: "Avgjør om du kan handle på faktura."}},
+				Connector:          dsar.Connector{Kind: dsar.ConnectorHTTP, HTTP: &dsar.HTTPConnector{URL: "https://crm.example/dsar", Secret: dsar.Secret{Env: "CRM_SECRET"}}}},
+		},
+	}
+}
 
 // dashboardFigures are the figures of the nte officer's dashboard of the
 // first quarter of 2025 (as in the store's tests).
@@ -1229,6 +1274,14 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 				Roles: []AdminChoice{{Value: hostile, Label: hostile}}, Controllers: []AdminChoice{{Value: hostile, Label: hostile}}, Email: hostile, Errors: []string{hostile}, Notice: hostile, Password: hostile},
 			"admin_user": AdminUserPage{Page: p, User: AdminUser{ID: hostile, Email: hostile, Role: dsar.Role(hostile), Controllers: []string{hostile}},
 				Roles: []AdminChoice{{Value: hostile, Label: hostile}}, Controllers: []AdminChoice{{Value: hostile, Label: hostile}}, Errors: []string{hostile}, Notice: hostile, Password: hostile},
+			"datamap": DataMapPage{Page: p, Controllers: []DataMapLink{{Key: hostile, Name: hostile}, {Key: "x", Name: "x"}}, Controller: &dsar.Controller{
+				Key: hostile, LegalName: hostile,
+				DataCategories: []dsar.DataCategory{{Key: hostile, Name: hostile, Purpose: hostile, Retention: hostile, Source: hostile, Hold: &dsar.LegalHold{Law: hostile}}},
+				Recipients:     []dsar.Recipient{{Key: hostile, Name: hostile, Role: hostile, Country: hostile, Unreachable: hostile}},
+				Systems: []dsar.System{{Key: hostile, Name: hostile, Owner: hostile, Vendor: hostile, Country: hostile, Role: dsar.RoleInternal,
+					DataCategories: []string{hostile}, Recipients: []string{hostile, "unknown"}, Connector: dsar.Connector{Kind: dsar.ConnectorManual},
+					AutomatedDecisions: []dsar.AutomatedDecision{{Name: hostile, Logic: hostile, Significance: hostile}}}},
+			}},
 			"admin_keys": AdminKeysPage{Page: p, Keys: []AdminKey{{ID: hostile, Name: hostile, Role: dsar.Role(hostile), Controllers: []string{hostile}}},
 				Roles: []AdminChoice{{Value: hostile, Label: hostile}}, Controllers: []AdminChoice{{Value: hostile, Label: hostile}}, Name: hostile, Errors: []string{hostile}, Notice: hostile, Secret: hostile},
 		}
@@ -1452,6 +1505,16 @@ func usedPageKeys(t *testing.T) (static, prefixes map[string]bool, dynamic []str
 	for _, a := range []string{"assign_me", "approve", "note"} {
 		dynamic = append(dynamic, "page.bulk.action."+a)
 	}
+	for _, r := range dsar.SystemRoles {
+		dynamic = append(dynamic, "page.datamap.role."+string(r))
+	}
+	for _, b := range dsar.LegalBases {
+		dynamic = append(dynamic, "page.datamap.basis."+string(b))
+	}
+	for _, g := range dsar.Safeguards {
+		dynamic = append(dynamic, "page.datamap.safeguard."+string(g))
+	}
+	dynamic = append(dynamic, "page.datamap.years.one", "page.datamap.years.other", "page.datamap.months.one", "page.datamap.months.other")
 	return static, prefixes, dynamic
 }
 

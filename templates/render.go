@@ -45,6 +45,7 @@ var pageTypes = map[string]reflect.Type{
 	"admin_keys":   reflect.TypeFor[AdminKeysPage](),
 	"confirm_link": reflect.TypeFor[ConfirmLinkPage](),
 	"vendor":       reflect.TypeFor[VendorPage](),
+	"datamap":      reflect.TypeFor[DataMapPage](),
 }
 
 // PageNames returns the names of the page templates, sorted.

@@ -34,8 +34,8 @@ type Page struct {
 // may open and who is signed in.
 type Staff struct {
 	User string // the signed-in user's e-mail address
-	// Section is the current section: "queue", "dashboard", "mailbox",
-	// "monitor", "admin" or "account".
+	// Section is the current section: "queue", "dashboard", "datamap",
+	// "mailbox", "monitor", "admin" or "account".
 	Section string
 	// Mailbox, Monitor and Admin offer the local mailbox (the embedded
 	// default), the queue monitor and the administration (admins only).

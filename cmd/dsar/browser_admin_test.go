@@ -12,8 +12,8 @@ import (
 
 // TestAdminInABrowser: an admin adds an officer and creates an API key on
 // the administration pages in a real browser; the generated password and
-// the key are shown once, the key works for the API, and the pages fit a
-// desk's window and a phone's.
+// the key are shown once, the key works for the API, and the pages (and
+// the data maps) fit a desk's window and a phone's.
 func TestAdminInABrowser(t *testing.T) {
 	bctx := browser(t)
 	e := migratedEnv(t)
@@ -69,7 +69,8 @@ func TestAdminInABrowser(t *testing.T) {
 	}
 	apiCall(t, http.MethodGet, svc.url+"/api/v1/requests", key, nil)
 
-	for _, page := range []string{"/admin/users", userPage, "/admin/keys", "/admin/users?lang=en", userPage + "?lang=en", "/admin/keys?lang=en", "/mailbox?lang=en", "/mailbox?lang=nb"} {
+	for _, page := range []string{"/admin/users", userPage, "/admin/keys", "/admin/users?lang=en", userPage + "?lang=en", "/admin/keys?lang=en", "/mailbox?lang=en", "/mailbox?lang=nb",
+		"/datamap?controller=nte&lang=en", "/datamap?controller=proviso", "/datamap?controller=intility&lang=nb"} {
 		if !strings.HasPrefix(page, "http") {
 			page = svc.url + page
 		}
@@ -86,4 +87,8 @@ func TestAdminInABrowser(t *testing.T) {
 		failPage(t, bctx, err)
 	}
 	screenshot(t, bctx, "admin-keys-nb")
+	if err := chromedp.Do(bctx, chromedp.Navigate(svc.url+"/datamap?controller=intility&lang=nb")); err != nil {
+		failPage(t, bctx, err)
+	}
+	screenshot(t, bctx, "datamap-nb")
 }
