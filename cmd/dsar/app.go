@@ -30,6 +30,7 @@ import (
 	"github.com/dsar-project/dsar/workflows/connector"
 	httpconn "github.com/dsar-project/dsar/workflows/connector/http"
 	"github.com/dsar-project/dsar/workflows/connector/manual"
+	"github.com/dsar-project/dsar/workflows/connector/opendsr"
 	"github.com/dsar-project/dsar/workflows/connector/vendormail"
 	"github.com/dsar-project/dsar/workflows/mail"
 	"github.com/dsar-project/dsar/workflows/memredis"
@@ -387,9 +388,9 @@ func (a *App) serveWorkerMetrics() (stop func(), err error) {
 // through, and what releases what they hold (connections, pools) when the
 // worker stops.
 func (a *App) connectors() (connector.Set, func()) {
-	web := httpconn.New(a.clock, a.log)
-	set := connector.Set{dsar.ConnectorManual: manual.Connector{}, dsar.ConnectorHTTP: web,
+	web, dsr := httpconn.New(a.clock, a.log), opendsr.New(a.clock, a.log)
+	set := connector.Set{dsar.ConnectorManual: manual.Connector{}, dsar.ConnectorHTTP: web, dsar.ConnectorOpenDSR: dsr,
 		dsar.ConnectorVendorMail: &vendormail.Connector{Sender: a.sender, From: a.cfg.MailFrom,
 			MessageIDDomain: a.cfg.MessageIDDomain(), Clock: a.clock, Log: a.log}}
-	return set, web.Close
+	return set, func() { web.Close(); dsr.Close() }
 }
