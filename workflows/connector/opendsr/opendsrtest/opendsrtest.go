@@ -286,20 +286,33 @@ func (p *Processor) cancel(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// Update sets the status of the request with the ID (and, completed, its
+// results count and URL) without calling back: a processor whose callback
+// was lost, found by polling.
+func (p *Processor) Update(id, status string, count int, resultsURL string) error {
+	_, _, err := p.update(id, status, count, resultsURL)
+	return err
+}
+
+func (p *Processor) update(id, status string, count int, resultsURL string) ([]string, map[string]any, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rec, ok := p.reqs[id]
+	if !ok {
+		return nil, nil, fmt.Errorf("opendsrtest: no request %s", id)
+	}
+	rec.Status, rec.Count, rec.ResultsURL = status, count, resultsURL
+	return slices.Clone(rec.Callbacks), statusBody(id, rec), nil
+}
+
 // Move sets the status of the request with the ID (and, completed, its
 // results count and URL), then calls each of its status_callback_urls with
 // a signed callback, and returns their answers' status codes.
 func (p *Processor) Move(id, status string, count int, resultsURL string) ([]int, error) {
-	p.mu.Lock()
-	rec, ok := p.reqs[id]
-	if !ok {
-		p.mu.Unlock()
-		return nil, fmt.Errorf("opendsrtest: no request %s", id)
+	callbacks, m, err := p.update(id, status, count, resultsURL)
+	if err != nil {
+		return nil, err
 	}
-	rec.Status, rec.Count, rec.ResultsURL = status, count, resultsURL
-	callbacks := slices.Clone(rec.Callbacks)
-	m := statusBody(id, rec)
-	p.mu.Unlock()
 	var codes []int
 	for _, u := range callbacks {
 		m["status_callback_url"] = u
