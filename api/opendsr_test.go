@@ -112,8 +112,9 @@ func contractOpenDSRCallback(t *testing.T, base *contractEnv) {
 		t.Fatalf("after refused callbacks the task is %s", got[0].Status)
 	}
 
-	// In progress: the task waits for the processor until the expected time.
-	progress := status(dsar.OpenDSRInProgress, nil)
+	// In progress: the task waits for the processor until the expected
+	// time. Fields of the processor's own are ignored.
+	progress := status(dsar.OpenDSRInProgress, map[string]any{"api_version": "2.0", "processor_batch": 12})
 	e.do(t, contractCall{method: "POST", path: path, body: progress, header: signed(progress), want: 204})
 	got, _ := reqs.Tasks(ctx, admin, id)
 	if got[0].Status != dsar.TaskWaitingSystem || got[0].ExpectedBy == nil || !got[0].ExpectedBy.Equal(mustTime("2025-04-26T07:40:00Z")) {
