@@ -77,7 +77,7 @@ func (s *Server) openDSRCallback(c echo.Context) error {
 		return malformed{&dsar.Error{Code: dsar.EINVALID, Message: "error.malformed_json"}}
 	}
 	o, err := in.Outcome(dsar.OpenDSRRequestID(order.IdempotencyKey()))
-	if err == nil && !s.isOwnCallbackURL(in.StatusCallbackURL, id, token) {
+	if err == nil && !isOwnCallbackURL(in.StatusCallbackURL, id, token) {
 		field := dsar.FieldError{Field: "status_callback_url", Message: "field.opendsr_mismatch"}
 		if in.StatusCallbackURL == "" {
 			field.Message = "field.required"
@@ -100,7 +100,7 @@ func (s *Server) openDSRCallback(c echo.Context) error {
 
 // isOwnCallbackURL reports whether a callback's status_callback_url is the
 // task's callback URL, by its path and token (section 8.8, step 6).
-func (s *Server) isOwnCallbackURL(raw, taskID, token string) bool {
+func isOwnCallbackURL(raw, taskID, token string) bool {
 	u, err := url.Parse(raw)
 	if err != nil || raw == "" {
 		return false

@@ -383,3 +383,40 @@ func TestSignaturesAgreeWithOpenSSL(t *testing.T) {
 		t.Fatalf("openssl: %s", out)
 	}
 }
+
+// TestDiscoveryGivesTheCertificate: the fake processor describes itself as
+// the specification says, and its processor_certificate is the one that
+// verifies its signatures (what an operator downloads for certificate).
+func TestDiscoveryGivesTheCertificate(t *testing.T) {
+	_, p, cfg, _ := setup(t)
+	resp, err := http.Get(strings.TrimSuffix(cfg.URL, "/") + "/discovery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var d struct {
+		APIVersion           string   `json:"api_version"`
+		Types                []string `json:"supported_subject_request_types"`
+		ProcessorCertificate string   `json:"processor_certificate"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil || d.APIVersion != "2.0" || len(d.Types) != 3 {
+		t.Fatalf("discovery %+v, %v", d, err)
+	}
+	cr, err := http.Get(d.ProcessorCertificate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cr.Body.Close()
+	pemData, _ := io.ReadAll(cr.Body)
+	cert, err := dsar.ParseOpenDSRCertificate(pemData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"request_status":"pending"}`)
+	if err := dsar.VerifyOpenDSR(cert, opendsrtest.Domain, p.Sign(body), body); err != nil {
+		t.Errorf("the discovered certificate does not verify the processor's signature: %v", err)
+	}
+	if _, err := dsar.ParseOpenDSRCertificate([]byte("not PEM")); err == nil {
+		t.Error("not PEM parsed")
+	}
+}

@@ -1,7 +1,7 @@
 // Package opendsrtest is a fake OpenDSR 2.0 processor for tests
 // (docs/connectors.md, "OpenDSR connector"): a real HTTP server handler
 // with its own RSA key and a self-signed certificate made at start, that
-// answers GET /discovery, POST /requests (each subject_request_id applied
+// answers GET /discovery (and its certificate at GET /cert.pem), POST /requests (each subject_request_id applied
 // once), GET /requests/{id} signed like a callback, and DELETE
 // /requests/{id} while the request is pending; a test moves a request on
 // (Move), and the processor calls every status_callback_url with a signed
@@ -96,6 +96,10 @@ func New(clock dsar.Clock) (*Processor, error) {
 	p := &Processor{clock: clock, key: key, cert: der, client: &http.Client{Timeout: 10 * time.Second}, mux: http.NewServeMux(),
 		reqs: map[string]*Received{}}
 	p.mux.HandleFunc("GET /discovery", p.discovery)
+	p.mux.HandleFunc("GET /cert.pem", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		_, _ = w.Write(p.CertificatePEM())
+	})
 	p.mux.HandleFunc("POST /requests", p.create)
 	p.mux.HandleFunc("GET /requests/{id}", p.status)
 	p.mux.HandleFunc("DELETE /requests/{id}", p.cancel)
@@ -153,7 +157,7 @@ func (p *Processor) Len() int {
 // ServeHTTP answers the OpenDSR endpoints at the root (http.StripPrefix
 // serves them below a version path).
 func (p *Processor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p.Token != "" && r.Header.Get("Authorization") != "Bearer "+p.Token && r.URL.Path != "/discovery" {
+	if p.Token != "" && r.Header.Get("Authorization") != "Bearer "+p.Token && r.URL.Path != "/discovery" && r.URL.Path != "/cert.pem" {
 		writeError(w, http.StatusUnauthorized, "a bearer token is required")
 		return
 	}
