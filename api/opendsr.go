@@ -77,15 +77,21 @@ func (s *Server) openDSRCallback(c echo.Context) error {
 		return malformed{&dsar.Error{Code: dsar.EINVALID, Message: "error.malformed_json"}}
 	}
 	o, err := in.Outcome(dsar.OpenDSRRequestID(order.IdempotencyKey()))
-	if err == nil && !isOwnCallbackURL(in.StatusCallbackURL, id, token) {
+	var fields []dsar.FieldError
+	if de := (*dsar.Error)(nil); errors.As(err, &de) {
+		fields = de.Fields
+	} else if err != nil {
+		return err
+	}
+	if !isOwnCallbackURL(in.StatusCallbackURL, id, token) {
 		field := dsar.FieldError{Field: "status_callback_url", Message: "field.opendsr_mismatch"}
 		if in.StatusCallbackURL == "" {
 			field.Message = "field.required"
 		}
-		err = dsar.Invalid(field)
+		fields = append(fields, field)
 	}
-	if err != nil {
-		return err
+	if len(fields) > 0 {
+		return dsar.Invalid(fields...)
 	}
 	o.Answer = "callback: " + o.Answer
 	sum := sha256.Sum256(body)

@@ -98,9 +98,10 @@ func contractOpenDSRCallback(t *testing.T, base *contractEnv) {
 	// Signed but garbage, or not a status of this request to this URL.
 	garbage := `{"request_status":`
 	e.do(t, contractCall{method: "POST", path: path, body: garbage, header: signed(garbage), want: 400, docRejects: true})
-	bad := status("maybe", map[string]any{"results_count": -1})
+	bad := status("maybe", map[string]any{"results_count": -1, "status_callback_url": "https://dsar.example.com/elsewhere"})
 	a := e.do(t, contractCall{method: "POST", path: path, body: bad, header: signed(bad), want: 422, docRejects: true})
-	problemFields(t, a, map[string]string{"request_status": "field.enum", "results_count": "field.not_negative"})
+	problemFields(t, a, map[string]string{"request_status": "field.enum", "results_count": "field.not_negative",
+		"status_callback_url": "field.opendsr_mismatch"})
 	otherRequest := status(dsar.OpenDSRCompleted, map[string]any{"subject_request_id": dsar.OpenDSRRequestID("another task")})
 	a = e.do(t, contractCall{method: "POST", path: path, body: otherRequest, header: signed(otherRequest), want: 422})
 	problemFields(t, a, map[string]string{"subject_request_id": "field.opendsr_mismatch"})
