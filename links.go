@@ -8,7 +8,8 @@ const (
 	TokenVerify = "verify" // a verification link and code
 	TokenStatus = "status" // a status page link
 	// TokenTaskCallback is the token in a task's callback URL, which a
-	// system answers a task on later.
+	// system (HTTP connector) or a processor (OpenDSR) answers a task on
+	// later.
 	TokenTaskCallback = "task_callback"
 	// TokenVendorConfirm is the token in a vendor's confirmation link.
 	TokenVendorConfirm = "vendor_confirm"
@@ -34,6 +35,12 @@ const QueuePath = "/queue"
 // with the task's callback token.
 func TaskCallbackPath(taskID, token string) string {
 	return "/api/v1/tasks/" + url.PathEscape(taskID) + "/callback?token=" + url.QueryEscape(token)
+}
+
+// OpenDSRCallbackPath is where an OpenDSR processor posts the status of a
+// task's request (its status_callback_urls), with the task's callback token.
+func OpenDSRCallbackPath(taskID, token string) string {
+	return "/api/v1/opendsr/callback/" + url.PathEscape(taskID) + "?token=" + url.QueryEscape(token)
 }
 
 // VendorConfirmPath is the page on which a vendor confirms a task.

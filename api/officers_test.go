@@ -96,7 +96,7 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 		"GET /vendor/tasks/:id/:token": true, "POST /vendor/tasks/:id/:token": true, // the link's token guards them
 		"GET /signin": true, "POST /signin": true, "GET /signin/oidc": true, "GET /signin/oidc/callback": true,
 		// A system's callback carries the task's token and the system's signature instead of a key.
-		"POST /api/v1/tasks/:id/callback": true,
+		"POST /api/v1/tasks/:id/callback": true, "POST /api/v1/opendsr/callback/:id": true,
 	}
 	fill := func(route string) string {
 		path := strings.SplitN(route, " ", 2)[1]

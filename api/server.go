@@ -193,6 +193,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Tasks != nil && cfg.Keyring != nil {
 		v1.POST("/tasks/:id/callback", s.taskCallback)
+		v1.POST("/opendsr/callback/:id", s.openDSRCallback)
 	}
 	return s, nil
 }
@@ -301,7 +302,7 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		switch c.Path() {
 		case "/s/:token/reply": // may carry an identity document
 			limit += dsar.MaxDocumentSize
-		case taskCallbackRoute:
+		case taskCallbackRoute, openDSRCallbackRoute:
 			limit = min(limit, maxCallbackBody)
 		}
 		if r.ContentLength > limit {

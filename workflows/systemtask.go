@@ -57,9 +57,11 @@ func (h *Handlers) runTask(ctx context.Context, it *dsar.OutboxItem) (outcome, e
 	}
 	var o dsar.TaskOutcome
 	if conn, ok := h.Connectors[order.Connector.Kind]; ok {
+		callback := h.Keyring.Token(dsar.TokenTaskCallback, p.TaskID)
 		o = conn.Do(ctx, &connector.Order{TaskOrder: order, Step: p.Step,
-			CallbackURL: h.BaseURL + dsar.TaskCallbackPath(p.TaskID, h.Keyring.Token(dsar.TokenTaskCallback, p.TaskID)),
-			ConfirmURL:  h.BaseURL + dsar.VendorConfirmPath(p.TaskID, h.Keyring.Token(dsar.TokenVendorConfirm, p.TaskID))})
+			CallbackURL:        h.BaseURL + dsar.TaskCallbackPath(p.TaskID, callback),
+			OpenDSRCallbackURL: h.BaseURL + dsar.OpenDSRCallbackPath(p.TaskID, callback),
+			ConfirmURL:         h.BaseURL + dsar.VendorConfirmPath(p.TaskID, h.Keyring.Token(dsar.TokenVendorConfirm, p.TaskID))})
 	} else {
 		o = dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: fmt.Sprintf("this worker has no %s connector", order.Connector.Kind)}
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/dsar-project/dsar/workflows/connector"
 	httpconn "github.com/dsar-project/dsar/workflows/connector/http"
 	"github.com/dsar-project/dsar/workflows/connector/manual"
+	"github.com/dsar-project/dsar/workflows/connector/opendsr"
 	sqlconn "github.com/dsar-project/dsar/workflows/connector/sql"
 	"github.com/dsar-project/dsar/workflows/connector/vendormail"
 	"github.com/dsar-project/dsar/workflows/mail"
@@ -388,13 +389,13 @@ func (a *App) serveWorkerMetrics() (stop func(), err error) {
 // through, and what releases what they hold (connections, pools) when the
 // worker stops.
 func (a *App) connectors() (connector.Set, func()) {
-	web := httpconn.New(a.clock, a.log)
-	db := sqlconn.New(a.db.Keyring, a.log)
-	set := connector.Set{dsar.ConnectorManual: manual.Connector{}, dsar.ConnectorHTTP: web, dsar.ConnectorSQL: db,
+	web, db, dsr := httpconn.New(a.clock, a.log), sqlconn.New(a.db.Keyring, a.log), opendsr.New(a.clock, a.log)
+	set := connector.Set{dsar.ConnectorManual: manual.Connector{}, dsar.ConnectorHTTP: web, dsar.ConnectorSQL: db, dsar.ConnectorOpenDSR: dsr,
 		dsar.ConnectorVendorMail: &vendormail.Connector{Sender: a.sender, From: a.cfg.MailFrom,
 			MessageIDDomain: a.cfg.MessageIDDomain(), Clock: a.clock, Log: a.log}}
 	return set, func() {
 		web.Close()
 		db.Close()
+		dsr.Close()
 	}
 }

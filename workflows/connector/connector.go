@@ -16,9 +16,12 @@ type Order struct {
 	*dsar.TaskOrder
 	Step dsar.TaskStep
 	// CallbackURL is where the system may answer the task later (its token
-	// is in the URL); ConfirmURL where a vendor confirms it did the task.
-	CallbackURL string
-	ConfirmURL  string
+	// is in the URL); OpenDSRCallbackURL where an OpenDSR processor posts
+	// the status of the task's request; ConfirmURL where a vendor confirms
+	// it did the task.
+	CallbackURL        string
+	OpenDSRCallbackURL string
+	ConfirmURL         string
 }
 
 // Connector carries out the steps of tasks in one kind of system. Do
