@@ -285,15 +285,49 @@ func (c *Controller) TargetName(t *Task) string {
 }
 
 // ConnectorOf returns the connector that reaches what a task goes to: the
-// system's, or the recipient's notice connector; a connector of the task's
-// kind with no settings when the data map no longer has the target.
+// system's, or the recipient's notice connector; for a system's task its
+// connector cannot carry out (the plan gave it to an officer, see Does), a
+// manual task saying so; a connector of the task's kind with no settings
+// when the data map no longer has the target.
 func (c *Controller) ConnectorOf(t *Task) *Connector {
 	if t.Recipient != "" {
 		if r, ok := c.Recipient(t.Recipient); ok && r.Notify != nil {
 			return r.Notify
 		}
 	} else if s, ok := c.System(t.System); ok {
+		if t.Connector == ConnectorManual && s.Connector.Kind != ConnectorManual {
+			return byHand(s)
+		}
 		return &s.Connector
 	}
 	return &Connector{Kind: t.Connector}
+}
+
+// connectorActions lists the actions of the connector kinds that cannot
+// carry out every action: the SQL connector changes rows, an OpenDSR
+// processor takes access, portability and erasure requests only.
+var connectorActions = map[ConnectorKind][]TaskAction{
+	ConnectorSQL:     {ActionExport, ActionErase, ActionRectify, ActionRestrict},
+	ConnectorOpenDSR: {ActionExport, ActionErase},
+}
+
+// Does reports whether a connector of the kind carries out the action; the
+// plan gives an action its system's connector cannot carry out to an
+// officer, as a manual task, so that the system is never left out.
+func (k ConnectorKind) Does(a TaskAction) bool {
+	actions, limited := connectorActions[k]
+	return !limited || slices.Contains(actions, a)
+}
+
+// byHand is the manual task of a system whose connector cannot carry out a
+// task's action: the officer does it in the system, with the defaults of a
+// manual connector.
+func byHand(s *System) *Connector {
+	return &Connector{Kind: ConnectorManual, Manual: &ManualConnector{
+		Instructions:    fmt.Sprintf("The %s connector of %s cannot carry out this task: do it in the system by hand and record what was done.", s.Connector.Kind, s.Name),
+		DueDays:         DefaultDueDays,
+		RemindEveryDays: DefaultRemindEveryDays,
+		AfterDays:       DefaultAfterDays,
+		OnOverdue:       DefaultOnOverdue,
+	}}
 }

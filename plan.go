@@ -33,6 +33,8 @@ type Plan struct {
 //   - an automated decision: the systems that take automated decisions stop
 //     applying them to the subject until a person has reviewed the case.
 //
+// An action the system's connector cannot carry out (ConnectorKind.Does)
+// becomes a manual task for that system: an officer does it by hand.
 // Recipients are told after rectification, erasure and restriction (Art 19).
 // today is the controller-local date the hold periods count from.
 func PlanFor(c *Controller, r *Request, today Date) *Plan {
@@ -92,6 +94,9 @@ func PlanFor(c *Controller, r *Request, today Date) *Plan {
 			}
 		default:
 			continue
+		}
+		if !s.Connector.Kind.Does(t.Action) {
+			t.Connector = ConnectorManual // an officer does it in the system
 		}
 		p.Tasks = append(p.Tasks, t)
 	}

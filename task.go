@@ -218,7 +218,7 @@ func NewTaskOrder(c *Controller, r *Request, t *Task) (*TaskOrder, error) {
 	if !ok {
 		return nil, Errorf(ECONFLICT, "system %q of task %s is no longer configured", t.System, t.ID)
 	}
-	o.System, o.Connector = s, &s.Connector
+	o.System, o.Connector = s, c.ConnectorOf(t)
 	return o, nil
 }
 

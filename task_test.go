@@ -3,6 +3,7 @@ package dsar_test
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -507,6 +508,50 @@ func TestAskBy(t *testing.T) {
 		}
 		if got := o.AskBy(today).String(); got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// An action a system's connector cannot carry out goes to an officer as a
+// manual task for that system, never silently to the connector: an OpenDSR
+// processor takes access, portability and erasure only; the SQL connector
+// changes rows but cannot stop a purpose.
+func TestPlanGivesWhatAConnectorCannotDoToAnOfficer(t *testing.T) {
+	c := shopCase(dsar.TypeRectification, "")
+	c.Controller.Systems[0].Connector = dsar.Connector{Kind: dsar.ConnectorOpenDSR, OpenDSR: &dsar.OpenDSRConnector{URL: "https://dsr.example/opendsr"}}
+	c.Controller.Systems[3].Connector = dsar.Connector{Kind: dsar.ConnectorSQL, SQL: &dsar.SQLConnector{Driver: "postgres"}}
+	for _, tc := range []struct {
+		typ       dsar.RequestType
+		objection dsar.ObjectionKind
+		system    string
+		want      dsar.ConnectorKind
+	}{
+		{dsar.TypeRectification, "", "crm", dsar.ConnectorManual},
+		{dsar.TypeErasure, "", "crm", dsar.ConnectorOpenDSR},
+		{dsar.TypeAccess, "", "crm", dsar.ConnectorOpenDSR},
+		{dsar.TypeObjection, dsar.ObjectionLegitimate, "scoring", dsar.ConnectorManual},
+		{dsar.TypeRestriction, "", "scoring", dsar.ConnectorSQL},
+	} {
+		c.Request.Type, c.Request.Objection = tc.typ, tc.objection
+		plan := dsar.PlanFor(c.Controller, c.Request, dsar.NewDate(2025, time.March, 5))
+		i := slices.IndexFunc(plan.Tasks, func(task *dsar.Task) bool { return task.System == tc.system })
+		if i < 0 {
+			t.Errorf("%s: no task for %s", tc.typ, tc.system)
+			continue
+		}
+		task := plan.Tasks[i]
+		if task.Connector != tc.want {
+			t.Errorf("%s at %s: connector %s, want %s", tc.typ, tc.system, task.Connector, tc.want)
+		}
+		conn := c.Controller.ConnectorOf(task)
+		if conn.Kind != tc.want || (tc.want == dsar.ConnectorManual && (conn.Manual == nil || !strings.Contains(conn.Manual.Instructions, "by hand"))) {
+			t.Errorf("%s at %s: the worker would use %+v", tc.typ, tc.system, conn)
+		}
+		if tc.want == dsar.ConnectorManual {
+			task.ID = "t1"
+			if o, err := dsar.NewTaskOrder(c.Controller, c.Request, task); err != nil || o.Connector.Kind != dsar.ConnectorManual {
+				t.Errorf("%s at %s: order %+v %v", tc.typ, tc.system, o, err)
+			}
 		}
 	}
 }
