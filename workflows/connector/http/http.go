@@ -23,8 +23,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
@@ -42,8 +40,6 @@ const (
 	DefaultPollInterval = 30 * time.Second
 	// maxAnswerBody is what is read of an answer's body.
 	maxAnswerBody = 64 << 10
-	// snippet is what an outcome's answer keeps of a body.
-	snippet = 200
 )
 
 // ActionCancel is the action of the call that withdraws a task (StepCancel).
@@ -416,48 +412,5 @@ func (c *Connector) time(s string) *time.Time {
 // start of the body on one line, with the subject's identities blanked in
 // case the system echoes them.
 func (c *Connector) short(o *connector.Order, status int, body []byte) string {
-	s := string(body)
-	if len(s) > snippet {
-		s = s[:snippet]
-		for len(s) > 0 && !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-	}
-	s = strings.ToValidUTF8(s, "")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			return ' '
-		}
-		return r
-	}, s)
-	subj := o.Request.Subject
-	for _, v := range []string{subj.Email, subj.CustomerID, subj.Phone, subj.Name} {
-		if v = strings.TrimSpace(v); len(v) >= 3 {
-			s = replaceFold(s, v, "[subject]")
-		}
-	}
-	s = strings.Join(strings.Fields(s), " ")
-	if s == "" {
-		return "HTTP " + strconv.Itoa(status)
-	}
-	return "HTTP " + strconv.Itoa(status) + ": " + s
-}
-
-// replaceFold replaces every occurrence of old in s, ignoring case.
-func replaceFold(s, old, repl string) string {
-	lower, lold := strings.ToLower(s), strings.ToLower(old)
-	if len(lower) != len(s) || len(lold) != len(old) {
-		return strings.ReplaceAll(s, old, repl) // case mapping changed lengths
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(lower, lold)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i])
-		b.WriteString(repl)
-		s, lower = s[i+len(old):], lower[i+len(old):]
-	}
+	return connector.Answer(o.Request.Subject, status, string(body))
 }

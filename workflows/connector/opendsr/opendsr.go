@@ -21,8 +21,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/workflows/connector"
@@ -44,8 +42,6 @@ const (
 	APIVersion = "2.0"
 	// maxAnswerBody is what is read of an answer's body.
 	maxAnswerBody = 64 << 10
-	// snippet is what an outcome's answer keeps of an error message.
-	snippet = 200
 )
 
 // The subject request types of OpenDSR 2.0 (section 6.2).
@@ -386,46 +382,5 @@ func (c *Connector) short(o *connector.Order, status int, body []byte) string {
 	if json.Unmarshal(body, &e) == nil {
 		s = e.Error.Message
 	}
-	if len(s) > snippet {
-		s = s[:snippet]
-		for len(s) > 0 && !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-	}
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(s, ""))
-	subj := o.Request.Subject
-	for _, v := range []string{subj.Email, subj.CustomerID, subj.Phone, subj.Name} {
-		if v = strings.TrimSpace(v); len(v) >= 3 {
-			s = replaceFold(s, v, "[subject]")
-		}
-	}
-	s = strings.Join(strings.Fields(s), " ")
-	if s == "" {
-		return "HTTP " + strconv.Itoa(status)
-	}
-	return "HTTP " + strconv.Itoa(status) + ": " + s
-}
-
-// replaceFold replaces every occurrence of old in s, ignoring case.
-func replaceFold(s, old, repl string) string {
-	lower, lold := strings.ToLower(s), strings.ToLower(old)
-	if len(lower) != len(s) || len(lold) != len(old) {
-		return strings.ReplaceAll(s, old, repl) // case mapping changed lengths
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(lower, lold)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i])
-		b.WriteString(repl)
-		s, lower = s[i+len(old):], lower[i+len(old):]
-	}
+	return connector.Answer(o.Request.Subject, status, s)
 }

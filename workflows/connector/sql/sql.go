@@ -608,10 +608,5 @@ func blank(o *dsar.TaskOrder, s string) string {
 			vals = append(vals, v)
 		}
 	}
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); len(v) >= 3 { // shorter ones tell nothing, and would garble the text
-			s = strings.ReplaceAll(s, v, "[subject]")
-		}
-	}
-	return s
+	return connector.Blank(s, vals...)
 }
