@@ -43,23 +43,11 @@ func (s *Server) taskCallback(c echo.Context) error {
 	if subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
 		return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"} // the same for an unknown task: no oracle
 	}
-	limit := min(s.cfg.BodyLimit, maxCallbackBody)
-	body, err := io.ReadAll(c.Request().Body)
+	body, order, err := s.callbackOrder(c, id)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return tooLarge(limit)
-		}
 		return err
 	}
 	ctx := c.Request().Context()
-	order, err := s.cfg.Tasks.Order(ctx, id)
-	if err != nil {
-		if code := dsar.ErrorCode(err); code == dsar.ENOTFOUND || code == dsar.ECONFLICT {
-			return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
-		}
-		return err
-	}
 	if order.Connector.Kind != dsar.ConnectorHTTP || order.Connector.HTTP == nil {
 		return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
 	}
@@ -79,7 +67,7 @@ func (s *Server) taskCallback(c echo.Context) error {
 	}
 	c.Request().Body = io.NopCloser(bytes.NewReader(body))
 	var in callbackJSON
-	if err := decodeJSON(c, limit, &in); err != nil {
+	if err := decodeJSON(c, min(s.cfg.BodyLimit, maxCallbackBody), &in); err != nil {
 		return err
 	}
 	o, err := callbackOutcome(in)
@@ -131,4 +119,26 @@ func callbackOutcome(in callbackJSON) (dsar.TaskOutcome, error) {
 		o.Kind, o.Count = dsar.OutcomeFailed, 0
 	}
 	return o, nil
+}
+
+// callbackOrder reads the body of a system's callback about a task (413
+// when too large) and the task's order; a task that is gone is not found,
+// as an unknown one is.
+func (s *Server) callbackOrder(c echo.Context, id string) ([]byte, *dsar.TaskOrder, error) {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, nil, tooLarge(min(s.cfg.BodyLimit, maxCallbackBody))
+		}
+		return nil, nil, err
+	}
+	order, err := s.cfg.Tasks.Order(c.Request().Context(), id)
+	if err != nil {
+		if code := dsar.ErrorCode(err); code == dsar.ENOTFOUND || code == dsar.ECONFLICT {
+			return nil, nil, &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
+		}
+		return nil, nil, err
+	}
+	return body, order, nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -34,22 +33,11 @@ func (s *Server) openDSRCallback(c echo.Context) error {
 	if subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
 		return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"} // the same for an unknown task: no oracle
 	}
-	body, err := io.ReadAll(c.Request().Body)
+	body, order, err := s.callbackOrder(c, id)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return tooLarge(min(s.cfg.BodyLimit, maxCallbackBody))
-		}
 		return err
 	}
 	ctx := c.Request().Context()
-	order, err := s.cfg.Tasks.Order(ctx, id)
-	if err != nil {
-		if code := dsar.ErrorCode(err); code == dsar.ENOTFOUND || code == dsar.ECONFLICT {
-			return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
-		}
-		return err
-	}
 	cfg := order.Connector.OpenDSR
 	if order.Connector.Kind != dsar.ConnectorOpenDSR || cfg == nil || cfg.Certificate == "" {
 		// Without a certificate no callback URL was given: none can be verified.
