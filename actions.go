@@ -1,7 +1,6 @@
 package dsar
 
 import (
-	"slices"
 	"time"
 )
 
@@ -110,9 +109,9 @@ var rules = map[Action]func(c *Case, now time.Time) error{
 		}
 		return c.Request.planReady()
 	},
-	ActionTaskDone: tasksIn(TaskWaitingPerson, TaskFailed),
-	ActionSkipTask: tasksIn(TaskPlanned, TaskSent, TaskWaitingSystem, TaskWaitingPerson, TaskFailed),
-	ActionRetry:    tasksIn(TaskFailed),
+	ActionTaskDone: taskOffers(ActionTaskDone),
+	ActionSkipTask: taskOffers(ActionSkipTask),
+	ActionRetry:    taskOffers(ActionRetry),
 	ActionFee: func(c *Case, _ time.Time) error {
 		if c.Request.Type != TypeAccess {
 			return &Error{Code: ECONFLICT, Message: "error.fee.only_access"}
@@ -140,15 +139,15 @@ var rules = map[Action]func(c *Case, now time.Time) error{
 	},
 }
 
-// tasksIn is the rule of an action on a task: the case is open and has a
-// task in one of the statuses.
-func tasksIn(sts ...TaskStatus) func(c *Case, _ time.Time) error {
+// taskOffers is the rule of an action on a task: the case is open and has
+// a task the action applies to (TaskStatus.Offers).
+func taskOffers(a Action) func(c *Case, _ time.Time) error {
 	return func(c *Case, _ time.Time) error {
 		if err := open(c, time.Time{}); err != nil {
 			return err
 		}
 		for _, t := range c.Tasks {
-			if slices.Contains(sts, t.Status) {
+			if t.Status.Offers(a) {
 				return nil
 			}
 		}

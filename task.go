@@ -60,8 +60,30 @@ var TaskTransitions = map[TaskStatus][]TaskStatus{
 // Ended reports whether the task will not change by itself any more: done,
 // without data, skipped or cancelled. A failed task has not ended: it waits
 // for an officer to retry or skip it.
-func (s TaskStatus) Ended() bool {
-	return s == TaskDone || s == TaskNoData || s == TaskSkipped || s == TaskCancelled
+func (s TaskStatus) Ended() bool { return slices.Contains(EndedTaskStatuses, s) }
+
+// EndedTaskStatuses are the statuses of a task that has ended (Ended);
+// WaitingTaskStatuses those of a task waiting for its system or a person,
+// which is late once past the time it was expected or due by (Overdue).
+var (
+	EndedTaskStatuses   = []TaskStatus{TaskDone, TaskNoData, TaskSkipped, TaskCancelled}
+	WaitingTaskStatuses = []TaskStatus{TaskWaitingSystem, TaskWaitingPerson}
+)
+
+// Offers reports whether an officer's action on one task applies to a task
+// in the status: marking it done (a person's task, or a failed one done by
+// hand), skipping it (any task that has not ended), retrying it (a failed
+// one). The operations check it, and the case page offers by it.
+func (s TaskStatus) Offers(a Action) bool {
+	switch a {
+	case ActionTaskDone:
+		return s == TaskWaitingPerson || s == TaskFailed
+	case ActionSkipTask:
+		return s.CanMove(TaskSkipped)
+	case ActionRetry:
+		return s == TaskFailed
+	}
+	return false
 }
 
 // CanMove reports whether a task may move from one status to another.
@@ -124,7 +146,7 @@ func (t *Task) Target() string {
 // has passed the time it was expected or due by. A failed task is failing,
 // not overdue; a task being tried has no such time.
 func (t *Task) Overdue(now time.Time) bool {
-	if t.Status != TaskWaitingSystem && t.Status != TaskWaitingPerson {
+	if !slices.Contains(WaitingTaskStatuses, t.Status) {
 		return false
 	}
 	for _, at := range []*time.Time{t.ExpectedBy, t.DueAt} {

@@ -443,7 +443,7 @@ func CompleteTask(env Env, c *Case, a Actor, taskID, evidence string, count int,
 	if !ok {
 		return nil, &Error{Code: ENOTFOUND, Message: "error.task.not_found"}
 	}
-	if t.Status != TaskWaitingPerson && t.Status != TaskFailed {
+	if !t.Status.Offers(ActionTaskDone) {
 		return nil, &Error{Code: ECONFLICT, Message: "error.task.not_waiting", Params: map[string]any{"status": t.Status}}
 	}
 	t.Count, t.Evidence = count, truncate(evidence, maxAnswer)
@@ -471,7 +471,7 @@ func SkipTask(env Env, c *Case, a Actor, taskID, reason string) (*Effect, error)
 	if !ok {
 		return nil, &Error{Code: ENOTFOUND, Message: "error.task.not_found"}
 	}
-	if !t.Status.CanMove(TaskSkipped) {
+	if !t.Status.Offers(ActionSkipTask) {
 		return nil, &Error{Code: ECONFLICT, Message: "error.task.ended", Params: map[string]any{"status": t.Status}}
 	}
 	ts.move(t, TaskSkipped, reason)
@@ -495,7 +495,7 @@ func RetryTasks(env Env, c *Case, a Actor, taskID string) (*Effect, error) {
 	ts := ch.tasks()
 	n := 0
 	for _, t0 := range c.Tasks {
-		if t0.Status != TaskFailed || (taskID != "" && t0.ID != taskID) {
+		if !t0.Status.Offers(ActionRetry) || (taskID != "" && t0.ID != taskID) {
 			continue
 		}
 		t, _ := ts.get(t0.ID)

@@ -245,9 +245,9 @@ func (s *Server) caseSystems(c echo.Context, data *templates.CasePage, r *dsar.R
 	canDone, canSkip, canRetry := data.Can(string(dsar.ActionTaskDone)), data.Can(string(dsar.ActionSkipTask)), data.Can(string(dsar.ActionRetry))
 	for _, t := range tasks {
 		row := taskRow(data.Lang, ctrl, t, now)
-		row.CanDone = canDone && (t.Status == dsar.TaskWaitingPerson || t.Status == dsar.TaskFailed)
-		row.CanSkip = canSkip && t.Status.CanMove(dsar.TaskSkipped)
-		row.CanRetry = canRetry && t.Status == dsar.TaskFailed
+		row.CanDone = canDone && t.Status.Offers(dsar.ActionTaskDone)
+		row.CanSkip = canSkip && t.Status.Offers(dsar.ActionSkipTask)
+		row.CanRetry = canRetry && t.Status.Offers(dsar.ActionRetry)
 		if t.Status == dsar.TaskFailed {
 			data.FailedTasks++
 		}
@@ -271,7 +271,7 @@ func taskRow(lang dsar.Language, ctrl *dsar.Controller, t *dsar.Task, now time.T
 	row := templates.TaskRow{ID: t.ID, Target: t.Target(), Name: ctrl.TargetName(t), Recipient: t.Recipient != "", Action: t.Action,
 		Connector: t.Connector, Status: t.Status, Categories: strings.Join(t.Categories, ", "), Count: t.Count,
 		Answer: t.Answer, Reason: templates.T(lang, t.Reason, nil), Evidence: t.Evidence, ExpectedBy: at(t.ExpectedBy), DueAt: at(t.DueAt), Overdue: t.Overdue(now)}
-	if m := ctrl.ConnectorOf(t).Manual; m != nil && (t.Status == dsar.TaskWaitingPerson || t.Status == dsar.TaskFailed) {
+	if m := ctrl.ConnectorOf(t).Manual; m != nil && t.Status.Offers(dsar.ActionTaskDone) {
 		row.Instructions, row.Checklist = m.Instructions, m.Checklist
 	}
 	return row

@@ -86,13 +86,6 @@ func caseTasks(tx *gorm.DB, requestID string, loc *time.Location) ([]*dsar.Task,
 	return out, nil
 }
 
-// waitingStatuses are the statuses of a task waiting for a system or a
-// person: those that can be overdue (dsar.Task.Overdue).
-var waitingStatuses = []dsar.TaskStatus{dsar.TaskWaitingSystem, dsar.TaskWaitingPerson}
-
-// endedStatuses are the statuses of a task that has ended.
-var endedStatuses = []dsar.TaskStatus{dsar.TaskDone, dsar.TaskNoData, dsar.TaskSkipped, dsar.TaskCancelled}
-
 // taskProgress returns the progress of the tasks of the cases at now, by
 // case ID; a case without tasks has none. It counts as dsar.ProgressOf
 // does, in the database, so that a page of the queue takes one query.
@@ -110,7 +103,7 @@ func taskProgress(tx *gorm.DB, ids []string, now time.Time) (map[string]*dsar.Ta
 		SUM(CASE WHEN status IN ? THEN 1 ELSE 0 END) AS ended,
 		SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS failed,
 		SUM(CASE WHEN status IN ? AND (expected_by < ? OR due_at < ?) THEN 1 ELSE 0 END) AS overdue`,
-		endedStatuses, dsar.TaskFailed, waitingStatuses, now, now).
+		dsar.EndedTaskStatuses, dsar.TaskFailed, dsar.WaitingTaskStatuses, now, now).
 		Where("request_id IN ?", ids).Group("request_id").Scan(&rows).Error
 	if err != nil {
 		return nil, err
@@ -143,7 +136,7 @@ func (db *DB) withProgress(tx *gorm.DB, reqs ...*dsar.Request) error {
 func failingTasks(q *gorm.DB, now time.Time) *gorm.DB {
 	now = now.UTC()
 	return q.Where(`EXISTS (SELECT 1 FROM tasks WHERE tasks.request_id = requests.id AND (tasks.status = ?
-		OR (tasks.status IN ? AND (tasks.expected_by < ? OR tasks.due_at < ?))))`, dsar.TaskFailed, waitingStatuses, now, now)
+		OR (tasks.status IN ? AND (tasks.expected_by < ? OR tasks.due_at < ?))))`, dsar.TaskFailed, dsar.WaitingTaskStatuses, now, now)
 }
 
 // applyTasks writes the tasks an effect added or changed, and the
