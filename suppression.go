@@ -6,6 +6,11 @@ import (
 	"strings"
 )
 
+// SuppressionKey is the form of an address the suppression list keys on
+// (a keyed hash of it, never the address): trimmed and in lower case, so
+// that case and surrounding spaces do not matter.
+func SuppressionKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
 // MaxSuppressionCheck bounds the addresses one suppression check may ask about.
 const MaxSuppressionCheck = 100
 

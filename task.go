@@ -213,6 +213,23 @@ const (
 	StepCancel  TaskStep = "cancel"  // tell the system the task is withdrawn (OpenDSR)
 )
 
+// Fits reports whether a task in the status still needs the step: an item
+// for a task that moved on since (answered by a callback, retried,
+// cancelled) does nothing.
+func (step TaskStep) Fits(st TaskStatus) bool {
+	switch step {
+	case StepSend:
+		return st == TaskSent
+	case StepPoll:
+		return st == TaskWaitingSystem
+	case StepRemind:
+		return st == TaskWaitingPerson
+	case StepCancel:
+		return st == TaskCancelled
+	}
+	return false
+}
+
 // TaskOrder is what a connector is given to carry out a step of a task:
 // the task, the case (the subject's identities, its reference and
 // deadline), and the system or recipient with its connector.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -169,9 +168,9 @@ type suppressionRow struct {
 func (suppressionRow) TableName() string { return "suppressions" }
 
 // suppressionHash is the keyed hash the suppression list keeps of an
-// address: its normalised form (trimmed, lower case), never the address.
+// address (of dsar.SuppressionKey), never the address.
 func (db *DB) suppressionHash(email string) string {
-	return db.Keyring.Token(dsar.TokenSuppression, strings.ToLower(strings.TrimSpace(email)))
+	return db.Keyring.Token(dsar.TokenSuppression, dsar.SuppressionKey(email))
 }
 
 // Suppressed implements dsar.SuppressionList: whether the address is on the

@@ -14,23 +14,6 @@ import (
 // TypeSystemTask carries out one step of a system task.
 const TypeSystemTask = "task:step"
 
-// stepFits reports whether a task in the status still needs the step: an
-// item for a task that moved on since (answered by a callback, retried,
-// cancelled) does nothing.
-func stepFits(step dsar.TaskStep, st dsar.TaskStatus) bool {
-	switch step {
-	case dsar.StepSend:
-		return st == dsar.TaskSent
-	case dsar.StepPoll:
-		return st == dsar.TaskWaitingSystem
-	case dsar.StepRemind:
-		return st == dsar.TaskWaitingPerson
-	case dsar.StepCancel:
-		return st == dsar.TaskCancelled
-	}
-	return false
-}
-
 // runTask carries out a step of a task through the connector of its
 // system, and records the outcome and the item's completion in one
 // transaction.
@@ -49,7 +32,7 @@ func (h *Handlers) runTask(ctx context.Context, it *dsar.OutboxItem) (outcome, e
 		}
 		return outcome{}, err
 	}
-	if order.Task.Round != p.Round || !stepFits(p.Step, order.Task.Status) {
+	if order.Task.Round != p.Round || !p.Step.Fits(order.Task.Status) {
 		return outcome{}, nil
 	}
 	if p.Step == dsar.StepRemind && order.Connector.Kind == dsar.ConnectorManual {
