@@ -236,18 +236,15 @@ func NewTasks(db *DB) *Tasks { return &Tasks{db: db} }
 
 var _ dsar.TaskService = (*Tasks)(nil)
 
-// taskCase locks the case of a task.
+// taskCase locks the case of a task, in one query (it is on the path of
+// every task step).
 func (t *Tasks) taskCase(tx *gorm.DB, taskID string) (*requestRow, error) {
-	var tr taskRow
-	if err := tx.Select("request_id").Where("id = ?", taskID).Take(&tr).Error; err != nil {
-		return nil, err
-	}
 	q := tx
 	if t.db.Dialect == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
 	var row requestRow
-	if err := q.Where("id = ?", tr.RequestID).Take(&row).Error; err != nil {
+	if err := q.Where("id = (?)", tx.Model(&taskRow{}).Select("request_id").Where("id = ?", taskID)).Take(&row).Error; err != nil {
 		return nil, err
 	}
 	return &row, nil
