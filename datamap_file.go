@@ -194,32 +194,10 @@ func (p *ctrlParser) systems(c *Controller, path string, raw []ctrlSystemYAML) {
 		if len(rs.DataCategories) == 0 {
 			p.bad(sp+".data_categories", "at least one data category is required")
 		}
-		for k, v := range rs.DataCategories {
-			v = strings.TrimSpace(v)
-			item := ctrlItem(sp+".data_categories", k)
-			_, known := c.DataCategory(v)
-			switch {
-			case !known:
-				p.bad(item, "unknown data category %q (define it under data_categories)", v)
-			case slices.Contains(s.DataCategories, v):
-				p.bad(item, "duplicate data category %q", v)
-			default:
-				s.DataCategories = append(s.DataCategories, v)
-			}
-		}
-		for k, v := range rs.Recipients {
-			v = strings.TrimSpace(v)
-			item := ctrlItem(sp+".recipients", k)
-			_, known := c.Recipient(v)
-			switch {
-			case !known:
-				p.bad(item, "unknown recipient %q (define it under recipients)", v)
-			case slices.Contains(s.Recipients, v):
-				p.bad(item, "duplicate recipient %q", v)
-			default:
-				s.Recipients = append(s.Recipients, v)
-			}
-		}
+		s.DataCategories = p.refs(sp+".data_categories", "data category", "data_categories", rs.DataCategories,
+			func(k string) bool { _, ok := c.DataCategory(k); return ok })
+		s.Recipients = p.refs(sp+".recipients", "recipient", "recipients", rs.Recipients,
+			func(k string) bool { _, ok := c.Recipient(k); return ok })
 		for k, rd := range rs.AutomatedDecisions {
 			dp := ctrlItem(sp+".automated_decisions", k)
 			d := AutomatedDecision{
@@ -495,6 +473,25 @@ func (p *ctrlParser) sqlConnector(path string, rc *ctrlConnectorYAML) *SQLConnec
 		s.Tables = append(s.Tables, t)
 	}
 	return s
+}
+
+// refs checks a list of keys of what the controller defines under its
+// section (data categories, recipients): each known, none twice.
+func (p *ctrlParser) refs(path, what, section string, vs []string, known func(string) bool) []string {
+	var out []string
+	for k, v := range vs {
+		v = strings.TrimSpace(v)
+		item := ctrlItem(path, k)
+		switch {
+		case !known(v):
+			p.bad(item, "unknown %s %q (define it under %s)", what, v, section)
+		case slices.Contains(out, v):
+			p.bad(item, "duplicate %s %q", what, v)
+		default:
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // column checks a column name the connector writes into a statement.
