@@ -2,6 +2,7 @@ package dsar
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -106,4 +107,30 @@ func (e *Effect) message(env Env, requestID string, kind MessageKind, author, bo
 	m := &Message{ID: env.NewID(), RequestID: requestID, FromSubject: fromSubject, Kind: kind, Author: author, Body: body, CreatedAt: env.Now}
 	e.Messages = append(e.Messages, m)
 	return m
+}
+
+// Follow returns the case as it stands once eff is written, for the next
+// operation on it in the same transaction (the worker records the outcomes
+// of several of a case's tasks at once), and false when eff changes what
+// the case holds beyond its request and its tasks (a pause): then the case
+// must be read again.
+func (c *Case) Follow(eff *Effect) (*Case, bool) {
+	if eff.OpenPause != nil || eff.EndPause != nil {
+		return nil, false
+	}
+	next := *c
+	if eff.Request != nil {
+		next.Request = eff.Request
+	}
+	if len(eff.Tasks) > 0 {
+		next.Tasks = slices.Clone(c.Tasks)
+		for _, t := range eff.Tasks {
+			if i := slices.IndexFunc(next.Tasks, func(x *Task) bool { return x.ID == t.ID }); i >= 0 {
+				next.Tasks[i] = t
+			} else {
+				next.Tasks = append(next.Tasks, t)
+			}
+		}
+	}
+	return &next, true
 }

@@ -58,7 +58,7 @@ func eventRows(evs []*dsar.Event) ([]*eventRow, error) {
 // case's row (Postgres; an SQLite write transaction holds the database),
 // links the events after the case's last one, inserts them and moves the
 // case's end of chain.
-func (db *DB) appendEvents(tx *gorm.DB, evs ...*dsar.Event) error {
+func (db *DB) appendEvents(tx *gorm.DB, row *requestRow, evs ...*dsar.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -72,22 +72,32 @@ func (db *DB) appendEvents(tx *gorm.DB, evs ...*dsar.Event) error {
 			return fmt.Errorf("appendEvents: events of two cases (%s, %s)", id, r.RequestID)
 		}
 	}
-	q := tx.Model(&requestRow{})
-	if db.Dialect == Postgres {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
 	var head struct {
 		AuditSeq  int64
 		AuditHash string
 	}
-	if err := q.Select("audit_seq, audit_hash").Where("id = ?", id).Take(&head).Error; err != nil {
-		return fmt.Errorf("read the end of the audit chain: %w", err)
+	if row != nil && row.ID == id {
+		head.AuditSeq, head.AuditHash = row.AuditSeq, row.AuditHash // the caller holds the row locked
+	} else {
+		q := tx.Model(&requestRow{})
+		if db.Dialect == Postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.Select("audit_seq, audit_hash").Where("id = ?", id).Take(&head).Error; err != nil {
+			return fmt.Errorf("read the end of the audit chain: %w", err)
+		}
 	}
 	seq, hash := chainRows(head.AuditSeq, head.AuditHash, rows)
 	if err := tx.Create(rows).Error; err != nil {
 		return err
 	}
-	return tx.Model(&requestRow{}).Where("id = ?", id).UpdateColumns(map[string]any{"audit_seq": seq, "audit_hash": hash}).Error
+	if err := tx.Model(&requestRow{}).Where("id = ?", id).UpdateColumns(map[string]any{"audit_seq": seq, "audit_hash": hash}).Error; err != nil {
+		return err
+	}
+	if row != nil && row.ID == id {
+		row.AuditSeq, row.AuditHash = seq, hash // a later Save of the row in this transaction keeps the chain's end
+	}
+	return nil
 }
 
 // AuditProblem is one finding of VerifyAudit.

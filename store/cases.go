@@ -120,7 +120,7 @@ func (db *DB) apply(tx *gorm.DB, row *requestRow, eff *dsar.Effect) error {
 			return err
 		}
 	}
-	return db.record(tx, eff.Events, eff.Outbox)
+	return db.record(tx, row, eff.Events, eff.Outbox)
 }
 
 // applyVerification writes what an effect does to the case's
@@ -210,7 +210,7 @@ func (db *DB) runLocked(ctx context.Context, find func(tx *gorm.DB) (*requestRow
 
 // record writes outbox items and appends audit events to their case's
 // audit chain on tx.
-func (db *DB) record(tx *gorm.DB, events []*dsar.Event, next []*dsar.OutboxItem) error {
+func (db *DB) record(tx *gorm.DB, row *requestRow, events []*dsar.Event, next []*dsar.OutboxItem) error {
 	if len(next) > 0 {
 		now := db.now()
 		rows := make([]*outboxRow, len(next))
@@ -224,7 +224,7 @@ func (db *DB) record(tx *gorm.DB, events []*dsar.Event, next []*dsar.OutboxItem)
 	if len(events) == 0 {
 		return nil
 	}
-	return db.appendEvents(tx, events...)
+	return db.appendEvents(tx, row, events...)
 }
 
 // Actions implements dsar.CaseService: what the actor may do to the case

@@ -118,7 +118,7 @@ func (o *Outbox) Complete(ctx context.Context, claimed *dsar.OutboxItem, now tim
 		if ev != nil {
 			evs = append(evs, ev)
 		}
-		return o.db.record(tx, evs, next)
+		return o.db.record(tx, nil, evs, next)
 	}))
 }
 

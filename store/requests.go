@@ -58,7 +58,7 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 						return err
 					}
 				}
-				return s.db.record(tx, eff.Events, eff.Outbox)
+				return s.db.record(tx, nil, eff.Events, eff.Outbox)
 			})
 		}
 		if dsar.ErrorCode(mapErr(err)) != dsar.ECONFLICT || attempt == 3 {

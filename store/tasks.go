@@ -3,6 +3,10 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -229,7 +233,37 @@ func (s *Requests) RetryTasks(ctx context.Context, actor dsar.Actor, id, taskID 
 }
 
 // Tasks carries out the workers' and the systems' side of system tasks.
-type Tasks struct{ db *DB }
+type Tasks struct {
+	db *DB
+	// The outcomes waiting to be recorded, and whether a caller of Record
+	// is writing them.
+	mu      sync.Mutex
+	waiting []*recording
+	leading bool
+}
+
+// recording is an outcome given to Record, and where its result goes.
+type recording struct {
+	ctx  context.Context
+	step StepOutcome
+	err  chan error
+}
+
+// StepOutcome is the outcome of the claimed outbox item's step of a task
+// in a round.
+type StepOutcome struct {
+	Claimed *dsar.OutboxItem
+	TaskID  string
+	Round   int
+	Outcome dsar.TaskOutcome
+}
+
+// maxBatch is the most outcomes Record writes in one transaction;
+// batchTimeout bounds that transaction.
+const (
+	maxBatch     = 64
+	batchTimeout = 30 * time.Second
+)
 
 // NewTasks returns the task service on db.
 func NewTasks(db *DB) *Tasks { return &Tasks{db: db} }
@@ -269,12 +303,179 @@ func (t *Tasks) Order(ctx context.Context, taskID string) (*dsar.TaskOrder, erro
 	return dsar.NewTaskOrder(ctrl, row.toDomain(ctrl.Location), task)
 }
 
-// Record implements dsar.TaskService: the outcome of the claimed item's
-// step, and the item's completion, in one transaction.
+// Record implements dsar.TaskService. Outcomes recorded at the same time
+// are written together, as a database commits a group of transactions at
+// once: the first caller writes what waits, batch after batch, until
+// nothing does, and the others wait for their result. A batch is one
+// transaction; in it each case is locked once and its outcomes are
+// written one after the other, each with the effect and the audit events
+// it would have alone. Under load this spares most of the locks, reads
+// and commits of a fan-out; alone, an outcome is a batch of one.
 func (t *Tasks) Record(ctx context.Context, claimed *dsar.OutboxItem, taskID string, round int, o dsar.TaskOutcome) error {
-	return t.step(ctx, claimed, taskID, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
-		return dsar.RecordOutcome(env, c, dsar.ActorService, taskID, round, o)
+	r := &recording{ctx: ctx, step: StepOutcome{Claimed: claimed, TaskID: taskID, Round: round, Outcome: o}, err: make(chan error, 1)}
+	t.mu.Lock()
+	t.waiting = append(t.waiting, r)
+	if t.leading {
+		t.mu.Unlock()
+		return <-r.err
+	}
+	t.leading = true
+	var batch []*recording
+	defer func() {
+		// A panic while writing (a bug) must not leave the others waiting
+		// for ever, nor every later outcome behind a leader that is gone.
+		if p := recover(); p != nil {
+			t.mu.Lock()
+			rest := append(batch, t.waiting...)
+			t.waiting, t.leading = nil, false
+			t.mu.Unlock()
+			for _, w := range rest {
+				select {
+				case w.err <- fmt.Errorf("record task outcomes: %v", p):
+				default: // it has its result
+				}
+			}
+			panic(p)
+		}
+	}()
+	for len(t.waiting) > 0 {
+		n := min(len(t.waiting), maxBatch)
+		batch = t.waiting[:n:n]
+		t.waiting = t.waiting[n:]
+		t.mu.Unlock()
+		t.recordBatch(batch)
+		t.mu.Lock()
+	}
+	t.waiting, t.leading = nil, false
+	t.mu.Unlock()
+	return <-r.err
+}
+
+// recordBatch writes the outcomes of a batch of Record's callers, and
+// gives each its result; one whose context has ended is not written.
+func (t *Tasks) recordBatch(batch []*recording) {
+	live := make([]*recording, 0, len(batch))
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err <- err
+		} else {
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	steps := make([]StepOutcome, len(live))
+	for i, r := range live {
+		steps[i] = r.step
+	}
+	// The transaction is the batch's, not its first caller's: one item's
+	// lost lease must not cut the others' writes.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), batchTimeout)
+	defer cancel()
+	errs, _ := t.RecordBatch(ctx, steps)
+	for i, err := range errs {
+		live[i].err <- err
+	}
+}
+
+// RecordBatch records the outcomes of several claimed items' steps, each
+// as Record does, in one transaction, and returns each one's error (nil
+// when it was recorded) and how many were written alone, after the
+// outcomes of their case failed together. The cases are locked in the
+// order of their IDs, so that two workers' batches never wait for each
+// other in a circle; the outcomes of one case are written in the order
+// given. A case whose
+// outcomes fail together is rolled back alone and tried outcome by
+// outcome, so that one bad outcome fails no other.
+func (t *Tasks) RecordBatch(ctx context.Context, steps []StepOutcome) (errs []error, alone int) {
+	order := make([]int, len(steps))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(steps[a].Claimed.RequestID, steps[b].Claimed.RequestID) })
+	sorted := make([]StepOutcome, len(steps))
+	for i, k := range order {
+		sorted[i] = steps[k]
+	}
+	results := make([]error, len(steps))
+	err := t.db.tx(ctx, func(tx *gorm.DB) error {
+		if len(sorted) == 1 {
+			return t.recordCase(tx, sorted)
+		}
+		for i := 0; i < len(sorted); {
+			j := i + 1
+			for j < len(sorted) && sorted[i].Claimed.RequestID != "" && sorted[j].Claimed.RequestID == sorted[i].Claimed.RequestID {
+				j++
+			}
+			if err := t.isolated(tx, sorted[i:j]); err != nil {
+				if j-i == 1 {
+					results[order[i]] = err
+				}
+				for k := i; j-i > 1 && k < j; k++ {
+					results[order[k]] = t.isolated(tx, sorted[k:k+1])
+					alone++
+				}
+			}
+			i = j
+		}
+		return nil
 	})
+	for i := range results {
+		if err != nil {
+			results[i] = err
+		}
+		results[i] = mapErr(results[i])
+	}
+	return results, alone
+}
+
+// isolated records outcomes of one case behind a savepoint: when they
+// fail, the transaction goes on without them.
+func (t *Tasks) isolated(tx *gorm.DB, group []StepOutcome) error {
+	if err := tx.SavePoint("outcomes").Error; err != nil {
+		return err
+	}
+	err := t.recordCase(tx, group)
+	if err != nil {
+		if rerr := tx.RollbackTo("outcomes").Error; rerr != nil {
+			return rerr
+		}
+	}
+	return err
+}
+
+// recordCase records outcomes of tasks of one case, in order, on the case
+// locked once, and completes their claimed items.
+func (t *Tasks) recordCase(tx *gorm.DB, group []StepOutcome) error {
+	row, err := t.taskCase(tx, group[0].TaskID)
+	if err != nil {
+		return err
+	}
+	c, err := t.db.loadCase(tx, row)
+	if err != nil {
+		return err
+	}
+	for _, r := range group {
+		eff, err := dsar.RecordOutcome(t.db.env(), c, dsar.ActorService, r.TaskID, r.Round, r.Outcome)
+		if err != nil {
+			return err
+		}
+		if err := t.db.apply(tx, row, eff); err != nil {
+			return err
+		}
+		if err := finish(tx, r.Claimed, dsar.OutboxDone, t.db.now()); err != nil {
+			return err
+		}
+		next, ok := c.Follow(eff)
+		if !ok {
+			if next, err = t.db.loadCase(tx, row); err != nil {
+				return err
+			}
+		}
+		c = next
+	}
+	return nil
 }
 
 // Overdue implements dsar.TaskService (dsar.TaskOverdue).

@@ -1,6 +1,11 @@
 package store_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,5 +112,189 @@ func TestQueueShowsTaskProgress(t *testing.T) {
 	}
 	if _, err := reqs.List(ctx, admin, dsar.RequestFilter{Tasks: "stuck"}); err == nil || dsar.ErrorCode(err) != dsar.EINVALID {
 		t.Errorf("tasks=stuck: %v", err)
+	}
+}
+
+// TestRecordBatch: outcomes of several cases' tasks recorded in one
+// transaction end each case as one by one would (tasks ended, the Art 19
+// notices sent after the systems, the cases completed), with the audit
+// chains intact; an outcome whose item is no longer held fails alone and
+// leaves its case's other outcomes recorded.
+func TestRecordBatch(t *testing.T) {
+	clock := dsar.NewManualClock(at(2025, time.March, 3, 9, 30))
+	db := storetest.Open(t, clock)
+	reqs, tasks, outbox := store.NewRequests(db), store.NewTasks(db), store.NewOutbox(db)
+	var cases []*dsar.Request
+	for range 3 {
+		in := verifiedRequest("nte")
+		in.Type = dsar.TypeErasure
+		r, err := reqs.Create(ctx, admin, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err = reqs.Approve(ctx, admin, r.ID, "", nil); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, r)
+	}
+	// due claims every task step due now.
+	due := func() []store.StepOutcome {
+		t.Helper()
+		items, err := outbox.Due(ctx, clock.Now(), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var steps []store.StepOutcome
+		for _, it := range items {
+			if it.Kind != dsar.OutboxTask {
+				continue
+			}
+			var p dsar.TaskPayload
+			if err := json.Unmarshal(it.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			claimed, ok, err := outbox.Claim(ctx, it.ID, clock.Now(), time.Minute)
+			if err != nil || !ok {
+				t.Fatalf("claim %s: %v %v", it.ID, ok, err)
+			}
+			steps = append(steps, store.StepOutcome{Claimed: claimed, TaskID: p.TaskID, Round: p.Round,
+				Outcome: dsar.TaskOutcome{Kind: dsar.OutcomeDone, Count: 2, Answer: "HTTP 200"}})
+		}
+		return steps
+	}
+	first := due()
+	if len(first) < 6 {
+		t.Fatalf("%d task steps due after three approvals", len(first))
+	}
+	// Interleave the cases, and lose the claim of one step of the second
+	// case: another worker took it over.
+	slices.SortFunc(first, func(a, b store.StepOutcome) int { return strings.Compare(a.TaskID, b.TaskID) })
+	lost := slices.IndexFunc(first, func(s store.StepOutcome) bool { return s.Claimed.RequestID == cases[1].ID })
+	taken := *first[lost].Claimed
+	first[lost].Claimed = &taken
+	taken.Attempts++
+	errs, alone := tasks.RecordBatch(ctx, first)
+	if want := countCase(first, cases[1].ID); alone != want {
+		t.Errorf("%d outcomes written alone; want the %d of the case with the lost claim", alone, want)
+	}
+	for i, err := range errs {
+		if want := i == lost; (dsar.ErrorCode(err) == dsar.ECONFLICT) != want || !want && err != nil {
+			t.Errorf("outcome %d (lost claim %v): %v", i, want, err)
+		}
+	}
+	// The notices to recipients follow the systems; then every case but
+	// the one with the lost step is completed.
+	for round := 0; round < 3; round++ {
+		steps := due()
+		if len(steps) == 0 {
+			break
+		}
+		errs, alone := tasks.RecordBatch(ctx, steps)
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("round %d, outcome %d: %v", round, i, err)
+			}
+		}
+		if alone != 0 {
+			t.Errorf("round %d: %d outcomes written alone", round, alone)
+		}
+	}
+	for i, c := range cases {
+		got, err := reqs.Get(ctx, admin, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ended := got.Progress != nil && got.Progress.Ended == got.Progress.Total
+		if want := i != 1; ended != want || (got.Status == dsar.StatusCompleted) != want {
+			t.Errorf("case %d: status %s, progress %+v; want ended %v", i, got.Status, got.Progress, want)
+		}
+	}
+	if rep, err := db.VerifyAudit(ctx); err != nil || !rep.Intact() {
+		t.Fatalf("audit after the batches: %+v %v", rep, err)
+	}
+}
+
+// countCase counts the steps of the case.
+func countCase(steps []store.StepOutcome, caseID string) int {
+	n := 0
+	for _, s := range steps {
+		if s.Claimed.RequestID == caseID {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRecordConcurrently: outcomes recorded from many workers at once (the
+// batches Record makes of them) all land, and the chains stay intact.
+func TestRecordConcurrently(t *testing.T) {
+	clock := dsar.NewManualClock(at(2025, time.March, 3, 9, 30))
+	db := storetest.Open(t, clock)
+	reqs, tasks, outbox := store.NewRequests(db), store.NewTasks(db), store.NewOutbox(db)
+	for range 4 {
+		in := verifiedRequest("nte")
+		in.Type = dsar.TypeErasure
+		r, err := reqs.Create(ctx, admin, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err = reqs.Approve(ctx, admin, r.ID, "", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, err := outbox.Due(ctx, clock.Now(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(items))
+	n := 0
+	for _, it := range items {
+		if it.Kind != dsar.OutboxTask {
+			continue
+		}
+		n++
+		wg.Go(func() {
+			var p dsar.TaskPayload
+			if err := json.Unmarshal(it.Payload, &p); err != nil {
+				errs <- err
+				return
+			}
+			claimed, ok, err := outbox.Claim(ctx, it.ID, clock.Now(), time.Minute)
+			if err != nil || !ok {
+				errs <- fmt.Errorf("claim %s: %v %v", it.ID, ok, err)
+				return
+			}
+			errs <- tasks.Record(ctx, claimed, p.TaskID, p.Round, dsar.TaskOutcome{Kind: dsar.OutcomeNoData})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	page, err := reqs.List(ctx, admin, dsar.RequestFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := 0
+	for _, r := range page.Requests {
+		ts, err := reqs.Tasks(ctx, admin, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, task := range ts {
+			if task.Status == dsar.TaskNoData {
+				ended++
+			}
+		}
+	}
+	if ended != n {
+		t.Errorf("%d tasks without data after %d outcomes", ended, n)
+	}
+	if rep, err := db.VerifyAudit(ctx); err != nil || !rep.Intact() {
+		t.Fatalf("audit: %+v %v", rep, err)
 	}
 }
