@@ -115,7 +115,7 @@ var options = func() []option {
 	add("DSAR_ADDR", ":8080", "HTTP listen address", false, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.Addr })
 	})
-	add("DSAR_DATA_DIR", "dsar-data", "directory of the embedded default: database file and local mailbox", false, func() (func(*Config, string) error, func(*Config) string) {
+	add("DSAR_DATA_DIR", "dsar-data", "directory of the embedded default: database file, local mailbox, generated keys; and case files with DSAR_STORAGE=dir", false, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.DataDir })
 	})
 	add("DSAR_DATABASE_URL", "", "postgres://… for PostgreSQL; empty: embedded SQLite file in DSAR_DATA_DIR", true, func() (func(*Config, string) error, func(*Config) string) {
