@@ -68,7 +68,7 @@ func loadBlobKeys(cfg *Config, log *slog.Logger, embedded bool) (blob.Keys, erro
 		if b, err = generateKeyFile(path); err != nil {
 			return keys, fmt.Errorf("keep the generated encryption key: %w", err)
 		}
-		log.Info("generated the key that encrypts case files at rest; keep a copy of it with the backups", "file", path)
+		log.Info("generated the key that encrypts case files at rest; back it up, apart from the data it encrypts", "file", path)
 	} else if err != nil {
 		return keys, fmt.Errorf("read the encryption key: %w", err)
 	}
