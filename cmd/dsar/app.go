@@ -49,6 +49,10 @@ type App struct {
 	rdb         redis.UniversalClient
 	mem         *memredis.Server
 	sender      mail.Sender
+	// blobs keeps the case files (collected exports, packages), encrypted
+	// at rest, for the commands that run the service: the one value the
+	// worker's Handlers and the API server are to be given.
+	blobs dsar.Blobs
 	// metrics is the registry served at /metrics: the HTTP server's and,
 	// in the all-in-one, the worker's.
 	metrics *prometheus.Registry
@@ -157,6 +161,11 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, clock dsar.Clock, 
 			return nil, errors.New("DSAR_REDIS_URL is required: separate serve and worker processes share one Redis (the in-process Redis serves only the all-in-one `dsar`)")
 		}
 		a.rdb = a.redisOpt.MakeRedisClient().(redis.UniversalClient)
+	}
+	if o.needRedis { // serve, worker, all-in-one
+		if a.blobs, err = openBlobs(ctx, cfg, log, embedded); err != nil {
+			return nil, err
+		}
 	}
 	if o.needMail {
 		if cfg.SMTPURL != "" {

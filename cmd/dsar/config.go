@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/store/blob"
 )
 
 // Config is the effective configuration, read from DSAR_* environment
@@ -45,6 +46,16 @@ type Config struct {
 	OIDCClientID      string
 	OIDCClientSecret  string
 	OIDCName          string
+	// Storage is where case files are kept: "dir" or "s3".
+	Storage           string
+	S3Endpoint        string
+	S3Bucket          string
+	S3Region          string
+	S3AccessKey       string
+	S3SecretKey       string
+	S3Insecure        bool
+	EncryptionKey     string
+	EncryptionOldKeys string
 }
 
 // option is one environment variable: its name, default, what it means,
@@ -104,7 +115,7 @@ var options = func() []option {
 	add("DSAR_ADDR", ":8080", "HTTP listen address", false, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.Addr })
 	})
-	add("DSAR_DATA_DIR", "dsar-data", "directory of the embedded default: database file and local mailbox", false, func() (func(*Config, string) error, func(*Config) string) {
+	add("DSAR_DATA_DIR", "dsar-data", "directory of the embedded default: database file, local mailbox, generated keys; and case files with DSAR_STORAGE=dir", false, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.DataDir })
 	})
 	add("DSAR_DATABASE_URL", "", "postgres://… for PostgreSQL; empty: embedded SQLite file in DSAR_DATA_DIR", true, func() (func(*Config, string) error, func(*Config) string) {
@@ -136,6 +147,42 @@ var options = func() []option {
 	})
 	add("DSAR_OIDC_NAME", "single sign-on", "the provider's name on the sign-in button", false, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.OIDCName })
+	})
+	add("DSAR_STORAGE", "dir", "where case files (collected exports, packages) are kept: dir (DSAR_DATA_DIR/blobs) or s3", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.Storage })
+	})
+	add("DSAR_S3_ENDPOINT", "", "S3-compatible object storage: host[:port] (https://host also taken)", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.S3Endpoint })
+	})
+	add("DSAR_S3_BUCKET", "", "the bucket, which must exist", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.S3Bucket })
+	})
+	add("DSAR_S3_REGION", "", "the bucket's region; empty: us-east-1", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.S3Region })
+	})
+	add("DSAR_S3_ACCESS_KEY", "", "access key ID", true, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.S3AccessKey })
+	})
+	add("DSAR_S3_SECRET_KEY", "", "secret access key", true, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.S3SecretKey })
+	})
+	add("DSAR_S3_INSECURE", "false", "true: plain HTTP to the endpoint (a local server), not HTTPS", false, func() (func(*Config, string) error, func(*Config) string) {
+		return func(c *Config, v string) error {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return fmt.Errorf("want true or false, got %q", v)
+				}
+				c.S3Insecure = b
+				return nil
+			}, func(c *Config) string {
+				return strconv.FormatBool(c.S3Insecure)
+			}
+	})
+	add("DSAR_ENCRYPTION_KEY", "", "key that encrypts case files at rest: 32 bytes in base64 or hex (openssl rand -base64 32); required with PostgreSQL; empty: generated into DSAR_DATA_DIR (embedded default only)", true, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.EncryptionKey })
+	})
+	add("DSAR_ENCRYPTION_OLD_KEYS", "", "comma-separated earlier keys, which only read files not yet re-encrypted (dsar keys rotate)", true, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.EncryptionOldKeys })
 	})
 	add("DSAR_CONFIG", "", "controllers YAML file; empty: the shipped examples", false, func() (func(*Config, string) error, func(*Config) string) {
 		return str(func(c *Config) *string { return &c.ControllersPath })
@@ -284,10 +331,83 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("DSAR_OIDC_ISSUER: want an https URL, got %q", c.OIDCIssuer))
 		}
 	}
+	errs = append(errs, c.validateStorage()...)
 	if c.WorkerConcurrency < 1 {
 		errs = append(errs, errors.New("DSAR_WORKER_CONCURRENCY: want at least 1"))
 	}
 	return errors.Join(errs...)
+}
+
+// validateStorage checks the storage and encryption settings. Its errors
+// never repeat a key.
+func (c *Config) validateStorage() []error {
+	var errs []error
+	switch c.Storage {
+	case "dir":
+		for _, o := range []struct{ name, v string }{{"DSAR_S3_ENDPOINT", c.S3Endpoint}, {"DSAR_S3_BUCKET", c.S3Bucket},
+			{"DSAR_S3_REGION", c.S3Region}, {"DSAR_S3_ACCESS_KEY", c.S3AccessKey}, {"DSAR_S3_SECRET_KEY", c.S3SecretKey}} {
+			if o.v != "" {
+				errs = append(errs, fmt.Errorf("%s is set but DSAR_STORAGE is dir: set DSAR_STORAGE=s3 to keep case files in S3", o.name))
+			}
+		}
+	case "s3":
+		if _, err := s3Host(c.S3Endpoint, c.S3Insecure); err != nil {
+			errs = append(errs, err)
+		}
+		if c.S3Bucket == "" {
+			errs = append(errs, errors.New("DSAR_S3_BUCKET: required with DSAR_STORAGE=s3"))
+		}
+		if c.S3AccessKey == "" || c.S3SecretKey == "" {
+			errs = append(errs, errors.New("DSAR_S3_ACCESS_KEY and DSAR_S3_SECRET_KEY: required with DSAR_STORAGE=s3"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("DSAR_STORAGE: want dir or s3, got %q", c.Storage))
+	}
+	if c.EncryptionKey != "" {
+		if _, err := blob.ParseKey(c.EncryptionKey); err != nil {
+			errs = append(errs, fmt.Errorf("DSAR_ENCRYPTION_KEY: %v", err))
+		}
+	}
+	if _, err := blob.ParseKeys(c.EncryptionOldKeys); err != nil {
+		errs = append(errs, fmt.Errorf("DSAR_ENCRYPTION_OLD_KEYS: %v", err))
+	} else if c.EncryptionOldKeys != "" && c.EncryptionKey == "" {
+		errs = append(errs, errors.New("DSAR_ENCRYPTION_OLD_KEYS: set DSAR_ENCRYPTION_KEY too, the key that replaces them"))
+	}
+	return errs
+}
+
+// s3Host returns the host[:port] of DSAR_S3_ENDPOINT, which may be given
+// as an https:// URL, or an http:// one with DSAR_S3_INSECURE=true.
+func s3Host(endpoint string, insecure bool) (string, error) {
+	if endpoint == "" {
+		return "", errors.New("DSAR_S3_ENDPOINT: required with DSAR_STORAGE=s3")
+	}
+	host := endpoint
+	if strings.Contains(endpoint, "://") {
+		u, err := url.Parse(endpoint)
+		switch {
+		case err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil || u.RawQuery != "":
+			return "", fmt.Errorf("DSAR_S3_ENDPOINT: want host[:port] or https://host[:port], got %q", endpoint)
+		case u.Scheme == "http" && !insecure:
+			return "", errors.New("DSAR_S3_ENDPOINT: an http:// endpoint needs DSAR_S3_INSECURE=true (plain HTTP, for a local server)")
+		case u.Scheme == "https" && insecure:
+			return "", errors.New("DSAR_S3_ENDPOINT: an https:// endpoint with DSAR_S3_INSECURE=true: choose one")
+		case u.Scheme != "http" && u.Scheme != "https":
+			return "", fmt.Errorf("DSAR_S3_ENDPOINT: want host[:port] or https://host[:port], got %q", endpoint)
+		}
+		host = u.Host
+	}
+	if strings.ContainsAny(host, "/?#@ ") {
+		return "", fmt.Errorf("DSAR_S3_ENDPOINT: want host[:port] or https://host[:port], got %q", endpoint)
+	}
+	return host, nil
+}
+
+// S3 is where DSAR_STORAGE=s3 keeps case files.
+func (c *Config) S3() blob.S3Config {
+	host, _ := s3Host(c.S3Endpoint, c.S3Insecure) // validated in LoadConfig
+	return blob.S3Config{Endpoint: host, Bucket: c.S3Bucket, Region: c.S3Region, AccessKey: c.S3AccessKey,
+		SecretKey: c.S3SecretKey, Insecure: c.S3Insecure}
 }
 
 // MessageIDDomain is the domain of the Message-IDs of outgoing mail.

@@ -13,6 +13,7 @@
 //	dsar seed             fill a database with cases for load tests
 //	dsar sample-system    a connected system that takes the HTTP connector's tasks
 //	dsar connector dry-run show what a task of a sql system would change, changing nothing
+//	dsar keys rotate      re-encrypt the case files under the current encryption key
 //
 // Configuration comes from DSAR_* environment variables; see README.md.
 package main
@@ -82,6 +83,9 @@ commands:
   connector dry-run
                 show what a task of a sql system would change, in a transaction
                 that is rolled back (dsar connector dry-run -h)
+  keys rotate [--dry-run]
+                re-encrypt every case file not under DSAR_ENCRYPTION_KEY, reading
+                it with DSAR_ENCRYPTION_OLD_KEYS (docs/storage.md)
 
 Configuration comes from DSAR_* environment variables (see README.md).
 `
@@ -125,6 +129,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.sampleSystem(ctx, log, args)
 	case "connector":
 		err = m.connector(ctx, cfg, log, args)
+	case "keys":
+		err = m.keys(ctx, cfg, log, args)
 	default:
 		fmt.Fprintf(m.Stderr, "dsar: unknown command %q\n\n%s", cmd, usage)
 		return 2

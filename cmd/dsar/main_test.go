@@ -65,6 +65,7 @@ func testEnv(t *testing.T) env {
 	if u := storetest.URL(t); strings.HasPrefix(u, "postgres") {
 		e["DSAR_DATABASE_URL"] = u
 		e["DSAR_SECRET_KEY"] = "a test secret of at least thirty-two bytes"
+		e["DSAR_ENCRYPTION_KEY"] = newKeyText
 	}
 	if u := os.Getenv("DSAR_TEST_REDIS_URL"); u != "" {
 		e["DSAR_REDIS_URL"] = u

@@ -49,7 +49,7 @@ pick_free_port() {
 }
 
 # fresh_service_env: a new database $DB and the environment of a dsar on it,
-# on loopback, with rate limits off and a fresh secret key.
+# on loopback, with rate limits off and a fresh secret key and encryption key.
 fresh_service_env() {
 	dropdb --if-exists --force "$DB"
 	createdb "$DB"
@@ -59,6 +59,7 @@ fresh_service_env() {
 	export DSAR_PUBLIC_RATE_LIMIT=0 DSAR_KEY_RATE_LIMIT=0 DSAR_LOG_LEVEL=warn DSAR_DATA_DIR="$TMP/data"
 	# The secret serve and worker share for subjects' tokens: a fresh one a run.
 	DSAR_SECRET_KEY=$(head -c 48 /dev/urandom | base64 -w0)
-	export DSAR_SECRET_KEY
+	DSAR_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64 -w0)
+	export DSAR_SECRET_KEY DSAR_ENCRYPTION_KEY
 	mkdir -p "$DSAR_DATA_DIR"
 }
