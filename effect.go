@@ -90,6 +90,16 @@ type Effect struct {
 	DeleteDocuments bool
 	// Tasks are the case's tasks the operation added or changed.
 	Tasks []*Task
+	// RemovePersonalData removes the case's personal data outside its
+	// request row and its tasks (which the effect changes itself): its
+	// messages, documents, verifications, status page token, pause notes
+	// and outbox errors, and, through the blob store and the local mailbox,
+	// its files and the copies of its mails.
+	RemovePersonalData *Removal
+	// RedactEvents names the audit events (by ID) whose client address,
+	// reason and free-text data are cleared; the seal of the removal's
+	// event keeps the trail verifiable (AuditSeal).
+	RedactEvents []int64
 	// Suppress puts the subject's address on the suppression list (as a
 	// keyed hash, never the address).
 	Suppress bool
