@@ -29,11 +29,9 @@ type RetentionFiles func(ctx context.Context, rm *dsar.Removal) error
 type HasFiles func(ctx context.Context, prefix string) (bool, error)
 
 // RetentionDue returns the IDs of up to limit closed cases whose personal
-// data is due for removal at now, in the order they closed, after the
-// case with ID after ("" from the start; the IDs are sorted per
-// controller, so pass the last ID of the previous batch only to list
-// further, never to resume a removal: removed cases drop out by
-// themselves).
+// data is due for removal at now, controller by controller, each
+// controller's in the order they closed. Removed cases drop out by
+// themselves, so the next call lists the next batch.
 func (db *DB) RetentionDue(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	g := db.gorm.WithContext(ctx)
 	var ids []string
@@ -44,7 +42,9 @@ func (db *DB) RetentionDue(ctx context.Context, now time.Time, limit int) ([]str
 		var rows []requestRow
 		if err := g.Where("controller = ? AND closed_at IS NOT NULL AND personal_data_removed_at IS NULL AND closed_at < ? AND status NOT IN ?",
 			ctrl.Key, dsar.RetentionClosedBefore(ctrl, now).UTC(), dsar.OpenStatuses).
-			Order("closed_at, id").Find(&rows).Error; err != nil {
+			// Due-ness only grows with the age of the closing, so the due
+			// cases come first and the bound's margin only at the end.
+			Order("closed_at, id").Limit(limit - len(ids)).Find(&rows).Error; err != nil {
 			return nil, mapErr(err)
 		}
 		for i := range rows {

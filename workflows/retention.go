@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -93,28 +94,20 @@ func (rt *Retention) files(ctx context.Context, rm *dsar.Removal) error {
 // Plan returns what a run now would remove, case by case, removing
 // nothing: the dry run.
 func (rt *Retention) Plan(ctx context.Context) ([]*dsar.Removal, error) {
-	var out []*dsar.Removal
-	seen := map[string]bool{}
-	for limit := rt.batch(); ; limit += rt.batch() {
-		ids, err := rt.DB.RetentionDue(ctx, rt.Clock.Now(), limit)
-		if err != nil {
-			return nil, err
-		}
-		var fresh []string
-		for _, id := range ids {
-			if !seen[id] {
-				seen[id], fresh = true, append(fresh, id)
-			}
-		}
-		plan, err := rt.DB.RetentionPlan(ctx, fresh, rt.hasFiles)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, plan...)
-		if len(ids) < limit {
-			return out, nil
-		}
+	ids, err := rt.DB.RetentionDue(ctx, rt.Clock.Now(), math.MaxInt32)
+	if err != nil {
+		return nil, err
 	}
+	var out []*dsar.Removal
+	for len(ids) > 0 {
+		n := min(len(ids), rt.batch())
+		plan, err := rt.DB.RetentionPlan(ctx, ids[:n], rt.hasFiles)
+		if err != nil {
+			return nil, err
+		}
+		out, ids = append(out, plan...), ids[n:]
+	}
+	return out, nil
 }
 
 // Run removes what is due, batch by batch, until nothing is due or the

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -465,4 +466,94 @@ func TestRedactionIsTheOnlyChangeToAnEvent(t *testing.T) {
 
 func newRetentionRequest() dsar.NewRequest {
 	return dsar.NewRequest{Type: dsar.TypeAccess, Controller: "nte", Subject: dsar.Subject{Email: "kari@example.no"}}
+}
+
+// tickingClock is base's time plus a minute for every time it was read: a
+// retention run on it spends its budget after a few cases.
+type tickingClock struct {
+	base dsar.Clock
+	mu   sync.Mutex
+	n    int
+}
+
+func (c *tickingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	return c.base.Now().Add(time.Duration(c.n) * time.Minute)
+}
+
+// The reconciler plans the day's retention run once, from 02:00 UTC; a
+// worker carries it out, and a backlog that outlasts a part's budget goes
+// on in further parts until nothing is due, each case in its own
+// transaction.
+func TestDailyRetentionRunInParts(t *testing.T) {
+	e := newEnv(t, time.Date(2023, time.March, 1, 9, 0, 0, 0, oslo))
+	e.disp.Planners = []workflows.Planner{e.planner(t, "retention")}
+	const n = 5
+	var cases []*dsar.Request
+	for i := 0; i < n; i++ {
+		cases = append(cases, e.create(t, "nte"))
+	}
+	e.clock.Set(time.Date(2023, time.March, 14, 10, 0, 0, 0, oslo))
+	for _, r := range cases {
+		if _, err := e.reqs.Complete(ctx, admin, r.ID, dsar.Decision{Summary: "Sent Kari everything."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.runDirect(t) // the mails of the intake and the completions
+	e.handlers.Retention = &workflows.Retention{DB: e.db, Clock: &tickingClock{base: e.clock}, Log: quiet, Batch: 1}
+
+	due := func() int {
+		t.Helper()
+		ids, err := e.db.RetentionDue(ctx, e.clock.Now(), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ids)
+	}
+	// 15 March 2026, 01:30 UTC: due, but the day's run is not yet.
+	e.clock.Set(time.Date(2026, time.March, 15, 1, 30, 0, 0, time.UTC))
+	if _, err := e.disp.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.runDirect(t); got != 0 || due() != n {
+		t.Fatalf("before 02:00 UTC: %d rows ran, %d cases due", got, due())
+	}
+	e.clock.Set(time.Date(2026, time.March, 15, 2, 0, 0, 0, time.UTC))
+	for i := 0; i < 2; i++ { // planning twice plans once
+		if _, err := e.disp.Reconcile(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parts := 0
+	for e.runDirect(t) > 0 {
+		parts++
+		if parts > 2*n {
+			t.Fatal("the run does not end")
+		}
+	}
+	if parts < 2 || due() != 0 {
+		t.Errorf("%d parts ran, %d cases still due", parts, due())
+	}
+	for _, r := range cases {
+		got, err := e.reqs.Get(ctx, admin, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.PersonalDataRemovedAt == nil || got.Subject != (dsar.Subject{}) {
+			t.Errorf("%s: removed at %v, subject %+v", r.Reference, got.PersonalDataRemovedAt, got.Subject)
+		}
+	}
+	if rep, err := e.db.VerifyAudit(ctx); err != nil || !rep.Intact() {
+		t.Errorf("audit after the run: %v %v", rep.Problems, err)
+	}
+	// Later the same day: nothing new is planned.
+	e.clock.Set(time.Date(2026, time.March, 15, 20, 0, 0, 0, time.UTC))
+	if _, err := e.disp.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.runDirect(t); got != 0 {
+		t.Errorf("%d rows ran later the same day", got)
+	}
 }
