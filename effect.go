@@ -91,10 +91,11 @@ type Effect struct {
 	// Tasks are the case's tasks the operation added or changed.
 	Tasks []*Task
 	// RemovePersonalData removes the case's personal data outside its
-	// request row and its tasks (which the effect changes itself): its
-	// messages, documents, verifications, status page token, pause notes
-	// and outbox errors, and, through the blob store and the local mailbox,
-	// its files and the copies of its mails.
+	// request row and its tasks (which the effect changes itself): the
+	// store deletes its messages, documents and verifications and clears
+	// its status page token, pause notes and outbox errors; the files and
+	// the kept copies of its mails (Removal.BlobPrefix, MailItems, Tasks)
+	// go through the blob store and the local mailbox before the commit.
 	RemovePersonalData *Removal
 	// RedactEvents names the audit events (by ID) whose client address,
 	// reason and free-text data are cleared; the seal of the removal's
