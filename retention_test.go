@@ -102,3 +102,30 @@ func TestRedactEventAndSeal(t *testing.T) {
 		t.Error("the seal does not cover the actor")
 	}
 }
+
+// A trail that no longer matches its hashes is never sealed: the removal
+// waits until someone has looked into it.
+func TestRemovalRefusesATamperedTrail(t *testing.T) {
+	c := newCase(t, dsar.TypeAccess, "nte", true)
+	closed := time.Date(2020, time.March, 14, 11, 0, 0, 0, time.UTC)
+	c.Request.Status, c.Request.ClosedAt = dsar.StatusCompleted, &closed
+	ev := &dsar.Event{ID: 7, RequestID: c.Request.ID, At: closed, Actor: "user:kari", ClientIP: "198.51.100.4", Kind: dsar.EventTransition,
+		Reason: "Sent Ola everything.", Seq: 1, PrevHash: dsar.AuditGenesis}
+	ev.Hash = dsar.EventHash(ev.PrevHash, ev, ev.Seq)
+	env := testEnv()
+	env.Now = closed.AddDate(4, 0, 0)
+	eff, err := dsar.RemovePersonalData(env, c, dsar.PersonalDataHeld{Events: []*dsar.Event{ev}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int64{7}, eff.RedactEvents); diff != "" {
+		t.Errorf("redacted events (-want +got):\n%s", diff)
+	}
+	if last := eff.Events[len(eff.Events)-1]; last.Data["audit_seal"] != dsar.AuditSeal([]*dsar.Event{ev}) {
+		t.Errorf("the removal's event carries the seal %q", last.Data["audit_seal"])
+	}
+	ev.Reason = "Sent Kari everything."
+	if _, err := dsar.RemovePersonalData(env, c, dsar.PersonalDataHeld{Events: []*dsar.Event{ev}}); dsar.ErrorMessage(err) != "error.retention.audit_changed" {
+		t.Errorf("a changed event: %v", err)
+	}
+}
