@@ -135,6 +135,10 @@ var rules = map[Action]func(c *Case, now time.Time) error{
 		if st := c.Request.Status; st != StatusCompleted && st != StatusRefused {
 			return &Error{Code: ECONFLICT, Message: "error.reopen.open", Params: map[string]any{"status": st}}
 		}
+		if c.Request.PersonalDataRemovedAt != nil {
+			// Nobody to answer any more: the records retention ran out.
+			return &Error{Code: ECONFLICT, Message: "error.reopen.removed"}
+		}
 		return nil
 	},
 }

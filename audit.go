@@ -54,3 +54,55 @@ func EventHash(prev string, ev *Event, seq int64) string {
 	sum := sha256.Sum256(CanonicalEvent(prev, ev, seq))
 	return hex.EncodeToString(sum[:])
 }
+
+// auditFreeText are the Data keys of audit events that hold free text an
+// officer typed (the parts of a partial refusal, whom a request went to).
+var auditFreeText = []string{"part", "granted", "forwarded_to"}
+
+// RedactEvent returns the event without its personal data: no client
+// address, no reason, no free-text data; the rest (who, when, what, the
+// statuses, the facts in Data) stays. ok is false when the event holds
+// none, and ev is returned as it is.
+func RedactEvent(ev *Event) (out *Event, ok bool) {
+	ok = ev.ClientIP != "" || ev.Reason != ""
+	for _, k := range auditFreeText {
+		_, has := ev.Data[k]
+		ok = ok || has
+	}
+	if !ok {
+		return ev, false
+	}
+	e := *ev
+	e.ClientIP, e.Reason, e.Data = "", "", map[string]string{}
+	for k, v := range ev.Data {
+		if !slices.Contains(auditFreeText, k) {
+			e.Data[k] = v
+		}
+	}
+	return &e, true
+}
+
+// AuditSeal returns the seal of a case's audit events when their personal
+// data is removed: the hex SHA-256 over each chained event's seq, hash and
+// canonical encoding as redacted (RedactEvent), in order. The event that
+// records the removal carries it in its hashed Data ("audit_seal"), so an
+// event redacted before it still verifies (its links, and its remaining
+// fields against the seal) though its hash can no longer be recomputed.
+// Events written before the chain began are left out, as verification
+// leaves them.
+func AuditSeal(evs []*Event) string {
+	h := sha256.New()
+	for _, ev := range evs {
+		if ev.Seq == 0 {
+			continue
+		}
+		r, _ := RedactEvent(ev)
+		for _, f := range [][]byte{[]byte(strconv.FormatInt(ev.Seq, 10)), []byte(ev.Hash), CanonicalEvent(ev.PrevHash, r, ev.Seq)} {
+			h.Write(strconv.AppendInt(nil, int64(len(f)), 10))
+			h.Write([]byte{':'})
+			h.Write(f)
+			h.Write([]byte{','})
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -91,6 +91,17 @@ type Effect struct {
 	DeleteDocuments bool
 	// Tasks are the case's tasks the operation added or changed.
 	Tasks []*Task
+	// RemovePersonalData removes the case's personal data outside its
+	// request row and its tasks (which the effect changes itself): the
+	// store deletes its messages, documents and verifications and clears
+	// its status page token, pause notes and outbox errors; the files and
+	// the kept copies of its mails (Removal.BlobPrefix, MailItems, Tasks)
+	// go through the blob store and the local mailbox before the commit.
+	RemovePersonalData *Removal
+	// RedactEvents names the audit events (by ID) whose client address,
+	// reason and free-text data are cleared; the seal of the removal's
+	// event keeps the trail verifiable (AuditSeal).
+	RedactEvents []int64
 	// Suppress puts the subject's address on the suppression list (as a
 	// keyed hash, never the address).
 	Suppress bool

@@ -25,6 +25,9 @@ const (
 	EventDocumentViewed   EventKind = "document_viewed"       // an officer opened an identity document the subject sent
 	EventTask             EventKind = "task"                  // a system task changed status (which, from, to, why)
 	EventTasksEnded       EventKind = "tasks_ended"           // every system task of the case has ended
+	// EventPersonalDataRemoved: the case's records retention ran out and its
+	// personal data was removed; the figures and the trail stay.
+	EventPersonalDataRemoved EventKind = "personal_data_removed"
 )
 
 // Event is one append-only entry of a request's audit trail. It holds no

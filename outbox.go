@@ -29,17 +29,29 @@ const (
 	// OutboxTask carries out one step of a system task (payload:
 	// TaskPayload): send it, poll it, remind, end its grace period, cancel.
 	OutboxTask OutboxKind = "task"
+	// OutboxRetention removes the personal data of the closed cases whose
+	// records retention has run out (payload: RetentionPayload), once a
+	// day.
+	OutboxRetention OutboxKind = "retention"
 )
 
 // OutboxKinds lists every outbox kind: the workers have one handler for
 // each (a test fails for a kind without one), and the metrics count the
 // rows of each.
-var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint, OutboxTask}
+var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint, OutboxTask, OutboxRetention}
 
 // CheckpointPayload is the payload of an OutboxCheckpoint item: the
 // checkpoint covers the cases created before Before.
 type CheckpointPayload struct {
 	Before time.Time `json:"before"`
+}
+
+// RetentionPayload is the payload of an OutboxRetention item: the day's
+// run, and which part of it (a large backlog goes on in further parts,
+// 1, 2, 3, …).
+type RetentionPayload struct {
+	Date Date `json:"date"`
+	Part int  `json:"part"`
 }
 
 // DigestPayload is the payload of an OutboxDigest item.

@@ -128,6 +128,10 @@ type Request struct {
 
 	// ClosedAt is when the request last reached a closed status.
 	ClosedAt *time.Time
+	// PersonalDataRemovedAt is when the case's personal data was removed
+	// because its records retention ran out (RemovePersonalData); nil while
+	// it is kept.
+	PersonalDataRemovedAt *time.Time
 	// VerifiedAt, VerifiedBy and VerificationMethod record that the
 	// subject's identity was verified, by whom and how: never the proof.
 	VerifiedAt         *time.Time

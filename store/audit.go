@@ -204,6 +204,9 @@ func (db *DB) VerifyAudit(ctx context.Context) (*AuditReport, error) {
 // verifyCase checks one case's chain.
 func (db *DB) verifyCase(rep *AuditReport, id string, headSeq int64, headHash string, rows []*eventRow) {
 	lastSeq, lastHash := int64(0), dsar.AuditGenesis
+	// before are the case's chained events read so far; unsealed the
+	// redacted ones no removal's seal has covered yet.
+	var before, unsealed []*dsar.Event
 	for _, r := range rows {
 		if r.Seq == nil {
 			if lastSeq == 0 {
@@ -224,11 +227,28 @@ func (db *DB) verifyCase(rep *AuditReport, id string, headSeq int64, headHash st
 			rep.add(AuditProblem{ID: r.ID, Seq: seq, Kind: "link", Message: fmt.Sprintf(
 				"event %d (case %s, seq %d): its prev_hash %s is not the hash %s of the event before it", r.ID, id, seq, short(prev), short(lastHash))})
 		}
-		if want := dsar.EventHash(prev, r.toDomain(), seq); hash != want {
+		ev := r.toDomain()
+		if r.Redacted {
+			// Its personal data was removed: the seal of the removal's
+			// event, further on, vouches for what is left of it.
+			unsealed = append(unsealed, ev)
+		} else if want := dsar.EventHash(prev, ev, seq); hash != want {
 			rep.add(AuditProblem{ID: r.ID, Seq: seq, Kind: "changed", Message: fmt.Sprintf(
 				"event %d (case %s, seq %d): its fields do not match its hash: the row was changed", r.ID, id, seq)})
 		}
+		if seal, ok := ev.Data["audit_seal"]; ok && ev.Kind == dsar.EventPersonalDataRemoved && !r.Redacted {
+			if dsar.AuditSeal(before) != seal {
+				rep.add(AuditProblem{ID: r.ID, Seq: seq, Kind: "changed", Message: fmt.Sprintf(
+					"event %d (case %s, seq %d): the events before it do not match its seal: a redacted row was changed", r.ID, id, seq)})
+			}
+			unsealed = nil
+		}
+		before = append(before, ev)
 		lastSeq, lastHash = seq, hash
+	}
+	for _, ev := range unsealed {
+		rep.add(AuditProblem{ID: ev.ID, Seq: ev.Seq, Kind: "changed", Message: fmt.Sprintf(
+			"event %d (case %s, seq %d): it is marked redacted but no removal's seal covers it: the row was changed", ev.ID, id, ev.Seq)})
 	}
 	if headSeq == 0 && lastSeq == 0 {
 		return // a case with no chained event

@@ -52,11 +52,14 @@ type requestRow struct {
 	ApprovedBy         string
 	TasksEnded         bool
 	SubjectRepliedAt   *time.Time
-	AuditSeq           int64
-	AuditHash          string
-	CreatedBy          string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// PersonalDataRemovedAt is when the records retention removed the
+	// case's personal data.
+	PersonalDataRemovedAt *time.Time
+	AuditSeq              int64
+	AuditHash             string
+	CreatedBy             string
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 func (requestRow) TableName() string { return "requests" }
@@ -96,7 +99,7 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 	}
 	out.VerifiedBy, out.VerificationMethod, out.Assignee, out.DuplicateOf = r.VerifiedBy, r.VerificationMethod, r.Assignee, r.DuplicateOf
 	out.ApprovedAt, out.ApprovedBy, out.SubjectRepliedAt = in(r.ApprovedAt), r.ApprovedBy, in(r.SubjectRepliedAt)
-	out.TasksEnded = r.TasksEnded
+	out.TasksEnded, out.PersonalDataRemovedAt = r.TasksEnded, in(r.PersonalDataRemovedAt)
 	out.Objection = dsar.ObjectionKind(r.Objection)
 	out.Decision = dsar.Decision{Ground: dsar.Ground(r.DecisionGround), Text: r.DecisionText, Partial: r.DecisionPartial,
 		Summary: r.Summary, Part: r.RefusedPart, Granted: r.GrantedPart}
@@ -134,7 +137,7 @@ func (r *requestRow) set(q *dsar.Request) {
 		r.Kept = string(b)
 	}
 	r.Assignee, r.ApprovedAt, r.ApprovedBy, r.SubjectRepliedAt = q.Assignee, utc(q.ApprovedAt), q.ApprovedBy, utc(q.SubjectRepliedAt)
-	r.TasksEnded = q.TasksEnded
+	r.TasksEnded, r.PersonalDataRemovedAt = q.TasksEnded, utc(q.PersonalDataRemovedAt)
 	r.WakeAt, r.TimersFrom = utc(q.WakeAt), nil
 	if !q.TimersFrom.IsZero() {
 		r.TimersFrom = utc(&q.TimersFrom)
@@ -159,6 +162,10 @@ type eventRow struct {
 	Seq      *int64
 	PrevHash *string
 	Hash     *string
+	// Redacted marks an event whose personal data the records retention
+	// removed (dsar.RedactEvent): its hash is checked against the seal of
+	// the removal's event instead.
+	Redacted bool
 }
 
 func (eventRow) TableName() string { return "request_events" }

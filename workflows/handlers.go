@@ -55,6 +55,8 @@ type Handlers struct {
 	// LeaseTicker, when set, replaces time.NewTicker as what tells a
 	// running handler to renew its lease (tests tick it by hand).
 	LeaseTicker func(every time.Duration) (ticks <-chan time.Time, stop func())
+	// Retention runs the daily records retention.
+	Retention *Retention
 	// Metrics, when set, counts failed tasks and mails.
 	Metrics *Metrics
 }
@@ -78,6 +80,7 @@ var kinds = map[dsar.OutboxKind]struct {
 	dsar.OutboxDigest:         {TypeDigest, (*Handlers).sendDigest},
 	dsar.OutboxCheckpoint:     {TypeCheckpoint, (*Handlers).recordCheckpoint},
 	dsar.OutboxTask:           {TypeSystemTask, (*Handlers).runTask},
+	dsar.OutboxRetention:      {TypeRetention, (*Handlers).runRetention},
 }
 
 // Register adds the handler of every outbox kind to mux.

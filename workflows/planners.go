@@ -34,5 +34,6 @@ func Planners(db *store.DB) []Planner {
 		}, AtDispatch: true},
 		{Name: "digests", Plan: store.NewUsers(db).PlanDigests},
 		{Name: "checkpoint", Plan: db.PlanCheckpoint},
+		{Name: "retention", Plan: db.PlanRetention},
 	}
 }

@@ -135,7 +135,7 @@ func (h *Handlers) sendMail(ctx context.Context, it *dsar.OutboxItem) (outcome, 
 		return outcome{}, fmt.Errorf("render %s: %v: %w", p.Template, err, asynq.SkipRetry)
 	}
 	from := (&mail.Address{Name: ctrl.LegalName, Address: h.From}).String()
-	msg := &dmail.Message{ID: it.ID + "@" + h.MessageIDDomain, From: from, To: append([]string{to}, extra...),
+	msg := &dmail.Message{ID: mailMessageIDPrefix(it.ID) + h.MessageIDDomain, From: from, To: append([]string{to}, extra...),
 		ReplyTo: replyTo, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: it.CreatedAt}
 	if err := h.Sender.Send(ctx, msg); err != nil {
 		return outcome{}, err

@@ -302,7 +302,7 @@ func (a *App) Work(ctx context.Context) error {
 		Outbox: outbox, Requests: reqs, Cases: reqs, Jobs: store.NewSubjects(a.db), Keyring: a.db.Keyring, Officers: store.NewUsers(a.db), Audit: a.db,
 		BaseURL: a.cfg.BaseURL, VerifyTTL: a.cfg.VerifyTTL, Controllers: a.controllers, Sender: a.sender,
 		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
-		Metrics: a.workerMetrics, Tasks: store.NewTasks(a.db),
+		Metrics: a.workerMetrics, Tasks: store.NewTasks(a.db), Retention: a.retention(),
 	}
 	conns, closeConns := a.connectors()
 	defer closeConns()
@@ -332,6 +332,14 @@ func (a *App) Work(ctx context.Context) error {
 	a.log.Info("worker draining", "timeout", a.cfg.ShutdownTimeout.String())
 	srv.Shutdown()
 	return nil
+}
+
+// retention returns the records retention runner of the app's database,
+// with its local mailbox when it keeps one. (No blob store is wired yet:
+// when one is, it goes in Blobs.)
+func (a *App) retention() *workflows.Retention {
+	box, _ := a.sender.(*mail.Mailbox)
+	return &workflows.Retention{DB: a.db, Mailbox: box, Clock: a.clock, Log: a.log}
 }
 
 // All runs the HTTP server and the worker in one process.

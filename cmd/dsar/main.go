@@ -9,6 +9,7 @@
 //	dsar apikey list      list API keys
 //	dsar apikey revoke ID revoke an API key
 //	dsar audit verify     check the hash chain of the audit trail
+//	dsar retention        remove the personal data of cases past their records retention (--dry-run: list it)
 //	dsar user …           officers' accounts: create, list, update, disable, enable, reset-password
 //	dsar seed             fill a database with cases for load tests
 //	dsar sample-system    a connected system that takes the HTTP connector's tasks
@@ -77,6 +78,8 @@ commands:
   config        print the effective configuration (secrets masked)
   apikey        create, list or revoke API keys (dsar apikey -h)
   audit verify  check that no audit event was changed or deleted
+  retention     remove the personal data of the closed cases whose records
+                retention has run out (--dry-run: list them, removing nothing)
   user          officers' accounts: create, list, update, disable, enable, reset-password
   sample-system a connected system on 127.0.0.1:8091 that takes the HTTP connector's
                 tasks (docs/connectors.md); needs DSAR_SAMPLE_SYSTEM_SECRET
@@ -121,6 +124,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.apikey(ctx, cfg, log, args)
 	case "audit":
 		err = m.audit(ctx, cfg, log, args)
+	case "retention":
+		err = m.retention(ctx, cfg, log, args)
 	case "seed":
 		err = m.seed(ctx, cfg, log, args)
 	case "user":

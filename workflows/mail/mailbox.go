@@ -241,3 +241,28 @@ func plainPart(m *mail.Message) (string, error) {
 		}
 	}
 }
+
+// RemovePrefix deletes every message whose Message-ID starts with prefix
+// and returns how many it deleted. The prefix must be made of the
+// characters FileName keeps as they are (lower-case letters, digits and
+// "@._+=-"), so that it is also the prefix of the files' names.
+func (b *Mailbox) RemovePrefix(prefix string) (int, error) {
+	if prefix == "" || FileName(prefix) != prefix+".eml" {
+		return 0, fmt.Errorf("mail: mailbox: %q is not a plain Message-ID prefix", prefix)
+	}
+	names, err := filepath.Glob(filepath.Join(b.dir, "*.eml"))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, path := range names {
+		if !strings.HasPrefix(filepath.Base(path), prefix) {
+			continue
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

@@ -101,7 +101,7 @@ func (c *Connector) message(o *connector.Order, reminder bool) (*dmail.Message, 
 	if err != nil {
 		return nil, err
 	}
-	id := "task-" + t.ID + "-r" + strconv.Itoa(t.Round)
+	id := MessageIDPrefix(t.ID) + "r" + strconv.Itoa(t.Round)
 	if reminder {
 		id += "-remind-" + today.String()
 	}
@@ -111,3 +111,7 @@ func (c *Connector) message(o *connector.Order, reminder bool) (*dmail.Message, 
 		ReplyTo: (&mail.Address{Name: ctrl.PrivacyContact.Name, Address: ctrl.PrivacyContact.Email}).String(),
 		Subject: m.Subject, Text: m.Text, HTML: m.HTML, Date: now}, nil
 }
+
+// MessageIDPrefix is how the Message-ID of every mail about the task
+// begins (the records retention removes the kept copies by it).
+func MessageIDPrefix(taskID string) string { return "task-" + taskID + "-" }
