@@ -15,6 +15,7 @@ import (
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/store/blob"
 	"github.com/dsar-project/dsar/store/storetest"
 	"github.com/dsar-project/dsar/workflows"
 	"github.com/dsar-project/dsar/workflows/mail"
@@ -43,7 +44,7 @@ type retentionEnv struct {
 	clock   *dsar.ManualClock
 	db      *store.DB
 	reqs    *store.Requests
-	blobs   dirBlobs
+	blobs   *blob.Dir
 	mailbox *mail.Mailbox
 	rt      *workflows.Retention
 }
@@ -53,8 +54,10 @@ func newRetentionEnv(t *testing.T) *retentionEnv {
 	e := &retentionEnv{t: t, clock: dsar.NewManualClock(time.Date(2022, time.January, 3, 9, 0, 0, 0, oslo))}
 	e.url = storetest.URL(t)
 	e.open()
-	e.blobs = dirBlobs{dir: t.TempDir()}
 	var err error
+	if e.blobs, err = blob.NewDir(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
 	if e.mailbox, err = mail.NewMailbox(t.TempDir()); err != nil {
 		t.Fatal(err)
 	}

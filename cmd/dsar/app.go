@@ -335,11 +335,10 @@ func (a *App) Work(ctx context.Context) error {
 }
 
 // retention returns the records retention runner of the app's database,
-// with its local mailbox when it keeps one. (No blob store is wired yet:
-// when one is, it goes in Blobs.)
+// its case files and its local mailbox when it keeps one.
 func (a *App) retention() *workflows.Retention {
 	box, _ := a.sender.(*mail.Mailbox)
-	return &workflows.Retention{DB: a.db, Mailbox: box, Clock: a.clock, Log: a.log}
+	return &workflows.Retention{DB: a.db, Blobs: a.blobs, Mailbox: box, Clock: a.clock, Log: a.log}
 }
 
 // All runs the HTTP server and the worker in one process.
