@@ -180,11 +180,12 @@ type ctrlConnectorYAML struct {
 	// http and opendsr
 	URL string `yaml:"url"`
 	// http
-	Secret        *ctrlSecretYAML `yaml:"secret"`
-	Timeout       string          `yaml:"timeout"`
-	RatePerSecond *float64        `yaml:"rate_per_second"`
-	MaxAttempts   *int            `yaml:"max_attempts"`
-	NoData        []int           `yaml:"no_data"`
+	Secret         *ctrlSecretYAML `yaml:"secret"`
+	Timeout        string          `yaml:"timeout"`
+	RatePerSecond  *float64        `yaml:"rate_per_second"`
+	MaxAttempts    *int            `yaml:"max_attempts"`
+	NoData         []int           `yaml:"no_data"`
+	MaxExportBytes *int64          `yaml:"max_export_bytes"`
 	// sql
 	Driver     string              `yaml:"driver"`
 	DSN        *ctrlSecretYAML     `yaml:"dsn"`

@@ -1,7 +1,9 @@
 package dsar
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -137,6 +139,25 @@ type HTTPConnector struct {
 	// NoData lists the HTTP status codes that mean the system holds nothing
 	// about the subject (404, say).
 	NoData []int
+	// MaxExportBytes bounds the body an export's data is read from (the
+	// answer with its records, or its data_url's answer).
+	MaxExportBytes int64
+}
+
+// Resolve resolves a URL the system gave (a status_url, a data_url),
+// absolute or relative to its endpoint, and checks that it is on the
+// endpoint's scheme and host: the service calls no host the data map does
+// not name.
+func (h *HTTPConnector) Resolve(raw string) (string, error) {
+	base, err := url.Parse(h.URL)
+	if err != nil {
+		return "", errors.New("cannot be resolved: the system's url is not usable")
+	}
+	u, err := base.Parse(raw)
+	if err != nil || u.Scheme != base.Scheme || u.Host != base.Host {
+		return "", errors.New("must be on the system's own scheme and host")
+	}
+	return u.String(), nil
 }
 
 // SQLConnector carries out tasks in a database the controller runs.

@@ -12,6 +12,9 @@ import (
 const (
 	// DefaultHTTPTimeout bounds one call to a system's HTTP endpoint.
 	DefaultHTTPTimeout = 10 * time.Second
+	// DefaultMaxExportBytes bounds the body of an HTTP system's export
+	// data when its max_export_bytes is not set.
+	DefaultMaxExportBytes = 256 << 20
 	// DefaultDueDays is when an officer's manual task is due.
 	DefaultDueDays = 14
 	// DefaultRemindEveryDays is how often the officer or vendor of an open
@@ -33,6 +36,8 @@ const (
 	ctrlMaxAttempts    = 100
 	ctrlMaxDays        = 365
 	ctrlMaxRate        = 10_000
+	// ctrlMaxExportBytes is the most max_export_bytes may be: 64 GiB.
+	ctrlMaxExportBytes = 64 << 30
 )
 
 var (
@@ -48,7 +53,7 @@ var (
 
 // ctrlConnectorFields lists the fields of each connector kind besides kind.
 var ctrlConnectorFields = map[ConnectorKind][]string{
-	ConnectorHTTP:       {"url", "secret", "timeout", "rate_per_second", "max_attempts", "no_data"},
+	ConnectorHTTP:       {"url", "secret", "timeout", "rate_per_second", "max_attempts", "no_data", "max_export_bytes"},
 	ConnectorSQL:        {"driver", "dsn", "statements", "tables"},
 	ConnectorManual:     {"instructions", "checklist", "due_days", "remind_every_days", "after_days", "on_overdue"},
 	ConnectorVendorMail: {"email", "remind_every_days", "after_days", "on_overdue"},
@@ -252,10 +257,11 @@ func (p *ctrlParser) connector(path string, rc *ctrlConnectorYAML, allowed []Con
 	switch kind {
 	case ConnectorHTTP:
 		h := &HTTPConnector{
-			URL:         p.requiredURL(f("url"), path, rc.URL),
-			Secret:      p.secret(f("secret"), path, rc.Secret, true),
-			Timeout:     DefaultHTTPTimeout,
-			MaxAttempts: DefaultMaxAttempts,
+			URL:            p.requiredURL(f("url"), path, rc.URL),
+			Secret:         p.secret(f("secret"), path, rc.Secret, true),
+			Timeout:        DefaultHTTPTimeout,
+			MaxAttempts:    DefaultMaxAttempts,
+			MaxExportBytes: DefaultMaxExportBytes,
 		}
 		if t := strings.TrimSpace(rc.Timeout); t != "" {
 			d, err := time.ParseDuration(t)
@@ -276,6 +282,13 @@ func (p *ctrlParser) connector(path string, rc *ctrlConnectorYAML, allowed []Con
 			}
 		}
 		h.MaxAttempts = p.count(f("max_attempts"), rc.MaxAttempts, DefaultMaxAttempts, 1, ctrlMaxAttempts)
+		if m := rc.MaxExportBytes; m != nil {
+			if *m < 1024 || *m > ctrlMaxExportBytes {
+				p.bad(f("max_export_bytes"), "must be between 1024 and %d bytes, not %d", int64(ctrlMaxExportBytes), *m)
+			} else {
+				h.MaxExportBytes = *m
+			}
+		}
 		for k, code := range rc.NoData {
 			item := ctrlItem(f("no_data"), k)
 			switch {

@@ -49,6 +49,8 @@ type App struct {
 	rdb         redis.UniversalClient
 	mem         *memredis.Server
 	sender      mail.Sender
+	// blobs keeps the data the export tasks collect (openBlobs).
+	blobs dsar.Blobs
 	// metrics is the registry served at /metrics: the HTTP server's and,
 	// in the all-in-one, the worker's.
 	metrics *prometheus.Registry
@@ -157,6 +159,11 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, clock dsar.Clock, 
 			return nil, errors.New("DSAR_REDIS_URL is required: separate serve and worker processes share one Redis (the in-process Redis serves only the all-in-one `dsar`)")
 		}
 		a.rdb = a.redisOpt.MakeRedisClient().(redis.UniversalClient)
+	}
+	if o.needRedis {
+		if a.blobs, err = openBlobs(cfg); err != nil {
+			return nil, err
+		}
 	}
 	if o.needMail {
 		if cfg.SMTPURL != "" {
@@ -293,7 +300,7 @@ func (a *App) Work(ctx context.Context) error {
 		Outbox: outbox, Requests: reqs, Cases: reqs, Jobs: store.NewSubjects(a.db), Keyring: a.db.Keyring, Officers: store.NewUsers(a.db), Audit: a.db,
 		BaseURL: a.cfg.BaseURL, VerifyTTL: a.cfg.VerifyTTL, Controllers: a.controllers, Sender: a.sender,
 		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
-		Metrics: a.workerMetrics, Tasks: store.NewTasks(a.db),
+		Metrics: a.workerMetrics, Tasks: store.NewTasks(a.db), Blobs: a.blobs,
 	}
 	conns, closeConns := a.connectors()
 	defer closeConns()
