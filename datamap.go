@@ -169,6 +169,9 @@ type SQLConnector struct {
 	// phone number. A table mapping is used for the actions without one.
 	Statements map[TaskAction][]string
 	Tables     []SQLTable
+	// ExportCategory is the data category (a key of the system's) of the
+	// rows the export statements read; "" when not said.
+	ExportCategory string
 }
 
 // SQLTable maps one table: how a subject's rows are found, what an export
@@ -181,6 +184,9 @@ type SQLTable struct {
 	Match map[string]string
 	// Export lists the columns an export reads (all when empty).
 	Export []string
+	// Category is the data category (a key of the system's) of the rows an
+	// export reads; "" when not said.
+	Category string
 	// Mask, when set, makes an erasure an UPDATE that masks each column
 	// (null, fixed:<text>, hmac, random); a DELETE otherwise.
 	Mask map[string]string

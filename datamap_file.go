@@ -54,7 +54,7 @@ var (
 // ctrlConnectorFields lists the fields of each connector kind besides kind.
 var ctrlConnectorFields = map[ConnectorKind][]string{
 	ConnectorHTTP:       {"url", "secret", "timeout", "rate_per_second", "max_attempts", "no_data", "max_export_bytes"},
-	ConnectorSQL:        {"driver", "dsn", "statements", "tables"},
+	ConnectorSQL:        {"driver", "dsn", "statements", "tables", "export_category"},
 	ConnectorManual:     {"instructions", "checklist", "due_days", "remind_every_days", "after_days", "on_overdue"},
 	ConnectorVendorMail: {"email", "remind_every_days", "after_days", "on_overdue"},
 	ConnectorOpenDSR:    {"url", "token", "certificate"},
@@ -220,6 +220,7 @@ func (p *ctrlParser) systems(c *Controller, path string, raw []ctrlSystemYAML) {
 			p.badNear(sp+".connector", sp, "is required: how tasks reach the system, with kind one of %s", ctrlJoin(ConnectorKinds))
 		} else if conn := p.connector(sp+".connector", rs.Connector, ConnectorKinds); conn != nil {
 			s.Connector = *conn
+			p.exportCategories(sp+".connector", rs.Connector, conn.SQL, s.DataCategories)
 		}
 		if s.Key != "" {
 			if l, dup := firstLine[s.Key]; dup {
@@ -486,6 +487,31 @@ func (p *ctrlParser) sqlConnector(path string, rc *ctrlConnectorYAML) *SQLConnec
 		s.Tables = append(s.Tables, t)
 	}
 	return s
+}
+
+// exportCategories checks the data categories an sql connector gives the
+// rows of an export: each one of the system's own.
+func (p *ctrlParser) exportCategories(path string, rc *ctrlConnectorYAML, s *SQLConnector, categories []string) {
+	if s == nil {
+		return
+	}
+	check := func(at, v string) string {
+		v = strings.TrimSpace(v)
+		if v != "" && !slices.Contains(categories, v) {
+			p.bad(at, "unknown data category %q: want one of the system's data_categories (%s)", v, strings.Join(categories, ", "))
+			return ""
+		}
+		return v
+	}
+	s.ExportCategory = check(path+".export_category", rc.ExportCategory)
+	if s.ExportCategory != "" && len(s.Statements[ActionExport]) == 0 {
+		p.bad(path+".export_category", "is the category of the export statements: there are none (a table's category is its own category)")
+	}
+	for k := range s.Tables {
+		if k < len(rc.Tables) {
+			s.Tables[k].Category = check(ctrlItem(path+".tables", k)+".category", rc.Tables[k].Category)
+		}
+	}
 }
 
 // refs checks a list of keys of what the controller defines under its

@@ -157,6 +157,14 @@ func TestParseConnectors(t *testing.T) {
 					Mask: map[string]string{"buyer_email": "null", "name": "fixed:erased", "msisdn": "hmac", "note": "random", "street": "null"}}}}},
 		},
 		{
+			name: "sql, export categories",
+			block: `{kind: sql, driver: postgres, dsn: {env: CRM_DSN}, export_category: contact,
+          statements: {export: ["SELECT * FROM customers WHERE email = $1"]}, tables: [{name: customers, match: {email: email}, category: contact}]}`,
+			want: Connector{Kind: ConnectorSQL, SQL: &SQLConnector{Driver: "postgres", DSN: Secret{Env: "CRM_DSN"}, ExportCategory: "contact",
+				Statements: map[TaskAction][]string{ActionExport: {"SELECT * FROM customers WHERE email = $1"}},
+				Tables:     []SQLTable{{Name: "customers", Match: map[string]string{"email": "email"}, Category: "contact"}}}},
+		},
+		{
 			name:  "sql, a table only",
 			block: "{kind: sql, driver: postgres, dsn: {file: /run/secrets/dsn}, tables: [{name: customers, match: {email: email}}]}",
 			want: Connector{Kind: ConnectorSQL, SQL: &SQLConnector{Driver: "postgres", DSN: Secret{File: "/run/secrets/dsn"},
@@ -320,6 +328,13 @@ func TestParseDataMapInvalid(t *testing.T) {
 			sys + ".url: is required: an absolute http or https URL"}},
 
 		// sql.
+		{"sql export categories not the system's", connector(`{kind: sql, driver: postgres, dsn: {env: DSN}, export_category: orders,
+          tables: [{name: t, match: {email: e}, category: orders}]}`), []string{
+			sys + `.export_category: unknown data category "orders": want one of the system's data_categories (contact)`,
+			`t.yaml:27: controllers[0].systems[0].connector.tables[0].category: unknown data category "orders": want one of the system's data_categories (contact)`}},
+		{"sql export category without statements", connector(`{kind: sql, driver: postgres, dsn: {env: DSN}, export_category: contact,
+          tables: [{name: t, match: {email: e}}]}`), []string{
+			sys + ".export_category: is the category of the export statements: there are none (a table's category is its own category)"}},
 		{"sql without driver, dsn or work", connector("{kind: sql}"), []string{
 			sys + ".dsn: is required: {env: NAME} or {file: PATH}, where the secret is kept",
 			sys + ".driver: is required (want one of postgres)",
