@@ -20,32 +20,6 @@ type Record struct {
 	Record   json.RawMessage `json:"record"`
 }
 
-// errTooLarge is the failure of a body over max_export_bytes.
-var errTooLarge = errors.New("over max_export_bytes")
-
-// capReader fails a read past its bound with errTooLarge.
-type capReader struct {
-	r    io.Reader
-	left int64
-}
-
-func (c *capReader) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		// One byte more tells a body of exactly the bound from a longer one.
-		var one [1]byte
-		if n, _ := c.r.Read(one[:]); n > 0 {
-			return 0, errTooLarge
-		}
-		return c.r.Read(p)
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.r.Read(p)
-	c.left -= int64(n)
-	return n, err
-}
-
 // exportBody is what an export's result says besides its records.
 type exportBody struct {
 	Result
@@ -171,7 +145,7 @@ func syntax(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, errTooLarge):
+	case errors.Is(err, connector.ErrTooLarge):
 		return err
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("the body ends before the result does")
@@ -203,12 +177,12 @@ func (c *Connector) exportResult(ctx context.Context, o *connector.Order, cfg *d
 	}
 	short := func(text string) string { return prefix + connector.Answer(o.Request.Subject, status, text) }
 	bad := func(why error) dsar.TaskOutcome {
-		if errors.Is(why, errTooLarge) {
+		if errors.Is(why, connector.ErrTooLarge) {
 			why = fmt.Errorf("the export is over max_export_bytes (%d bytes)", limit)
 		}
 		return dsar.TaskOutcome{Kind: dsar.OutcomeRetry, Answer: short("the export cannot be used: " + why.Error())}
 	}
-	b, ex, err := decodeExport(&capReader{r: body, left: limit}, func() (*connector.Export, error) {
+	b, ex, err := decodeExport(&connector.CapReader{R: body, Left: limit}, func() (*connector.Export, error) {
 		return connector.StartExport(ctx, o.Blobs, o.Task.RequestID, o.Task.ID)
 	})
 	if err == nil {
