@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,10 +19,6 @@ import (
 // status, a count, a short message and, for an export, the URL of its
 // data: the data itself never comes in a callback.
 const maxCallbackBody = 16 << 10
-
-// dataFetchAfter is how soon a worker fetches an export's data_url after
-// the callback that gave it.
-const dataFetchAfter = time.Second
 
 // taskCallbackRoute is the route of the systems' callbacks
 // (dsar.TaskCallbackPath).
@@ -139,7 +134,7 @@ func callbackOutcome(in callbackJSON, order *dsar.TaskOrder) (dsar.TaskOutcome, 
 	switch {
 	case dataURL != "":
 		o = dsar.TaskOutcome{Kind: dsar.OutcomeAccepted, Answer: answer + " (the data is fetched from data_url)",
-			External: dataURL, PollAfter: dataFetchAfter}
+			External: dataURL, PollAfter: dsar.FetchAfter}
 	case in.Status == "done":
 		o.Kind = dsar.OutcomeDone
 	case in.Status == "no_data":
