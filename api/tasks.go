@@ -159,6 +159,18 @@ func (s *Server) listTasks(c echo.Context) error {
 }
 
 func (s *Server) completeTask(c echo.Context) error {
+	if isMultipart(c.Request()) {
+		count, err := formCount(c.FormValue("count"))
+		if err != nil {
+			return err
+		}
+		actor := actorOf(c)
+		req, err := s.completeWithFile(c, actor, c.Param("id"), c.Param("task"), c.FormValue("evidence"), count, c.FormValue("no_data") == "true")
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}
 	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		Evidence string `json:"evidence"`
 		Count    int    `json:"count"`
