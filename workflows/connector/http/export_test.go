@@ -313,3 +313,51 @@ func TestLargeExportIsStreamed(t *testing.T) {
 		t.Errorf("%d lines, want %d", n, records)
 	}
 }
+
+// cancelBlobs is a dsar.Blobs whose Put stops the worker (cancels its
+// context) once a MiB has been read: a worker killed mid-stream.
+type cancelBlobs struct {
+	dsar.Blobs
+	cancel context.CancelFunc
+}
+
+func (c *cancelBlobs) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	return c.Blobs.Put(ctx, key, io.MultiReader(io.LimitReader(r, 1<<20), readerFunc(func(p []byte) (int, error) {
+		c.cancel()
+		<-ctx.Done()
+		return r.Read(p)
+	})))
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// TestAWorkerStoppedMidStreamStoresNothing: the worker stops while an
+// export streams in; nothing is stored (what an earlier run stored stays),
+// and the task runs again (the caller records nothing once its context
+// has ended: workflows.runTask).
+func TestAWorkerStoppedMidStreamStoresNothing(t *testing.T) {
+	conn, sys, cfg, _ := setup(t)
+	sys.Hold("kari@example.no", 20_000)
+	sys.PadRecords(256)
+	dir := dirBlobs(t)
+	before := `{"category":"old","record":1}` + "\n"
+	if _, err := dir.Put(context.Background(), dsar.ExportBlobKey("case-1", "task-1"), strings.NewReader(before)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := conn.Do(ctx, exportOrder(cfg, &cancelBlobs{Blobs: dir, cancel: cancel}))
+	if ctx.Err() == nil || out.Kind == dsar.OutcomeDone {
+		t.Fatalf("outcome %+v with the context %v", out, ctx.Err())
+	}
+	rc, err := dir.Open(context.Background(), dsar.ExportBlobKey("case-1", "task-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if got, _ := io.ReadAll(rc); string(got) != before {
+		t.Errorf("the blob holds %d bytes, want the earlier run's", len(got))
+	}
+}
