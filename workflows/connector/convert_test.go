@@ -101,3 +101,41 @@ func TestConvert(t *testing.T) {
 		})
 	}
 }
+
+// FuzzConvert: whatever a file holds, Convert does not panic, and what it
+// stores when it succeeds is one ExportRecord a line, as many as it wrote.
+func FuzzConvert(f *testing.F) {
+	for _, seed := range []string{"[1,2]", "{\"a\":1}\n{\"a\":2}", "a,b\n1,2\n", "", "[", "\uFEFF[{\"category\":\"c\",\"record\":1}]", "a\n\"x"} {
+		f.Add(seed, uint8(0))
+		f.Add(seed, uint8(2))
+	}
+	formats := []connector.Format{connector.FormatJSON, connector.FormatJSONLines, connector.FormatCSV}
+	blobs, err := connectortest.NewDirBlobs(f.TempDir())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in string, which uint8) {
+		ctx := context.Background()
+		ex, err := connector.StartExport(ctx, blobs, "case-1", "task-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := connector.Convert(ex, formats[int(which)%len(formats)], "x", strings.NewReader(in)); err != nil {
+			ex.Abort(err)
+			return
+		}
+		n, err := ex.Commit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := connectortest.ReadExport(ctx, blobs, "case-1", "task-1")
+		if err != nil || len(got) != n {
+			t.Fatalf("%d records written, %d read back: %v", n, len(got), err)
+		}
+		for _, r := range got {
+			if !json.Valid(r.Record) {
+				t.Fatalf("a record that is not JSON: %q", r.Record)
+			}
+		}
+	})
+}

@@ -1,8 +1,9 @@
 // Package connectortest gives tests of collection a dsar.Blobs kept in a
 // plain directory: Put writes a temporary file and renames it into place,
 // so a failed or interrupted Put leaves nothing partial under the key. It
-// neither encrypts nor authenticates (store/blob does): use it in tests
-// only.
+// neither encrypts nor authenticates (store/blob does): it is for tests,
+// and stands in for store/blob in cmd/dsar's openBlobs until that is
+// wired there.
 package connectortest
 
 import (
