@@ -93,7 +93,10 @@ func contractExportUpload(t *testing.T, base *contractEnv) {
 			t.Errorf("%s: %+v", tc.name, p.Errors)
 		}
 	}
-	// The data of a task that is not an export.
+	// A body that is not the multipart form it says it is.
+	e.do(t, contractCall{method: "POST", path: done, key: "officer", body: "--x\r\nnot a part", contentType: "multipart/form-data; boundary=x",
+		want: 400, docRejects: true})
+	// None of them changed the task or stored anything.
 	if got, _ := reqs.Tasks(ctx, admin, id); got[0].Status != dsar.TaskWaitingPerson {
 		t.Fatalf("after refused uploads the task is %s", got[0].Status)
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -160,6 +161,14 @@ func (s *Server) listTasks(c echo.Context) error {
 
 func (s *Server) completeTask(c echo.Context) error {
 	if isMultipart(c.Request()) {
+		// Files over a MiB wait on disk, not in memory.
+		if err := c.Request().ParseMultipartForm(1 << 20); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return tooLarge(s.cfg.BodyLimit + dsar.MaxExportUpload)
+			}
+			return malformed{&dsar.Error{Code: dsar.EINVALID, Message: "error.malformed_form"}}
+		}
 		count, err := formCount(c.FormValue("count"))
 		if err != nil {
 			return err
