@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"mime/multipart"
 	"net/textproto"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -126,6 +127,11 @@ func contractExportUpload(t *testing.T, base *contractEnv) {
 	second := list[1]
 	page := "/cases/" + id + "/task_done"
 	session := e.signIn(t, "officer")
+	body, ct = upload(t, map[string]string{"_csrf": contractCSRF, "task": second.ID, "evidence": "Copied the notes."}, "notes.txt", "text/plain", "notes")
+	a = e.do(t, contractCall{method: "POST", path: page, session: session, csrf: contractCSRF, lang: "nb", body: body, contentType: ct, want: 422})
+	if !strings.Contains(string(a.body), "file: Filen må være JSON, JSON Lines eller CSV") {
+		t.Errorf("the page does not say what is wrong with the file in the officer's language")
+	}
 	body, ct = upload(t, map[string]string{"_csrf": contractCSRF, "task": second.ID, "evidence": "Copied the notes."}, "notes.jsonl", "", "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n")
 	e.do(t, contractCall{method: "POST", path: page, session: session, csrf: contractCSRF, body: body, contentType: ct, want: 303})
 	got, _ = reqs.Tasks(ctx, admin, id)
