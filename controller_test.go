@@ -247,7 +247,7 @@ func TestControllerDefaults(t *testing.T) {
 	}
 	c, _ = cs.Get("acme")
 	s, _ = c.System("crm")
-	if diff := cmp.Diff(&HTTPConnector{URL: "https://hooks.acme.example/crm", Secret: Secret{Env: "CRM_SECRET"}, Timeout: 10 * time.Second, MaxAttempts: 8}, s.Connector.HTTP); s.Connector.Kind != ConnectorHTTP || diff != "" {
+	if diff := cmp.Diff(&HTTPConnector{URL: "https://hooks.acme.example/crm", Secret: Secret{Env: "CRM_SECRET"}, Timeout: 10 * time.Second, MaxAttempts: 8, MaxExportBytes: DefaultMaxExportBytes}, s.Connector.HTTP); s.Connector.Kind != ConnectorHTTP || diff != "" {
 		t.Errorf("http connector defaults (-want +got):\n%s", diff)
 	}
 

@@ -180,16 +180,18 @@ type ctrlConnectorYAML struct {
 	// http and opendsr
 	URL string `yaml:"url"`
 	// http
-	Secret        *ctrlSecretYAML `yaml:"secret"`
-	Timeout       string          `yaml:"timeout"`
-	RatePerSecond *float64        `yaml:"rate_per_second"`
-	MaxAttempts   *int            `yaml:"max_attempts"`
-	NoData        []int           `yaml:"no_data"`
+	Secret         *ctrlSecretYAML `yaml:"secret"`
+	Timeout        string          `yaml:"timeout"`
+	RatePerSecond  *float64        `yaml:"rate_per_second"`
+	MaxAttempts    *int            `yaml:"max_attempts"`
+	NoData         []int           `yaml:"no_data"`
+	MaxExportBytes *int64          `yaml:"max_export_bytes"`
 	// sql
-	Driver     string              `yaml:"driver"`
-	DSN        *ctrlSecretYAML     `yaml:"dsn"`
-	Statements *ctrlStatementsYAML `yaml:"statements"`
-	Tables     []ctrlTableYAML     `yaml:"tables"`
+	Driver         string              `yaml:"driver"`
+	DSN            *ctrlSecretYAML     `yaml:"dsn"`
+	Statements     *ctrlStatementsYAML `yaml:"statements"`
+	Tables         []ctrlTableYAML     `yaml:"tables"`
+	ExportCategory string              `yaml:"export_category"`
 	// manual
 	Instructions string   `yaml:"instructions"`
 	Checklist    []string `yaml:"checklist"`
@@ -223,6 +225,7 @@ type ctrlTableYAML struct {
 	Name     string            `yaml:"name"`
 	Match    *ctrlMatchYAML    `yaml:"match"`
 	Export   []string          `yaml:"export"`
+	Category string            `yaml:"category"`
 	Mask     map[string]string `yaml:"mask"`
 	Rectify  []string          `yaml:"rectify"`
 	Restrict string            `yaml:"restrict"`

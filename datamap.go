@@ -1,7 +1,9 @@
 package dsar
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -137,6 +139,25 @@ type HTTPConnector struct {
 	// NoData lists the HTTP status codes that mean the system holds nothing
 	// about the subject (404, say).
 	NoData []int
+	// MaxExportBytes bounds the body an export's data is read from (the
+	// answer with its records, or its data_url's answer).
+	MaxExportBytes int64
+}
+
+// Resolve resolves a URL the system gave (a status_url, a data_url),
+// absolute or relative to its endpoint, and checks that it is on the
+// endpoint's scheme and host: the service calls no host the data map does
+// not name.
+func (h *HTTPConnector) Resolve(raw string) (string, error) {
+	base, err := url.Parse(h.URL)
+	if err != nil {
+		return "", errors.New("cannot be resolved: the system's url is not usable")
+	}
+	u, err := base.Parse(raw)
+	if err != nil || u.Scheme != base.Scheme || u.Host != base.Host {
+		return "", errors.New("must be on the system's own scheme and host")
+	}
+	return u.String(), nil
 }
 
 // SQLConnector carries out tasks in a database the controller runs.
@@ -148,6 +169,9 @@ type SQLConnector struct {
 	// phone number. A table mapping is used for the actions without one.
 	Statements map[TaskAction][]string
 	Tables     []SQLTable
+	// ExportCategory is the data category (a key of the system's) of the
+	// rows the export statements read; "" when not said.
+	ExportCategory string
 }
 
 // SQLTable maps one table: how a subject's rows are found, what an export
@@ -160,6 +184,9 @@ type SQLTable struct {
 	Match map[string]string
 	// Export lists the columns an export reads (all when empty).
 	Export []string
+	// Category is the data category (a key of the system's) of the rows an
+	// export reads; "" when not said.
+	Category string
 	// Mask, when set, makes an erasure an UPDATE that masks each column
 	// (null, fixed:<text>, hmac, random); a DELETE otherwise.
 	Mask map[string]string

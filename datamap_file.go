@@ -12,6 +12,9 @@ import (
 const (
 	// DefaultHTTPTimeout bounds one call to a system's HTTP endpoint.
 	DefaultHTTPTimeout = 10 * time.Second
+	// DefaultMaxExportBytes bounds the body of an HTTP system's export
+	// data when its max_export_bytes is not set.
+	DefaultMaxExportBytes = 256 << 20
 	// DefaultDueDays is when an officer's manual task is due.
 	DefaultDueDays = 14
 	// DefaultRemindEveryDays is how often the officer or vendor of an open
@@ -33,6 +36,8 @@ const (
 	ctrlMaxAttempts    = 100
 	ctrlMaxDays        = 365
 	ctrlMaxRate        = 10_000
+	// ctrlMaxExportBytes is the most max_export_bytes may be: 64 GiB.
+	ctrlMaxExportBytes = 64 << 30
 )
 
 var (
@@ -48,8 +53,8 @@ var (
 
 // ctrlConnectorFields lists the fields of each connector kind besides kind.
 var ctrlConnectorFields = map[ConnectorKind][]string{
-	ConnectorHTTP:       {"url", "secret", "timeout", "rate_per_second", "max_attempts", "no_data"},
-	ConnectorSQL:        {"driver", "dsn", "statements", "tables"},
+	ConnectorHTTP:       {"url", "secret", "timeout", "rate_per_second", "max_attempts", "no_data", "max_export_bytes"},
+	ConnectorSQL:        {"driver", "dsn", "statements", "tables", "export_category"},
 	ConnectorManual:     {"instructions", "checklist", "due_days", "remind_every_days", "after_days", "on_overdue"},
 	ConnectorVendorMail: {"email", "remind_every_days", "after_days", "on_overdue"},
 	ConnectorOpenDSR:    {"url", "token", "certificate"},
@@ -215,6 +220,7 @@ func (p *ctrlParser) systems(c *Controller, path string, raw []ctrlSystemYAML) {
 			p.badNear(sp+".connector", sp, "is required: how tasks reach the system, with kind one of %s", ctrlJoin(ConnectorKinds))
 		} else if conn := p.connector(sp+".connector", rs.Connector, ConnectorKinds); conn != nil {
 			s.Connector = *conn
+			p.exportCategories(sp+".connector", rs.Connector, conn.SQL, s.DataCategories)
 		}
 		if s.Key != "" {
 			if l, dup := firstLine[s.Key]; dup {
@@ -252,10 +258,11 @@ func (p *ctrlParser) connector(path string, rc *ctrlConnectorYAML, allowed []Con
 	switch kind {
 	case ConnectorHTTP:
 		h := &HTTPConnector{
-			URL:         p.requiredURL(f("url"), path, rc.URL),
-			Secret:      p.secret(f("secret"), path, rc.Secret, true),
-			Timeout:     DefaultHTTPTimeout,
-			MaxAttempts: DefaultMaxAttempts,
+			URL:            p.requiredURL(f("url"), path, rc.URL),
+			Secret:         p.secret(f("secret"), path, rc.Secret, true),
+			Timeout:        DefaultHTTPTimeout,
+			MaxAttempts:    DefaultMaxAttempts,
+			MaxExportBytes: DefaultMaxExportBytes,
 		}
 		if t := strings.TrimSpace(rc.Timeout); t != "" {
 			d, err := time.ParseDuration(t)
@@ -276,6 +283,13 @@ func (p *ctrlParser) connector(path string, rc *ctrlConnectorYAML, allowed []Con
 			}
 		}
 		h.MaxAttempts = p.count(f("max_attempts"), rc.MaxAttempts, DefaultMaxAttempts, 1, ctrlMaxAttempts)
+		if m := rc.MaxExportBytes; m != nil {
+			if *m < 1024 || *m > ctrlMaxExportBytes {
+				p.bad(f("max_export_bytes"), "must be between 1024 and %d bytes, not %d", int64(ctrlMaxExportBytes), *m)
+			} else {
+				h.MaxExportBytes = *m
+			}
+		}
 		for k, code := range rc.NoData {
 			item := ctrlItem(f("no_data"), k)
 			switch {
@@ -473,6 +487,31 @@ func (p *ctrlParser) sqlConnector(path string, rc *ctrlConnectorYAML) *SQLConnec
 		s.Tables = append(s.Tables, t)
 	}
 	return s
+}
+
+// exportCategories checks the data categories an sql connector gives the
+// rows of an export: each one of the system's own.
+func (p *ctrlParser) exportCategories(path string, rc *ctrlConnectorYAML, s *SQLConnector, categories []string) {
+	if s == nil {
+		return
+	}
+	check := func(at, v string) string {
+		v = strings.TrimSpace(v)
+		if v != "" && !slices.Contains(categories, v) {
+			p.bad(at, "unknown data category %q: want one of the system's data_categories (%s)", v, strings.Join(categories, ", "))
+			return ""
+		}
+		return v
+	}
+	s.ExportCategory = check(path+".export_category", rc.ExportCategory)
+	if s.ExportCategory != "" && len(s.Statements[ActionExport]) == 0 {
+		p.bad(path+".export_category", "is the category of the export statements: there are none (a table's category is its own category)")
+	}
+	for k := range s.Tables {
+		if k < len(rc.Tables) {
+			s.Tables[k].Category = check(ctrlItem(path+".tables", k)+".category", rc.Tables[k].Category)
+		}
+	}
 }
 
 // refs checks a list of keys of what the controller defines under its

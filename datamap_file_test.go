@@ -72,6 +72,7 @@ const ctrlDataMapYAML = `controllers:
           timeout: 3s
           rate_per_second: 2.5
           max_attempts: 4
+          max_export_bytes: 1048576
           no_data: [404, 410]
 `
 
@@ -101,7 +102,7 @@ func TestParseDataMap(t *testing.T) {
 		DataCategories: []string{"orders", "score"}, Marketing: true, Recipients: []string{"courier", "public"},
 		AutomatedDecisions: []AutomatedDecision{{Name: "Kredittgrense", Logic: "Poeng fra kjøpshistorikken", Significance: "Avgjør om du kan handle på faktura"}},
 		Connector: Connector{Kind: ConnectorHTTP, HTTP: &HTTPConnector{URL: "https://crm.shop.example/dsar", Secret: Secret{File: "/run/secrets/crm"},
-			Timeout: 3 * time.Second, RatePerSecond: 2.5, MaxAttempts: 4, NoData: []int{404, 410}}},
+			Timeout: 3 * time.Second, RatePerSecond: 2.5, MaxAttempts: 4, NoData: []int{404, 410}, MaxExportBytes: 1 << 20}},
 	}}
 	for _, d := range []struct {
 		name      string
@@ -129,13 +130,13 @@ func TestParseConnectors(t *testing.T) {
 			name:  "http, defaults",
 			block: "{kind: http, url: http://127.0.0.1:8091/dsar, secret: {env: SAMPLE_SECRET}}",
 			want: Connector{Kind: ConnectorHTTP, HTTP: &HTTPConnector{URL: "http://127.0.0.1:8091/dsar", Secret: Secret{Env: "SAMPLE_SECRET"},
-				Timeout: DefaultHTTPTimeout, MaxAttempts: DefaultMaxAttempts}},
+				Timeout: DefaultHTTPTimeout, MaxAttempts: DefaultMaxAttempts, MaxExportBytes: DefaultMaxExportBytes}},
 		},
 		{
 			name:  "http, every field",
 			block: "{kind: http, url: https://crm.example/dsar, secret: {file: /run/secrets/crm}, timeout: 1m30s, rate_per_second: 10, max_attempts: 3, no_data: [404, 410]}",
 			want: Connector{Kind: ConnectorHTTP, HTTP: &HTTPConnector{URL: "https://crm.example/dsar", Secret: Secret{File: "/run/secrets/crm"},
-				Timeout: 90 * time.Second, RatePerSecond: 10, MaxAttempts: 3, NoData: []int{404, 410}}},
+				Timeout: 90 * time.Second, RatePerSecond: 10, MaxAttempts: 3, NoData: []int{404, 410}, MaxExportBytes: DefaultMaxExportBytes}},
 		},
 		{
 			name: "sql, statements and tables",
@@ -154,6 +155,14 @@ func TestParseConnectors(t *testing.T) {
 				Tables: []SQLTable{{Name: "public.orders", Match: map[string]string{"email": "buyer_email", "customer_id": "customer_no", "phone": "msisdn"},
 					Export: []string{"id", "total"}, Rectify: []string{"name"}, Restrict: "on_hold",
 					Mask: map[string]string{"buyer_email": "null", "name": "fixed:erased", "msisdn": "hmac", "note": "random", "street": "null"}}}}},
+		},
+		{
+			name: "sql, export categories",
+			block: `{kind: sql, driver: postgres, dsn: {env: CRM_DSN}, export_category: contact,
+          statements: {export: ["SELECT * FROM customers WHERE email = $1"]}, tables: [{name: customers, match: {email: email}, category: contact}]}`,
+			want: Connector{Kind: ConnectorSQL, SQL: &SQLConnector{Driver: "postgres", DSN: Secret{Env: "CRM_DSN"}, ExportCategory: "contact",
+				Statements: map[TaskAction][]string{ActionExport: {"SELECT * FROM customers WHERE email = $1"}},
+				Tables:     []SQLTable{{Name: "customers", Match: map[string]string{"email": "email"}, Category: "contact"}}}},
 		},
 		{
 			name:  "sql, a table only",
@@ -282,10 +291,11 @@ func TestParseDataMapInvalid(t *testing.T) {
 			sys + ".secret: is required: {env: NAME} or {file: PATH}, where the secret is kept"}},
 		{"http url not absolute", connector("{kind: http, url: /dsar, secret: {env: S}}"), []string{
 			sys + `.url: invalid URL "/dsar": want an absolute http or https URL`}},
-		{"http settings out of range", connector("{kind: http, url: https://crm.example/dsar, secret: {env: S}, timeout: 10, rate_per_second: -1, max_attempts: 0, no_data: [200, 404, 404, 429]}"), []string{
+		{"http settings out of range", connector("{kind: http, url: https://crm.example/dsar, secret: {env: S}, timeout: 10, rate_per_second: -1, max_attempts: 0, no_data: [200, 404, 404, 429], max_export_bytes: 10}"), []string{
 			sys + `.timeout: invalid duration "10": want a number with a unit such as 10s or 2m`,
 			sys + ".rate_per_second: must be between 0 (no limit) and 10000, not -1",
 			sys + ".max_attempts: must be between 1 and 100, not 0",
+			sys + ".max_export_bytes: must be between 1024 and 68719476736 bytes, not 10",
 			sys + ".no_data[0]: invalid status 200: want a 4xx status by which the system says it holds nothing (404, 410), not 429",
 			sys + ".no_data[2]: duplicate status 404",
 			sys + ".no_data[3]: invalid status 429: want a 4xx status by which the system says it holds nothing (404, 410), not 429"}},
@@ -293,8 +303,8 @@ func TestParseDataMapInvalid(t *testing.T) {
 			sys + ".timeout: must be more than 0s and at most 5m0s, not 1h",
 			sys + ".rate_per_second: must be between 0 (no limit) and 10000, not NaN"}},
 		{"a field of another kind", connector("{kind: http, url: https://crm.example/dsar, secret: {env: S}, email: a@b.example, instructions: x}"), []string{
-			sys + ".instructions: is not a field of kind http (its fields: url, secret, timeout, rate_per_second, max_attempts, no_data)",
-			sys + ".email: is not a field of kind http (its fields: url, secret, timeout, rate_per_second, max_attempts, no_data)"}},
+			sys + ".instructions: is not a field of kind http (its fields: url, secret, timeout, rate_per_second, max_attempts, no_data, max_export_bytes)",
+			sys + ".email: is not a field of kind http (its fields: url, secret, timeout, rate_per_second, max_attempts, no_data, max_export_bytes)"}},
 
 		// manual and vendor_mail.
 		{"manual without instructions", connector("{kind: manual, checklist: [a, ''], due_days: 0, on_overdue: later}"), []string{
@@ -318,6 +328,13 @@ func TestParseDataMapInvalid(t *testing.T) {
 			sys + ".url: is required: an absolute http or https URL"}},
 
 		// sql.
+		{"sql export categories not the system's", connector(`{kind: sql, driver: postgres, dsn: {env: DSN}, export_category: orders,
+          tables: [{name: t, match: {email: e}, category: orders}]}`), []string{
+			sys + `.export_category: unknown data category "orders": want one of the system's data_categories (contact)`,
+			`t.yaml:27: controllers[0].systems[0].connector.tables[0].category: unknown data category "orders": want one of the system's data_categories (contact)`}},
+		{"sql export category without statements", connector(`{kind: sql, driver: postgres, dsn: {env: DSN}, export_category: contact,
+          tables: [{name: t, match: {email: e}}]}`), []string{
+			sys + ".export_category: is the category of the export statements: there are none (a table's category is its own category)"}},
 		{"sql without driver, dsn or work", connector("{kind: sql}"), []string{
 			sys + ".dsn: is required: {env: NAME} or {file: PATH}, where the secret is kept",
 			sys + ".driver: is required (want one of postgres)",
@@ -561,7 +578,7 @@ func TestSampleHTTPExample(t *testing.T) {
 	}
 	s, _ := c.System("shop")
 	want := Connector{Kind: ConnectorHTTP, HTTP: &HTTPConnector{URL: "http://127.0.0.1:8091/dsar", Secret: Secret{Env: "DSAR_SAMPLE_SYSTEM_SECRET"},
-		Timeout: 5 * time.Second, RatePerSecond: 50, MaxAttempts: 5, NoData: []int{404}}}
+		Timeout: 5 * time.Second, RatePerSecond: 50, MaxAttempts: 5, NoData: []int{404}, MaxExportBytes: DefaultMaxExportBytes}}
 	if diff := cmp.Diff(want, s.Connector); diff != "" {
 		t.Errorf("sample system connector (-want +got):\n%s", diff)
 	}

@@ -132,6 +132,19 @@ func (s *OpenDSRStatus) Outcome(requestID string) (TaskOutcome, error) {
 	return TaskOutcome{Kind: OutcomeAccepted, Answer: answer, ExpectedBy: expected}, nil
 }
 
+// CallbackOutcome is the outcome of a processor's callback with the status
+// (Outcome), for a task with the action: a completed export with a
+// results_url is not done until a worker has fetched its results, so the
+// task waits on, with the results_url to follow, and a poll of the request
+// (which fetches them) is due at once (FetchAfter).
+func (s *OpenDSRStatus) CallbackOutcome(requestID string, action TaskAction) (TaskOutcome, error) {
+	o, err := s.Outcome(requestID)
+	if err != nil || o.Kind != OutcomeDone || action != ActionExport || s.ResultsURL == "" {
+		return o, err
+	}
+	return TaskOutcome{Kind: OutcomeAccepted, Answer: o.Answer + ", results to fetch", External: s.ResultsURL, PollAfter: FetchAfter}, nil
+}
+
 // ParseOpenDSRCertificate reads the first certificate of a PEM file's
 // content.
 func ParseOpenDSRCertificate(data []byte) (*x509.Certificate, error) {

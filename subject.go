@@ -190,6 +190,11 @@ type CaseService interface {
 	// evidence; RetryTasks starts the failed tasks (one, or all when
 	// taskID is empty) again; SkipTask leaves a task out with a reason.
 	CompleteTask(ctx context.Context, actor Actor, id, taskID, evidence string, count int, noData bool) (*Request, error)
+	// CompleteExport records that an officer did an export task, with the
+	// data they handed in: when CompleteExport allows it, put stores the
+	// task's data (under ExportBlobKey) and returns the records stored, and
+	// only then is the task done; an error of put changes nothing.
+	CompleteExport(ctx context.Context, actor Actor, id, taskID, evidence string, put func(context.Context, *Task) (int, error)) (*Request, error)
 	RetryTasks(ctx context.Context, actor Actor, id, taskID string) (*Request, error)
 	SkipTask(ctx context.Context, actor Actor, id, taskID, reason string) (*Request, error)
 	// AnnounceFee tells the subject of an access request, before charging,

@@ -423,8 +423,31 @@ func TaskReminder(env Env, c *Case, taskID string, round int) (*Effect, error) {
 // CompleteTask records that the person who does a task did it: an officer
 // (action complete_task) or the vendor through its confirmation link
 // (ActorService with the vendor's words in the evidence). noData says the
-// system held nothing about the subject.
+// system held nothing about the subject. An officer hands in the data of
+// an export task they did (CompleteExport): done without it, an export is
+// refused.
 func CompleteTask(env Env, c *Case, a Actor, taskID, evidence string, count int, noData bool) (*Effect, error) {
+	if t, ok := c.Task(taskID); ok && t.Action == ActionExport && !noData && a.ID != ActorService.ID {
+		if err := ValidateReason("evidence", strings.TrimSpace(evidence)); err != nil {
+			return nil, err
+		}
+		return nil, Invalid(FieldError{Field: "file", Message: "field.export_file.required"})
+	}
+	return completeTask(env, c, a, taskID, evidence, count, noData)
+}
+
+// CompleteExport records that an officer did an export task by hand and
+// handed in its data: records of them, already stored under the task's
+// ExportBlobKey. Call it once with records 0 to check, before storing,
+// that it would be recorded.
+func CompleteExport(env Env, c *Case, a Actor, taskID, evidence string, records int) (*Effect, error) {
+	if t, ok := c.Task(taskID); ok && t.Action != ActionExport {
+		return nil, Invalid(FieldError{Field: "file", Message: "field.export_file.not_export"})
+	}
+	return completeTask(env, c, a, taskID, evidence, records, false)
+}
+
+func completeTask(env Env, c *Case, a Actor, taskID, evidence string, count int, noData bool) (*Effect, error) {
 	evidence = strings.TrimSpace(evidence)
 	if err := ValidateReason("evidence", evidence); err != nil {
 		return nil, err

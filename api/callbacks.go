@@ -16,7 +16,8 @@ import (
 )
 
 // maxCallbackBody bounds the body of a system's callback, which holds a
-// status, a count and a short message.
+// status, a count, a short message and, for an export, the URL of its
+// data: the data itself never comes in a callback.
 const maxCallbackBody = 16 << 10
 
 // taskCallbackRoute is the route of the systems' callbacks
@@ -28,6 +29,9 @@ type callbackJSON struct {
 	Status  string `json:"status"`
 	Count   int    `json:"count"`
 	Message string `json:"message"`
+	// DataURL is where an export's records are (done exports only): the
+	// worker fetches it.
+	DataURL string `json:"data_url"`
 }
 
 // The statuses a callback may report.
@@ -70,7 +74,7 @@ func (s *Server) taskCallback(c echo.Context) error {
 	if err := decodeJSON(c, min(s.cfg.BodyLimit, maxCallbackBody), &in); err != nil {
 		return err
 	}
-	o, err := callbackOutcome(in)
+	o, err := callbackOutcome(in, order)
 	if err != nil {
 		return err
 	}
@@ -80,8 +84,11 @@ func (s *Server) taskCallback(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// callbackOutcome validates a callback's body and returns its outcome.
-func callbackOutcome(in callbackJSON) (dsar.TaskOutcome, error) {
+// callbackOutcome validates a callback's body and returns its outcome. A
+// done export gives the URL of its records, on the system's own host: the
+// task waits on while a worker fetches it (the HTTP connector's poll of
+// the task), and its count is the records fetched.
+func callbackOutcome(in callbackJSON, order *dsar.TaskOrder) (dsar.TaskOutcome, error) {
 	var fields []dsar.FieldError
 	switch {
 	case in.Status == "":
@@ -91,6 +98,20 @@ func callbackOutcome(in callbackJSON) (dsar.TaskOutcome, error) {
 	}
 	if in.Count < 0 {
 		fields = append(fields, dsar.FieldError{Field: "count", Message: "field.not_negative"})
+	}
+	export := order.Task.Action == dsar.ActionExport
+	var dataURL string
+	switch {
+	case in.DataURL != "" && (!export || in.Status != "done"):
+		fields = append(fields, dsar.FieldError{Field: "data_url", Message: "field.callback.data_url_unexpected"})
+	case in.DataURL == "" && export && in.Status == "done":
+		fields = append(fields, dsar.FieldError{Field: "data_url", Message: "field.callback.data_url_required"})
+	case in.DataURL != "":
+		u, err := order.Connector.HTTP.Resolve(in.DataURL)
+		if err != nil {
+			fields = append(fields, dsar.FieldError{Field: "data_url", Message: "field.callback.data_url_host"})
+		}
+		dataURL = u
 	}
 	in.Message = strings.TrimSpace(in.Message)
 	if err := dsar.ValidateText("message", in.Message, false, 200); err != nil {
@@ -110,10 +131,13 @@ func callbackOutcome(in callbackJSON) (dsar.TaskOutcome, error) {
 		answer += ": " + in.Message
 	}
 	o := dsar.TaskOutcome{Answer: answer, Count: in.Count}
-	switch in.Status {
-	case "done":
+	switch {
+	case dataURL != "":
+		o = dsar.TaskOutcome{Kind: dsar.OutcomeAccepted, Answer: answer + " (the data is fetched from data_url)",
+			External: dataURL, PollAfter: dsar.FetchAfter}
+	case in.Status == "done":
 		o.Kind = dsar.OutcomeDone
-	case "no_data":
+	case in.Status == "no_data":
 		o.Kind, o.Count = dsar.OutcomeNoData, 0
 	default:
 		o.Kind, o.Count = dsar.OutcomeFailed, 0

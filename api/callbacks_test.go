@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -111,11 +112,46 @@ func contractTaskCallback(t *testing.T, base *contractEnv) {
 		nodata := `{"status":"no_data"}`
 		e.do(t, contractCall{method: "POST", path: p2, body: nodata, header: signed(secret, "msg_5", e.clock.Now(), nodata), want: 204})
 	}
+	contractExportCallback(t, e, secret)
 	// A secret the service cannot read: try again later.
 	t.Setenv(callbackSecretEnv, "")
 	a = e.do(t, contractCall{method: "POST", path: path, body: good, header: signed(secret, "msg_6", e.clock.Now(), good), want: 503})
 	if a.header.Get("Retry-After") == "" {
 		t.Error("503 without Retry-After")
+	}
+}
+
+// contractExportCallback: an export's done callback says where its records
+// are (data_url, on the system's host), never carries them; the task waits
+// on for a worker to fetch them.
+func contractExportCallback(t *testing.T, e *contractEnv, secret dsar.WebhookSecret) {
+	ctx := context.Background()
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
+		"subject": map[string]any{"email": "export@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/approve", key: "officer", body: map[string]any{}, want: 200})
+	admin := dsar.Actor{ID: "apikey:admin", Role: dsar.RoleAdmin}
+	reqs := store.NewRequests(e.db)
+	tasks, err := reqs.Tasks(ctx, admin, id)
+	if err != nil || len(tasks) == 0 || tasks[0].Action != dsar.ActionExport {
+		t.Fatalf("tasks %v, %v", tasks, err)
+	}
+	task := tasks[0]
+	path := dsar.TaskCallbackPath(task.ID, e.db.Keyring.Token(dsar.TokenTaskCallback, task.ID))
+	now := e.clock.Now()
+	for i, tc := range []struct{ body, field, message string }{
+		{`{"status":"done","count":3}`, "data_url", "field.callback.data_url_required"},
+		{`{"status":"done","count":3,"data_url":"https://elsewhere.example/x"}`, "data_url", "field.callback.data_url_host"},
+		{`{"status":"no_data","data_url":"/dsar/data/1"}`, "data_url", "field.callback.data_url_unexpected"},
+	} {
+		a := e.do(t, contractCall{method: "POST", path: path, body: tc.body, header: signed(secret, fmt.Sprintf("exp_%d", i), now, tc.body), want: 422})
+		problemFields(t, a, map[string]string{tc.field: tc.message})
+	}
+	good := `{"status":"done","count":3,"data_url":"/dsar/data/1"}`
+	e.do(t, contractCall{method: "POST", path: path, body: good, header: signed(secret, "exp_ok", now, good), want: 204})
+	got, _ := reqs.Tasks(ctx, admin, id)
+	if got[0].Status != dsar.TaskWaitingSystem || got[0].External != "https://hooks.nte.example/dsar/data/1" || got[0].Count != 0 ||
+		got[0].Answer != "callback: done (3) (the data is fetched from data_url)" {
+		t.Errorf("export task after the callback: %s %q %d %q", got[0].Status, got[0].External, got[0].Count, got[0].Answer)
 	}
 }
 

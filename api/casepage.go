@@ -150,7 +150,7 @@ func (s *Server) caseAction(c echo.Context) error {
 			err = cerr
 			break
 		}
-		_, err = s.cfg.Cases.CompleteTask(ctx, a, id, c.FormValue("task"), c.FormValue("evidence"), count, c.FormValue("no_data") == "yes")
+		_, err = s.completeWithFile(c, a, id, c.FormValue("task"), c.FormValue("evidence"), count, c.FormValue("no_data") == "yes")
 	case "skip_task":
 		_, err = s.cfg.Cases.SkipTask(ctx, a, id, c.FormValue("task"), c.FormValue("reason"))
 	case "retry":

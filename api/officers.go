@@ -54,6 +54,10 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 			case http.MethodGet, http.MethodHead, http.MethodOptions:
 				return next(c)
 			}
+			if isMultipart(c.Request()) {
+				// Files over a MiB wait on disk, not in memory.
+				_ = c.Request().ParseMultipartForm(1 << 20) // an error: no token, refused below
+			}
 			got := c.FormValue("_csrf")
 			if !fresh && c.Request().Header.Get("Sec-Fetch-Site") != "cross-site" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
 				return next(c)
@@ -106,7 +110,7 @@ func (s *Server) registerOfficers(e *echo.Echo) {
 	g.GET("/datamap", s.dataMapPage, signedIn)
 	g.GET("/cases/:id", s.casePage, signedIn)
 	g.GET("/documents/:id/:doc", s.caseDocument, signedIn)
-	g.POST("/cases/:id/:action", s.caseAction, signedIn)
+	g.POST(caseActionRoute, s.caseAction, signedIn)
 }
 
 // workers lists whom cases of the controllers may be assigned to.

@@ -808,6 +808,7 @@ func TestContract(t *testing.T) {
 		{"forward-and-fee", func(t *testing.T) { contractForwardAndFee(t, e) }},
 		{"objection-and-actions", func(t *testing.T) { contractObjectionAndActions(t, e) }},
 		{"tasks", func(t *testing.T) { contractTasks(t, e) }},
+		{"export-upload", func(t *testing.T) { contractExportUpload(t, e) }},
 		{"suppression", func(t *testing.T) { contractSuppression(t, e) }},
 		{"vendor-page", func(t *testing.T) { contractVendorPage(t, vendor) }},
 		{"task-callback", func(t *testing.T) { contractTaskCallback(t, e) }},

@@ -64,7 +64,7 @@ func (s *Server) openDSRCallback(c echo.Context) error {
 	if err := json.Unmarshal(body, &in); err != nil {
 		return malformed{&dsar.Error{Code: dsar.EINVALID, Message: "error.malformed_json"}}
 	}
-	o, err := in.Outcome(dsar.OpenDSRRequestID(order.IdempotencyKey()))
+	o, err := in.CallbackOutcome(dsar.OpenDSRRequestID(order.IdempotencyKey()), order.Task.Action)
 	var fields []dsar.FieldError
 	if de := (*dsar.Error)(nil); errors.As(err, &de) {
 		fields = de.Fields

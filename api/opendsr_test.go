@@ -128,8 +128,10 @@ func contractOpenDSRCallback(t *testing.T, base *contractEnv) {
 		t.Errorf("problem %+v", pr)
 	}
 	got, _ = reqs.Tasks(ctx, admin, id)
-	if got[0].Status != dsar.TaskDone || got[0].Count != 7 || got[0].External != "https://opendsr.processor.example/secure/r1" ||
-		got[0].Answer != "callback: OpenDSR completed (7 results)" {
+	// An export's results are fetched by a worker: the task waits for it,
+	// with the results_url to follow.
+	if got[0].Status != dsar.TaskWaitingSystem || got[0].Count != 0 || got[0].External != "https://opendsr.processor.example/secure/r1" ||
+		got[0].Answer != "callback: OpenDSR completed (7 results), results to fetch" {
 		t.Errorf("task after the callback: %s %d %q %q", got[0].Status, got[0].Count, got[0].External, got[0].Answer)
 	}
 	// A certificate the service cannot read: try again later.

@@ -36,6 +36,9 @@ type Config struct {
 	// address is on a controller's suppression list.
 	Tasks       dsar.TaskService
 	Suppression dsar.SuppressionList
+	// Blobs keeps the data of the export tasks officers did by hand (the
+	// files they upload); without it, such uploads are refused.
+	Blobs dsar.Blobs
 	// Users, when set, enables officers' sign-in and pages; OIDC, when set
 	// too, single sign-on.
 	Users       dsar.UserService
@@ -185,7 +188,7 @@ func New(cfg Config) (*Server, error) {
 	v1.GET("/requests/:id/plan", s.getPlan, s.requireKey)
 	v1.GET("/requests/:id/tasks", s.listTasks, s.requireKey)
 	v1.POST("/requests/:id/tasks/retry", s.retryTasks, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/tasks/:task/done", s.completeTask, s.requireKey, s.mayChange)
+	v1.POST(strings.TrimPrefix(taskDoneRoute, "/api/v1"), s.completeTask, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/tasks/:task/skip", s.skipTask, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/tasks/:task/retry", s.retryTasks, s.requireKey, s.mayChange)
 	if cfg.Suppression != nil {
@@ -304,6 +307,10 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			limit += dsar.MaxDocumentSize
 		case taskCallbackRoute, openDSRCallbackRoute:
 			limit = min(limit, maxCallbackBody)
+		case taskDoneRoute, caseActionRoute: // may carry an export's data
+			if isMultipart(r) {
+				limit += dsar.MaxExportUpload
+			}
 		}
 		if r.ContentLength > limit {
 			return tooLarge(limit)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -159,6 +160,26 @@ func (s *Server) listTasks(c echo.Context) error {
 }
 
 func (s *Server) completeTask(c echo.Context) error {
+	if isMultipart(c.Request()) {
+		// Files over a MiB wait on disk, not in memory.
+		if err := c.Request().ParseMultipartForm(1 << 20); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return tooLarge(s.cfg.BodyLimit + dsar.MaxExportUpload)
+			}
+			return malformed{&dsar.Error{Code: dsar.EINVALID, Message: "error.malformed_form"}}
+		}
+		count, err := formCount(c.FormValue("count"))
+		if err != nil {
+			return err
+		}
+		actor := actorOf(c)
+		req, err := s.completeWithFile(c, actor, c.Param("id"), c.Param("task"), c.FormValue("evidence"), count, c.FormValue("no_data") == "true")
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, toJSON(req, actor, s.cfg.Clock.Now()))
+	}
 	return changeCase(s, c, func(ctx context.Context, actor dsar.Actor, id string, body *struct {
 		Evidence string `json:"evidence"`
 		Count    int    `json:"count"`

@@ -218,6 +218,23 @@ func (s *Requests) CompleteTask(ctx context.Context, actor dsar.Actor, id, taskI
 	})
 }
 
+// CompleteExport implements dsar.CaseService (dsar.CompleteExport): the
+// data is stored within the case's transaction, after the domain allowed
+// it and before the task is recorded done.
+func (s *Requests) CompleteExport(ctx context.Context, actor dsar.Actor, id, taskID, evidence string, put func(context.Context, *dsar.Task) (int, error)) (*dsar.Request, error) {
+	return s.change(ctx, actor, id, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+		if _, err := dsar.CompleteExport(env, c, actor, taskID, evidence, 0); err != nil {
+			return nil, err
+		}
+		t, _ := c.Task(taskID) // there: CompleteExport found it
+		n, err := put(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		return dsar.CompleteExport(env, c, actor, taskID, evidence, n)
+	})
+}
+
 // SkipTask implements dsar.CaseService (dsar.SkipTask).
 func (s *Requests) SkipTask(ctx context.Context, actor dsar.Actor, id, taskID, reason string) (*dsar.Request, error) {
 	return s.change(ctx, actor, id, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {

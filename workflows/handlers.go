@@ -26,6 +26,9 @@ type Handlers struct {
 	// each kind this worker can reach.
 	Tasks      dsar.TaskService
 	Connectors connector.Set
+	// Blobs keeps the data the export tasks collect: the connectors stream
+	// it there before the outcome is recorded. Without it, exports fail.
+	Blobs dsar.Blobs
 	// Officers, when set, routes deadline reminders to the officers of the
 	// case (the assignee, or all of the controller's) and escalates overdue
 	// cases to the admins; without officers, reminders go to the

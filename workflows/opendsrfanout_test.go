@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -9,7 +10,9 @@ import (
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/api"
 	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/store/blob"
 	"github.com/dsar-project/dsar/workflows/connector"
+	"github.com/dsar-project/dsar/workflows/connector/connectortest"
 	"github.com/dsar-project/dsar/workflows/connector/opendsr"
 	"github.com/dsar-project/dsar/workflows/connector/opendsr/opendsrtest"
 )
@@ -26,6 +29,7 @@ func openDSREnv(t *testing.T) (*env, *opendsrtest.Processor) {
 	}
 	procSrv := httptest.NewServer(proc)
 	t.Cleanup(procSrv.Close)
+	proc.SetURL(procSrv.URL)
 	cert, err := proc.WriteCertificate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -47,14 +51,19 @@ func openDSREnv(t *testing.T) (*env, *opendsrtest.Processor) {
 	e.handlers.BaseURL = apiSrv.URL
 	e.handlers.Tasks = store.NewTasks(e.db)
 	e.handlers.Connectors = connector.Set{dsar.ConnectorOpenDSR: conn}
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.handlers.Blobs = blobs
 	return e, proc
 }
 
 // TestAccessFansOutToOpenDSRProcessors approves an access request whose
 // systems are OpenDSR processors: each gets one access request and the
 // task waits for it; the first completes by a signed callback, the others
-// by the worker's polling; each task keeps its results_url, and the case
-// is ready for its results.
+// by the worker's polling; each task's results are fetched from its
+// results_url into its blob, and the case is ready for its results.
 func TestAccessFansOutToOpenDSRProcessors(t *testing.T) {
 	e, proc := openDSREnv(t)
 	r, err := e.reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeAccess, Controller: "digiref", Language: dsar.LanguageEN,
@@ -80,7 +89,7 @@ func TestAccessFansOutToOpenDSRProcessors(t *testing.T) {
 	if proc.Len() != len(tasks) {
 		t.Fatalf("the processor holds %d requests for %d tasks", proc.Len(), len(tasks))
 	}
-	results := func(task *dsar.Task) string { return "https://" + opendsrtest.Domain + "/secure/" + task.ID }
+	results := func(task *dsar.Task) string { return proc.ResultsURL(dsar.OpenDSRRequestID(task.ID)) }
 	first := tasks[0]
 	codes, err := proc.Move(dsar.OpenDSRRequestID(first.ID), dsar.OpenDSRCompleted, 4, results(first))
 	if err != nil || len(codes) != 1 || codes[0] != http.StatusNoContent {
@@ -91,25 +100,36 @@ func TestAccessFansOutToOpenDSRProcessors(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i, task := range e.tasks(t, r.ID) {
-		if done := task.Status == dsar.TaskDone; done != (i == 0) {
+	// The callback's completed export waits for a worker to fetch its
+	// results, at once.
+	for _, task := range e.tasks(t, r.ID) {
+		if task.Status != dsar.TaskWaitingSystem {
 			t.Errorf("%s before the poll: %s", task.Target(), task.Status)
 		}
 	}
 	if n := e.runTasks(t); n != 0 {
-		t.Errorf("%d items ran before the poll was due", n)
+		t.Errorf("%d items ran before the fetch was due", n)
+	}
+	e.clock.Advance(dsar.FetchAfter)
+	if n := e.runTasks(t); n != 1 {
+		t.Errorf("%d items ran, want the fetch of the first task's results", n)
 	}
 	e.clock.Advance(opendsr.MaxPoll)
 	if n := e.runTasks(t); n != len(tasks) {
 		t.Errorf("%d polls ran, want %d (the completed task's poll does nothing)", n, len(tasks))
 	}
 	for i, task := range e.tasks(t, r.ID) {
-		want, count := "status: OpenDSR completed (2 results)", 2
+		count := 2
 		if i == 0 {
-			want, count = "callback: OpenDSR completed (4 results)", 4
+			count = 4
 		}
+		want := fmt.Sprintf("status: OpenDSR completed (%d results), %d records stored", count, count)
 		if task.Status != dsar.TaskDone || task.External != results(task) || task.Answer != want || task.Count != count {
 			t.Errorf("%s: %s (%d), %q, results %q", task.Target(), task.Status, task.Count, task.Answer, task.External)
+		}
+		got, err := connectortest.ReadExport(ctx, e.handlers.Blobs, r.ID, task.ID)
+		if err != nil || len(got) != count || string(got[0].Record) != fmt.Sprintf(`{"n":1,"request":%q}`, dsar.OpenDSRRequestID(task.ID)) {
+			t.Errorf("%s: stored %v, %v", task.Target(), got, err)
 		}
 	}
 	got, err := e.reqs.Get(ctx, admin, r.ID)

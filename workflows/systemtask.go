@@ -16,7 +16,9 @@ const TypeSystemTask = "task:step"
 
 // runTask carries out a step of a task through the connector of its
 // system, and records the outcome and the item's completion in one
-// transaction.
+// transaction. An export's data is in its blob before the outcome is
+// recorded: a worker that stops in between leaves the task to run again,
+// and the next run replaces the blob.
 func (h *Handlers) runTask(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
 	var p dsar.TaskPayload
 	if err := json.Unmarshal(it.Payload, &p); err != nil || p.TaskID == "" {
@@ -44,7 +46,8 @@ func (h *Handlers) runTask(ctx context.Context, it *dsar.OutboxItem) (outcome, e
 		o = conn.Do(ctx, &connector.Order{TaskOrder: order, Step: p.Step,
 			CallbackURL:        h.BaseURL + dsar.TaskCallbackPath(p.TaskID, callback),
 			OpenDSRCallbackURL: h.BaseURL + dsar.OpenDSRCallbackPath(p.TaskID, callback),
-			ConfirmURL:         h.BaseURL + dsar.VendorConfirmPath(p.TaskID, h.Keyring.Token(dsar.TokenVendorConfirm, p.TaskID))})
+			ConfirmURL:         h.BaseURL + dsar.VendorConfirmPath(p.TaskID, h.Keyring.Token(dsar.TokenVendorConfirm, p.TaskID)),
+			Blobs:              h.Blobs})
 	} else {
 		o = dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: fmt.Sprintf("this worker has no %s connector", order.Connector.Kind)}
 	}

@@ -49,9 +49,8 @@ type App struct {
 	rdb         redis.UniversalClient
 	mem         *memredis.Server
 	sender      mail.Sender
-	// blobs keeps the case files (collected exports, packages), encrypted
-	// at rest, for the commands that run the service: the one value the
-	// worker's Handlers and the API server are to be given.
+	// blobs keeps the case files (collected exports, the subject's files),
+	// encrypted at rest, for the commands that run the service.
 	blobs dsar.Blobs
 	// metrics is the registry served at /metrics: the HTTP server's and,
 	// in the all-in-one, the worker's.
@@ -243,7 +242,7 @@ func (a *App) Serve(ctx context.Context) error {
 		OIDC:    sso,
 		Mailbox: box, Users: store.NewUsers(a.db),
 		Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(a.db), VerifyTTL: a.cfg.VerifyTTL,
-		Tasks: store.NewTasks(a.db), Suppression: reqs,
+		Tasks: store.NewTasks(a.db), Suppression: reqs, Blobs: a.blobs,
 		APIKeys: keys, Admin: store.NewAdmin(a.db, keys), Controllers: a.controllers, Clock: a.clock, BaseURL: a.cfg.BaseURL, Keyring: a.db.Keyring,
 		Limiter: api.NewRedisLimiter(a.rdb), Ready: a.checkReady, Log: a.log,
 		BodyLimit: a.cfg.BodyLimit, PublicPerMinute: a.cfg.PublicRateLimit, KeyPerMinute: a.cfg.KeyRateLimit,
@@ -302,7 +301,7 @@ func (a *App) Work(ctx context.Context) error {
 		Outbox: outbox, Requests: reqs, Cases: reqs, Jobs: store.NewSubjects(a.db), Keyring: a.db.Keyring, Officers: store.NewUsers(a.db), Audit: a.db,
 		BaseURL: a.cfg.BaseURL, VerifyTTL: a.cfg.VerifyTTL, Controllers: a.controllers, Sender: a.sender,
 		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
-		Metrics: a.workerMetrics, Tasks: store.NewTasks(a.db), Retention: a.retention(),
+		Metrics: a.workerMetrics, Tasks: store.NewTasks(a.db), Retention: a.retention(), Blobs: a.blobs,
 	}
 	conns, closeConns := a.connectors()
 	defer closeConns()

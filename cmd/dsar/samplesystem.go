@@ -29,7 +29,7 @@ func (m *Main) sampleSystem(ctx context.Context, log *slog.Logger, args []string
 	fs := flag.NewFlagSet("sample-system", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	addr := fs.String("addr", "127.0.0.1:8091", "address to listen on; the endpoint is http://ADDR/dsar")
-	mode := fs.String("mode", string(fakesystem.ModeOK), "how to answer: ok, callback, poll, fail, rate_limit, slow, close or garbage")
+	mode := fs.String("mode", string(fakesystem.ModeOK), "how to answer: ok, callback, poll, data_url, fail, rate_limit, slow, close or garbage")
 	newSecret := fs.Bool("new-secret", false, "print a new secret for "+sampleSystemSecretEnv+" and stop")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
@@ -42,7 +42,7 @@ func (m *Main) sampleSystem(ctx context.Context, log *slog.Logger, args []string
 		return nil
 	}
 	switch fakesystem.Mode(*mode) {
-	case fakesystem.ModeOK, fakesystem.ModeCallback, fakesystem.ModePoll, fakesystem.ModeFail, fakesystem.ModeRateLimit,
+	case fakesystem.ModeOK, fakesystem.ModeCallback, fakesystem.ModePoll, fakesystem.ModeDataURL, fakesystem.ModeFail, fakesystem.ModeRateLimit,
 		fakesystem.ModeSlow, fakesystem.ModeClose, fakesystem.ModeGarbage:
 	default:
 		return usageError{fmt.Sprintf("sample-system: unknown --mode %q", *mode)}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/workflows/connector"
+	"github.com/dsar-project/dsar/workflows/connector/connectortest"
 	httpconn "github.com/dsar-project/dsar/workflows/connector/http"
 )
 
@@ -71,6 +72,24 @@ func TestSampleSystemTakesATask(t *testing.T) {
 	}})
 	if o.Kind != dsar.OutcomeDone || o.Count != 1 {
 		t.Errorf("outcome %+v", o)
+	}
+	// An export's record arrives in the service's blobs (openBlobs).
+	blobs, err := openBlobs(ctx, &Config{DataDir: e["DSAR_DATA_DIR"], Storage: "dir"}, slog.New(slog.NewTextHandler(io.Discard, nil)), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o = conn.Do(ctx, &connector.Order{Step: dsar.StepSend, Blobs: blobs, TaskOrder: &dsar.TaskOrder{
+		Task: &dsar.Task{ID: "task-8", RequestID: "case-8", System: "sample", Action: dsar.ActionExport, Round: 1,
+			Categories: []string{"orders"}},
+		Request:    &dsar.Request{Reference: "NTE-2", Type: dsar.TypeAccess, Deadline: time.Now(), Subject: dsar.Subject{Email: "kari@example.no"}},
+		Controller: &dsar.Controller{Key: "nte"},
+		Connector: &dsar.Connector{Kind: dsar.ConnectorHTTP, HTTP: &dsar.HTTPConnector{URL: url,
+			Secret: dsar.Secret{Env: "DSAR_TEST_SAMPLE_SECRET"}, NoData: []int{404}}},
+	}})
+	records, err := connectortest.ReadExport(ctx, blobs, "case-8", "task-8")
+	if o.Kind != dsar.OutcomeDone || o.Count != 1 || err != nil || len(records) != 1 || records[0].Category != "orders" ||
+		string(records[0].Record) != `{"n":1,"task":"task-8"}` {
+		t.Errorf("export: outcome %+v, records %v, %v", o, records, err)
 	}
 	cancel()
 	if c := <-code; c != 0 {

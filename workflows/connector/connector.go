@@ -26,6 +26,9 @@ type Order struct {
 	CallbackURL        string
 	OpenDSRCallbackURL string
 	ConfirmURL         string
+	// Blobs keeps what an export task collects (StartExport); nil on a
+	// worker given no storage, where exports fail.
+	Blobs dsar.Blobs
 }
 
 // Connector carries out the steps of tasks in one kind of system. Do

@@ -112,6 +112,11 @@ type Result struct {
 	Message string `json:"message"`
 	// ExpectedBy (RFC 3339), from a status URL, moves the expected end.
 	ExpectedBy string `json:"expected_by"`
+	// DataURL is, for an export done, where the system keeps the records
+	// instead of a records list in the body (docs/connectors.md,
+	// "Export data"); the records themselves are streamed, never decoded
+	// into a Result.
+	DataURL string `json:"data_url"`
 }
 
 // Accepted is the body of a 202: where to ask how the task stands (none:
@@ -198,11 +203,17 @@ func (c *Connector) limiter(o *connector.Order, perSecond float64) *rate.Limiter
 	return l
 }
 
+// reader reads the body of a result (a 2xx other than 202 and 204, with a
+// status not in no_data) as it arrives, within the call's timeout.
+type reader func(status int, header nethttp.Header, body io.Reader) dsar.TaskOutcome
+
 // call makes one signed call to the system within its rate limit and
 // timeout, and returns the answer's status, header and the start of its
-// body; a failure to get an answer is an outcome to retry.
+// body; a failure to get an answer is an outcome to retry. When read is
+// set and the answer is a result, read gets the whole body instead and its
+// outcome is returned, with the status and header.
 func (c *Connector) call(ctx context.Context, o *connector.Order, cfg *dsar.HTTPConnector, method, target, webhookID, idemKey string,
-	body []byte, secret dsar.WebhookSecret) (int, nethttp.Header, []byte, *dsar.TaskOutcome) {
+	body []byte, secret dsar.WebhookSecret, read reader) (int, nethttp.Header, []byte, *dsar.TaskOutcome) {
 	if l := c.limiter(o, cfg.RatePerSecond); l != nil {
 		if err := l.Wait(ctx); err != nil {
 			return 0, nil, nil, &dsar.TaskOutcome{Kind: dsar.OutcomeRetry, Answer: "the system's rate limit leaves no call before the worker stops"}
@@ -235,6 +246,12 @@ func (c *Connector) call(ctx context.Context, o *connector.Order, cfg *dsar.HTTP
 		return 0, nil, nil, &dsar.TaskOutcome{Kind: dsar.OutcomeRetry, Answer: answer}
 	}
 	defer resp.Body.Close()
+	if read != nil && isResult(cfg, resp.StatusCode) {
+		out := read(resp.StatusCode, resp.Header, resp.Body)
+		c.log.Info("system call", "task", o.Task.ID, "system", o.Task.Target(), "method", method, "status", resp.StatusCode,
+			"outcome", string(out.Kind), "records", out.Count, "ms", time.Since(start).Milliseconds())
+		return resp.StatusCode, resp.Header, nil, &out
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBody))
 	c.log.Info("system call", "task", o.Task.ID, "system", o.Task.Target(), "method", method, "status", resp.StatusCode,
 		"ms", time.Since(start).Milliseconds())
@@ -272,7 +289,13 @@ func (c *Connector) send(ctx context.Context, o *connector.Order, cfg *dsar.HTTP
 	if action == ActionCancel {
 		id = fmt.Sprintf("%s-%d-%s", o.Task.ID, o.Task.Round, ActionCancel)
 	}
-	status, header, data, failed := c.call(ctx, o, cfg, nethttp.MethodPost, cfg.URL, id, task.IdempotencyKey, body, secret)
+	var read reader
+	if action == string(dsar.ActionExport) {
+		read = func(status int, header nethttp.Header, body io.Reader) dsar.TaskOutcome {
+			return c.exportResult(ctx, o, cfg, secret, status, header, body, false, false)
+		}
+	}
+	status, header, data, failed := c.call(ctx, o, cfg, nethttp.MethodPost, cfg.URL, id, task.IdempotencyKey, body, secret, read)
 	if failed != nil {
 		return *failed
 	}
@@ -286,6 +309,8 @@ func (c *Connector) answer(o *connector.Order, cfg *dsar.HTTPConnector, status i
 	switch {
 	case slices.Contains(cfg.NoData, status):
 		return dsar.TaskOutcome{Kind: dsar.OutcomeNoData, Answer: short}
+	case status == nethttp.StatusNoContent && o.Task.Action == dsar.ActionExport:
+		return dsar.TaskOutcome{Kind: dsar.OutcomeRetry, Answer: short + " (an export's answer carries its records: want 200 with records or data_url)"}
 	case status == nethttp.StatusNoContent:
 		return dsar.TaskOutcome{Kind: dsar.OutcomeDone, Answer: short}
 	case status == nethttp.StatusAccepted:
@@ -307,6 +332,11 @@ func (c *Connector) result(data []byte, short string, pending bool) dsar.TaskOut
 	if err := json.Unmarshal(data, &r); err != nil || r.Count < 0 {
 		return dsar.TaskOutcome{Kind: dsar.OutcomeRetry, Answer: short + " (not a result: want {\"status\":\"done\",\"count\":N})"}
 	}
+	return c.resultOutcome(r, short, pending)
+}
+
+// resultOutcome maps a result read.
+func (c *Connector) resultOutcome(r Result, short string, pending bool) dsar.TaskOutcome {
 	switch r.Status {
 	case "done":
 		return dsar.TaskOutcome{Kind: dsar.OutcomeDone, Count: r.Count, Answer: short}
@@ -331,15 +361,11 @@ func (c *Connector) accepted(o *connector.Order, cfg *dsar.HTTPConnector, header
 	if a.StatusURL == "" {
 		return out
 	}
-	base, err := url.Parse(cfg.URL)
+	u, err := cfg.Resolve(a.StatusURL)
 	if err != nil {
-		return dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: "the URL is not usable: " + err.Error()}
+		return dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: short + " (status_url " + err.Error() + ")"}
 	}
-	u, err := base.Parse(a.StatusURL)
-	if err != nil || u.Scheme != base.Scheme || u.Host != base.Host {
-		return dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: short + " (status_url must be on the system's own scheme and host)"}
-	}
-	out.External, out.PollAfter = u.String(), c.pollAfter(header)
+	out.External, out.PollAfter = u, c.pollAfter(header)
 	return out
 }
 
@@ -349,7 +375,16 @@ func (c *Connector) poll(ctx context.Context, o *connector.Order, cfg *dsar.HTTP
 		return dsar.TaskOutcome{Kind: dsar.OutcomeAccepted} // waits for the callback
 	}
 	id := fmt.Sprintf("%s-%d-poll-%d", o.Task.ID, o.Task.Round, c.clock.Now().Unix())
-	status, header, data, failed := c.call(ctx, o, cfg, nethttp.MethodGet, o.Task.External, id, "", nil, secret)
+	var read reader
+	if o.Task.Action == dsar.ActionExport {
+		read = func(status int, header nethttp.Header, body io.Reader) dsar.TaskOutcome {
+			return c.exportResult(ctx, o, cfg, secret, status, header, body, true, false)
+		}
+	}
+	status, header, data, failed := c.call(ctx, o, cfg, nethttp.MethodGet, o.Task.External, id, "", nil, secret, read)
+	if read != nil && failed != nil && isResult(cfg, status) {
+		return *failed // the export's data was read: a failed attempt when it cannot be used
+	}
 	if failed != nil {
 		// The system has the task: ask again later rather than send it anew.
 		return dsar.TaskOutcome{Kind: dsar.OutcomeAccepted, Answer: "status: " + failed.Answer, PollAfter: DefaultPollInterval}
@@ -373,6 +408,14 @@ func (c *Connector) poll(ctx context.Context, o *connector.Order, cfg *dsar.HTTP
 		return dsar.TaskOutcome{Kind: dsar.OutcomeAccepted, Answer: short, PollAfter: c.pollAfter(header)}
 	}
 	return dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: short}
+}
+
+// isResult reports whether an answer's status is one whose body is a
+// result: a 2xx other than 202 (accepted) and 204 (no body), not listed in
+// no_data.
+func isResult(cfg *dsar.HTTPConnector, status int) bool {
+	return status >= 200 && status < 300 && status != nethttp.StatusAccepted && status != nethttp.StatusNoContent &&
+		!slices.Contains(cfg.NoData, status)
 }
 
 // pollAfter is the wait before the next poll: the Retry-After, or the

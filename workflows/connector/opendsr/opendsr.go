@@ -42,6 +42,10 @@ const (
 	APIVersion = "2.0"
 	// maxAnswerBody is what is read of an answer's body.
 	maxAnswerBody = 64 << 10
+	// ResultsTimeout bounds the fetch of a request's results, and
+	// MaxResultsBytes what is read of them.
+	ResultsTimeout  = 10 * time.Minute
+	MaxResultsBytes = dsar.DefaultMaxExportBytes
 )
 
 // The subject request types of OpenDSR 2.0 (section 6.2).
@@ -321,7 +325,82 @@ func (c *Connector) poll(ctx context.Context, o *connector.Order, cfg *dsar.Open
 	if out.Kind == dsar.OutcomeAccepted {
 		out.PollAfter = c.pollAfter(out.ExpectedBy)
 	}
+	if out.Kind == dsar.OutcomeDone && o.Task.Action == dsar.ActionExport && s.ResultsURL != "" {
+		return c.results(ctx, o, cfg, token, s.ResultsURL, out)
+	}
 	return out
+}
+
+// results fetches the results of a completed export from its results_url
+// into the task's blob, streamed and capped at MaxResultsBytes, and returns
+// the done outcome with the records stored. The results are JSON, JSON
+// Lines or CSV (connector.Convert), by the answer's Content-Type or the
+// URL's extension; each record is of the task's data category when it has
+// only one. The results_url must be https, or on the processor's own
+// scheme and host; only there is the bearer token sent. Results that
+// cannot be fetched or read are a failed attempt that stores nothing: the
+// request is sent again (the processor answers it has it) and asked after.
+func (c *Connector) results(ctx context.Context, o *connector.Order, cfg *dsar.OpenDSRConnector, token, raw string, done dsar.TaskOutcome) dsar.TaskOutcome {
+	failed := func(why string) dsar.TaskOutcome {
+		return dsar.TaskOutcome{Kind: dsar.OutcomeRetry, Answer: done.Answer + "; the results cannot be used: " + why}
+	}
+	u, err := url.Parse(raw)
+	base, _ := url.Parse(cfg.URL)
+	own := err == nil && base != nil && u.Scheme == base.Scheme && u.Host == base.Host
+	if err != nil || !(own || u.Scheme == "https") {
+		return failed("results_url must be https or on the processor's own host")
+	}
+	if !own {
+		token = "" // the processor's token goes to the processor only
+	}
+	ctx, cancel := context.WithTimeout(ctx, ResultsTimeout)
+	defer cancel()
+	req, err := nethttp.NewRequestWithContext(ctx, nethttp.MethodGet, u.String(), nil)
+	if err != nil {
+		return failed("results_url is not usable")
+	}
+	req.Header.Set("Accept", "application/json, application/x-ndjson, text/csv")
+	req.Header.Set("User-Agent", "dsar")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	start := time.Now()
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return failed("no answer: " + transportError(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != nethttp.StatusOK {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBody))
+		return failed(c.short(o, resp.StatusCode, data))
+	}
+	format := connector.FormatOf(resp.Header.Get("Content-Type"), u.Path)
+	if format == "" {
+		return failed(fmt.Sprintf("HTTP 200: %q is not %s", resp.Header.Get("Content-Type"), connector.Formats))
+	}
+	category := ""
+	if len(o.Task.Categories) == 1 {
+		category = o.Task.Categories[0]
+	}
+	ex, err := connector.StartExport(ctx, o.Blobs, o.Task.RequestID, o.Task.ID)
+	if err != nil {
+		return failed(err.Error())
+	}
+	if err := connector.Convert(ex, format, category, &connector.CapReader{R: resp.Body, Left: MaxResultsBytes}); err != nil {
+		ex.Abort(err)
+		if errors.Is(err, connector.ErrTooLarge) {
+			return failed(fmt.Sprintf("over %d bytes", MaxResultsBytes))
+		}
+		return failed(err.Error())
+	}
+	n, err := ex.Commit()
+	if err != nil {
+		return failed("they could not be stored: " + err.Error())
+	}
+	c.log.Info("processor results", "task", o.Task.ID, "system", o.Task.Target(), "records", n, "ms", time.Since(start).Milliseconds())
+	done.Count = n
+	done.Answer += ", " + strconv.Itoa(n) + " records stored"
+	return done
 }
 
 // fieldsOf names the fields of a validation error.

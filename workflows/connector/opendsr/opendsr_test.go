@@ -3,6 +3,7 @@ package opendsr_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,7 +16,9 @@ import (
 	"time"
 
 	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/store/blob"
 	"github.com/dsar-project/dsar/workflows/connector"
+	"github.com/dsar-project/dsar/workflows/connector/connectortest"
 	"github.com/dsar-project/dsar/workflows/connector/opendsr"
 	"github.com/dsar-project/dsar/workflows/connector/opendsr/opendsrtest"
 )
@@ -194,13 +197,22 @@ func TestPollFollowsTheRequest(t *testing.T) {
 	if out := conn.Do(ctx, o); out.Kind != dsar.OutcomeAccepted || out.PollAfter != opendsr.MinPoll {
 		t.Fatalf("in progress near its expected time: %+v", out)
 	}
-	if _, err := p.Move(id, dsar.OpenDSRCompleted, 103, "https://processor.opendsr.test/secure/results/1"); err != nil {
+	if _, err := p.Move(id, dsar.OpenDSRCompleted, 103, p.ResultsURL(id)); err != nil {
 		t.Fatal(err)
 	}
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Blobs, o.Task.RequestID, o.Task.Categories = blobs, "case-1", []string{"usage"}
 	out = conn.Do(ctx, o)
-	if out.Kind != dsar.OutcomeDone || out.Count != 103 || out.External != "https://processor.opendsr.test/secure/results/1" ||
-		out.Answer != "status: OpenDSR completed (103 results)" {
+	if out.Kind != dsar.OutcomeDone || out.Count != 103 || out.External != p.ResultsURL(id) ||
+		out.Answer != "status: OpenDSR completed (103 results), 103 records stored" {
 		t.Fatalf("completed: %+v", out)
+	}
+	got, err := connectortest.ReadExport(ctx, blobs, "case-1", "task-1")
+	if err != nil || len(got) != 103 || got[102].Category != "usage" || string(got[102].Record) != fmt.Sprintf(`{"n":103,"request":%q}`, id) {
+		t.Fatalf("the results stored: %d records, %v", len(got), err)
 	}
 	if _, err := p.Move(id, dsar.OpenDSRCancelled, 0, ""); err != nil {
 		t.Fatal(err)
@@ -418,5 +430,56 @@ func TestDiscoveryGivesTheCertificate(t *testing.T) {
 	}
 	if _, err := dsar.ParseOpenDSRCertificate([]byte("not PEM")); err == nil {
 		t.Error("not PEM parsed")
+	}
+}
+
+// TestResultsThatCannotBeUsedStoreNothing: results on another host over
+// plain http, in a format that is none of JSON, JSON Lines or CSV, or gone,
+// are a failed attempt that stores nothing; a worker without storage too.
+func TestResultsThatCannotBeUsedStoreNothing(t *testing.T) {
+	ctx := context.Background()
+	conn, p, cfg, _ := setup(t)
+	o := order(cfg, dsar.ActionExport, dsar.TypeAccess)
+	o.OpenDSRCallbackURL = sink(t, cfg.Certificate)
+	id := dsar.OpenDSRRequestID(o.IdempotencyKey())
+	if out := conn.Do(ctx, o); out.Kind != dsar.OutcomeAccepted {
+		t.Fatalf("send: %+v", out)
+	}
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			t.Error("the processor's token went to another host")
+		}
+		_, _ = io.WriteString(w, "[]")
+	}))
+	defer other.Close()
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Step, o.Task.RequestID = dsar.StepPoll, "case-1"
+	base := strings.TrimSuffix(cfg.URL, "/")
+	for _, tc := range []struct {
+		url, answer string
+		noBlobs     bool
+	}{
+		{other.URL + "/results.json", "results_url must be https or on the processor's own host", false},
+		{base + "/cert.pem", `HTTP 200: "application/x-pem-file" is not JSON, JSON Lines or CSV`, false},
+		{base + "/results/unknown", "HTTP 404", false},
+		{p.ResultsURL(id), "this worker has no storage for collected exports", true},
+	} {
+		if _, err := p.Move(id, dsar.OpenDSRCompleted, 3, tc.url); err != nil {
+			t.Fatal(err)
+		}
+		o.Blobs = blobs
+		if tc.noBlobs {
+			o.Blobs = nil
+		}
+		out := conn.Do(ctx, o)
+		if out.Kind != dsar.OutcomeRetry || !strings.Contains(out.Answer, "the results cannot be used: "+tc.answer) {
+			t.Errorf("%s: %+v", tc.url, out)
+		}
+		if _, err := blobs.Open(ctx, dsar.ExportBlobKey("case-1", "task-1")); dsar.ErrorCode(err) != dsar.ENOTFOUND {
+			t.Errorf("%s: something was stored: %v", tc.url, err)
+		}
 	}
 }

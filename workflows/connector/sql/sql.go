@@ -2,19 +2,25 @@
 // (docs/connectors.md, "SQL connector"): it carries out a task in the
 // system's PostgreSQL database, in one transaction, with the statements the
 // data map gives for the action or else from its table mapping, and records
-// how many rows it read or changed. The same work runs as a dry run that is
+// how many rows it read or changed. An export's rows are streamed into the
+// task's blob as they are read, one dsar.ExportRecord per row, of the
+// table's category (or the connector's export_category for the data map's
+// own statements). The same work runs as a dry run that is
 // rolled back and reports what would change (Connector.DryRun).
 package sql
 
 import (
+	"bytes"
 	"context"
 	gosql "database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -121,7 +127,7 @@ func (c *Connector) Do(ctx context.Context, o *connector.Order) dsar.TaskOutcome
 	if o.Step != dsar.StepSend {
 		return dsar.TaskOutcome{Kind: dsar.OutcomeReminded}
 	}
-	_, out := c.run(ctx, o.TaskOrder, true)
+	_, out := c.run(ctx, o.TaskOrder, o.Blobs, true)
 	return out
 }
 
@@ -129,7 +135,7 @@ func (c *Connector) Do(ctx context.Context, o *connector.Order) dsar.TaskOutcome
 // returns what it would change. The outcome is what the task would have
 // recorded (a failure's answer, say).
 func (c *Connector) DryRun(ctx context.Context, o *dsar.TaskOrder) (*Report, dsar.TaskOutcome) {
-	return c.run(ctx, o, false)
+	return c.run(ctx, o, nil, false)
 }
 
 // Report is what a task did, or would do, in a database: one line per
@@ -151,11 +157,12 @@ type Step struct {
 }
 
 // run carries out the order's task in one transaction, committed when
-// commit is set and rolled back otherwise.
-func (c *Connector) run(ctx context.Context, o *dsar.TaskOrder, commit bool) (*Report, dsar.TaskOutcome) {
+// commit is set (an export's rows then go to blobs) and rolled back
+// otherwise.
+func (c *Connector) run(ctx context.Context, o *dsar.TaskOrder, blobs dsar.Blobs, commit bool) (*Report, dsar.TaskOutcome) {
 	start := time.Now()
 	rep := &Report{Action: o.Task.Action}
-	out := c.work(ctx, o, rep, commit)
+	out := c.work(ctx, o, blobs, rep, commit)
 	mode := "run"
 	if !commit {
 		mode = "dry run"
@@ -168,7 +175,7 @@ func (c *Connector) run(ctx context.Context, o *dsar.TaskOrder, commit bool) (*R
 	return rep, out
 }
 
-func (c *Connector) work(ctx context.Context, o *dsar.TaskOrder, rep *Report, commit bool) dsar.TaskOutcome {
+func (c *Connector) work(ctx context.Context, o *dsar.TaskOrder, blobs dsar.Blobs, rep *Report, commit bool) dsar.TaskOutcome {
 	cfg := o.Connector.SQL
 	if o.Connector.Kind != dsar.ConnectorSQL || cfg == nil {
 		return dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: "the system has no SQL connector settings"}
@@ -189,8 +196,18 @@ func (c *Connector) work(ctx context.Context, o *dsar.TaskOrder, rep *Report, co
 	}
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
+	var ex *connector.Export
+	if commit && o.Task.Action == dsar.ActionExport {
+		var err error
+		if ex, err = connector.StartExport(ctx, blobs, o.Task.RequestID, o.Task.ID); err != nil {
+			return dsar.TaskOutcome{Kind: dsar.OutcomeRetry, Answer: err.Error()}
+		}
+	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
+		if ex != nil {
+			ex.Abort(err)
+		}
 		return c.failure(o, err, "connect")
 	}
 	defer conn.Close()
@@ -208,7 +225,7 @@ func (c *Connector) work(ctx context.Context, o *dsar.TaskOrder, rep *Report, co
 			_ = tx.Rollback(rctx) // nothing to roll back after a commit
 		}()
 		for _, st := range plan {
-			rows, err := st.run(ctx, tx)
+			rows, err := st.run(ctx, tx, ex)
 			if err != nil {
 				where = st.step.Target
 				return err
@@ -226,11 +243,24 @@ func (c *Connector) work(ctx context.Context, o *dsar.TaskOrder, rep *Report, co
 	})
 	if err != nil {
 		rep.Rows = 0
+		if ex != nil {
+			ex.Abort(err)
+		}
 		return c.failure(o, err, where)
 	}
 	answer := c.summary(rep)
 	if rep.Rows == 0 {
+		if ex != nil {
+			ex.Abort(nil)
+		}
 		return dsar.TaskOutcome{Kind: dsar.OutcomeNoData, Answer: answer}
+	}
+	if ex != nil {
+		n, err := ex.Commit()
+		if err != nil {
+			return dsar.TaskOutcome{Kind: dsar.OutcomeRetry, Answer: answer + "; the export could not be stored: " + err.Error()}
+		}
+		return dsar.TaskOutcome{Kind: dsar.OutcomeDone, Count: n, Answer: answer}
 	}
 	return dsar.TaskOutcome{Kind: dsar.OutcomeDone, Count: int(rep.Rows), Answer: answer}
 }
@@ -252,12 +282,15 @@ type statement struct {
 	// own: the statement is the data map's own, given the identities as
 	// $1, $2 and $3 (runOwn).
 	own bool
+	// category is the data category of the rows an export reads.
+	category string
 }
 
-// run runs the statement and returns the rows it read or changed.
-func (st *statement) run(ctx context.Context, tx pgx.Tx) (int64, error) {
+// run runs the statement and returns the rows it read or changed; the rows
+// an export reads go to ex when it is set.
+func (st *statement) run(ctx context.Context, tx pgx.Tx, ex *connector.Export) (int64, error) {
 	if st.own {
-		return st.runOwn(ctx, tx)
+		return st.runOwn(ctx, tx, ex)
 	}
 	rows, err := tx.Query(ctx, st.sql, st.args...)
 	if err != nil {
@@ -265,7 +298,19 @@ func (st *statement) run(ctx context.Context, tx pgx.Tx) (int64, error) {
 	}
 	var read int64
 	for rows.Next() {
-		read++ // an export's rows are counted; the results issue keeps them
+		read++
+		if ex == nil || st.step.Verb != "SELECT" {
+			continue
+		}
+		var record []byte // the row as the database's own JSON (to_jsonb)
+		if err := rows.Scan(&record); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if err := ex.Write(st.category, record); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("store the export: %w", err)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -274,13 +319,51 @@ func (st *statement) run(ctx context.Context, tx pgx.Tx) (int64, error) {
 	return max(read, rows.CommandTag().RowsAffected()), nil
 }
 
+// textRow returns a row of text results as a JSON object by column name:
+// NULL as null, booleans, numbers and json as such, every other value as
+// its text.
+func textRow(fds []pgconn.FieldDescription, vals [][]byte) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, fd := range fds {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name, _ := json.Marshal(fd.Name) // a string always marshals
+		b.Write(name)
+		b.WriteByte(':')
+		v := vals[i]
+		switch fd.DataTypeOID {
+		case pgtype.BoolOID:
+			if v != nil {
+				v = []byte(strconv.FormatBool(string(v) == "t"))
+			}
+		case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID, pgtype.Float4OID, pgtype.Float8OID, pgtype.NumericOID,
+			pgtype.JSONOID, pgtype.JSONBOID:
+			if v != nil && !json.Valid(v) { // NaN, Infinity
+				v, _ = json.Marshal(string(v))
+			}
+		default:
+			if v != nil {
+				v, _ = json.Marshal(string(v)) // invalid UTF-8 becomes U+FFFD
+			}
+		}
+		if v == nil {
+			v = []byte("null")
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
 // paramRE finds the parameters a statement of the data map refers to.
 var paramRE = regexp.MustCompile(`\$([1-3])(?:[^0-9]|$)`)
 
 // runOwn runs a statement of the data map with the identities as text:
 // the database infers the type of each parameter the statement uses from
 // where it is used, and the ones it does not use are declared text.
-func (st *statement) runOwn(ctx context.Context, tx pgx.Tx) (int64, error) {
+func (st *statement) runOwn(ctx context.Context, tx pgx.Tx, ex *connector.Export) (int64, error) {
 	types := []uint32{pgtype.TextOID, pgtype.TextOID, pgtype.TextOID}
 	for _, m := range paramRE.FindAllStringSubmatch(st.sql, -1) {
 		types[m[1][0]-'1'] = 0 // inferred
@@ -296,10 +379,17 @@ func (st *statement) runOwn(ctx context.Context, tx pgx.Tx) (int64, error) {
 			params[i] = []byte(st.args[i].(string))
 		}
 	}
-	rr := pc.ExecPrepared(ctx, "", params, nil, nil)
+	rr := pc.ExecPrepared(ctx, "", params, nil, nil) // text results
 	var read int64
 	for rr.NextRow() {
 		read++
+		if ex == nil {
+			continue
+		}
+		if err := ex.Write(st.category, textRow(rr.FieldDescriptions(), rr.Values())); err != nil {
+			_, _ = rr.Close()
+			return 0, fmt.Errorf("store the export: %w", err)
+		}
 	}
 	tag, err := rr.Close()
 	if err != nil {
@@ -325,7 +415,7 @@ func (c *Connector) plan(o *dsar.TaskOrder, cfg *dsar.SQLConnector) ([]*statemen
 		out := make([]*statement, len(list))
 		for i, s := range list {
 			out[i] = &statement{step: Step{Target: fmt.Sprintf("statement %d", i+1)}, sql: s,
-				args: []any{ids.email, ids.customerID, ids.phone}, own: true}
+				args: []any{ids.email, ids.customerID, ids.phone}, own: true, category: cfg.ExportCategory}
 		}
 		return out, nil
 	}
@@ -451,7 +541,9 @@ func tableStatement(t *dsar.SQLTable, action dsar.TaskAction, ids identities, fi
 			}
 			cols = strings.Join(q, ", ")
 		}
-		st.sql = fmt.Sprintf("SELECT %s FROM %s WHERE %s", cols, table, where)
+		// Each row as the database's own JSON of it, by column name.
+		st.sql = fmt.Sprintf("SELECT to_jsonb(r) FROM (SELECT %s FROM %s WHERE %s) r", cols, table, where)
+		st.category = t.Category
 	case "DELETE":
 		st.sql = fmt.Sprintf("DELETE FROM %s WHERE %s", table, where)
 	default:

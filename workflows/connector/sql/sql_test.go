@@ -18,6 +18,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/store/blob"
 	"github.com/dsar-project/dsar/workflows/connector"
 	sqlconn "github.com/dsar-project/dsar/workflows/connector/sql"
 )
@@ -123,6 +124,8 @@ type harness struct {
 	keys *dsar.Keyring
 	log  bytes.Buffer
 	c    *sqlconn.Connector
+	// blobs is given to the tasks run (nil: a worker without storage).
+	blobs dsar.Blobs
 	// answers collects every answer, to be checked for personal data.
 	answers []string
 }
@@ -132,7 +135,11 @@ func newHarness(t *testing.T, s *schema) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, s: s, keys: keys}
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, s: s, keys: keys, blobs: blobs}
 	h.c = sqlconn.New(keys, slog.New(slog.NewTextHandler(&h.log, nil)))
 	t.Cleanup(h.c.Close)
 	t.Cleanup(func() {
@@ -153,7 +160,7 @@ func (h *harness) order(cfg *dsar.SQLConnector, action dsar.TaskAction, subj dsa
 	cfg.Driver = "postgres"
 	conn := &dsar.Connector{Kind: dsar.ConnectorSQL, SQL: cfg}
 	return &dsar.TaskOrder{
-		Task:       &dsar.Task{ID: "task-1", System: "crm", Action: action, Connector: dsar.ConnectorSQL},
+		Task:       &dsar.Task{ID: "task-1", RequestID: "req-1", System: "crm", Action: action, Connector: dsar.ConnectorSQL},
 		Request:    &dsar.Request{ID: "req-1", Subject: subj, Details: details},
 		Controller: &dsar.Controller{Key: "shop"},
 		Connector:  conn,
@@ -163,7 +170,7 @@ func (h *harness) order(cfg *dsar.SQLConnector, action dsar.TaskAction, subj dsa
 
 func (h *harness) do(cfg *dsar.SQLConnector, action dsar.TaskAction, subj dsar.Subject, details string) dsar.TaskOutcome {
 	h.t.Helper()
-	out := h.c.Do(context.Background(), &connector.Order{TaskOrder: h.order(cfg, action, subj, details), Step: dsar.StepSend})
+	out := h.c.Do(context.Background(), &connector.Order{TaskOrder: h.order(cfg, action, subj, details), Step: dsar.StepSend, Blobs: h.blobs})
 	h.answers = append(h.answers, out.Answer)
 	return out
 }

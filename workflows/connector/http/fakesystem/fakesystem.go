@@ -2,12 +2,16 @@
 // calls (docs/connectors.md, "HTTP connector"): a real HTTP server that
 // verifies each call's signature, applies each idempotency key once and
 // counts it, and answers in the mode a test sets (at once, failing, slow,
-// later by callback or polling). `dsar sample-system` runs it for a
+// later by callback or polling). An export's answer carries its records
+// (docs/connectors.md, "Export data"): in the body, or at a data_url for a
+// callback and in ModeDataURL; they are written as they are made, so a
+// large export is streamed. `dsar sample-system` runs it for a
 // newcomer to watch the HTTP connector end to end. It is safe for
 // concurrent use.
 package fakesystem
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -48,7 +52,20 @@ const (
 	// ModePoll accepts the task (202) with a status_url that tells the
 	// result.
 	ModePoll Mode = "poll"
+	// ModeDataURL carries out each task at once like ModeOK, and answers an
+	// export with a data_url where its records are instead of the records.
+	ModeDataURL Mode = "data_url"
+	// ModeBadRecords answers an export 200 with records whose count is
+	// not the records' (a broken export), other tasks as ModeOK.
+	ModeBadRecords Mode = "bad_records"
 )
+
+// ActionExport is the action whose answers carry records.
+const ActionExport = "export"
+
+// dataPath is where, below its path, the system serves an export's records
+// (its data_url).
+const dataPath = "/data/"
 
 // RetryAfter is the wait ModeRateLimit asks for.
 const RetryAfter = 7 * time.Second
@@ -67,6 +84,9 @@ type Task struct {
 	Action string
 	Count  int
 	NoData bool
+	// Categories are the data categories the call named; an export's
+	// records are of the first ("" when none).
+	Categories []string
 	// Times counts the applications (1: the key was honoured); Calls the
 	// calls that carried the key.
 	Times int
@@ -95,6 +115,7 @@ type System struct {
 	mu        sync.Mutex
 	mode      Mode
 	noData    bool           // subjects not held have no data
+	pad       int            // bytes of padding in each exported record
 	held      map[string]int // records per held e-mail address (lower case)
 	tasks     map[string]*Task
 	order     []string
@@ -126,6 +147,14 @@ func (s *System) Hold(email string, records int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.held[strings.ToLower(strings.TrimSpace(email))] = records
+}
+
+// PadRecords makes each record of an export carry n bytes of padding, to
+// make large exports of few records.
+func (s *System) PadRecords(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pad = n
 }
 
 // HoldOnly makes the subjects not given to Hold unknown: their tasks
@@ -215,6 +244,8 @@ func (s *System) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.take(w, r, body)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, s.Path+statusPath):
 		s.status(w, strings.TrimPrefix(r.URL.Path, s.Path+statusPath))
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, s.Path+dataPath):
+		s.data(w, strings.TrimPrefix(r.URL.Path, s.Path+dataPath))
 	default:
 		http.NotFound(w, r)
 	}
@@ -222,11 +253,12 @@ func (s *System) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // call is the part of a task's body the system reads.
 type call struct {
-	Type           string `json:"type"`
-	TaskID         string `json:"task_id"`
-	IdempotencyKey string `json:"idempotency_key"`
-	Action         string `json:"action"`
-	CallbackURL    string `json:"callback_url"`
+	Type           string   `json:"type"`
+	TaskID         string   `json:"task_id"`
+	IdempotencyKey string   `json:"idempotency_key"`
+	Action         string   `json:"action"`
+	CallbackURL    string   `json:"callback_url"`
+	Categories     []string `json:"categories"`
 	Subject        struct {
 		Email string `json:"email"`
 	} `json:"subject"`
@@ -287,9 +319,62 @@ func (s *System) take(w http.ResponseWriter, r *http.Request, body []byte) {
 			"expected_by": s.clock.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
 	case t.NoData:
 		writeJSON(w, http.StatusNotFound, map[string]any{"status": "no_data"})
+	case t.Action == ActionExport && mode == ModeDataURL:
+		writeJSON(w, http.StatusOK, map[string]any{"status": "done", "count": t.Count, "data_url": s.dataURL(key)})
+	case t.Action == ActionExport:
+		s.records(w, t, mode == ModeBadRecords)
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"status": "done", "count": t.Count})
 	}
+}
+
+// dataURL is where the records of the key's export are, relative to the
+// system's host.
+func (s *System) dataURL(key string) string { return s.Path + dataPath + url.PathEscape(key) }
+
+// records answers 200 with an export's records, written as they are made:
+// {"status":"done","count":N,"records":[{"category":"…","record":{…}},…]}.
+// broken claims one record more than it gives.
+func (s *System) records(w http.ResponseWriter, t Task, broken bool) {
+	s.mu.Lock()
+	pad := strings.Repeat("x", s.pad)
+	s.mu.Unlock()
+	category := ""
+	if len(t.Categories) > 0 {
+		category = t.Categories[0]
+	}
+	count := t.Count
+	if broken {
+		count++
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	fmt.Fprintf(bw, `{"status":"done","count":%d,"records":[`, count)
+	enc := json.NewEncoder(bw)
+	for i := range t.Count {
+		if i > 0 {
+			_ = bw.WriteByte(',')
+		}
+		rec := map[string]any{"n": i + 1, "task": t.TaskID}
+		if pad != "" {
+			rec["pad"] = pad
+		}
+		_ = enc.Encode(map[string]any{"category": category, "record": rec})
+	}
+	_, _ = bw.WriteString("]}\n")
+	_ = bw.Flush()
+}
+
+// data serves an export's records at its data_url.
+func (s *System) data(w http.ResponseWriter, escaped string) {
+	key, err := url.PathUnescape(escaped)
+	t, ok := s.Task(key)
+	if err != nil || !ok || t.Action != ActionExport || t.NoData {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such export"})
+		return
+	}
+	s.records(w, t, false)
 }
 
 // apply carries out the task of the key, unless it was already.
@@ -302,7 +387,7 @@ func (s *System) apply(key string, c call) Task {
 		if !held && !s.noData {
 			n, held = 1, true
 		}
-		t = &Task{Key: key, TaskID: c.TaskID, Action: c.Action, Count: n, NoData: !held}
+		t = &Task{Key: key, TaskID: c.TaskID, Action: c.Action, Count: n, NoData: !held, Categories: c.Categories}
 		s.tasks[key] = t
 		s.order = append(s.order, key)
 		t.Times++
@@ -327,6 +412,8 @@ func (s *System) status(w http.ResponseWriter, escaped string) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such task"})
 	case t.NoData:
 		writeJSON(w, http.StatusOK, map[string]any{"status": "no_data"})
+	case t.Action == ActionExport:
+		s.records(w, t, false)
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"status": "done", "count": t.Count})
 	}
@@ -335,8 +422,13 @@ func (s *System) status(w http.ResponseWriter, escaped string) {
 // callBack answers a task later: a signed call to its callback URL.
 func (s *System) callBack(c call, t Task) {
 	result := map[string]any{"status": "done", "count": t.Count}
-	if t.NoData {
+	switch {
+	case t.NoData:
 		result = map[string]any{"status": "no_data"}
+	case t.Action == ActionExport:
+		// An export's records are not posted to the callback: it says where
+		// they are.
+		result["data_url"] = s.dataURL(t.Key)
 	}
 	body, _ := json.Marshal(result) // plain values always marshal
 	s.wg.Add(1)

@@ -103,7 +103,38 @@ func New(clock dsar.Clock) (*Processor, error) {
 	p.mux.HandleFunc("POST /requests", p.create)
 	p.mux.HandleFunc("GET /requests/{id}", p.status)
 	p.mux.HandleFunc("DELETE /requests/{id}", p.cancel)
+	p.mux.HandleFunc("GET /results/{id}", p.results)
 	return p, nil
+}
+
+// ResultsURL returns where the processor serves the results of the
+// request with the ID (after SetURL): JSON Lines of its count of records,
+// {"n":1,"request":"<id>"} and so on.
+func (p *Processor) ResultsURL(id string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.base + "/results/" + id
+}
+
+// results serves a completed request's results.
+func (p *Processor) results(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	p.mu.Lock()
+	rec, ok := p.reqs[id]
+	n := 0
+	if ok {
+		n = rec.Count
+	}
+	p.mu.Unlock()
+	if !ok || rec.Status != dsar.OpenDSRCompleted {
+		writeError(w, http.StatusNotFound, "no results")
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	for i := range n {
+		_ = enc.Encode(map[string]any{"n": i + 1, "request": id})
+	}
 }
 
 // SetURL tells the processor its own URL (for discovery's certificate address).
