@@ -552,3 +552,58 @@ func FuzzMembers(f *testing.F) {
 		}
 	})
 }
+
+// failingWriter fails every write after the first n bytes.
+type failingWriter struct{ n int }
+
+var errDiskFull = errors.New("disk full")
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		k := f.n
+		f.n = 0
+		return k, errDiskFull
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// A failing output stops the package with its error, whatever stage of
+// the pipeline meets it, and the run ends (no goroutine waits forever).
+func TestPackageOutputFails(t *testing.T) {
+	c, blobs := seedCase(t, dsar.TypePortability, dsar.LanguageEN)
+	var b bytes.Buffer
+	for i := range 20000 {
+		b.Write(jsonl(t, rec("usage", `{"at":"2026-10-01T08:00:00Z","n":`+strings.Repeat("1", 1+i%7)+`}`)))
+	}
+	blobs.files[dsar.ExportBlobKey(caseID, "t-hubspot")] = b.Bytes()
+	var whole bytes.Buffer
+	if _, err := WritePackage(context.Background(), &whole, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 100, whole.Len() / 2, whole.Len() - 10} {
+		if _, err := WritePackage(context.Background(), &failingWriter{n: n}, c); !errors.Is(err, errDiskFull) {
+			t.Errorf("after %d bytes: err = %v, want the writer's error", n, err)
+		}
+	}
+}
+
+func TestPipeTo(t *testing.T) {
+	var out bytes.Buffer
+	want := strings.Repeat("0123456789", 50000)
+	err := pipeTo(&out, func(w io.Writer) error {
+		for i := 0; i < len(want); i += 777 {
+			if _, err := io.WriteString(w, want[i:min(i+777, len(want))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || out.String() != want {
+		t.Errorf("pipeTo: err %v, %d bytes of %d, equal %v", err, out.Len(), len(want), out.String() == want)
+	}
+	errFn := errors.New("producer failed")
+	if err := pipeTo(io.Discard, func(io.Writer) error { return errFn }); !errors.Is(err, errFn) {
+		t.Errorf("err = %v, want the producer's", err)
+	}
+}

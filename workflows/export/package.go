@@ -151,7 +151,7 @@ func writeEntry(zw *zip.Writer, name string, mod time.Time, fn func(io.Writer) e
 		return File{}, err
 	}
 	cw := &counter{w: ew, h: sha256.New()}
-	if err := fn(cw); err != nil {
+	if err := pipeTo(cw, fn); err != nil {
 		return File{}, err
 	}
 	return File{Name: name, Bytes: cw.n, SHA256: hex.EncodeToString(cw.h.Sum(nil))}, nil

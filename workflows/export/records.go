@@ -246,6 +246,9 @@ func cellText(v []byte, scratch *bytes.Buffer) string {
 	case 'n':
 		return ""
 	case '{', '[':
+		if !bytes.ContainsAny(v, " \t\r\n") {
+			return string(v) // already compact, as encoding/json writes it
+		}
 		scratch.Reset()
 		if json.Compact(scratch, v) == nil {
 			return scratch.String()

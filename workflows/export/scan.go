@@ -3,7 +3,6 @@ package export
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -46,7 +45,7 @@ func scan(ctx context.Context, blobs dsar.Blobs, key string, sys *dsar.System) (
 			byKey[c.Key] = c
 		}
 		c.Records++
-		if !json.Valid(rec) {
+		if !validJSON(rec) {
 			return errMalformed
 		}
 		if rec[0] != '{' {

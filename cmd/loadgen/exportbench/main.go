@@ -28,6 +28,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -203,6 +204,7 @@ func assemble(args []string) error {
 	fl := flag.NewFlagSet("assemble", flag.ExitOnError)
 	dir := fl.String("dir", "", "blob directory generate wrote")
 	out := fl.String("out", "", "directory for report.html, report.json and package.zip")
+	prof := fl.String("cpuprofile", "", "write a CPU profile of the package's assembly to this file")
 	fl.Parse(args)
 	if *dir == "" || *out == "" {
 		return errors.New("assemble: -dir and -out are required")
@@ -225,6 +227,17 @@ func assemble(args []string) error {
 		return err
 	}
 	var m *export.Manifest
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	zb, zd, err := timed(filepath.Join(*out, "package.zip"), func(w io.Writer) error {
 		var err error
 		m, err = export.WritePackage(ctx, w, port)
