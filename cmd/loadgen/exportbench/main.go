@@ -205,6 +205,7 @@ func assemble(args []string) error {
 	dir := fl.String("dir", "", "blob directory generate wrote")
 	out := fl.String("out", "", "directory for report.html, report.json and package.zip")
 	prof := fl.String("cpuprofile", "", "write a CPU profile of the package's assembly to this file")
+	repeat := fl.Int("repeat", 1, "assemble the package this many times and report the fastest (a shared machine is noisy)")
 	fl.Parse(args)
 	if *dir == "" || *out == "" {
 		return errors.New("assemble: -dir and -out are required")
@@ -238,10 +239,12 @@ func assemble(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	zb, zd, err := timed(filepath.Join(*out, "package.zip"), func(w io.Writer) error {
-		var err error
-		m, err = export.WritePackage(ctx, w, port)
-		return err
+	zb, zd, err := fastest(*repeat, func() (int64, time.Duration, error) {
+		return timed(filepath.Join(*out, "package.zip"), func(w io.Writer) error {
+			var err error
+			m, err = export.WritePackage(ctx, w, port)
+			return err
+		})
 	})
 	if err != nil {
 		return err
@@ -257,7 +260,7 @@ func assemble(args []string) error {
 	for _, l := range m.LeftOut {
 		records += l.Records
 	}
-	fmt.Printf("ASSEMBLE records=%d html_bytes=%d html_s=%.2f json_bytes=%d json_s=%.2f zip_bytes=%d zip_content_bytes=%d zip_s=%.2f\n",
+	fmt.Printf("ASSEMBLE records=%d html_bytes=%d html_s=%.3f json_bytes=%d json_s=%.3f zip_bytes=%d zip_content_bytes=%d zip_s=%.3f\n",
 		records, hb, hd.Seconds(), jb, jd.Seconds(), zb, content, zd.Seconds())
 	return nil
 }
@@ -270,6 +273,7 @@ func baseline(args []string) error {
 	fl := flag.NewFlagSet("baseline", flag.ExitOnError)
 	pkg := fl.String("zip", "", "the package assemble wrote")
 	out := fl.String("out", "", "directory for the extracted files and baseline.zip")
+	repeat := fl.Int("repeat", 1, "write the ZIP this many times and report the fastest")
 	fl.Parse(args)
 	if *pkg == "" || *out == "" {
 		return errors.New("baseline: -zip and -out are required")
@@ -292,31 +296,55 @@ func baseline(args []string) error {
 		names = append(names, f.Name)
 	}
 	var content int64
-	zb, zd, err := timed(filepath.Join(*out, "baseline.zip"), func(w io.Writer) error {
-		zw := zip.NewWriter(w)
-		for i, name := range names {
-			ew, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Now()})
-			if err != nil {
-				return err
-			}
-			f, err := os.Open(filepath.Join(ex, fmt.Sprintf("%03d", i)))
-			if err != nil {
-				return err
-			}
-			n, err := io.Copy(ew, f)
-			f.Close()
-			if err != nil {
-				return err
-			}
-			content += n
-		}
-		return zw.Close()
+	zb, zd, err := fastest(*repeat, func() (int64, time.Duration, error) {
+		content = 0
+		return timed(filepath.Join(*out, "baseline.zip"), func(w io.Writer) error { return zipFiles(w, ex, names, &content) })
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("BASELINE zip_content_bytes=%d zip_bytes=%d zip_s=%.2f\n", content, zb, zd.Seconds())
+	fmt.Printf("BASELINE zip_content_bytes=%d zip_bytes=%d zip_s=%.3f\n", content, zb, zd.Seconds())
 	return os.RemoveAll(ex)
+}
+
+// fastest runs fn n times and returns the run that took the least time.
+func fastest(n int, fn func() (int64, time.Duration, error)) (int64, time.Duration, error) {
+	var (
+		bytes int64
+		best  time.Duration
+	)
+	for i := range max(n, 1) {
+		b, d, err := fn()
+		if err != nil {
+			return 0, 0, err
+		}
+		if i == 0 || d < best {
+			bytes, best = b, d
+		}
+	}
+	return bytes, best, nil
+}
+
+// zipFiles writes the extracted files through archive/zip alone.
+func zipFiles(w io.Writer, ex string, names []string, content *int64) error {
+	zw := zip.NewWriter(w)
+	for i, name := range names {
+		ew, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Now()})
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(filepath.Join(ex, fmt.Sprintf("%03d", i)))
+		if err != nil {
+			return err
+		}
+		n, err := io.Copy(ew, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		*content += n
+	}
+	return zw.Close()
 }
 
 func extract(f *zip.File, path string) error {
