@@ -38,8 +38,7 @@ type ReportSystemView struct {
 // category of one system, with its columns (the union of the records'
 // top-level keys) and the number of records.
 type ReportTable struct {
-	ID       string // unique on the page, for the caption's anchor
-	System   string
+	ID       string // unique on the page, for the table's anchor and its caption
 	Category string // the category's name, "" when the system did not say
 	Columns  []string
 	Records  int

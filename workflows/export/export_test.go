@@ -607,3 +607,41 @@ func TestPipeTo(t *testing.T) {
 		t.Errorf("err = %v, want the producer's", err)
 	}
 }
+
+// Lines longer than the reader's buffer, lines with a field after the
+// record, and lines in another field order are all read; a line longer
+// than MaxLine fails the export.
+func TestUnusualLines(t *testing.T) {
+	long := strings.Repeat("æøå", 100000) // 600 kB
+	c, blobs := seedCase(t, dsar.TypePortability, dsar.LanguageEN)
+	blobs.files[dsar.ExportBlobKey(caseID, "t-hubspot")] = []byte(
+		`{"category":"contact","record":{"id":1,"bio":"` + long + `"}}` + "\n" +
+			`{"category":"contact","record":{"id":2},"note":"added by hand"}` + "\n" +
+			`{"record":{"id":3},"category":"contact"}` + "\r\n" +
+			`{"category":"contact","record":{"id":4}}`) // no final line break
+	var b bytes.Buffer
+	if _, err := WritePackage(context.Background(), &b, c); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b.Bytes()), int64(b.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := zr.Open("hubspot/contact.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(rc).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"id", "bio"}, {"1", long}, {"2", ""}, {"3", ""}, {"4", ""}}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("contact.csv (-want +got):\n%.2000s", diff)
+	}
+
+	blobs.files[dsar.ExportBlobKey(caseID, "t-hubspot")] = []byte(`{"category":"contact","record":{"bio":"` + strings.Repeat("x", MaxLine) + `"}}` + "\n")
+	if _, err := WritePackage(context.Background(), io.Discard, c); err == nil || !strings.Contains(err.Error(), "longer than") {
+		t.Errorf("a line over MaxLine: err = %v", err)
+	}
+}

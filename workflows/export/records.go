@@ -87,7 +87,11 @@ func split(line []byte) (category, record []byte, err error) {
 	if rest, ok := bytes.CutPrefix(line, recordPrefix); ok {
 		if q := bytes.IndexByte(rest, '"'); q >= 0 && bytes.IndexByte(rest[:q], '\\') < 0 {
 			if rec, ok := bytes.CutPrefix(rest[q:], recordMiddle); ok && len(rec) > 0 && rec[len(rec)-1] == '}' {
-				return rest[:q], bytes.TrimSpace(rec[:len(rec)-1]), nil
+				// The record must end where the line's object does: a
+				// line with more fields after it is decoded.
+				if rec = bytes.TrimSpace(rec[:len(rec)-1]); endValue(rec, 0) == len(rec) {
+					return rest[:q], rec, nil
+				}
 			}
 		}
 	}

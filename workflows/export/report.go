@@ -109,7 +109,7 @@ func WriteReportHTML(ctx context.Context, w io.Writer, c Case) error {
 		}
 		for _, cat := range f.cats {
 			table++
-			t := templates.ReportTable{ID: "data-" + strconv.Itoa(table), System: s.Name, Category: c.categoryName(cat.Key), Columns: cat.Columns, Records: cat.Records}
+			t := templates.ReportTable{ID: "data-" + strconv.Itoa(table), Category: c.categoryName(cat.Key), Columns: cat.Columns, Records: cat.Records}
 			if err := templates.RenderReportPart(bw, lang, templates.ReportTableStart, t); err != nil {
 				return err
 			}

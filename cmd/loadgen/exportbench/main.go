@@ -5,12 +5,14 @@
 //
 //	exportbench generate -dir D -records 1000000   # write the blobs of one case (Proviso, five systems)
 //	exportbench assemble -dir D -out O              # report.html, report.json and package.zip into O
-//	exportbench baseline -zip O/package.zip -out O  # the package's files through archive/zip alone
+//	exportbench compare -dir D -out O -n 5           # package.zip against archive/zip alone, alternately
 //
-// assemble and baseline print one line each for scripts:
+// assemble and compare print one line each for scripts:
 // "ASSEMBLE records=… html_bytes=… html_s=… json_bytes=… json_s=… zip_bytes=… zip_content_bytes=… zip_s=…"
-// and "BASELINE zip_content_bytes=… zip_bytes=… zip_s=…". Run each under
-// /usr/bin/time -v for its peak RSS (cmd/loadgen/export_bench.sh does).
+// and "COMPARE runs=… zip_content_bytes=… package_s_min=… archive_zip_s_min=… ratio_median=… ratio_min=… ratio_max=…"
+// (ratio: archive/zip's time over the package's on the same bytes, i.e.
+// the package's throughput relative to archive/zip alone). Run assemble
+// under /usr/bin/time -v for its peak RSS (cmd/loadgen/export_bench.sh does).
 // The blobs are kept in a plain directory (no encryption): this measures
 // the assembly, not the store.
 package main
@@ -25,10 +27,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,7 +60,7 @@ var shares = []share{
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: exportbench generate|assemble|baseline [flags]")
+		fmt.Fprintln(os.Stderr, "usage: exportbench generate|assemble|compare [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -65,8 +69,8 @@ func main() {
 		err = generate(os.Args[2:])
 	case "assemble":
 		err = assemble(os.Args[2:])
-	case "baseline":
-		err = baseline(os.Args[2:])
+	case "compare":
+		err = compare(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -117,20 +121,7 @@ func generate(args []string) error {
 	return nil
 }
 
-func sortedKeys(m map[string]float64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := range keys {
-		for j := i + 1; j < len(keys); j++ {
-			if keys[j] < keys[i] {
-				keys[i], keys[j] = keys[j], keys[i]
-			}
-		}
-	}
-	return keys
-}
+func sortedKeys(m map[string]float64) []string { return slices.Sorted(maps.Keys(m)) }
 
 var pages = []string{"/", "/priser", "/produkter/survey", "/kontakt", "/blogg/personvern-i-praksis", "/e-bok/medarbeiderundersokelse"}
 
@@ -205,7 +196,6 @@ func assemble(args []string) error {
 	dir := fl.String("dir", "", "blob directory generate wrote")
 	out := fl.String("out", "", "directory for report.html, report.json and package.zip")
 	prof := fl.String("cpuprofile", "", "write a CPU profile of the package's assembly to this file")
-	repeat := fl.Int("repeat", 1, "assemble the package this many times and report the fastest (a shared machine is noisy)")
 	fl.Parse(args)
 	if *dir == "" || *out == "" {
 		return errors.New("assemble: -dir and -out are required")
@@ -239,12 +229,10 @@ func assemble(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	zb, zd, err := fastest(*repeat, func() (int64, time.Duration, error) {
-		return timed(filepath.Join(*out, "package.zip"), func(w io.Writer) error {
-			var err error
-			m, err = export.WritePackage(ctx, w, port)
-			return err
-		})
+	zb, zd, err := timed(filepath.Join(*out, "package.zip"), func(w io.Writer) error {
+		var err error
+		m, err = export.WritePackage(ctx, w, port)
+		return err
 	})
 	if err != nil {
 		return err
@@ -265,64 +253,98 @@ func assemble(args []string) error {
 	return nil
 }
 
-// baseline extracts the package's files (not timed), then writes them
-// through archive/zip alone, with the same names and method, into a new
-// ZIP (timed): what writing the same bytes costs without reading and
-// converting the export.
-func baseline(args []string) error {
-	fl := flag.NewFlagSet("baseline", flag.ExitOnError)
-	pkg := fl.String("zip", "", "the package assemble wrote")
-	out := fl.String("out", "", "directory for the extracted files and baseline.zip")
-	repeat := fl.Int("repeat", 1, "write the ZIP this many times and report the fastest")
+// compare writes the package and, from its files extracted once, the
+// same files through archive/zip alone, n times each, alternately, so that
+// both meet the same load of a shared machine; it reports the fastest run
+// of each and the median of the n ratios of a pair.
+func compare(args []string) error {
+	fl := flag.NewFlagSet("compare", flag.ExitOnError)
+	dir := fl.String("dir", "", "blob directory generate wrote")
+	out := fl.String("out", "", "directory for the ZIPs and the extracted files")
+	n := fl.Int("n", 5, "pairs of runs")
 	fl.Parse(args)
-	if *pkg == "" || *out == "" {
-		return errors.New("baseline: -zip and -out are required")
+	if *dir == "" || *out == "" {
+		return errors.New("compare: -dir and -out are required")
 	}
-	zr, err := zip.OpenReader(*pkg)
+	port, err := theCase(*dir, dsar.TypePortability)
 	if err != nil {
 		return err
 	}
-	defer zr.Close()
-	ex := filepath.Join(*out, "extracted")
-	var names []string
-	for i, f := range zr.File {
-		path := filepath.Join(ex, fmt.Sprintf("%03d", i))
-		if err := os.MkdirAll(ex, 0o755); err != nil {
+	pkg, ex := filepath.Join(*out, "compare.zip"), filepath.Join(*out, "extracted")
+	var (
+		names            []string
+		content          int64
+		bestZip, bestRaw time.Duration
+		ratios           []float64
+	)
+	for i := range max(*n, 1) {
+		_, zd, err := timed(pkg, func(w io.Writer) error {
+			_, err := export.WritePackage(context.Background(), w, port)
+			return err
+		})
+		if err != nil {
 			return err
 		}
-		if err := extract(f, path); err != nil {
-			return err
+		if i == 0 {
+			if names, err = extractAll(pkg, ex); err != nil {
+				return err
+			}
 		}
-		names = append(names, f.Name)
-	}
-	var content int64
-	zb, zd, err := fastest(*repeat, func() (int64, time.Duration, error) {
 		content = 0
-		return timed(filepath.Join(*out, "baseline.zip"), func(w io.Writer) error { return zipFiles(w, ex, names, &content) })
-	})
-	if err != nil {
-		return err
+		_, bd, err := timed(filepath.Join(*out, "baseline.zip"), func(w io.Writer) error { return zipFiles(w, ex, names, &content) })
+		if err != nil {
+			return err
+		}
+		if i == 0 || zd < bestZip {
+			bestZip = zd
+		}
+		if i == 0 || bd < bestRaw {
+			bestRaw = bd
+		}
+		ratios = append(ratios, bd.Seconds()/zd.Seconds())
 	}
-	fmt.Printf("BASELINE zip_content_bytes=%d zip_bytes=%d zip_s=%.3f\n", content, zb, zd.Seconds())
+	slices.Sort(ratios)
+	fmt.Printf("COMPARE runs=%d zip_content_bytes=%d package_s_min=%.3f archive_zip_s_min=%.3f ratio_median=%.2f ratio_min=%.2f ratio_max=%.2f\n",
+		len(ratios), content, bestZip.Seconds(), bestRaw.Seconds(), ratios[len(ratios)/2], ratios[0], ratios[len(ratios)-1])
 	return os.RemoveAll(ex)
 }
 
-// fastest runs fn n times and returns the run that took the least time.
-func fastest(n int, fn func() (int64, time.Duration, error)) (int64, time.Duration, error) {
-	var (
-		bytes int64
-		best  time.Duration
-	)
-	for i := range max(n, 1) {
-		b, d, err := fn()
-		if err != nil {
-			return 0, 0, err
-		}
-		if i == 0 || d < best {
-			bytes, best = b, d
-		}
+// extractAll writes the files of a ZIP into ex, numbered, and returns
+// their names in order.
+func extractAll(pkg, ex string) ([]string, error) {
+	zr, err := zip.OpenReader(pkg)
+	if err != nil {
+		return nil, err
 	}
-	return bytes, best, nil
+	defer zr.Close()
+	if err := os.MkdirAll(ex, 0o755); err != nil {
+		return nil, err
+	}
+	var names []string
+	for i, f := range zr.File {
+		if err := extract(f, filepath.Join(ex, fmt.Sprintf("%03d", i))); err != nil {
+			return nil, err
+		}
+		names = append(names, f.Name)
+	}
+	return names, nil
+}
+
+func extract(f *zip.File, path string) error {
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	w, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, rc); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
 }
 
 // zipFiles writes the extracted files through archive/zip alone.
@@ -345,23 +367,6 @@ func zipFiles(w io.Writer, ex string, names []string, content *int64) error {
 		*content += n
 	}
 	return zw.Close()
-}
-
-func extract(f *zip.File, path string) error {
-	rc, err := f.Open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	w, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(w, rc); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close()
 }
 
 // dirBlobs is a minimal dsar.Blobs on a directory, for this benchmark
