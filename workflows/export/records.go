@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/dsar-project/dsar"
 )
@@ -82,35 +83,42 @@ var (
 
 // split returns the category and the record of a line of a collected
 // export. The category is a slice of line (or of a fresh string's bytes)
-// and valid as long as the line is.
-func split(line []byte) (category, record []byte, err error) {
+// and valid as long as the line is. When only is not nil, a line of
+// another category is skipped (skip is true) without looking at its record.
+func split(line []byte, only *string) (category, record []byte, skip bool, err error) {
 	if rest, ok := bytes.CutPrefix(line, recordPrefix); ok {
 		if q := bytes.IndexByte(rest, '"'); q >= 0 && bytes.IndexByte(rest[:q], '\\') < 0 {
+			if only != nil && string(rest[:q]) != *only {
+				return nil, nil, true, nil
+			}
 			if rec, ok := bytes.CutPrefix(rest[q:], recordMiddle); ok && len(rec) > 0 && rec[len(rec)-1] == '}' {
 				// The record must end where the line's object does: a
 				// line with more fields after it is decoded.
 				if rec = bytes.TrimSpace(rec[:len(rec)-1]); endValue(rec, 0) == len(rec) {
-					return rest[:q], rec, nil
+					return rest[:q], rec, false, nil
 				}
 			}
 		}
 	}
 	var r dsar.ExportRecord
 	if err := json.Unmarshal(line, &r); err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if len(r.Record) == 0 {
-		return nil, nil, errors.New("a line without a record")
+		return nil, nil, false, errors.New("a line without a record")
 	}
-	return []byte(r.Category), r.Record, nil
+	if only != nil && r.Category != *only {
+		return nil, nil, true, nil
+	}
+	return []byte(r.Category), r.Record, false, nil
 }
 
 // errMalformed is the error of a record that is not valid JSON.
 var errMalformed = errors.New("malformed JSON in a record")
 
 // members calls fn with each member of the JSON object obj: its key as
-// written (escapes left in; escaped says there are some) and its value.
-// It does not check that obj is valid JSON (json.Valid does) but never
+// written (escaped says it must be decoded: it has escapes or invalid
+// UTF-8) and its value. It does not check that obj is valid JSON (json.Valid does) but never
 // reads past its end: a malformed object is an error.
 func members(obj []byte, fn func(key []byte, escaped bool, val []byte)) error {
 	i := skipSpace(obj, 0)
@@ -146,7 +154,8 @@ func members(obj []byte, fn func(key []byte, escaped bool, val []byte)) error {
 		if ve < 0 {
 			return errMalformed
 		}
-		fn(obj[ks+1:ke], escaped, obj[vs:ve])
+		key := obj[ks+1 : ke]
+		fn(key, escaped || !utf8.Valid(key), obj[vs:ve])
 		i = ve
 	}
 }
@@ -160,18 +169,28 @@ func skipSpace(b []byte, i int) int {
 
 // endString returns the index of the quote that closes the string opening
 // at b[i], and whether the string has escapes; -1 when it is not closed.
+// It jumps from quote to quote (a quote after an odd run of backslashes
+// is escaped).
 func endString(b []byte, i int) (int, bool) {
 	escaped := false
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			escaped = true
-			j++
-		case '"':
-			return j, escaped
+	for j := i + 1; ; {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1, escaped
 		}
+		q := j + k
+		if !escaped && bytes.IndexByte(b[j:q], '\\') >= 0 {
+			escaped = true
+		}
+		n := 0
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q, escaped
+		}
+		j = q + 1
 	}
-	return -1, escaped
 }
 
 // endValue returns the index just after the JSON value starting at b[i];

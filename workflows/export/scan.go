@@ -38,22 +38,22 @@ func (c *category) column(name string) int {
 // is checked to be valid JSON here, so later passes can trust the bytes.
 func scan(ctx context.Context, blobs dsar.Blobs, key string, sys *dsar.System) ([]*category, error) {
 	byKey := map[string]*category{}
-	err := eachLine(ctx, blobs, key, func(cat, rec []byte) error {
+	err := eachLine(ctx, blobs, key, nil, func(cat, rec []byte) error {
 		c, ok := byKey[string(cat)]
 		if !ok {
 			c = &category{Key: string(cat), index: map[string]int{}}
 			byKey[c.Key] = c
 		}
 		c.Records++
-		if !validJSON(rec) {
-			return errMalformed
-		}
 		if rec[0] != '{' {
+			if !validJSON(rec) {
+				return errMalformed
+			}
 			c.column(ValueColumn)
 			return nil
 		}
 		var kerr error
-		err := members(rec, func(k []byte, escaped bool, _ []byte) {
+		ok = validObject(rec, func(k []byte, escaped bool) {
 			if _, ok := c.index[string(k)]; ok && !escaped {
 				return
 			}
@@ -64,7 +64,10 @@ func scan(ctx context.Context, blobs dsar.Blobs, key string, sys *dsar.System) (
 			}
 			c.column(name)
 		})
-		return errors.Join(err, kerr)
+		if !ok {
+			return errMalformed
+		}
+		return kerr
 	})
 	if err != nil {
 		return nil, err
@@ -85,8 +88,9 @@ func scan(ctx context.Context, blobs dsar.Blobs, key string, sys *dsar.System) (
 }
 
 // eachLine calls fn with the category and the record of every line of the
-// blob under key, in order; the slices are valid only during the call.
-func eachLine(ctx context.Context, blobs dsar.Blobs, key string, fn func(cat, rec []byte) error) error {
+// blob under key (of category only, when only is not nil), in order; the
+// slices are valid only during the call.
+func eachLine(ctx context.Context, blobs dsar.Blobs, key string, only *string, fn func(cat, rec []byte) error) error {
 	rc, err := blobs.Open(ctx, key)
 	if err != nil {
 		return err
@@ -101,9 +105,12 @@ func eachLine(ctx context.Context, blobs dsar.Blobs, key string, fn func(cat, re
 		if err != nil {
 			return err
 		}
-		cat, rec, err := split(line)
+		cat, rec, skip, err := split(line, only)
 		if err != nil {
 			return fmt.Errorf("%s: line %d: %w", key, ls.n, err)
+		}
+		if skip {
+			continue
 		}
 		if err := fn(cat, rec); err != nil {
 			return fmt.Errorf("%s: line %d: %w", key, ls.n, err)
@@ -113,12 +120,7 @@ func eachLine(ctx context.Context, blobs dsar.Blobs, key string, fn func(cat, re
 
 // eachRecord calls fn with every record of one category of the blob.
 func eachRecord(ctx context.Context, blobs dsar.Blobs, key, cat string, fn func(rec []byte) error) error {
-	return eachLine(ctx, blobs, key, func(c, rec []byte) error {
-		if string(c) != cat {
-			return nil
-		}
-		return fn(rec)
-	})
+	return eachLine(ctx, blobs, key, &cat, func(_, rec []byte) error { return fn(rec) })
 }
 
 // rows turns the records of a category into table rows: one cell per

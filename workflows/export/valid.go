@@ -1,5 +1,10 @@
 package export
 
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
 // validJSON reports whether b is one valid JSON value, as json.Valid does
 // (a test fuzzes the two against each other), in one pass without the
 // per-byte state machine of encoding/json: the first pass over a
@@ -154,4 +159,50 @@ func validNumber(b []byte, i int) (int, bool) {
 		i = j
 	}
 	return i, true
+}
+
+// plainKey reports whether a key as written is its text: no escapes, and
+// valid UTF-8 (encoding/json replaces invalid bytes).
+func plainKey(k []byte) bool { return bytes.IndexByte(k, '\\') < 0 && utf8.Valid(k) }
+
+// validObject reports whether b is one valid JSON object, as validJSON
+// does, and calls fn with each of its top-level keys as written (escapes
+// left in; escaped says it must be decoded, see plainKey): the first pass checks a record
+// and finds its columns in one walk.
+func validObject(b []byte, fn func(key []byte, escaped bool)) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return skipSpace(b, i+1) == len(b)
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return false
+		}
+		e, ok := validString(b, i)
+		if !ok {
+			return false
+		}
+		key := b[i+1 : e-1]
+		fn(key, !plainKey(key))
+		i = skipSpace(b, e)
+		if i >= len(b) || b[i] != ':' {
+			return false
+		}
+		if i, ok = validValue(b, skipSpace(b, i+1), 1); !ok {
+			return false
+		}
+		i = skipSpace(b, i)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+			continue
+		}
+		if i < len(b) && b[i] == '}' {
+			return skipSpace(b, i+1) == len(b)
+		}
+		return false
+	}
 }
