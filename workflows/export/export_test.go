@@ -618,7 +618,7 @@ func TestUnusualLines(t *testing.T) {
 		`{"category":"contact","record":{"id":1,"bio":"` + long + `"}}` + "\n" +
 			`{"category":"contact","record":{"id":2},"note":"added by hand"}` + "\n" +
 			`{"record":{"id":3},"category":"contact"}` + "\r\n" +
-			`{"category":"contact","record":{"id":4}}`) // no final line break
+			`{"category":"contact","record":{"id":4,"` + "\xb5" + `":"invalid UTF-8 key"}}`) // no final line break
 	var b bytes.Buffer
 	if _, err := WritePackage(context.Background(), &b, c); err != nil {
 		t.Fatal(err)
@@ -635,7 +635,7 @@ func TestUnusualLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := [][]string{{"id", "bio"}, {"1", long}, {"2", ""}, {"3", ""}, {"4", ""}}
+	want := [][]string{{"id", "bio", "\uFFFD"}, {"1", long, ""}, {"2", "", ""}, {"3", "", ""}, {"4", "", "invalid UTF-8 key"}}
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("contact.csv (-want +got):\n%.2000s", diff)
 	}

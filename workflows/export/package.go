@@ -2,15 +2,18 @@ package export
 
 import (
 	"archive/zip"
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"hash"
 	"io"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dsar-project/dsar"
 )
@@ -78,23 +81,23 @@ func WritePackage(ctx context.Context, w io.Writer, c Case) (*Manifest, error) {
 		}
 		key := dsar.ExportBlobKey(c.Request.ID, s.Task)
 		sys, _ := c.Controller.System(s.Key)
-		cats, err := scan(ctx, c.Blobs, key, sys)
+		src, err := scan(ctx, c.Blobs, key, sys)
 		if err != nil {
 			return nil, err
 		}
-		for _, cat := range cats {
+		for _, cat := range src.cats {
 			if !c.Controller.Portable(s.Key, cat.Key) {
 				m.LeftOut = append(m.LeftOut, LeftOut{System: s.Key, Category: cat.Key, Records: cat.Records})
 				continue
 			}
 			base := fileName(s.Key) + "/" + fileName(cat.Key)
-			f, err := writeEntry(zw, base+".json", c.Now, func(ew io.Writer) error { return writeJSONArray(ctx, ew, c.Blobs, key, cat) })
+			f, err := writeEntry(zw, base+".json", c.Now, func(ew io.Writer) error { return writeJSONArray(ctx, ew, src, cat) })
 			if err != nil {
 				return nil, err
 			}
 			f.Format, f.System, f.Category, f.Records = "json", s.Key, cat.Key, cat.Records
 			m.Files = append(m.Files, f)
-			f, err = writeEntry(zw, base+".csv", c.Now, func(ew io.Writer) error { return writeCSV(ctx, ew, c.Blobs, key, cat) })
+			f, err = writeEntry(zw, base+".csv", c.Now, func(ew io.Writer) error { return writeCSV(ctx, ew, src, cat) })
 			if err != nil {
 				return nil, err
 			}
@@ -159,11 +162,11 @@ func writeEntry(zw *zip.Writer, name string, mod time.Time, fn func(io.Writer) e
 
 // writeJSONArray writes the category's records as a JSON array, one record
 // a line.
-func writeJSONArray(ctx context.Context, w io.Writer, blobs dsar.Blobs, key string, cat *category) error {
+func writeJSONArray(ctx context.Context, w io.Writer, src *source, cat *category) error {
 	bw := newBuffered(w)
 	bw.WriteString("[")
 	n := 0
-	err := eachRecord(ctx, blobs, key, cat.Key, func(rec []byte) error {
+	err := src.each(ctx, cat.Key, func(rec []byte) error {
 		if n > 0 {
 			bw.WriteByte(',')
 		}
@@ -179,24 +182,87 @@ func writeJSONArray(ctx context.Context, w io.Writer, blobs dsar.Blobs, key stri
 	return bw.Flush()
 }
 
-// writeCSV writes the category's records as CSV: a header of the columns
-// the first pass found, then one row per record (RFC 4180, CRLF-free).
-func writeCSV(ctx context.Context, w io.Writer, blobs dsar.Blobs, key string, cat *category) error {
-	cw := csv.NewWriter(w) // buffered by itself
-	if err := cw.Write(cat.Columns); err != nil {
-		return err
+// writeCSV writes the category's records as CSV (RFC 4180, "\n" line
+// ends, as encoding/csv writes by default): a header of the columns the
+// first pass found, then one row per record, each cell written straight
+// from the record's bytes (cellText's rules).
+func writeCSV(ctx context.Context, w io.Writer, src *source, cat *category) error {
+	bw := newBuffered(w)
+	for i, col := range cat.Columns {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		csvField(bw, []byte(col))
 	}
+	bw.WriteByte('\n')
 	rs := newRows(cat)
-	err := eachRecord(ctx, blobs, key, cat.Key, func(rec []byte) error {
-		cells, err := rs.row(rec)
-		if err != nil {
+	err := src.each(ctx, cat.Key, func(rec []byte) error {
+		if err := rs.values(rec); err != nil {
 			return err
 		}
-		return cw.Write(cells)
+		for i, v := range rs.vals {
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			csvCell(bw, v, &rs.scratch)
+		}
+		return bw.WriteByte('\n')
 	})
 	if err != nil {
 		return err
 	}
-	cw.Flush()
-	return cw.Error()
+	return bw.Flush()
+}
+
+func startsWithSpace(f []byte) bool {
+	r, _ := utf8.DecodeRune(f)
+	return unicode.IsSpace(r)
+}
+
+// csvCell writes a value as a CSV cell by the rules of cellText, without
+// making a string of it.
+func csvCell(w *bufio.Writer, v []byte, scratch *bytes.Buffer) {
+	if len(v) == 0 {
+		return
+	}
+	switch v[0] {
+	case '"':
+		if inner := v[1 : len(v)-1]; bytes.IndexByte(inner, '\\') < 0 {
+			csvField(w, inner)
+			return
+		}
+	case 'n':
+		return
+	case '{', '[':
+		if !bytes.ContainsAny(v, " \t\r\n") {
+			csvField(w, v)
+			return
+		}
+	default:
+		csvField(w, v)
+		return
+	}
+	csvField(w, []byte(cellText(v, scratch)))
+}
+
+// csvField writes one field, quoted when it holds a comma, a quote or a
+// line break, starts with white space or is \. (a PostgreSQL end-of-data
+// marker), exactly as encoding/csv does.
+func csvField(w *bufio.Writer, f []byte) {
+	if len(f) == 0 || !bytes.ContainsAny(f, ",\"\r\n") && !startsWithSpace(f) && string(f) != `\.` {
+		w.Write(f)
+		return
+	}
+	w.WriteByte('"')
+	for {
+		i := bytes.IndexByte(f, '"')
+		if i < 0 {
+			w.Write(f)
+			break
+		}
+		w.Write(f[:i+1])
+		w.WriteByte('"')
+		f = f[i+1:]
+	}
+	w.WriteByte('"')
 }

@@ -83,20 +83,19 @@ var (
 
 // split returns the category and the record of a line of a collected
 // export. The category is a slice of line (or of a fresh string's bytes)
-// and valid as long as the line is. When only is not nil, a line of
-// another category is skipped (skip is true) without looking at its record.
-func split(line []byte, only *string) (category, record []byte, skip bool, err error) {
-	if rest, ok := bytes.CutPrefix(line, recordPrefix); ok {
+// and valid as long as the line is. A line in the form encoding/json
+// writes is split without decoding it, unless decode is set; the first
+// pass checks that its record is one valid value (see scan). When only is
+// not nil, a line of another category is skipped (skip is true) without
+// looking at its record.
+func split(line []byte, only *string, decode bool) (category, record []byte, skip bool, err error) {
+	if rest, ok := bytes.CutPrefix(line, recordPrefix); ok && !decode {
 		if q := bytes.IndexByte(rest, '"'); q >= 0 && bytes.IndexByte(rest[:q], '\\') < 0 {
 			if only != nil && string(rest[:q]) != *only {
 				return nil, nil, true, nil
 			}
 			if rec, ok := bytes.CutPrefix(rest[q:], recordMiddle); ok && len(rec) > 0 && rec[len(rec)-1] == '}' {
-				// The record must end where the line's object does: a
-				// line with more fields after it is decoded.
-				if rec = bytes.TrimSpace(rec[:len(rec)-1]); endValue(rec, 0) == len(rec) {
-					return rest[:q], rec, false, nil
-				}
+				return rest[:q], bytes.TrimSpace(rec[:len(rec)-1]), false, nil
 			}
 		}
 	}
@@ -117,8 +116,7 @@ func split(line []byte, only *string) (category, record []byte, skip bool, err e
 var errMalformed = errors.New("malformed JSON in a record")
 
 // members calls fn with each member of the JSON object obj: its key as
-// written (escaped says it must be decoded: it has escapes or invalid
-// UTF-8) and its value. It does not check that obj is valid JSON (json.Valid does) but never
+// written (escaped says it has escapes) and its value. It does not check that obj is valid JSON (json.Valid does) but never
 // reads past its end: a malformed object is an error.
 func members(obj []byte, fn func(key []byte, escaped bool, val []byte)) error {
 	i := skipSpace(obj, 0)
@@ -154,8 +152,7 @@ func members(obj []byte, fn func(key []byte, escaped bool, val []byte)) error {
 		if ve < 0 {
 			return errMalformed
 		}
-		key := obj[ks+1 : ke]
-		fn(key, escaped || !utf8.Valid(key), obj[vs:ve])
+		fn(obj[ks+1:ke], escaped, obj[vs:ve])
 		i = ve
 	}
 }
@@ -237,9 +234,10 @@ func endValue(b []byte, i int) int {
 	return j
 }
 
-// keyString returns a member's key as text.
+// keyString returns a member's key as text: the bytes themselves, or,
+// when it has escapes or invalid UTF-8, decoded as encoding/json does.
 func keyString(key []byte, escaped bool) (string, error) {
-	if !escaped {
+	if !escaped && utf8.Valid(key) {
 		return string(key), nil
 	}
 	var s string

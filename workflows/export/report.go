@@ -50,8 +50,7 @@ func (c Case) categoryName(key string) string {
 // whose task is done: its categories with their counts and columns.
 type systemData struct {
 	system dsar.ReportSystem
-	key    string
-	cats   []*category
+	src    *source
 }
 
 // scanAll makes the first pass over the export of every done system of
@@ -66,15 +65,15 @@ func (c Case) scanAll(ctx context.Context, rep *dsar.AccessReport) ([]systemData
 		}
 		key := dsar.ExportBlobKey(c.Request.ID, s.Task)
 		sys, _ := c.Controller.System(s.Key)
-		cats, err := scan(ctx, c.Blobs, key, sys)
+		src, err := scan(ctx, c.Blobs, key, sys)
 		if err != nil {
 			return nil, err
 		}
 		s.Records = 0
-		for _, cat := range cats {
+		for _, cat := range src.cats {
 			s.Records += cat.Records
 		}
-		out = append(out, systemData{system: *s, key: key, cats: cats})
+		out = append(out, systemData{system: *s, src: src})
 	}
 	return out, nil
 }
@@ -104,17 +103,17 @@ func WriteReportHTML(ctx context.Context, w io.Writer, c Case) error {
 	table := 0
 	for _, f := range found {
 		s := f.system
-		if err := templates.RenderReportPart(bw, lang, templates.ReportSystem, templates.ReportSystemView{System: s, Empty: len(f.cats) == 0}); err != nil {
+		if err := templates.RenderReportPart(bw, lang, templates.ReportSystem, templates.ReportSystemView{System: s, Empty: len(f.src.cats) == 0}); err != nil {
 			return err
 		}
-		for _, cat := range f.cats {
+		for _, cat := range f.src.cats {
 			table++
 			t := templates.ReportTable{ID: "data-" + strconv.Itoa(table), Category: c.categoryName(cat.Key), Columns: cat.Columns, Records: cat.Records}
 			if err := templates.RenderReportPart(bw, lang, templates.ReportTableStart, t); err != nil {
 				return err
 			}
 			rs := newRows(cat)
-			err := eachRecord(ctx, c.Blobs, f.key, cat.Key, func(rec []byte) error {
+			err := f.src.each(ctx, cat.Key, func(rec []byte) error {
 				cells, err := rs.row(rec)
 				if err != nil {
 					return err
@@ -287,8 +286,8 @@ func WriteReportJSON(ctx context.Context, w io.Writer, c Case) error {
 	bw.WriteString(`,"data":[`)
 	first := true
 	for _, f := range found {
-		s, key := f.system, f.key
-		for _, cat := range f.cats {
+		s := f.system
+		for _, cat := range f.src.cats {
 			if !first {
 				bw.WriteByte(',')
 			}
@@ -304,7 +303,7 @@ func WriteReportJSON(ctx context.Context, w io.Writer, c Case) error {
 			bw.Write(meta[:len(meta)-1])
 			bw.WriteString(`,"records":[`)
 			n := 0
-			err = eachRecord(ctx, c.Blobs, key, cat.Key, func(rec []byte) error {
+			err = f.src.each(ctx, cat.Key, func(rec []byte) error {
 				if n > 0 {
 					bw.WriteByte(',')
 				}

@@ -1,9 +1,6 @@
 package export
 
-import (
-	"bytes"
-	"unicode/utf8"
-)
+import "bytes"
 
 // validJSON reports whether b is one valid JSON value, as json.Valid does
 // (a test fuzzes the two against each other), in one pass without the
@@ -82,16 +79,32 @@ func validLiteral(b []byte, i int, lit string) (int, bool) {
 	return i + len(lit), true
 }
 
+// stringStop marks the bytes a string's scan stops at: its end, an
+// escape, or a control character (not allowed unescaped).
+var stringStop = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 // validString checks the string opening at b[i] and returns the index
 // after it.
 func validString(b []byte, i int) (int, bool) {
 	for j := i + 1; j < len(b); j++ {
+		for j < len(b) && !stringStop[b[j]] {
+			j++
+		}
+		if j >= len(b) {
+			break
+		}
 		switch c := b[j]; {
 		case c == '"':
 			return j + 1, true
 		case c < 0x20:
 			return j, false
-		case c == '\\':
+		default: // a backslash
 			j++
 			if j >= len(b) {
 				return j, false
@@ -161,13 +174,9 @@ func validNumber(b []byte, i int) (int, bool) {
 	return i, true
 }
 
-// plainKey reports whether a key as written is its text: no escapes, and
-// valid UTF-8 (encoding/json replaces invalid bytes).
-func plainKey(k []byte) bool { return bytes.IndexByte(k, '\\') < 0 && utf8.Valid(k) }
-
 // validObject reports whether b is one valid JSON object, as validJSON
 // does, and calls fn with each of its top-level keys as written (escapes
-// left in; escaped says it must be decoded, see plainKey): the first pass checks a record
+// left in; escaped says there are some): the first pass checks a record
 // and finds its columns in one walk.
 func validObject(b []byte, fn func(key []byte, escaped bool)) bool {
 	i := skipSpace(b, 0)
@@ -187,7 +196,7 @@ func validObject(b []byte, fn func(key []byte, escaped bool)) bool {
 			return false
 		}
 		key := b[i+1 : e-1]
-		fn(key, !plainKey(key))
+		fn(key, bytes.IndexByte(key, '\\') >= 0)
 		i = skipSpace(b, e)
 		if i >= len(b) || b[i] != ':' {
 			return false
