@@ -214,6 +214,31 @@ func writeCSV(ctx context.Context, w io.Writer, src *source, cat *category) erro
 	return bw.Flush()
 }
 
+// byteSet is a set of bytes, for scans that run on every cell.
+type byteSet [256]bool
+
+func newByteSet(chars string) (s byteSet) {
+	for i := range len(chars) {
+		s[chars[i]] = true
+	}
+	return s
+}
+
+var (
+	csvSpecial = newByteSet(",\"\r\n") // a field with one of these is quoted
+	jsonSpace  = newByteSet(" \t\r\n") // JSON's white space
+)
+
+// hasAny reports whether b holds a byte of the set.
+func hasAny(b []byte, set *byteSet) bool {
+	for _, c := range b {
+		if set[c] {
+			return true
+		}
+	}
+	return false
+}
+
 func startsWithSpace(f []byte) bool {
 	r, _ := utf8.DecodeRune(f)
 	return unicode.IsSpace(r)
@@ -234,7 +259,7 @@ func csvCell(w *bufio.Writer, v []byte, scratch *bytes.Buffer) {
 	case 'n':
 		return
 	case '{', '[':
-		if !bytes.ContainsAny(v, " \t\r\n") {
+		if !hasAny(v, &jsonSpace) {
 			csvField(w, v)
 			return
 		}
@@ -249,7 +274,7 @@ func csvCell(w *bufio.Writer, v []byte, scratch *bytes.Buffer) {
 // line break, starts with white space or is \. (a PostgreSQL end-of-data
 // marker), exactly as encoding/csv does.
 func csvField(w *bufio.Writer, f []byte) {
-	if len(f) == 0 || !bytes.ContainsAny(f, ",\"\r\n") && !startsWithSpace(f) && string(f) != `\.` {
+	if len(f) == 0 || !hasAny(f, &csvSpecial) && !startsWithSpace(f) && string(f) != `\.` {
 		w.Write(f)
 		return
 	}

@@ -267,7 +267,7 @@ func cellText(v []byte, scratch *bytes.Buffer) string {
 	case 'n':
 		return ""
 	case '{', '[':
-		if !bytes.ContainsAny(v, " \t\r\n") {
+		if !hasAny(v, &jsonSpace) {
 			return string(v) // already compact, as encoding/json writes it
 		}
 		scratch.Reset()
