@@ -26,17 +26,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/store/blob"
 	"github.com/dsar-project/dsar/workflows/export"
 )
 
@@ -90,7 +89,10 @@ func generate(args []string) error {
 	if *dir == "" {
 		return errors.New("generate: -dir is required")
 	}
-	blobs := &dirBlobs{root: *dir}
+	blobs, err := blob.NewDir(*dir)
+	if err != nil {
+		return err
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	total := 0
 	for i, s := range shares {
@@ -159,7 +161,11 @@ func theCase(dir string, typ dsar.RequestType) (export.Case, error) {
 	}
 	r := &dsar.Request{ID: caseID, Reference: "PRV-BENCH-1", Type: typ, Language: dsar.LanguageNB, Controller: c.Key,
 		ReceivedAt: time.Now().Add(-72 * time.Hour)}
-	return export.Case{Blobs: &dirBlobs{root: dir}, Controller: c, Request: r, Tasks: tasks, Now: time.Now()}, nil
+	blobs, err := blob.NewDir(dir)
+	if err != nil {
+		return export.Case{}, err
+	}
+	return export.Case{Blobs: blobs, Controller: c, Request: r, Tasks: tasks, Now: time.Now()}, nil
 }
 
 // countingFile is an output file that counts what is written to it.
@@ -367,70 +373,4 @@ func zipFiles(w io.Writer, ex string, names []string, content *int64) error {
 		*content += n
 	}
 	return zw.Close()
-}
-
-// dirBlobs is a minimal dsar.Blobs on a directory, for this benchmark
-// only: keys are paths under root, Put writes a temporary file and renames
-// it. The service's own store (encrypted at rest) is store/blob.
-type dirBlobs struct{ root string }
-
-var _ dsar.Blobs = (*dirBlobs)(nil)
-
-func (d *dirBlobs) path(key string) string { return filepath.Join(d.root, filepath.FromSlash(key)) }
-
-func (d *dirBlobs) Put(_ context.Context, key string, r io.Reader) (int64, error) {
-	p := d.path(key)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return 0, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".put-*")
-	if err != nil {
-		return 0, err
-	}
-	n, err := io.Copy(tmp, r)
-	if err == nil {
-		err = tmp.Close()
-	} else {
-		tmp.Close()
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), p)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return 0, err
-	}
-	return n, nil
-}
-
-func (d *dirBlobs) Open(_ context.Context, key string) (io.ReadCloser, error) {
-	f, err := os.Open(d.path(key))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, dsar.Errorf(dsar.ENOTFOUND, "no blob %s", key)
-	}
-	return f, err
-}
-
-func (d *dirBlobs) Delete(_ context.Context, prefix string) error {
-	return d.List(context.Background(), prefix, func(key string) error { return os.Remove(d.path(key)) })
-}
-
-func (d *dirBlobs) List(_ context.Context, prefix string, fn func(string) error) error {
-	err := filepath.WalkDir(d.root, func(p string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() || strings.HasPrefix(e.Name(), ".put-") {
-			return err
-		}
-		rel, err := filepath.Rel(d.root, p)
-		if err != nil {
-			return err
-		}
-		if key := filepath.ToSlash(rel); strings.HasPrefix(key, prefix) {
-			return fn(key)
-		}
-		return nil
-	})
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	return err
 }
