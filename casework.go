@@ -214,6 +214,9 @@ func Complete(env Env, c *Case, a Actor, d Decision) (*Effect, error) {
 	if !r.Decision.Partial {
 		r.Decision.Ground, r.Decision.Text = "", ""
 	}
+	if GivesResults(r.Type) {
+		ch.release()
+	}
 	ch.mail(MailPayload{Template: MailCompletion})
 	data := map[string]string{"kept": strconv.Itoa(len(d.Kept))}
 	if r.Decision.Partial {

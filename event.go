@@ -25,6 +25,11 @@ const (
 	EventDocumentViewed   EventKind = "document_viewed"       // an officer opened an identity document the subject sent
 	EventTask             EventKind = "task"                  // a system task changed status (which, from, to, why)
 	EventTasksEnded       EventKind = "tasks_ended"           // every system task of the case has ended
+	EventResultsAssembled EventKind = "results_assembled"     // the files for the subject were assembled (names, sizes, SHA-256)
+	EventRedacted         EventKind = "redacted"              // a record was left out of the subject's files (Art 15(4)), with the reason
+	EventDownloadCode     EventKind = "download_code"         // the subject asked for a download code
+	EventDownloaded       EventKind = "downloaded"            // the subject downloaded a file (which, and the how-manieth)
+	EventResultsDeleted   EventKind = "results_deleted"       // the subject's files were deleted at the end of the download window
 )
 
 // Event is one append-only entry of a request's audit trail. It holds no

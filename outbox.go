@@ -29,12 +29,19 @@ const (
 	// OutboxTask carries out one step of a system task (payload:
 	// TaskPayload): send it, poll it, remind, end its grace period, cancel.
 	OutboxTask OutboxKind = "task"
+	// OutboxAssemble assembles the files for the subject of an access or
+	// portability case from what the systems returned.
+	OutboxAssemble OutboxKind = "assemble"
+	// OutboxResultsExpiry deletes a case's files at the end of the
+	// download window.
+	OutboxResultsExpiry OutboxKind = "results_expiry"
 )
 
 // OutboxKinds lists every outbox kind: the workers have one handler for
 // each (a test fails for a kind without one), and the metrics count the
 // rows of each.
-var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint, OutboxTask}
+var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint, OutboxTask,
+	OutboxAssemble, OutboxResultsExpiry}
 
 // CheckpointPayload is the payload of an OutboxCheckpoint item: the
 // checkpoint covers the cases created before Before.
@@ -117,6 +124,7 @@ const (
 	MailCaseAssigned      MailTemplate = "case_assigned"         // tells an officer a case was given to them
 	MailTaskFailed        MailTemplate = "task_failed"           // tells the case's officers a system task failed
 	MailTaskReminder      MailTemplate = "task_reminder"         // reminds the case's officers of a manual task
+	MailDownloadCode      MailTemplate = "download_code"         // the code that, with the status link, opens the subject's files
 )
 
 // MailTemplates lists every mail template.

@@ -147,7 +147,8 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		"Jurisdiction": enumStrings(dsar.Jurisdictions),
 		"EventKind": enumStrings([]dsar.EventKind{dsar.EventCreated, dsar.EventTransition, dsar.EventExtended, dsar.EventPaused,
 			dsar.EventResumed, dsar.EventReminder, dsar.EventMailSent, dsar.EventVerified, dsar.EventMessage, dsar.EventVerifyReminder,
-			dsar.EventAssigned, dsar.EventNote, dsar.EventApproved, dsar.EventTask, dsar.EventTasksEnded}),
+			dsar.EventAssigned, dsar.EventNote, dsar.EventApproved, dsar.EventTask, dsar.EventTasksEnded,
+			dsar.EventResultsAssembled, dsar.EventRedacted, dsar.EventDownloadCode, dsar.EventDownloaded, dsar.EventResultsDeleted}),
 		"Ground":       enumStrings(dsar.Grounds),
 		"QuestionKind": enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity}),
 		"MessageKind":  enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply, dsar.MessageNote, dsar.MessageFee, dsar.MessageReopened}),
@@ -2253,6 +2254,7 @@ func contractReopen(t *testing.T, e *contractEnv) {
 	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
 		"subject": map[string]any{"email": "reopen@example.no"}, "verified": true, "verification_method": "Signed in"}))
 	path := "/api/v1/requests/" + id + "/reopen"
+	storetest.Ready(t, e.db, id)
 	reason := "The subject wrote that the export lacked the consumption history."
 
 	// An open case cannot be reopened.

@@ -52,6 +52,10 @@ type requestRow struct {
 	ApprovedBy         string
 	TasksEnded         bool
 	SubjectRepliedAt   *time.Time
+	ResultsAt          *time.Time
+	Results            string
+	DownloadUntil      *time.Time
+	Downloads          int
 	AuditSeq           int64
 	AuditHash          string
 	CreatedBy          string
@@ -97,6 +101,10 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 	out.VerifiedBy, out.VerificationMethod, out.Assignee, out.DuplicateOf = r.VerifiedBy, r.VerificationMethod, r.Assignee, r.DuplicateOf
 	out.ApprovedAt, out.ApprovedBy, out.SubjectRepliedAt = in(r.ApprovedAt), r.ApprovedBy, in(r.SubjectRepliedAt)
 	out.TasksEnded = r.TasksEnded
+	out.ResultsAt, out.DownloadUntil, out.Downloads = in(r.ResultsAt), in(r.DownloadUntil), r.Downloads
+	if r.Results != "" {
+		_ = json.Unmarshal([]byte(r.Results), &out.Results) // written by the store
+	}
 	out.Objection = dsar.ObjectionKind(r.Objection)
 	out.Decision = dsar.Decision{Ground: dsar.Ground(r.DecisionGround), Text: r.DecisionText, Partial: r.DecisionPartial,
 		Summary: r.Summary, Part: r.RefusedPart, Granted: r.GrantedPart}
@@ -135,6 +143,11 @@ func (r *requestRow) set(q *dsar.Request) {
 	}
 	r.Assignee, r.ApprovedAt, r.ApprovedBy, r.SubjectRepliedAt = q.Assignee, utc(q.ApprovedAt), q.ApprovedBy, utc(q.SubjectRepliedAt)
 	r.TasksEnded = q.TasksEnded
+	r.ResultsAt, r.DownloadUntil, r.Downloads, r.Results = utc(q.ResultsAt), utc(q.DownloadUntil), q.Downloads, ""
+	if len(q.Results) > 0 {
+		b, _ := json.Marshal(q.Results) // strings and numbers only
+		r.Results = string(b)
+	}
 	r.WakeAt, r.TimersFrom = utc(q.WakeAt), nil
 	if !q.TimersFrom.IsZero() {
 		r.TimersFrom = utc(&q.TimersFrom)
