@@ -1,6 +1,7 @@
 package dsar
 
 import (
+	"slices"
 	"time"
 )
 
@@ -31,12 +32,13 @@ const (
 	ActionTaskDone  Action = "task_done" // record that a person did a task (manual, vendor)
 	ActionSkipTask  Action = "skip_task" // leave a task out, with a reason
 	ActionRetry     Action = "retry"     // start the failed tasks again
+	ActionRedact    Action = "redact"    // leave a record out of the subject's files, with the reason (Art 15(4))
 )
 
 // AllActions lists every action in the order of the case page.
 var AllActions = []Action{
 	ActionVerify, ActionAsk, ActionPause, ActionResume, ActionExtend, ActionAssign, ActionNote,
-	ActionObjection, ActionApprove, ActionTaskDone, ActionSkipTask, ActionRetry, ActionFee, ActionComplete,
+	ActionObjection, ActionApprove, ActionTaskDone, ActionSkipTask, ActionRetry, ActionRedact, ActionFee, ActionComplete,
 	ActionRefuse, ActionForward, ActionReopen,
 }
 
@@ -122,7 +124,24 @@ var rules = map[Action]func(c *Case, now time.Time) error{
 		if c.OpenTasks() {
 			return &Error{Code: ECONFLICT, Message: "error.complete.tasks_open"}
 		}
-		return inProgress(StatusCompleted)(c, now)
+		if err := inProgress(StatusCompleted)(c, now); err != nil {
+			return err
+		}
+		if GivesResults(c.Request.Type) && c.Request.ResultsAt == nil {
+			// The answer to an access or portability request is the
+			// subject's data: it is completed by giving it.
+			return &Error{Code: ECONFLICT, Message: "error.complete.results"}
+		}
+		return nil
+	},
+	ActionRedact: func(c *Case, _ time.Time) error {
+		if err := resultsReady(c); err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(c.Tasks, func(t *Task) bool { return t.Action == ActionExport && t.Status == TaskDone }) {
+			return &Error{Code: ECONFLICT, Message: "error.redact.no_data"}
+		}
+		return nil
 	},
 	ActionRefuse: open,
 	ActionForward: func(c *Case, _ time.Time) error {

@@ -36,7 +36,7 @@ func CaseBlobPrefix(caseID string) string { return "cases/" + caseID + "/" }
 // ExportBlobKey is where the data one export task collected is kept: JSON
 // Lines of ExportRecord.
 func ExportBlobKey(caseID, taskID string) string {
-	return CaseBlobPrefix(caseID) + "exports/" + taskID + ".jsonl"
+	return ExportsBlobPrefix(caseID) + taskID + ".jsonl"
 }
 
 // ExportRecord is one line of a collected export: one record of a data

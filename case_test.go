@@ -281,8 +281,8 @@ func TestActionsMatchTheOperations(t *testing.T) {
 		want []dsar.Action
 	}{
 		{"unverified", unverified, officer, []dsar.Action{dsar.ActionVerify, dsar.ActionPause, dsar.ActionExtend, dsar.ActionAssign, dsar.ActionNote, dsar.ActionFee, dsar.ActionRefuse}},
-		{"in progress", verified, officer, []dsar.Action{dsar.ActionVerify, dsar.ActionAsk, dsar.ActionPause, dsar.ActionExtend, dsar.ActionAssign, dsar.ActionNote, dsar.ActionApprove, dsar.ActionFee, dsar.ActionComplete, dsar.ActionRefuse}},
-		{"extended", &extended, officer, []dsar.Action{dsar.ActionVerify, dsar.ActionAsk, dsar.ActionPause, dsar.ActionAssign, dsar.ActionNote, dsar.ActionApprove, dsar.ActionFee, dsar.ActionComplete, dsar.ActionRefuse}},
+		{"in progress", verified, officer, []dsar.Action{dsar.ActionVerify, dsar.ActionAsk, dsar.ActionPause, dsar.ActionExtend, dsar.ActionAssign, dsar.ActionNote, dsar.ActionApprove, dsar.ActionFee, dsar.ActionRefuse}},
+		{"extended", &extended, officer, []dsar.Action{dsar.ActionVerify, dsar.ActionAsk, dsar.ActionPause, dsar.ActionAssign, dsar.ActionNote, dsar.ActionApprove, dsar.ActionFee, dsar.ActionRefuse}},
 		{"system key", verified, system, nil},
 	} {
 		if got := dsar.Actions(tc.c, tc.a, caseNow); !slices.Equal(got, tc.want) {
@@ -297,6 +297,11 @@ func TestActionsMatchTheOperations(t *testing.T) {
 	}
 	if _, err := dsar.Complete(testEnv(), unverified, officer, dsar.Decision{Summary: "Done."}); code(err) != "conflict:error.transition" {
 		t.Errorf("complete unverified: %v", err)
+	}
+	// An access request is answered with the subject's data: no completion
+	// before the files are assembled.
+	if _, err := dsar.Complete(testEnv(), verified, officer, dsar.Decision{Summary: "Done."}); code(err) != "conflict:error.complete.results" {
+		t.Errorf("complete access without its files: %v", err)
 	}
 	if _, err := dsar.Note(testEnv(), verified, system, "Hi."); code(err) != "forbidden:error.forbidden" {
 		t.Errorf("system key notes: %v", err)

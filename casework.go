@@ -214,6 +214,9 @@ func Complete(env Env, c *Case, a Actor, d Decision) (*Effect, error) {
 	if !r.Decision.Partial {
 		r.Decision.Ground, r.Decision.Text = "", ""
 	}
+	if GivesResults(r.Type) {
+		ch.release()
+	}
 	ch.mail(MailPayload{Template: MailCompletion})
 	data := map[string]string{"kept": strconv.Itoa(len(d.Kept))}
 	if r.Decision.Partial {
@@ -346,6 +349,12 @@ func Reopen(env Env, c *Case, a Actor, reason string) (*Effect, error) {
 	r.Status = StatusInProgress
 	r.Decision = Decision{}
 	r.ApprovedAt, r.ApprovedBy = nil, "" // what is done again needs approving again
+	if GivesResults(r.Type) {
+		// The download closes; the files are made again after the new
+		// approval, and the next completion's window deletes the old ones.
+		r.ResultsAt, r.DownloadUntil, r.Downloads = nil, nil, 0
+		ch.eff.CancelKinds = append(ch.eff.CancelKinds, OutboxResultsExpiry, OutboxAssemble)
+	}
 	ch.eff.CancelMails = append(ch.eff.CancelMails, MailCompletion, MailRefusal)
 	m := ch.eff.message(env, r.ID, MessageReopened, a.ID, strings.TrimSpace(reason), false)
 	ch.mail(MailPayload{Template: MailReopened, MessageID: m.ID})

@@ -41,6 +41,9 @@ type Case struct {
 	LastVerificationAt time.Time
 	// Tasks are the case's tasks in the connected systems, oldest first.
 	Tasks []*Task
+	// Redactions counts the records left out of the subject's files
+	// (access and portability cases).
+	Redactions int
 }
 
 // PausePeriod is one wait for the subject: why, whether it stops the clock, and,
@@ -105,6 +108,13 @@ type Effect struct {
 	// Suppress puts the subject's address on the suppression list (as a
 	// keyed hash, never the address).
 	Suppress bool
+	// Redactions are records of the systems' exports left out of what the
+	// subject is given (Art 15(4)).
+	Redactions []*Redaction
+	// NewDownloadCode is a download code to create (the code is derived
+	// from its ID); DownloadCodeAttempts records wrong tries of one.
+	NewDownloadCode      *DownloadCode
+	DownloadCodeAttempts *CodeAttempts
 }
 
 // mail adds an outbox item that sends one mail about the case now.
@@ -130,6 +140,7 @@ func (c *Case) Follow(eff *Effect) (*Case, bool) {
 		return nil, false
 	}
 	next := *c
+	next.Redactions += len(eff.Redactions)
 	if eff.Request != nil {
 		next.Request = eff.Request
 	}

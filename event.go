@@ -28,6 +28,11 @@ const (
 	// EventPersonalDataRemoved: the case's records retention ran out and its
 	// personal data was removed; the figures and the trail stay.
 	EventPersonalDataRemoved EventKind = "personal_data_removed"
+	EventResultsAssembled    EventKind = "results_assembled" // the files for the subject were assembled (names, sizes, SHA-256)
+	EventRedacted            EventKind = "redacted"          // a record was left out of the subject's files (Art 15(4)), with the reason
+	EventDownloadCode        EventKind = "download_code"     // the subject asked for a download code
+	EventDownloaded          EventKind = "downloaded"        // the subject downloaded a file (which, and the how-manieth)
+	EventResultsDeleted      EventKind = "results_deleted"   // the subject's files were deleted at the end of the download window
 )
 
 // Event is one append-only entry of a request's audit trail. It holds no

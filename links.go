@@ -15,6 +15,9 @@ const (
 	TokenVendorConfirm = "vendor_confirm"
 	// TokenSuppression keys the hashes of the suppression list.
 	TokenSuppression = "suppression"
+	// TokenDownload derives the e-mailed codes that open the subject's
+	// files.
+	TokenDownload = "download"
 )
 
 // The paths the service's mails and pages link to, relative to its base URL.

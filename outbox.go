@@ -33,12 +33,19 @@ const (
 	// records retention has run out (payload: RetentionPayload), once a
 	// day.
 	OutboxRetention OutboxKind = "retention"
+	// OutboxAssemble assembles the files for the subject of an access or
+	// portability case from what the systems returned.
+	OutboxAssemble OutboxKind = "assemble"
+	// OutboxResultsExpiry deletes a case's files at the end of the
+	// download window.
+	OutboxResultsExpiry OutboxKind = "results_expiry"
 )
 
 // OutboxKinds lists every outbox kind: the workers have one handler for
 // each (a test fails for a kind without one), and the metrics count the
 // rows of each.
-var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint, OutboxTask, OutboxRetention}
+var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint, OutboxTask,
+	OutboxRetention, OutboxAssemble, OutboxResultsExpiry}
 
 // CheckpointPayload is the payload of an OutboxCheckpoint item: the
 // checkpoint covers the cases created before Before.
@@ -129,6 +136,7 @@ const (
 	MailCaseAssigned      MailTemplate = "case_assigned"         // tells an officer a case was given to them
 	MailTaskFailed        MailTemplate = "task_failed"           // tells the case's officers a system task failed
 	MailTaskReminder      MailTemplate = "task_reminder"         // reminds the case's officers of a manual task
+	MailDownloadCode      MailTemplate = "download_code"         // the code that, with the status link, opens the subject's files
 )
 
 // MailTemplates lists every mail template.

@@ -153,6 +153,17 @@ type Request struct {
 	// TasksEnded records that every task of the approval has ended: the
 	// systems did their part (the case completed, or its results are next).
 	TasksEnded bool
+	// ResultsAt is when the files for the subject of an access or
+	// portability case were assembled, Results what they are (nil until
+	// then, again while they are assembled anew after a redaction, and
+	// after they were deleted).
+	ResultsAt *time.Time
+	Results   []ResultFile
+	// DownloadUntil is the end of the window in which the subject can
+	// download the files of the completed case; Downloads counts the
+	// downloads so far.
+	DownloadUntil *time.Time
+	Downloads     int
 	// SubjectRepliedAt is when the subject answered, while no officer has
 	// worked the case since (assigning it is not working it): the queue
 	// marks the case as having something new. Nil otherwise.

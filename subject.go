@@ -24,11 +24,19 @@ type Policy struct {
 	// ResendInterval is the least time between two verification mails the
 	// subject asks for.
 	ResendInterval time.Duration
+	// DownloadTTL is how long the subject can download the files of a
+	// completed access or portability case; MaxDownloads how many times.
+	// The files are deleted when the window ends.
+	DownloadTTL  time.Duration
+	MaxDownloads int
+	// DownloadCodeTTL is how long an e-mailed download code is valid.
+	DownloadCodeTTL time.Duration
 }
 
 // DefaultPolicy is the policy of the issue: 24-hour codes, reminders after 24
 // and 72 hours, expiry after 14 days, five attempts, status links for 90 days
-// after closing, a new code at most once a minute.
+// after closing, a new code at most once a minute, downloads for 7 days and
+// at most 5 times, download codes valid for 30 minutes.
 var DefaultPolicy = Policy{
 	VerifyTTL:        24 * time.Hour,
 	VerifyReminders:  []time.Duration{24 * time.Hour, 72 * time.Hour},
@@ -36,6 +44,9 @@ var DefaultPolicy = Policy{
 	MaxCodeAttempts:  5,
 	StatusLinkTTL:    90 * 24 * time.Hour,
 	ResendInterval:   time.Minute,
+	DownloadTTL:      7 * 24 * time.Hour,
+	MaxDownloads:     5,
+	DownloadCodeTTL:  30 * time.Minute,
 }
 
 // The ways an identity is verified, recorded on the case (never the proof).
@@ -148,6 +159,12 @@ type SubjectService interface {
 	Reply(ctx context.Context, token, body string, doc *Document, clientIP string) (*Request, error)
 	// Withdraw withdraws the request and confirms by mail.
 	Withdraw(ctx context.Context, token, clientIP string) (*Request, error)
+	// AskDownloadCode mails the subject a fresh code that, with the status
+	// link, opens the files of the completed case (AskDownloadCode).
+	AskDownloadCode(ctx context.Context, token string) error
+	// Download returns the named file the subject may download now with
+	// the code, the download counted and audited (Download).
+	Download(ctx context.Context, token, code, name, clientIP string) (*ResultFile, error)
 }
 
 // CaseService is what officers do to a case beyond the lifecycle basics.
@@ -208,6 +225,10 @@ type CaseService interface {
 	// Forward closes a case the organisation handles only as a processor:
 	// to names the controller responsible; the subject is told.
 	Forward(ctx context.Context, actor Actor, id, to string) (*Request, error)
+	// Redact leaves one record of a done export out of the subject's files
+	// (Art 15(4)), with the reason; Redactions lists those left out.
+	Redact(ctx context.Context, actor Actor, id, taskID string, line int, reason string) (*Request, error)
+	Redactions(ctx context.Context, actor Actor, id string) ([]*Redaction, error)
 }
 
 // VerificationJobs are the background steps of verification.

@@ -209,8 +209,9 @@ func (ts *tasks) ended() {
 	r := ch.r
 	r.TasksEnded = true
 	ch.eff.Events = append(ch.eff.Events, &Event{Kind: EventTasksEnded, RequestID: r.ID, At: ch.env.Now, Actor: ch.actor.ID, From: ch.from, To: ch.from})
-	if r.Type == TypeAccess || r.Type == TypePortability {
-		return // the results are assembled and delivered next
+	if GivesResults(r.Type) {
+		ch.assemble() // the files for the subject; an officer reviews and completes
+		return
 	}
 	r.Status = StatusCompleted
 	for _, h := range PlanFor(ch.c.Controller, r, DateOf(ch.env.Now.In(ch.c.Controller.Location))).Held {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/store/storetest"
 )
 
 // The dashboard shows an officer the figures of their own controllers, the
@@ -38,6 +39,7 @@ func TestDashboardPageAndJSON(t *testing.T) {
 	mk("nte", dsar.TypeErasure)
 	pa, pb := mk("proviso", dsar.TypePortability), mk("proviso", dsar.TypePortability)
 	clock.Advance(5 * 24 * time.Hour)
+	storetest.Ready(t, db, done.ID)
 	if _, err := reqs.Complete(ctx, admin, done.ID, dsar.Decision{Summary: "Sent."}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/api"
 	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/store/storetest"
 )
 
 // An officer signs in, sees the queue of their own controllers only, changes
@@ -524,6 +525,8 @@ func TestCasePageOffersTheDomainsActions(t *testing.T) {
 	if _, err := reqs.Resume(ctx, admin, r.ID); err != nil {
 		t.Fatal(err)
 	}
+	storetest.Ready(t, db, r.ID)
+	check("files assembled")
 	if _, err := reqs.Complete(ctx, admin, r.ID, dsar.Decision{Summary: "Sent."}); err != nil {
 		t.Fatal(err)
 	}

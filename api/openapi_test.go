@@ -147,7 +147,8 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		"Jurisdiction": enumStrings(dsar.Jurisdictions),
 		"EventKind": enumStrings([]dsar.EventKind{dsar.EventCreated, dsar.EventTransition, dsar.EventExtended, dsar.EventPaused,
 			dsar.EventResumed, dsar.EventReminder, dsar.EventMailSent, dsar.EventVerified, dsar.EventMessage, dsar.EventVerifyReminder,
-			dsar.EventAssigned, dsar.EventNote, dsar.EventApproved, dsar.EventTask, dsar.EventTasksEnded, dsar.EventPersonalDataRemoved}),
+			dsar.EventAssigned, dsar.EventNote, dsar.EventApproved, dsar.EventTask, dsar.EventTasksEnded, dsar.EventPersonalDataRemoved,
+			dsar.EventResultsAssembled, dsar.EventRedacted, dsar.EventDownloadCode, dsar.EventDownloaded, dsar.EventResultsDeleted}),
 		"Ground":       enumStrings(dsar.Grounds),
 		"QuestionKind": enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity}),
 		"MessageKind":  enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply, dsar.MessageNote, dsar.MessageFee, dsar.MessageReopened}),
@@ -2254,6 +2255,7 @@ func contractReopen(t *testing.T, e *contractEnv) {
 	id := contractID(t, e.create(t, "officer", map[string]any{"type": "access", "controller": "nte",
 		"subject": map[string]any{"email": "reopen@example.no"}, "verified": true, "verification_method": "Signed in"}))
 	path := "/api/v1/requests/" + id + "/reopen"
+	storetest.Ready(t, e.db, id)
 	reason := "The subject wrote that the export lacked the consumption history."
 
 	// An open case cannot be reopened.
@@ -2279,8 +2281,14 @@ func contractReopen(t *testing.T, e *contractEnv) {
 	if last := evs[len(evs)-1]; last.Kind != "transition" || last.From != "completed" || last.To != "in_progress" || last.Reason != reason {
 		t.Errorf("event %+v", last)
 	}
-	// Open again: a second reopen is a conflict, completing works again.
+	// Open again: a second reopen is a conflict; completing needs the
+	// subject's files made again (a new approval), then works again.
 	e.do(t, contractCall{method: "POST", path: path, key: "officer", body: map[string]any{"reason": reason}, want: 409})
+	a = e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/complete", key: "officer", body: contractBodies["POST complete"], want: 409})
+	if p := a.problem(t); p.Code != "conflict" || !strings.HasPrefix(p.Title, "An access or portability request is answered with the subject's data") {
+		t.Errorf("problem %+v", p)
+	}
+	storetest.Ready(t, e.db, id)
 	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/complete", key: "officer", body: contractBodies["POST complete"], want: 200})
 }
 

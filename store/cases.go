@@ -48,6 +48,11 @@ func (db *DB) loadCase(tx *gorm.DB, row *requestRow) (*dsar.Case, error) {
 		return nil, err
 	}
 	c.Tasks = tasks
+	if dsar.GivesResults(c.Request.Type) {
+		if c.Redactions, err = redactionCount(tx, row.ID); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -113,6 +118,9 @@ func (db *DB) apply(tx *gorm.DB, row *requestRow, eff *dsar.Effect) error {
 		return err
 	}
 	if err := db.applyTasks(tx, row, eff); err != nil {
+		return err
+	}
+	if err := db.applyResults(tx, row.ID, eff); err != nil {
 		return err
 	}
 	if eff.DeleteDocuments {

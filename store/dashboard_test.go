@@ -35,6 +35,9 @@ func dashboardCases(t *testing.T) (*store.DB, *dsar.ManualClock) {
 	complete := func(r *dsar.Request, when time.Time) {
 		t.Helper()
 		clock.Set(when)
+		if dsar.GivesResults(r.Type) {
+			storetest.Ready(t, db, r.ID)
+		}
 		if _, err := reqs.Complete(ctx, admin, r.ID, dsar.Decision{Summary: "Done."}); err != nil {
 			t.Fatal(err)
 		}

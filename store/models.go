@@ -60,6 +60,10 @@ type requestRow struct {
 	CreatedBy             string
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
+	ResultsAt             *time.Time
+	Results               string
+	DownloadUntil         *time.Time
+	Downloads             int
 }
 
 func (requestRow) TableName() string { return "requests" }
@@ -100,6 +104,10 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 	out.VerifiedBy, out.VerificationMethod, out.Assignee, out.DuplicateOf = r.VerifiedBy, r.VerificationMethod, r.Assignee, r.DuplicateOf
 	out.ApprovedAt, out.ApprovedBy, out.SubjectRepliedAt = in(r.ApprovedAt), r.ApprovedBy, in(r.SubjectRepliedAt)
 	out.TasksEnded, out.PersonalDataRemovedAt = r.TasksEnded, in(r.PersonalDataRemovedAt)
+	out.ResultsAt, out.DownloadUntil, out.Downloads = in(r.ResultsAt), in(r.DownloadUntil), r.Downloads
+	if r.Results != "" {
+		_ = json.Unmarshal([]byte(r.Results), &out.Results) // written by the store
+	}
 	out.Objection = dsar.ObjectionKind(r.Objection)
 	out.Decision = dsar.Decision{Ground: dsar.Ground(r.DecisionGround), Text: r.DecisionText, Partial: r.DecisionPartial,
 		Summary: r.Summary, Part: r.RefusedPart, Granted: r.GrantedPart}
@@ -138,6 +146,11 @@ func (r *requestRow) set(q *dsar.Request) {
 	}
 	r.Assignee, r.ApprovedAt, r.ApprovedBy, r.SubjectRepliedAt = q.Assignee, utc(q.ApprovedAt), q.ApprovedBy, utc(q.SubjectRepliedAt)
 	r.TasksEnded, r.PersonalDataRemovedAt = q.TasksEnded, utc(q.PersonalDataRemovedAt)
+	r.ResultsAt, r.DownloadUntil, r.Downloads, r.Results = utc(q.ResultsAt), utc(q.DownloadUntil), q.Downloads, ""
+	if len(q.Results) > 0 {
+		b, _ := json.Marshal(q.Results) // strings and numbers only
+		r.Results = string(b)
+	}
 	r.WakeAt, r.TimersFrom = utc(q.WakeAt), nil
 	if !q.TimersFrom.IsZero() {
 		r.TimersFrom = utc(&q.TimersFrom)

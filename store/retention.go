@@ -183,9 +183,10 @@ func (db *DB) RemovePersonalData(ctx context.Context, id string, hasFiles HasFil
 }
 
 // removePersonalData writes the part of a removal outside the request row
-// and its tasks: it deletes the case's messages, documents and
-// verifications, clears its status page token, pause notes and outbox
-// errors, and redacts the audit events the effect names.
+// and its tasks: it deletes the case's messages, documents, verifications
+// and download codes, clears its status page token, pause notes, outbox
+// errors and redaction reasons, and redacts the audit events the effect
+// names.
 func (db *DB) removePersonalData(tx *gorm.DB, id string, eff *dsar.Effect) error {
 	if eff.RemovePersonalData == nil {
 		return errors.New("removePersonalData: the effect removes nothing")
@@ -201,6 +202,12 @@ func (db *DB) removePersonalData(tx *gorm.DB, id string, eff *dsar.Effect) error
 		func() *gorm.DB {
 			return tx.Model(&outboxRow{}).Where("request_id = ? AND last_error <> ''", id).Update("last_error", "")
 		},
+		// An officer's reason for a redaction may name the people it
+		// protects; that a record was left out stays.
+		func() *gorm.DB {
+			return tx.Model(&redactionRow{}).Where("request_id = ? AND reason <> ''", id).Update("reason", "")
+		},
+		func() *gorm.DB { return tx.Where("request_id = ?", id).Delete(&downloadCodeRow{}) },
 	}
 	for _, step := range steps {
 		if err := step().Error; err != nil {

@@ -251,7 +251,9 @@ func TestWithdrawCompleteRefuse(t *testing.T) {
 		t.Errorf("after 91 days: %v", err)
 	}
 
-	done, err := e.reqs.Create(ctx, admin, verifiedRequest("intility"))
+	erasure := verifiedRequest("intility")
+	erasure.Type = dsar.TypeErasure
+	done, err := e.reqs.Create(ctx, admin, erasure)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,6 +287,7 @@ func TestWithdrawCompleteRefuse(t *testing.T) {
 	if f.Status != dsar.StatusInProgress || f.Decision.Ground != dsar.GroundOthersRights || !f.Decision.Partial || f.Decision.Part != "The order history." {
 		t.Errorf("partly refused, the rest in work: %s %+v", f.Status, f.Decision)
 	}
+	storetest.Ready(t, e.db, ref.ID)
 	if _, err = e.reqs.Complete(ctx, admin, ref.ID, dsar.Decision{Summary: "The account is erased."}); err != nil {
 		t.Fatal(err)
 	}

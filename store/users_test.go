@@ -120,7 +120,8 @@ func TestAssignNoteAndSearch(t *testing.T) {
 
 func TestDuplicatesAreLinkedNotMerged(t *testing.T) {
 	clock := dsar.NewManualClock(at(2025, time.March, 5, 9, 0))
-	reqs := store.NewRequests(storetest.Open(t, clock))
+	db := storetest.Open(t, clock)
+	reqs := store.NewRequests(db)
 	first, err := reqs.Create(ctx, admin, verifiedRequest("nte"))
 	if err != nil {
 		t.Fatal(err)
@@ -149,6 +150,7 @@ func TestDuplicatesAreLinkedNotMerged(t *testing.T) {
 		t.Errorf("another controller is flagged as a duplicate")
 	}
 	for _, id := range []string{first.ID, second.ID} {
+		storetest.Ready(t, db, id)
 		if _, err := reqs.Complete(ctx, admin, id, dsar.Decision{Summary: "Sent the copy."}); err != nil {
 			t.Fatal(err)
 		}

@@ -71,6 +71,13 @@ type MailData struct {
 	VerifyURL    string
 	Code         string
 	ExpiresHours int
+	// ExpiresMinutes is how long a download code is valid (Code carries
+	// it); DownloadUntil (YYYY-MM-DD) the last day the subject's files
+	// can be downloaded, at most MaxDownloads times (completion and
+	// download code mails of access and portability requests).
+	ExpiresMinutes int
+	DownloadUntil  string
+	MaxDownloads   int
 	// Message is the controller's own words: the question to the subject
 	// (clarification or identity mails), the reasons of an extension, or the
 	// explanation of a refusal.
@@ -527,6 +534,13 @@ func templateFuncs(lang dsar.Language) map[string]any {
 			key := "unit.hours.other"
 			if n == 1 || n == -1 {
 				key = "unit.hours.one"
+			}
+			return strictT(lang, key, "n", n)
+		},
+		"minutes": func(n int) (string, error) {
+			key := "unit.minutes.other"
+			if n == 1 || n == -1 {
+				key = "unit.minutes.one"
 			}
 			return strictT(lang, key, "n", n)
 		},

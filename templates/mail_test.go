@@ -51,7 +51,7 @@ func TestMailTemplatesComplete(t *testing.T) {
 // allMails are the mails the service sends, sorted: all but officerMails go
 // to the data subject.
 var allMails = []string{
-	"acknowledgement", "case_assigned", "clarification_request", "completion", "digest", "expired_unverified", "extension",
+	"acknowledgement", "case_assigned", "clarification_request", "completion", "digest", "download_code", "expired_unverified", "extension",
 	"fee_notice", "forwarded", "identity_request", "refusal", "reminder", "reopened", "reply_received", "subject_replied",
 	"task_failed", "task_reminder", "vendor_instruction", "verification", "withdrawal",
 }
@@ -255,7 +255,8 @@ var goldenCases = map[string][]goldenCase{
 		})},
 		{"access", gdprMail(func(d *MailData) {
 			withAuthority(d, datatilsynet)
-			d.Summary = "We have sent you a copy of your personal data through the secure download link in a separate e-mail, together with the purposes, recipients and storage periods."
+			d.Summary = "We have assembled a copy of your personal data with the purposes, recipients and storage periods."
+			d.DownloadUntil, d.MaxDownloads = "2025-03-14", 5
 		})},
 		{"erasure_kept", gdprMail(func(d *MailData) {
 			withAuthority(d, datatilsynet)
@@ -279,6 +280,13 @@ var goldenCases = map[string][]goldenCase{
 			d.Granted = "Erasure of your customer profile and usage history."
 			d.RefusedPart = "Erasure of your invoices from 2021 to 2024."
 			d.Message = "The Bookkeeping Act requires us to keep invoices until 31 December 2029."
+		})},
+	},
+	"download_code": {
+		{"portability", gdprMail(func(d *MailData) {
+			d.Type = dsar.TypePortability
+			d.Code, d.ExpiresMinutes = "482913", 30
+			d.DownloadUntil, d.MaxDownloads = "2025-03-14", 5
 		})},
 	},
 	"reopened": {
@@ -826,8 +834,9 @@ func TestMailLegalContent(t *testing.T) {
 			dsar.LanguageNB: {has: []string{"Lagres til: 31. desember 2030", "artikkel 77", "Datatilsynet\nPostboks 458 Sentrum, 0105 Oslo"}},
 		},
 		"completion/access": {
-			dsar.LanguageEN: {has: []string{"secure download link", "Article 77"}, lacks: []string{"kept", "Kept"}},
-			dsar.LanguageNB: {has: []string{"artikkel 77"}, lacks: []string{"Lagres til"}},
+			dsar.LanguageEN: {has: []string{"Your data is ready. Download it from the page of your request", "the link alone is not enough",
+				"until 14 March 2025, at most 5 times; after that we delete them", "Article 77"}, lacks: []string{"kept", "Kept"}},
+			dsar.LanguageNB: {has: []string{"Dataene dine er klare", "til og med 14. mars 2025, høyst 5 ganger", "artikkel 77"}, lacks: []string{"Lagres til"}},
 		},
 		"refusal/whole_gdpr": {
 			dsar.LanguageEN: {has: []string{"we cannot carry it out", "ninth identical request", "Manifestly unfounded or excessive request (Article 12(5)(b) of the GDPR)",

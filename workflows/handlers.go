@@ -41,12 +41,13 @@ type Handlers struct {
 	Keyring     *dsar.Keyring
 	Controllers *dsar.Controllers
 	// BaseURL is the public URL of the service, for the links in mails;
-	// VerifyTTL how long a verification link and code are valid.
-	BaseURL   string
-	VerifyTTL time.Duration
-	Sender    dmail.Sender
-	Clock     dsar.Clock
-	Log       *slog.Logger
+	// Policy the subject-facing limits the mails state (how long a
+	// verification or download code is valid, the download window).
+	BaseURL string
+	Policy  dsar.Policy
+	Sender  dmail.Sender
+	Clock   dsar.Clock
+	Log     *slog.Logger
 	// From is the sender address of every mail; the controller's legal name
 	// is its display name.
 	From string
@@ -60,6 +61,9 @@ type Handlers struct {
 	LeaseTicker func(every time.Duration) (ticks <-chan time.Time, stop func())
 	// Retention runs the daily records retention.
 	Retention *Retention
+	// Results assembles and deletes the files of access and portability
+	// cases (from the data the export tasks collected in Blobs).
+	Results dsar.ResultService
 	// Metrics, when set, counts failed tasks and mails.
 	Metrics *Metrics
 }
@@ -84,6 +88,8 @@ var kinds = map[dsar.OutboxKind]struct {
 	dsar.OutboxCheckpoint:     {TypeCheckpoint, (*Handlers).recordCheckpoint},
 	dsar.OutboxTask:           {TypeSystemTask, (*Handlers).runTask},
 	dsar.OutboxRetention:      {TypeRetention, (*Handlers).runRetention},
+	dsar.OutboxAssemble:       {TypeAssemble, (*Handlers).assemble},
+	dsar.OutboxResultsExpiry:  {TypeResultsExpiry, (*Handlers).expireResults},
 }
 
 // Register adds the handler of every outbox kind to mux.

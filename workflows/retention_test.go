@@ -194,6 +194,7 @@ func TestRetentionRemovesExactlyThePersonalDataDue(t *testing.T) {
 	e.clock.Set(closedFull)
 	e.must(e.reqs.Refuse(ctx, officer, full.ID, dsar.Decision{Ground: dsar.GroundOthersRights, Partial: true,
 		Text: "The readings also show your neighbour Ola.", Part: "Ola's readings", Granted: "Kari's readings"}))
+	storetest.Ready(t, e.db, full.ID)
 	full = e.must(e.reqs.Complete(ctx, officer, full.ID, dsar.Decision{Summary: "Sent Kari her readings."}))
 
 	// tasks: an erasure approved into the systems, one task skipped with
@@ -221,6 +222,7 @@ func TestRetentionRemovesExactlyThePersonalDataDue(t *testing.T) {
 		r := e.must(e.reqs.Create(ctx, officer, dsar.NewRequest{Type: dsar.TypeAccess, Controller: ctrl, Subject: subject, Regulation: reg,
 			Details: "Everything.", Verified: true, VerificationMethod: "customer portal login"}))
 		e.clock.Set(closed)
+		storetest.Ready(t, e.db, r.ID)
 		return e.must(e.reqs.Complete(ctx, officer, r.ID, dsar.Decision{Summary: "Sent Kari everything."}))
 	}
 	// Kept: closed 35 months ago, and exactly 36 months ago (kept through
@@ -318,7 +320,7 @@ func TestRetentionRemovesExactlyThePersonalDataDue(t *testing.T) {
 	// What a removed case keeps and loses, table by table.
 	personal := map[string]bool{"subject_email": true, "subject_name": true, "subject_phone": true, "subject_customer_id": true,
 		"details": true, "extension_reason": true, "decision_text": true, "summary": true, "refused_part": true, "granted_part": true,
-		"status_token_hash": true}
+		"status_token_hash": true, "results": true} // results: the list of the subject's files, deleted with the case's files
 	bookkeeping := map[string]bool{"updated_at": true, "audit_seq": true, "audit_hash": true, "personal_data_removed_at": true}
 	for _, r := range []*dsar.Request{full, tasks, ccpa} {
 		b, a := before[r.Reference], after[r.Reference]
@@ -500,12 +502,20 @@ func TestDailyRetentionRunInParts(t *testing.T) {
 	}
 	e.clock.Set(time.Date(2023, time.March, 14, 10, 0, 0, 0, oslo))
 	for _, r := range cases {
+		storetest.Ready(t, e.db, r.ID)
 		if _, err := e.reqs.Complete(ctx, admin, r.ID, dsar.Decision{Summary: "Sent Kari everything."}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	e.runDirect(t) // the mails of the intake and the completions
-	e.handlers.Retention = &workflows.Retention{DB: e.db, Clock: &tickingClock{base: e.clock}, Log: quiet, Batch: 1}
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.handlers.Blobs = blobs // the download windows end before the retention
+	e.runDirect(t)           // the mails of the intake and the completions
+	e.clock.Set(time.Date(2023, time.April, 1, 10, 0, 0, 0, oslo))
+	e.runDirect(t) // the end of the download windows
+	e.handlers.Retention = &workflows.Retention{DB: e.db, Blobs: blobs, Clock: &tickingClock{base: e.clock}, Log: quiet, Batch: 1}
 
 	due := func() int {
 		t.Helper()

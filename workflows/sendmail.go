@@ -55,7 +55,7 @@ func (h *Handlers) sendMail(ctx context.Context, it *dsar.OutboxItem) (outcome, 
 		}
 		data.VerifyURL = h.BaseURL + dsar.VerifyPath(h.Keyring.Token(dsar.TokenVerify, p.VerificationID))
 		data.Code = h.Keyring.Code(dsar.TokenVerify, p.VerificationID)
-		data.ExpiresHours = int(h.VerifyTTL.Hours())
+		data.ExpiresHours = int(h.policy().VerifyTTL.Hours())
 	case dsar.MailClarification, dsar.MailIdentity, dsar.MailFeeNotice, dsar.MailReopened:
 		msgs, err := h.Cases.Messages(ctx, dsar.ActorService, req.ID)
 		if err != nil {
@@ -72,7 +72,12 @@ func (h *Handlers) sendMail(ctx context.Context, it *dsar.OutboxItem) (outcome, 
 		data.Message = req.ExtensionReason
 	case dsar.MailRefusal, dsar.MailForwarded:
 		data.Message = req.Decision.Text
+	case dsar.MailDownloadCode:
+		data.Code = h.Keyring.Code(dsar.TokenDownload, p.VerificationID)
+		data.ExpiresMinutes = int(h.policy().DownloadCodeTTL.Minutes())
+		data.MaxDownloads = h.policy().MaxDownloads
 	case dsar.MailCompletion:
+		data.MaxDownloads = h.policy().MaxDownloads
 		data.Message = req.Decision.Text
 		tasks, err := h.Cases.Tasks(ctx, dsar.ActorService, req.ID)
 		if err != nil {
@@ -160,8 +165,17 @@ func MailData(req *dsar.Request, ctrl *dsar.Controller, now time.Time) templates
 		DaysLeft: req.DueDate.Sub(today), Ground: req.Decision.Ground, Partial: req.Decision.Partial,
 		Summary: req.Decision.Summary, Kept: kept, RefusedPart: req.Decision.Part, Granted: req.Decision.Granted,
 		AuthorityName: ctrl.SupervisoryAuthority.Name, AuthorityAddress: ctrl.SupervisoryAuthority.Address,
-		AuthorityWebsite: ctrl.SupervisoryAuthority.Website,
+		AuthorityWebsite: ctrl.SupervisoryAuthority.Website, DownloadUntil: downloadUntil(req, ctrl),
 	}
+}
+
+// downloadUntil is the last day (in the controller's zone) the subject can
+// download the files of the case, "" when it gives none.
+func downloadUntil(req *dsar.Request, ctrl *dsar.Controller) string {
+	if req.DownloadUntil == nil {
+		return ""
+	}
+	return dsar.DateOf(req.DownloadUntil.In(ctrl.Location)).String()
 }
 
 // addTaskResults adds to a completion mail what each system's task did and

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/store/storetest"
 	"github.com/dsar-project/dsar/workflows/mail/mailtest"
 )
 
@@ -282,6 +283,7 @@ func TestCompleteAndReopenInTheSameSecond(t *testing.T) {
 	e := newEnv(t, time.Date(2025, time.March, 5, 9, 0, 0, 0, oslo))
 	r := e.create(t, "nte")
 	e.runDirect(t) // the acknowledgement
+	storetest.Ready(t, e.db, r.ID)
 	if _, err := e.reqs.Complete(ctx, admin, r.ID, dsar.Decision{Summary: "Sent you the export."}); err != nil {
 		t.Fatal(err)
 	}
@@ -296,8 +298,8 @@ func TestCompleteAndReopenInTheSameSecond(t *testing.T) {
 	if !slices.Equal(sent, []string{"acknowledgement", "reopened"}) {
 		t.Errorf("mails %v, want the acknowledgement and the reopening", sent)
 	}
-	if c := e.counts(t); c[dsar.OutboxFailed] != 0 || c[dsar.OutboxCancelled] != 1 || c[dsar.OutboxPending] != 0 {
-		t.Errorf("outbox %v, want the completion mail cancelled and nothing failed", c)
+	if c := e.counts(t); c[dsar.OutboxFailed] != 0 || c[dsar.OutboxCancelled] != 2 || c[dsar.OutboxPending] != 0 {
+		t.Errorf("outbox %v, want the completion mail and the end of the download window cancelled, and nothing failed", c)
 	}
 	msgs, err := e.subjects.SubjectMessages(ctx, r.ID)
 	if err != nil || len(msgs) != 1 || msgs[0].Kind != dsar.MessageReopened || msgs[0].Body != "The export lacked the consumption history." {

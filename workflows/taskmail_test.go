@@ -9,6 +9,7 @@ import (
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/store/blob"
 	"github.com/dsar-project/dsar/workflows/connector"
 )
 
@@ -114,6 +115,11 @@ func TestFailureMailOfARetriedTaskIsCancelled(t *testing.T) {
 	e := newEnv(t, time.Date(2025, time.March, 5, 9, 0, 0, 0, oslo))
 	e.handlers.Tasks = store.NewTasks(e.db)
 	e.handlers.Connectors = connector.Set{dsar.ConnectorManual: refusingSystem{}}
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.handlers.Blobs = blobs // the access case's files are assembled at the end
 	officer := dsar.Actor{ID: "user:kari", Role: dsar.RoleOfficer, Controllers: []string{"digiref"}}
 	r := e.create(t, "digiref")
 	e.runDirect(t) // the acknowledgement

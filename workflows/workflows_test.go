@@ -69,8 +69,8 @@ func newEnv(t *testing.T, now time.Time) *env {
 	e.disp = &workflows.Dispatcher{Outbox: e.outbox, Client: e.client, Clock: e.clock, Log: quiet}
 	e.subjects = store.NewSubjects(e.db)
 	e.handlers = &workflows.Handlers{Outbox: e.outbox, Requests: e.reqs, Cases: e.reqs, Jobs: e.subjects, Keyring: e.db.Keyring,
-		Controllers: e.db.Controllers, Sender: sender, BaseURL: "https://dsar.example.test", VerifyTTL: 24 * time.Hour,
-		Clock: e.clock, Log: quiet, From: "dsar@example.test", MessageIDDomain: "dsar.example.test"}
+		Controllers: e.db.Controllers, Sender: sender, BaseURL: "https://dsar.example.test", Policy: dsar.DefaultPolicy,
+		Clock: e.clock, Log: quiet, From: "dsar@example.test", MessageIDDomain: "dsar.example.test", Results: store.NewResults(e.db)}
 	e.mux = asynq.NewServeMux()
 	e.handlers.Register(e.mux)
 	e.disp.Planners = []workflows.Planner{e.planner(t, "timers")}

@@ -299,7 +299,7 @@ func (a *App) Work(ctx context.Context) error {
 	reqs := store.NewRequests(a.db)
 	h := &workflows.Handlers{
 		Outbox: outbox, Requests: reqs, Cases: reqs, Jobs: store.NewSubjects(a.db), Keyring: a.db.Keyring, Officers: store.NewUsers(a.db), Audit: a.db,
-		BaseURL: a.cfg.BaseURL, VerifyTTL: a.cfg.VerifyTTL, Controllers: a.controllers, Sender: a.sender,
+		BaseURL: a.cfg.BaseURL, Policy: a.cfg.Policy(), Controllers: a.controllers, Sender: a.sender, Results: store.NewResults(a.db),
 		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
 		Metrics: a.workerMetrics, Tasks: store.NewTasks(a.db), Retention: a.retention(), Blobs: a.blobs,
 	}

@@ -32,6 +32,7 @@ func TestRetentionCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Set(time.Date(2023, time.March, 14, 10, 0, 0, 0, oslo))
+	storetest.Ready(t, db, r.ID)
 	if _, err := reqs.Complete(context.Background(), admin, r.ID, dsar.Decision{Summary: "Sent Kari her readings."}); err != nil {
 		t.Fatal(err)
 	}

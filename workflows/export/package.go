@@ -81,7 +81,7 @@ func WritePackage(ctx context.Context, w io.Writer, c Case) (*Manifest, error) {
 		}
 		key := dsar.ExportBlobKey(c.Request.ID, s.Task)
 		sys, _ := c.Controller.System(s.Key)
-		src, err := scan(ctx, c.Blobs, key, sys)
+		src, err := scan(ctx, c.Blobs, key, sys, c.Redacted[s.Task])
 		if err != nil {
 			return nil, err
 		}

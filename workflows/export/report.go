@@ -22,6 +22,9 @@ type Case struct {
 	Request    *dsar.Request
 	Tasks      []*dsar.Task
 	Now        time.Time
+	// Redacted are the records officers left out (Art 15(4)): the lines
+	// (from 1, sorted) of each task's export, by task ID.
+	Redacted map[string][]int
 }
 
 // report builds the case's access report, with times in the controller's
@@ -65,7 +68,7 @@ func (c Case) scanAll(ctx context.Context, rep *dsar.AccessReport) ([]systemData
 		}
 		key := dsar.ExportBlobKey(c.Request.ID, s.Task)
 		sys, _ := c.Controller.System(s.Key)
-		src, err := scan(ctx, c.Blobs, key, sys)
+		src, err := scan(ctx, c.Blobs, key, sys, c.Redacted[s.Task])
 		if err != nil {
 			return nil, err
 		}

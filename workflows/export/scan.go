@@ -43,6 +43,8 @@ type source struct {
 	key    string
 	cats   []*category
 	decode bool
+	// redacted are the lines (from 1, sorted) every pass leaves out.
+	redacted []int
 }
 
 // scan reads a system's collected export once and returns its categories,
@@ -51,8 +53,8 @@ type source struct {
 // line in encoding/json's form is split without decoding it; the record of
 // a line with more fields after it is not one valid value, and such a line
 // is decoded instead, as are all the blob's lines in later passes.
-func scan(ctx context.Context, blobs dsar.Blobs, key string, sys *dsar.System) (*source, error) {
-	src := &source{blobs: blobs, key: key}
+func scan(ctx context.Context, blobs dsar.Blobs, key string, sys *dsar.System, redacted []int) (*source, error) {
+	src := &source{blobs: blobs, key: key, redacted: redacted}
 	byKey := map[string]*category{}
 	err := src.lines(ctx, nil, func(line, cat, rec []byte) error {
 		if !validRecord(rec, nil) {
@@ -120,8 +122,8 @@ func validRecord(rec []byte, key func(k []byte, escaped bool)) bool {
 }
 
 // lines calls fn with every line of the blob (of category only, when only
-// is not nil), in order, with its category and record; the slices are
-// valid only during the call.
+// is not nil) but the redacted ones, in order, with its category and
+// record; the slices are valid only during the call.
 func (s *source) lines(ctx context.Context, only *string, fn func(line, cat, rec []byte) error) error {
 	rc, err := s.blobs.Open(ctx, s.key)
 	if err != nil {
@@ -136,6 +138,9 @@ func (s *source) lines(ctx context.Context, only *string, fn func(line, cat, rec
 		}
 		if err != nil {
 			return err
+		}
+		if _, out := slices.BinarySearch(s.redacted, ls.n); out {
+			continue // left out by an officer (Art 15(4))
 		}
 		cat, rec, skip, err := split(line, only, s.decode)
 		if err != nil {
