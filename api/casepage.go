@@ -153,6 +153,13 @@ func (s *Server) caseAction(c echo.Context) error {
 		_, err = s.completeWithFile(c, a, id, c.FormValue("task"), c.FormValue("evidence"), count, c.FormValue("no_data") == "yes")
 	case "skip_task":
 		_, err = s.cfg.Cases.SkipTask(ctx, a, id, c.FormValue("task"), c.FormValue("reason"))
+	case "redact":
+		line, lerr := strconv.Atoi(strings.TrimSpace(c.FormValue("line")))
+		if lerr != nil {
+			err = dsar.Invalid(dsar.FieldError{Field: "line", Message: "error.redact.line"})
+			break
+		}
+		_, err = s.cfg.Cases.Redact(ctx, a, id, c.FormValue("task"), line, c.FormValue("reason"))
 	case "retry":
 		_, err = s.cfg.Cases.RetryTasks(ctx, a, id, c.FormValue("task"))
 	case "refuse", "forward":
@@ -240,6 +247,9 @@ func (s *Server) caseSystems(c echo.Context, data *templates.CasePage, r *dsar.R
 	}
 	tasks, err := s.cfg.Cases.Tasks(ctx, a, r.ID)
 	if err != nil {
+		return err
+	}
+	if err := s.caseResults(c, data, r, ctrl, tasks); err != nil {
 		return err
 	}
 	canDone, canSkip, canRetry := data.Can(string(dsar.ActionTaskDone)), data.Can(string(dsar.ActionSkipTask)), data.Can(string(dsar.ActionRetry))

@@ -110,6 +110,7 @@ func (s *Server) registerOfficers(e *echo.Echo) {
 	g.GET("/datamap", s.dataMapPage, signedIn)
 	g.GET("/cases/:id", s.casePage, signedIn)
 	g.GET("/documents/:id/:doc", s.caseDocument, signedIn)
+	g.GET("/results/:id/:name", s.caseResultFile, signedIn)
 	g.POST(caseActionRoute, s.caseAction, signedIn)
 }
 

@@ -282,7 +282,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 91 || undocumentable != 6 {
+	if len(registered) != 95 || undocumentable != 6 {
 		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 91 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
@@ -810,6 +810,7 @@ func TestContract(t *testing.T) {
 		{"objection-and-actions", func(t *testing.T) { contractObjectionAndActions(t, e) }},
 		{"tasks", func(t *testing.T) { contractTasks(t, e) }},
 		{"export-upload", func(t *testing.T) { contractExportUpload(t, e) }},
+		{"results", func(t *testing.T) { contractResults(t, e) }},
 		{"suppression", func(t *testing.T) { contractSuppression(t, e) }},
 		{"vendor-page", func(t *testing.T) { contractVendorPage(t, vendor) }},
 		{"task-callback", func(t *testing.T) { contractTaskCallback(t, e) }},
@@ -1123,6 +1124,7 @@ func contractTooLarge(t *testing.T, e *contractEnv) {
 		"tasks/" + unknownRequestID + "/retry": map[string]any{"x": strings.Repeat("x", contractBodyLimit)},
 		"tasks/" + unknownRequestID + "/done":  map[string]any{"evidence": strings.Repeat("e", contractBodyLimit)},
 		"tasks/" + unknownRequestID + "/skip":  map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
+		"redactions":                           map[string]any{"reason": strings.Repeat("r", contractBodyLimit)},
 	} {
 		e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/" + op, key: "officer", body: body, want: 413, docRejects: true})
 	}
@@ -1937,21 +1939,22 @@ func contractPages(t *testing.T, e *contractEnv) {
 // contractBodies are valid bodies of the keyed POST routes, by method and
 // last path segment.
 var contractBodies = map[string]any{
-	"POST extend":    map[string]any{"reason": "x"},
-	"POST pause":     map[string]any{"reason": "identity"},
-	"POST messages":  map[string]any{"kind": "clarification", "body": "Which services?"},
-	"POST verify":    map[string]any{"method": "Called the customer"},
-	"POST complete":  map[string]any{"summary": "Done."},
-	"POST refuse":    map[string]any{"ground": "art12_5", "text": "The fifth identical request this month."},
-	"POST assign":    map[string]any{"assignee": ""},
-	"POST notes":     map[string]any{"body": "Called the customer."},
-	"POST reopen":    map[string]any{"reason": "The export lacked the consumption history."},
-	"POST approve":   map[string]any{"note": "Identity verified; scope clear."},
-	"POST forward":   map[string]any{"to": "Customer AS, personvern@customer.example"},
-	"POST fee":       map[string]any{"basis": "art12_5", "text": "The ninth identical request this month costs NOK 150."},
-	"POST objection": map[string]any{"objection": "direct_marketing"},
-	"POST done":      map[string]any{"evidence": "Deleted the customer by hand.", "count": 1},
-	"POST skip":      map[string]any{"reason": "The old CRM was shut down; its data went with it."},
+	"POST extend":     map[string]any{"reason": "x"},
+	"POST pause":      map[string]any{"reason": "identity"},
+	"POST messages":   map[string]any{"kind": "clarification", "body": "Which services?"},
+	"POST verify":     map[string]any{"method": "Called the customer"},
+	"POST complete":   map[string]any{"summary": "Done."},
+	"POST refuse":     map[string]any{"ground": "art12_5", "text": "The fifth identical request this month."},
+	"POST assign":     map[string]any{"assignee": ""},
+	"POST notes":      map[string]any{"body": "Called the customer."},
+	"POST reopen":     map[string]any{"reason": "The export lacked the consumption history."},
+	"POST approve":    map[string]any{"note": "Identity verified; scope clear."},
+	"POST forward":    map[string]any{"to": "Customer AS, personvern@customer.example"},
+	"POST fee":        map[string]any{"basis": "art12_5", "text": "The ninth identical request this month costs NOK 150."},
+	"POST objection":  map[string]any{"objection": "direct_marketing"},
+	"POST done":       map[string]any{"evidence": "Deleted the customer by hand.", "count": 1},
+	"POST skip":       map[string]any{"reason": "The old CRM was shut down; its data went with it."},
+	"POST redactions": map[string]any{"task_id": unknownRequestID, "line": 2, "reason": "It names another customer."},
 }
 
 func contractUnauthorized(t *testing.T, e *contractEnv) {
@@ -1984,6 +1987,9 @@ func contractUnauthorized(t *testing.T, e *contractEnv) {
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/done"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/skip"},
 		{"POST", "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/retry"},
+		{"GET", "/api/v1/requests/" + unknownRequestID + "/results/report.html"},
+		{"GET", "/api/v1/requests/" + unknownRequestID + "/redactions"},
+		{"POST", "/api/v1/requests/" + unknownRequestID + "/redactions"},
 	}
 	for _, r := range keyed {
 		body := contractBodies[r.method+" "+r.path[strings.LastIndexByte(r.path, '/')+1:]]
@@ -2048,6 +2054,9 @@ func contractRateLimit(t *testing.T, e *contractEnv) {
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/done", body: contractBodies["POST done"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/skip", body: contractBodies["POST skip"]},
 		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/tasks/" + unknownRequestID + "/retry"},
+		{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/results/report.json"},
+		{method: "GET", path: "/api/v1/requests/" + unknownRequestID + "/redactions"},
+		{method: "POST", path: "/api/v1/requests/" + unknownRequestID + "/redactions", body: contractBodies["POST redactions"]},
 		{method: "POST", path: "/api/v1/suppression/check", body: map[string]any{"controller": "nte", "emails": []string{"a@example.no"}}},
 		{method: "POST", path: "/api/v1/tasks/" + unknownRequestID + "/callback?token=x", body: map[string]any{"status": "done"},
 			header: http.Header{"Webhook-Id": {"msg_1"}, "Webhook-Timestamp": {"1"}, "Webhook-Signature": {"v1,x"}}},

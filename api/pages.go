@@ -309,11 +309,15 @@ func (s *Server) checkEmail(c echo.Context, status int, pageErr *dsar.Error, not
 	return s.render(c, status, "check_email", data)
 }
 
-func (s *Server) verifyTTL() time.Duration {
-	if s.cfg.VerifyTTL > 0 {
-		return s.cfg.VerifyTTL
+func (s *Server) verifyTTL() time.Duration { return s.policy().VerifyTTL }
+
+// policy returns the subject-facing limits, the defaults when none are
+// set.
+func (s *Server) policy() dsar.Policy {
+	if s.cfg.Policy.VerifyTTL == 0 {
+		return dsar.DefaultPolicy
 	}
-	return dsar.DefaultPolicy.VerifyTTL
+	return s.cfg.Policy
 }
 
 func (s *Server) checkEmailPage(c echo.Context) error { return s.checkEmail(c, http.StatusOK, nil, "") }

@@ -72,6 +72,7 @@ type requestJSON struct {
 	Approval          *approvalJSON     `json:"approval,omitempty"`
 	Decision          *decisionJSON     `json:"decision,omitempty"`
 	Tasks             *progressJSON     `json:"tasks,omitempty"`
+	Results           *resultsJSON      `json:"results,omitempty"`
 	CreatedAt         string            `json:"created_at"`
 	UpdatedAt         string            `json:"updated_at"`
 }
@@ -148,6 +149,7 @@ func toJSON(r *dsar.Request, actor dsar.Actor, now time.Time) requestJSON {
 		if p := r.Progress; p != nil {
 			out.Tasks = &progressJSON{Total: p.Total, Ended: p.Ended, Failed: p.Failed, Overdue: p.Overdue}
 		}
+		out.Results = resultsOf(r)
 		out.Subject = &subjectJSON{Email: r.Subject.Email, Name: r.Subject.Name, Phone: r.Subject.Phone, CustomerID: r.Subject.CustomerID}
 		out.Details = &r.Details
 		out.ExtensionReason = r.ExtensionReason

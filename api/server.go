@@ -36,8 +36,9 @@ type Config struct {
 	// address is on a controller's suppression list.
 	Tasks       dsar.TaskService
 	Suppression dsar.SuppressionList
-	// Blobs keeps the data of the export tasks officers did by hand (the
-	// files they upload); without it, such uploads are refused.
+	// Blobs keeps the case files: the data of the export tasks officers
+	// did by hand (without it, such uploads are refused) and the subject's
+	// files, read from it.
 	Blobs dsar.Blobs
 	// Users, when set, enables officers' sign-in and pages; OIDC, when set
 	// too, single sign-on.
@@ -51,10 +52,10 @@ type Config struct {
 	// Mailbox, when set, is the local mailbox of the embedded default,
 	// shown at /mailbox to administrators.
 	Mailbox *mail.Mailbox
-	// BaseURL is the service's public URL; VerifyTTL how long a
-	// verification code is valid (shown on the code page).
-	BaseURL   string
-	VerifyTTL time.Duration
+	// BaseURL is the service's public URL; Policy the subject-facing
+	// limits (how long a verification code is valid, the download window).
+	BaseURL string
+	Policy  dsar.Policy
 	// Limiter limits calls per client; nil disables rate limiting (tests of
 	// other things only).
 	Limiter RateLimiter
@@ -191,6 +192,9 @@ func New(cfg Config) (*Server, error) {
 	v1.POST(strings.TrimPrefix(taskDoneRoute, "/api/v1"), s.completeTask, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/tasks/:task/skip", s.skipTask, s.requireKey, s.mayChange)
 	v1.POST("/requests/:id/tasks/:task/retry", s.retryTasks, s.requireKey, s.mayChange)
+	v1.GET("/requests/:id/results/:name", s.resultFile, s.requireKey, s.mayChange)
+	v1.GET("/requests/:id/redactions", s.redactions, s.requireKey)
+	v1.POST("/requests/:id/redactions", s.redact, s.requireKey, s.mayChange)
 	if cfg.Suppression != nil {
 		v1.POST("/suppression/check", s.checkSuppression, s.requireKey)
 	}

@@ -1515,6 +1515,9 @@ func usedPageKeys(t *testing.T) (static, prefixes map[string]bool, dynamic []str
 		dynamic = append(dynamic, "page.datamap.safeguard."+string(g))
 	}
 	dynamic = append(dynamic, "page.datamap.years.one", "page.datamap.years.other", "page.datamap.months.one", "page.datamap.months.other")
+	for _, name := range []string{dsar.ResultReportHTML, dsar.ResultReportJSON, dsar.ResultPackage} {
+		dynamic = append(dynamic, "page.case.results.file."+name)
+	}
 	return static, prefixes, dynamic
 }
 

@@ -294,6 +294,9 @@ type CasePage struct {
 	// (shown while the case can be approved); Tasks what it does since.
 	Plan  *PlanView
 	Tasks []TaskRow
+	// Results are the subject's files of an access or portability case
+	// whose tasks have ended.
+	Results *ResultsView
 	// FailedTasks counts the failed tasks an officer may retry at once.
 	FailedTasks int
 	Error       string
@@ -313,6 +316,45 @@ type PlanView struct {
 // that cannot be told of a change (what, why).
 type HeldRow struct {
 	What, Why, Until string
+}
+
+// ResultsView is what the case page shows of the files an access or
+// portability case gives its subject: the files to review (none while they
+// are assembled), the download window once released, the records left out,
+// and the done exports a record can be left out of.
+type ResultsView struct {
+	Files         []ResultFileView
+	AssembledAt   *time.Time
+	DownloadUntil *time.Time
+	Downloads     int
+	MaxDownloads  int
+	Redactions    []RedactionRow
+	Exports       []ExportOption
+}
+
+// ResultFileView is one of the subject's files: its name (dsar.ResultNames),
+// size and SHA-256, and where an officer reads it.
+type ResultFileView struct {
+	Name   string
+	Bytes  int64
+	SHA256 string
+	URL    string
+}
+
+// RedactionRow is a record left out of the subject's files, and why.
+type RedactionRow struct {
+	System string
+	Line   int
+	Reason string
+	By     string
+	At     time.Time
+}
+
+// ExportOption is a done export task whose records can be left out.
+type ExportOption struct {
+	ID    string
+	Name  string
+	Count int
 }
 
 // TaskRow is one task of a case in one system or to one recipient.

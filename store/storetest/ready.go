@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func Ready(t testing.TB, db *store.DB, id string) {
 				t.Fatalf("claim %s: %v %v", it.ID, ok, err)
 			}
 			if it.Kind == dsar.OutboxAssemble {
-				files := []dsar.ResultFile{{Name: dsar.ResultNames(r.Type)[0], Key: dsar.ResultBlobKey(id, it.ID, "f"), Bytes: 1, SHA256: "00"}}
+				files := []dsar.ResultFile{{Name: dsar.ResultNames(r.Type)[0], Key: dsar.ResultBlobKey(id, it.ID, "f"), Bytes: 1, SHA256: strings.Repeat("0", 64)}}
 				if err := results.Assembled(ctx, claimed, files, 0); err != nil {
 					t.Fatal(err)
 				}

@@ -1,0 +1,196 @@
+package api
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dsar-project/dsar"
+	"github.com/dsar-project/dsar/templates"
+)
+
+// resultsJSON is what a request's answer says of the subject's files.
+type resultsJSON struct {
+	AssembledAt   string           `json:"assembled_at,omitempty"`
+	Files         []resultFileJSON `json:"files"`
+	DownloadUntil string           `json:"download_until,omitempty"`
+	Downloads     int              `json:"downloads"`
+}
+
+// resultFileJSON is one of the subject's files.
+type resultFileJSON struct {
+	Name   string `json:"name"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// resultsOf presents the subject's files of a request, nil for a request
+// that gives none or has none yet.
+func resultsOf(r *dsar.Request) *resultsJSON {
+	if !dsar.GivesResults(r.Type) || (!r.TasksEnded && len(r.Results) == 0) {
+		return nil
+	}
+	out := &resultsJSON{Files: []resultFileJSON{}, Downloads: r.Downloads}
+	if r.ResultsAt != nil {
+		out.AssembledAt = stamp(*r.ResultsAt)
+	}
+	if r.DownloadUntil != nil {
+		out.DownloadUntil = stamp(*r.DownloadUntil)
+	}
+	for _, f := range r.Results {
+		out.Files = append(out.Files, resultFileJSON{Name: f.Name, Bytes: f.Bytes, SHA256: f.SHA256})
+	}
+	return out
+}
+
+// redactionJSON is a record left out of the subject's files.
+type redactionJSON struct {
+	ID     string `json:"id"`
+	TaskID string `json:"task_id"`
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+	By     string `json:"by"`
+	At     string `json:"at"`
+}
+
+// redactBody is the body of POST /api/v1/requests/{id}/redactions.
+type redactBody struct {
+	TaskID string `json:"task_id"`
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// redact leaves a record out of the subject's files (Art 15(4)).
+func (s *Server) redact(c echo.Context) error {
+	var body redactBody
+	if err := decodeJSON(c, s.cfg.BodyLimit, &body); err != nil {
+		return err
+	}
+	r, err := s.cfg.Cases.Redact(c.Request().Context(), actorOf(c), c.Param("id"), body.TaskID, body.Line, body.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(r, actorOf(c), s.cfg.Clock.Now()))
+}
+
+// redactions lists the records left out of the subject's files.
+func (s *Server) redactions(c echo.Context) error {
+	reds, err := s.cfg.Cases.Redactions(c.Request().Context(), actorOf(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	out := make([]redactionJSON, len(reds))
+	for i, r := range reds {
+		out[i] = redactionJSON{ID: r.ID, TaskID: r.TaskID, Line: r.Line, Reason: r.Reason, By: r.By, At: stamp(r.At)}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": out})
+}
+
+// resultFile sends one of the subject's files to an officer who can see
+// the case, to review before the case is completed: as an attachment, so
+// that a report holding what the systems returned is never rendered on the
+// service's origin.
+func (s *Server) resultFile(c echo.Context) error {
+	ctx := c.Request().Context()
+	a := actorOf(c)
+	r, err := s.cfg.Requests.Get(ctx, a, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if !a.CanChange(r.Controller) {
+		return &dsar.Error{Code: dsar.EFORBIDDEN, Message: "error.forbidden"}
+	}
+	name := c.Param("name")
+	for _, f := range r.Results {
+		if f.Name == name && s.cfg.Blobs != nil {
+			return sendResult(c, s.cfg.Blobs, r, f)
+		}
+	}
+	return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
+}
+
+// contentTypes are the media types of the subject's files.
+var contentTypes = map[string]string{
+	dsar.ResultReportHTML: "text/html; charset=utf-8",
+	dsar.ResultReportJSON: "application/json",
+	dsar.ResultPackage:    "application/zip",
+}
+
+// sendResult streams a file of the case from the blob store as an
+// attachment named after the case's reference.
+func sendResult(c echo.Context, blobs dsar.Blobs, r *dsar.Request, f dsar.ResultFile) error {
+	rc, err := blobs.Open(c.Request().Context(), f.Key)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, contentTypes[f.Name])
+	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": r.Reference + "-" + f.Name}))
+	h.Set(echo.HeaderContentLength, strconv.FormatInt(f.Bytes, 10))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	c.Response().WriteHeader(http.StatusOK)
+	_, err = io.Copy(c.Response(), rc)
+	return err
+}
+
+// caseResults adds to the case page the subject's files of an access or
+// portability case whose tasks have ended, its redactions, and the done
+// exports a record can still be left out of.
+func (s *Server) caseResults(c echo.Context, data *templates.CasePage, r *dsar.Request, ctrl *dsar.Controller, tasks []*dsar.Task) error {
+	if !dsar.GivesResults(r.Type) || !r.TasksEnded {
+		return nil
+	}
+	loc := ctrl.Location
+	view := &templates.ResultsView{Downloads: r.Downloads, MaxDownloads: s.policy().MaxDownloads}
+	if r.ResultsAt != nil {
+		at := r.ResultsAt.In(loc)
+		view.AssembledAt = &at
+	}
+	if r.DownloadUntil != nil {
+		until := r.DownloadUntil.In(loc)
+		view.DownloadUntil = &until
+	}
+	for _, f := range r.Results {
+		view.Files = append(view.Files, templates.ResultFileView{Name: f.Name, Bytes: f.Bytes, SHA256: f.SHA256,
+			URL: "/results/" + r.ID + "/" + f.Name})
+	}
+	reds, err := s.cfg.Cases.Redactions(c.Request().Context(), actorOf(c), r.ID)
+	if err != nil {
+		return err
+	}
+	for _, red := range reds {
+		name := red.TaskID
+		for _, t := range tasks {
+			if t.ID == red.TaskID {
+				name = ctrl.TargetName(t)
+			}
+		}
+		view.Redactions = append(view.Redactions, templates.RedactionRow{System: name, Line: red.Line, Reason: red.Reason,
+			By: strings.TrimPrefix(red.By, "user:"), At: red.At.In(loc)})
+	}
+	if data.Can(string(dsar.ActionRedact)) {
+		for _, t := range tasks {
+			if t.Action == dsar.ActionExport && t.Status == dsar.TaskDone {
+				view.Exports = append(view.Exports, templates.ExportOption{ID: t.ID, Name: ctrl.TargetName(t), Count: t.Count})
+			}
+		}
+	}
+	data.Results = view
+	return nil
+}
+
+// caseResultFile sends one of the subject's files to an officer on the
+// case page.
+func (s *Server) caseResultFile(c echo.Context) error {
+	if err := s.resultFile(c); err != nil {
+		return s.pageError(c, err)
+	}
+	return nil
+}
