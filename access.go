@@ -30,6 +30,9 @@ type AccessReport struct {
 	// Refusal is the part of the request refused (Art 12(4), 15(4)), nil
 	// when nothing was.
 	Refusal *ReportRefusal
+	// Withheld counts the records left out because giving them would harm
+	// the rights of others (Art 15(4)): officers' redactions.
+	Withheld int
 	// Systems are the systems searched, in data-map order, with what the
 	// search found.
 	Systems []ReportSystem

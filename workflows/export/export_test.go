@@ -645,3 +645,43 @@ func TestUnusualLines(t *testing.T) {
 		t.Errorf("a line over MaxLine: err = %v", err)
 	}
 }
+
+// TestRedactedRecordsAreLeftOut: the records officers left out (Art 15(4))
+// are in neither the report nor the package, and the report says how many
+// were left out.
+func TestRedactedRecordsAreLeftOut(t *testing.T) {
+	c, _ := seedCase(t, dsar.TypeAccess, dsar.LanguageEN)
+	for _, task := range c.Tasks {
+		if task.System == "hubspot" {
+			c.Redacted = map[string][]int{task.ID: {1}}
+		}
+	}
+	if c.Redacted == nil {
+		t.Fatal("no hubspot task")
+	}
+	var b bytes.Buffer
+	if err := WriteReportJSON(context.Background(), &b, c); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Withheld int `json:"withheld"`
+		Data     []struct {
+			System   string            `json:"system"`
+			Category string            `json:"category"`
+			Records  []json.RawMessage `json:"records"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Withheld != 1 || got.Data[0].System != "hubspot" || len(got.Data[0].Records) != 1 || bytes.Contains(b.Bytes(), []byte(`"id":101`)) {
+		t.Errorf("withheld %d, first group %+v", got.Withheld, got.Data[0])
+	}
+	b.Reset()
+	if err := WriteReportHTML(context.Background(), &b, c); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b.Bytes(), []byte(`id="withheld"`)) {
+		t.Error("the page does not say a record was left out")
+	}
+}

@@ -37,6 +37,9 @@ func (c Case) report() (*dsar.AccessReport, error) {
 	if loc := c.Controller.Location; loc != nil {
 		rep.ReceivedAt, rep.CreatedAt = rep.ReceivedAt.In(loc), rep.CreatedAt.In(loc)
 	}
+	for _, lines := range c.Redacted {
+		rep.Withheld += len(lines)
+	}
 	return rep, nil
 }
 
@@ -152,6 +155,7 @@ type reportJSON struct {
 	Authority     authorityJSON      `json:"supervisory_authority"`
 	Processed     bool               `json:"processed"`
 	Refusal       *refusalJSON       `json:"refusal"`
+	Withheld      int                `json:"withheld"`
 	Systems       []systemJSON       `json:"systems"`
 	Categories    []categoryJSON     `json:"categories"`
 	Recipients    []recipientJSON    `json:"recipients"`
@@ -235,6 +239,7 @@ func toJSON(rep *dsar.AccessReport) reportJSON {
 		Processed: rep.Processed, Rights: rep.Rights,
 		Systems: []systemJSON{}, Categories: []categoryJSON{}, Recipients: []recipientJSON{}, Transfers: []transferJSON{}, Decisions: []decisionJSON{},
 	}
+	out.Withheld = rep.Withheld
 	if r := rep.Refusal; r != nil {
 		out.Refusal = &refusalJSON{Ground: r.Ground, Text: r.Text, Part: r.Part}
 	}
