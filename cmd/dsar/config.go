@@ -40,6 +40,8 @@ type Config struct {
 	VerifyTTL         time.Duration
 	UnverifiedExpiry  time.Duration
 	StatusLinkTTL     time.Duration
+	DownloadTTL       time.Duration
+	MaxDownloads      int
 	MetricsToken      string
 	MetricsAddr       string
 	OIDCIssuer        string
@@ -251,6 +253,12 @@ var options = func() []option {
 	add("DSAR_STATUS_LINK_TTL", "2160h", "how long a subject's status page link works after the request closed (90 days)", false, func() (func(*Config, string) error, func(*Config) string) {
 		return dur(func(c *Config) *time.Duration { return &c.StatusLinkTTL })
 	})
+	add("DSAR_DOWNLOAD_TTL", "168h", "how long the subject can download the files of an answered access or portability request (to the end of that day); they are deleted then (7 days)", false, func() (func(*Config, string) error, func(*Config) string) {
+		return dur(func(c *Config) *time.Duration { return &c.DownloadTTL })
+	})
+	add("DSAR_DOWNLOAD_MAX", "5", "how many times the subject can download them", false, func() (func(*Config, string) error, func(*Config) string) {
+		return num(func(c *Config) *int { return &c.MaxDownloads })
+	})
 	return o
 }()
 
@@ -334,6 +342,9 @@ func (c *Config) validate() error {
 	errs = append(errs, c.validateStorage()...)
 	if c.WorkerConcurrency < 1 {
 		errs = append(errs, errors.New("DSAR_WORKER_CONCURRENCY: want at least 1"))
+	}
+	if c.MaxDownloads < 1 {
+		errs = append(errs, errors.New("DSAR_DOWNLOAD_MAX: want at least 1"))
 	}
 	return errors.Join(errs...)
 }
@@ -458,5 +469,6 @@ func redactSecret(v string) string {
 func (c *Config) Policy() dsar.Policy {
 	p := dsar.DefaultPolicy
 	p.VerifyTTL, p.UnverifiedExpiry, p.StatusLinkTTL = c.VerifyTTL, c.UnverifiedExpiry, c.StatusLinkTTL
+	p.DownloadTTL, p.MaxDownloads = c.DownloadTTL, c.MaxDownloads
 	return p
 }
