@@ -171,6 +171,11 @@ type Request struct {
 	// Progress is how far the case's tasks have come, nil when it has none.
 	// The store reads it with the case; no operation writes it.
 	Progress *TaskProgress
+	// CopiesGiven counts, for an access request, the earlier access
+	// requests of the same subject to the controller that were answered:
+	// this one asks for a further copy, which may carry a reasonable fee
+	// announced before charging (Art 15(3)). Read with the case.
+	CopiesGiven int
 
 	CreatedBy string
 	CreatedAt time.Time

@@ -73,6 +73,7 @@ type requestJSON struct {
 	Decision          *decisionJSON     `json:"decision,omitempty"`
 	Tasks             *progressJSON     `json:"tasks,omitempty"`
 	Results           *resultsJSON      `json:"results,omitempty"`
+	FurtherCopy       int               `json:"further_copy,omitempty"`
 	CreatedAt         string            `json:"created_at"`
 	UpdatedAt         string            `json:"updated_at"`
 }
@@ -149,7 +150,7 @@ func toJSON(r *dsar.Request, actor dsar.Actor, now time.Time) requestJSON {
 		if p := r.Progress; p != nil {
 			out.Tasks = &progressJSON{Total: p.Total, Ended: p.Ended, Failed: p.Failed, Overdue: p.Overdue}
 		}
-		out.Results = resultsOf(r)
+		out.Results, out.FurtherCopy = resultsOf(r), r.CopiesGiven
 		out.Subject = &subjectJSON{Email: r.Subject.Email, Name: r.Subject.Name, Phone: r.Subject.Phone, CustomerID: r.Subject.CustomerID}
 		out.Details = &r.Details
 		out.ExtensionReason = r.ExtensionReason

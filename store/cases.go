@@ -35,13 +35,9 @@ func (db *DB) loadCase(tx *gorm.DB, row *requestRow) (*dsar.Case, error) {
 		}
 		c.Pause = &dsar.PausePeriod{Reason: dsar.PauseReason(p.Reason), Note: p.Note, ClockStopped: p.ClockStopped, StartedAt: p.StartedAt}
 	}
-	if row.Type == string(dsar.TypeAccess) {
-		var n int64
-		if err := tx.Model(&requestRow{}).Where("controller = ? AND type = ? AND lower(subject_email) = lower(?) AND status = ? AND id <> ?",
-			row.Controller, row.Type, row.SubjectEmail, dsar.StatusCompleted, row.ID).Count(&n).Error; err != nil {
-			return nil, err
-		}
-		c.CopiesGiven = int(n)
+	var err error
+	if c.CopiesGiven, err = copiesGiven(tx, row); err != nil {
+		return nil, err
 	}
 	tasks, err := caseTasks(tx, row.ID, ctrl.Location)
 	if err != nil {
@@ -54,6 +50,19 @@ func (db *DB) loadCase(tx *gorm.DB, row *requestRow) (*dsar.Case, error) {
 		}
 	}
 	return c, nil
+}
+
+// copiesGiven counts the answered access requests of the subject of an
+// access request to the same controller, other than this one (0 for
+// other types).
+func copiesGiven(tx *gorm.DB, row *requestRow) (int, error) {
+	if row.Type != string(dsar.TypeAccess) {
+		return 0, nil
+	}
+	var n int64
+	err := tx.Model(&requestRow{}).Where("controller = ? AND type = ? AND lower(subject_email) = lower(?) AND status = ? AND id <> ?",
+		row.Controller, row.Type, row.SubjectEmail, dsar.StatusCompleted, row.ID).Count(&n).Error
+	return int(n), err
 }
 
 // run loads the case of a locked row, runs the operation on it and writes

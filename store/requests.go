@@ -80,6 +80,9 @@ func (s *Requests) Get(ctx context.Context, actor dsar.Actor, id string) (*dsar.
 		return nil, err
 	}
 	r := row.toDomain(s.location(row.Controller))
+	if r.CopiesGiven, err = copiesGiven(db, row); err != nil {
+		return nil, mapErr(err)
+	}
 	return r, mapErr(s.db.withProgress(db, r))
 }
 

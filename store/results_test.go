@@ -169,3 +169,45 @@ func TestResultsReviewedReleasedDownloaded(t *testing.T) {
 		t.Fatalf("audit: %+v %v", rep, err)
 	}
 }
+
+// TestFurtherCopyFlagged: an access request of a subject whose earlier
+// access request was answered says so (Art 15(3): a further copy, which may
+// carry a fee announced first); another subject's, an erasure's and the
+// first request's do not.
+func TestFurtherCopyFlagged(t *testing.T) {
+	clock := dsar.NewManualClock(at(2025, time.March, 3, 9, 30))
+	db := storetest.Open(t, clock)
+	reqs := store.NewRequests(db)
+	create := func(typ dsar.RequestType, email string) *dsar.Request {
+		t.Helper()
+		in := verifiedRequest("nte")
+		in.Type, in.Subject.Email = typ, email
+		r, err := reqs.Create(ctx, admin, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	first := create(dsar.TypeAccess, "kari@example.no")
+	storetest.Ready(t, db, first.ID)
+	if _, err := reqs.Complete(ctx, admin, first.ID, dsar.Decision{Summary: "Here is your data."}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		r    *dsar.Request
+		want int
+	}{
+		{create(dsar.TypeAccess, "KARI@example.no"), 1},
+		{create(dsar.TypeAccess, "ola@example.no"), 0},
+		{create(dsar.TypeErasure, "kari@example.no"), 0},
+		{first, 0},
+	} {
+		got, err := reqs.Get(ctx, admin, tc.r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.CopiesGiven != tc.want {
+			t.Errorf("%s %s: %d copies given, want %d", got.Type, got.Subject.Email, got.CopiesGiven, tc.want)
+		}
+	}
+}

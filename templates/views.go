@@ -278,6 +278,9 @@ type CasePage struct {
 	Objection dsar.ObjectionKind
 	// DuplicateOf is the ID of the open request this one likely repeats.
 	DuplicateOf string
+	// CopiesGiven counts the subject's earlier answered access requests:
+	// this one asks for a further copy (Art 15(3)).
+	CopiesGiven int
 	// Assignee names who works the case; AssignedToMe says it is the viewer.
 	Assignee     string
 	AssigneeID   string
