@@ -124,19 +124,7 @@ func TestRecordBatch(t *testing.T) {
 	clock := dsar.NewManualClock(at(2025, time.March, 3, 9, 30))
 	db := storetest.Open(t, clock)
 	reqs, tasks, outbox := store.NewRequests(db), store.NewTasks(db), store.NewOutbox(db)
-	var cases []*dsar.Request
-	for range 3 {
-		in := verifiedRequest("nte")
-		in.Type = dsar.TypeErasure
-		r, err := reqs.Create(ctx, admin, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r, err = reqs.Approve(ctx, admin, r.ID, "", nil); err != nil {
-			t.Fatal(err)
-		}
-		cases = append(cases, r)
-	}
+	cases := approvedErasures(t, reqs, 3)
 	// due claims every task step due now.
 	due := func() []store.StepOutcome {
 		t.Helper()
@@ -214,6 +202,25 @@ func TestRecordBatch(t *testing.T) {
 	}
 }
 
+// approvedErasures creates n erasure requests to NTE and approves them.
+func approvedErasures(t *testing.T, reqs *store.Requests, n int) []*dsar.Request {
+	t.Helper()
+	var out []*dsar.Request
+	for range n {
+		in := verifiedRequest("nte")
+		in.Type = dsar.TypeErasure
+		r, err := reqs.Create(ctx, admin, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err = reqs.Approve(ctx, admin, r.ID, "", nil); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 // countCase counts the steps of the case.
 func countCase(steps []store.StepOutcome, caseID string) int {
 	n := 0
@@ -231,17 +238,7 @@ func TestRecordConcurrently(t *testing.T) {
 	clock := dsar.NewManualClock(at(2025, time.March, 3, 9, 30))
 	db := storetest.Open(t, clock)
 	reqs, tasks, outbox := store.NewRequests(db), store.NewTasks(db), store.NewOutbox(db)
-	for range 4 {
-		in := verifiedRequest("nte")
-		in.Type = dsar.TypeErasure
-		r, err := reqs.Create(ctx, admin, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err = reqs.Approve(ctx, admin, r.ID, "", nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	approvedErasures(t, reqs, 4)
 	items, err := outbox.Due(ctx, clock.Now(), 1000)
 	if err != nil {
 		t.Fatal(err)

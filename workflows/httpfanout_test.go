@@ -53,26 +53,7 @@ func httpEnv(t *testing.T, maxAttempts int) (*env, *fakesystem.System) {
 // would; the mails are left to their own tests.
 func (e *env) runTasks(t *testing.T) int {
 	t.Helper()
-	items, err := e.outbox.Due(ctx, e.clock.Now(), 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, it := range items {
-		if it.Kind != dsar.OutboxTask {
-			continue
-		}
-		e.sent = append(e.sent, it)
-		task, err := workflows.NewOutboxTask(it)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.process(task); err != nil {
-			t.Fatalf("%s: %v", task.Type(), err)
-		}
-		n++
-	}
-	return n
+	return e.runKind(t, dsar.OutboxTask)
 }
 
 var digirefOfficer = dsar.Actor{ID: "user:kari", Role: dsar.RoleOfficer, Controllers: []string{"digiref"}}

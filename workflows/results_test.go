@@ -30,6 +30,7 @@ func (e *env) runKind(t *testing.T, kind dsar.OutboxKind) int {
 		if it.Kind != kind {
 			continue
 		}
+		e.sent = append(e.sent, it)
 		task, err := workflows.NewOutboxTask(it)
 		if err != nil {
 			t.Fatal(err)
@@ -57,21 +58,19 @@ func read(t *testing.T, blobs dsar.Blobs, key string) []byte {
 	return b
 }
 
-// TestAccessAnsweredWithItsFiles: once an access case's systems have
-// answered over HTTP, the worker assembles the report (HTML and JSON) from
-// what they returned; a redacted record is left out of the files assembled
-// next; completing the case gives them to the subject, who downloads the
-// exact bytes with the status link and a mailed code; at the end of the
-// window the files and the collected data are deleted.
-func TestAccessAnsweredWithItsFiles(t *testing.T) {
+// answered is a digiref case of the type whose systems, reached over HTTP
+// with case files in a directory, have answered (each with records of the
+// subject).
+func answered(t *testing.T, typ dsar.RequestType, lang dsar.Language, records int) (*env, *blob.Dir, *dsar.Request) {
+	t.Helper()
 	e, sys := httpEnv(t, 0)
-	sys.Hold("kari@example.no", 3)
+	sys.Hold("kari@example.no", records)
 	blobs, err := blob.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.handlers.Blobs = blobs
-	r, err := e.reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypeAccess, Controller: "digiref", Language: dsar.LanguageEN,
+	r, err := e.reqs.Create(ctx, admin, dsar.NewRequest{Type: typ, Controller: "digiref", Language: lang,
 		Subject: dsar.Subject{Email: "kari@example.no"}, Verified: true, VerificationMethod: "portal login"})
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +80,17 @@ func TestAccessAnsweredWithItsFiles(t *testing.T) {
 	}
 	for e.runTasks(t) > 0 {
 	}
+	return e, blobs, r
+}
+
+// TestAccessAnsweredWithItsFiles: once an access case's systems have
+// answered over HTTP, the worker assembles the report (HTML and JSON) from
+// what they returned; a redacted record is left out of the files assembled
+// next; completing the case gives them to the subject, who downloads the
+// exact bytes with the status link and a mailed code; at the end of the
+// window the files and the collected data are deleted.
+func TestAccessAnsweredWithItsFiles(t *testing.T) {
+	e, blobs, r := answered(t, dsar.TypeAccess, dsar.LanguageEN, 3)
 	var export *dsar.Task
 	for _, task := range e.tasks(t, r.ID) {
 		if task.Action == dsar.ActionExport && export == nil {
@@ -183,23 +193,7 @@ func TestAccessAnsweredWithItsFiles(t *testing.T) {
 // TestPortabilityAnsweredWithAPackage: a portability case's file is a ZIP
 // whose manifest lists its files with their SHA-256.
 func TestPortabilityAnsweredWithAPackage(t *testing.T) {
-	e, sys := httpEnv(t, 0)
-	sys.Hold("kari@example.no", 2)
-	blobs, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.handlers.Blobs = blobs
-	r, err := e.reqs.Create(ctx, admin, dsar.NewRequest{Type: dsar.TypePortability, Controller: "digiref", Language: dsar.LanguageNB,
-		Subject: dsar.Subject{Email: "kari@example.no"}, Verified: true, VerificationMethod: "portal login"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.reqs.Approve(ctx, digirefOfficer, r.ID, "", nil); err != nil {
-		t.Fatal(err)
-	}
-	for e.runTasks(t) > 0 {
-	}
+	e, blobs, r := answered(t, dsar.TypePortability, dsar.LanguageNB, 2)
 	if n := e.runKind(t, dsar.OutboxAssemble); n != 1 {
 		t.Fatalf("%d assemblies", n)
 	}
