@@ -685,3 +685,24 @@ func TestRedactedRecordsAreLeftOut(t *testing.T) {
 		t.Error("the page does not say a record was left out")
 	}
 }
+
+// TestDoneTaskWithoutDataGivesNoRecords: an export done with nothing
+// collected (a vendor confirmed it by mail) gives no records, and the
+// answer is written all the same.
+func TestDoneTaskWithoutDataGivesNoRecords(t *testing.T) {
+	c, _ := seedCase(t, dsar.TypeAccess, dsar.LanguageEN)
+	for _, task := range c.Tasks {
+		if task.System == "hubspot" {
+			if err := c.Blobs.Delete(context.Background(), dsar.ExportBlobKey(c.Request.ID, task.ID)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteReportJSON(context.Background(), &b, c); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b.Bytes(), []byte(`"system":"hubspot","category"`)) {
+		t.Errorf("records of a task with no data: %.300s", b.String())
+	}
+}

@@ -123,9 +123,16 @@ func validRecord(rec []byte, key func(k []byte, escaped bool)) bool {
 
 // lines calls fn with every line of the blob (of category only, when only
 // is not nil) but the redacted ones, in order, with its category and
-// record; the slices are valid only during the call.
+// record; the slices are valid only during the call. A task with no blob
+// has no lines.
 func (s *source) lines(ctx context.Context, only *string, fn func(line, cat, rec []byte) error) error {
 	rc, err := s.blobs.Open(ctx, s.key)
+	if dsar.ErrorCode(err) == dsar.ENOTFOUND {
+		// A task done with nothing collected: a vendor confirmed it by
+		// mail (sending any copy to the privacy contact). It has no
+		// records to give.
+		return nil
+	}
 	if err != nil {
 		return err
 	}
