@@ -36,8 +36,9 @@ type Config struct {
 	// address is on a controller's suppression list.
 	Tasks       dsar.TaskService
 	Suppression dsar.SuppressionList
-	// Blobs keeps the data of the export tasks officers did by hand (the
-	// files they upload); without it, such uploads are refused.
+	// Blobs keeps the case files: the data of the export tasks officers did
+	// by hand (the files they upload) and the files the subject downloads
+	// from the status page; without it, uploads and downloads are refused.
 	Blobs dsar.Blobs
 	// Users, when set, enables officers' sign-in and pages; OIDC, when set
 	// too, single sign-on.
@@ -55,6 +56,10 @@ type Config struct {
 	// verification code is valid (shown on the code page).
 	BaseURL   string
 	VerifyTTL time.Duration
+	// Policy holds the limits of the subject's download (the window, how
+	// many downloads, how long a code is valid) that the status page shows;
+	// the zero Policy means dsar.DefaultPolicy.
+	Policy dsar.Policy
 	// Limiter limits calls per client; nil disables rate limiting (tests of
 	// other things only).
 	Limiter RateLimiter

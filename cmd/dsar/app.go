@@ -241,7 +241,7 @@ func (a *App) Serve(ctx context.Context) error {
 	srv, err := api.New(api.Config{
 		OIDC:    sso,
 		Mailbox: box, Users: store.NewUsers(a.db),
-		Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(a.db), VerifyTTL: a.cfg.VerifyTTL,
+		Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(a.db), VerifyTTL: a.cfg.VerifyTTL, Policy: a.db.Policy,
 		Tasks: store.NewTasks(a.db), Suppression: reqs, Blobs: a.blobs,
 		APIKeys: keys, Admin: store.NewAdmin(a.db, keys), Controllers: a.controllers, Clock: a.clock, BaseURL: a.cfg.BaseURL, Keyring: a.db.Keyring,
 		Limiter: api.NewRedisLimiter(a.rdb), Ready: a.checkReady, Log: a.log,
