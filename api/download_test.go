@@ -313,3 +313,40 @@ func reference(t *testing.T, db *store.DB, id string) string {
 	}
 	return r.Reference
 }
+
+// Too many wrong codes lock the code: the page says to ask for a new one,
+// and the new one downloads.
+func TestALockedCodeAsksForANewOne(t *testing.T) {
+	e := newDownloadEnv(t)
+	id, status := e.completed(t, dsar.TypePortability, []byte("the package"))
+	if code, _, _ := e.post(status+"/download/code", url.Values{}, status); code != http.StatusSeeOther {
+		t.Fatalf("ask for a code: %d", code)
+	}
+	wrong := "000000"
+	if wrong == e.code(t, id) {
+		wrong = "111111"
+	}
+	form := func(code string) url.Values { return url.Values{"code": {code}, "file": {dsar.ResultPackage}} }
+	for i := 1; i < dsar.DefaultPolicy.MaxCodeAttempts; i++ {
+		if code, _, _ := e.post(status+"/download", form(wrong), status); code != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong code %d: %d", i, code)
+		}
+	}
+	code, page, _ := e.post(status+"/download", form(wrong), status)
+	if code != http.StatusConflict || !strings.Contains(page, "For mange feil koder. Be om en ny kode nedenfor.") {
+		t.Errorf("the last wrong code: %d", code)
+	}
+	if code, _, _ := e.post(status+"/download", form(e.code(t, id)), status); code != http.StatusConflict {
+		t.Errorf("the right code once locked: %d", code)
+	}
+	e.clock.Advance(dsar.DefaultPolicy.ResendInterval)
+	if code, _, _ := e.post(status+"/download/code", url.Values{}, status); code != http.StatusSeeOther {
+		t.Fatalf("ask for a new code: %d", code)
+	}
+	if code, body, _ := e.post(status+"/download", form(e.code(t, id)), status); code != http.StatusOK || body != "the package" {
+		t.Errorf("the new code: %d %q", code, body)
+	}
+	if got := e.state(t, id); got.Downloads != 1 {
+		t.Errorf("%d downloads counted, want 1", got.Downloads)
+	}
+}
