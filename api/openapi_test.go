@@ -37,6 +37,7 @@ import (
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/api"
 	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/store/blob"
 	"github.com/dsar-project/dsar/store/storetest"
 	"github.com/dsar-project/dsar/workflows/mail"
 )
@@ -282,8 +283,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 95 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 91 (and 6): %v",
+	if len(registered) != 97 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 97 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -780,6 +781,13 @@ func TestContract(t *testing.T) {
 	// reached by vendor mail.
 	vendor := newContractEnv(t, nil)
 	vendor.cov = e.cov
+	// The subject's download, from a service that keeps case files.
+	files, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl := newContractEnv(t, func(cfg *api.Config, _ *contractEnv) { cfg.Blobs = files })
+	dl.cov = e.cov
 
 	scenarios := []struct {
 		name string
@@ -816,6 +824,7 @@ func TestContract(t *testing.T) {
 		{"task-callback", func(t *testing.T) { contractTaskCallback(t, e) }},
 		{"opendsr-callback", func(t *testing.T) { contractOpenDSRCallback(t, e) }},
 		{"pages", func(t *testing.T) { contractPages(t, e) }},
+		{"download", func(t *testing.T) { contractDownload(t, dl, files) }},
 		{"signin", func(t *testing.T) { contractSignIn(t, e) }},
 		{"single-sign-on", func(t *testing.T) { contractSingleSignOn(t, e) }},
 		{"officers", func(t *testing.T) { contractOfficers(t, e) }},
@@ -2978,4 +2987,53 @@ func contractTasks(t *testing.T, e *contractEnv) {
 type taskContract struct {
 	ID, Target, Status, Answer, Reason string
 	Round                              int
+}
+
+// contractDownload drives the status page's download: a code mailed, a
+// wrong code, the file.
+func contractDownload(t *testing.T, e *contractEnv, files dsar.Blobs) {
+	e.clock.Set(mustTime("2025-04-24T07:40:00Z"))
+	const csrf = "contract-csrf-token"
+	id := contractID(t, e.create(t, "officer", map[string]any{"type": "portability", "controller": "nte",
+		"subject": map[string]any{"email": "download@example.no"}, "verified": true, "verification_method": "Signed in"}))
+	storetest.Ready(t, e.db, id)
+	r, err := store.NewRequests(e.db).Get(context.Background(), dsar.Actor{ID: "a", Role: dsar.RoleAdmin}, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg := []byte("PK\x03\x04 the package")
+	if _, err := files.Put(context.Background(), r.Results[0].Key, bytes.NewReader(pkg)); err != nil {
+		t.Fatal(err)
+	}
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests/" + id + "/complete", key: "officer", body: contractBodies["POST complete"], want: 200})
+	token := e.db.StatusToken(id)
+	post := func(path string, form url.Values, want int) contractAnswer {
+		t.Helper()
+		form.Set("_csrf", csrf)
+		return e.do(t, contractCall{method: "POST", path: path, body: form.Encode(), contentType: "application/x-www-form-urlencoded", csrf: csrf, want: want})
+	}
+	a := post("/s/"+token+"/download/code", url.Values{}, 303)
+	if loc := a.header.Get("Location"); loc != "/s/"+token+"?notice=download_code" {
+		t.Errorf("Location %q", loc)
+	}
+	post("/s/"+token+"/download/code", url.Values{}, 429)
+	var codeID string
+	items, _ := store.NewOutbox(e.db).Due(context.Background(), e.clock.Now(), 100000)
+	for _, it := range items {
+		var p dsar.MailPayload
+		if it.RequestID == id && it.Kind == dsar.OutboxMail && json.Unmarshal(it.Payload, &p) == nil && p.Template == dsar.MailDownloadCode {
+			codeID = p.VerificationID
+		}
+	}
+	code := e.db.Keyring.Code(dsar.TokenDownload, codeID)
+	wrong := "000000"
+	if wrong == code {
+		wrong = "111111"
+	}
+	post("/s/"+token+"/download", url.Values{"code": {wrong}, "file": {"package.zip"}}, 422)
+	a = post("/s/"+token+"/download", url.Values{"code": {code}, "file": {"package.zip"}}, 200)
+	if !bytes.Equal(a.body, pkg) {
+		t.Errorf("the download is %q, want the stored package", a.body)
+	}
+	post("/s/"+token+"/download", url.Values{"code": {code}, "file": {"report.html"}}, 404)
 }

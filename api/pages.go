@@ -34,6 +34,8 @@ func (s *Server) registerPages(e *echo.Echo) {
 	g.GET("/s/:token", s.statusPage)
 	g.POST("/s/:token/reply", s.replyForm)
 	g.POST("/s/:token/withdraw", s.withdrawForm)
+	g.POST("/s/:token/download/code", s.downloadCodeForm)
+	g.POST("/s/:token/download", s.downloadForm)
 	if s.cfg.Tasks != nil {
 		g.GET("/vendor/tasks/:id/:token", s.vendorPage)
 		g.POST("/vendor/tasks/:id/:token", s.vendorConfirm)
@@ -311,15 +313,6 @@ func (s *Server) checkEmail(c echo.Context, status int, pageErr *dsar.Error, not
 
 func (s *Server) verifyTTL() time.Duration { return s.policy().VerifyTTL }
 
-// policy returns the subject-facing limits, the defaults when none are
-// set.
-func (s *Server) policy() dsar.Policy {
-	if s.cfg.Policy.VerifyTTL == 0 {
-		return dsar.DefaultPolicy
-	}
-	return s.cfg.Policy
-}
-
 func (s *Server) checkEmailPage(c echo.Context) error { return s.checkEmail(c, http.StatusOK, nil, "") }
 
 func (s *Server) submitCode(c echo.Context) error {
@@ -388,7 +381,8 @@ var historyKinds = map[dsar.EventKind]string{
 	dsar.EventMessage: "history.message",
 }
 
-var notices = map[string]string{"verified": "notice.verified", "replied": "notice.replied", "withdrawn": "notice.withdrawn"}
+var notices = map[string]string{"verified": "notice.verified", "replied": "notice.replied", "withdrawn": "notice.withdrawn",
+	"download_code": "notice.download_code"}
 
 func (s *Server) statusPage(c echo.Context) error {
 	return s.showStatus(c, http.StatusOK, "", nil)
@@ -397,6 +391,12 @@ func (s *Server) statusPage(c echo.Context) error {
 // showStatus renders the status page, with the error errKey (a catalog key
 // and its params) when there is one.
 func (s *Server) showStatus(c echo.Context, status int, errKey string, params map[string]any) error {
+	return s.showStatusField(c, status, errKey, params, "")
+}
+
+// showStatusField is showStatus with the error shown at the form's field
+// too (only "code", of the download form, is one).
+func (s *Server) showStatusField(c echo.Context, status int, errKey string, params map[string]any, field string) error {
 	ctx := c.Request().Context()
 	token := c.Param("token")
 	req, err := s.cfg.Subjects.ByStatusToken(ctx, token)
@@ -408,11 +408,17 @@ func (s *Server) showStatus(c echo.Context, status int, errKey string, params ma
 	lang := languageOf(c)
 	data := templates.StatusPage{Page: s.page(c, ct, "page.status.title"), Reference: req.Reference, Type: req.Type,
 		Status: req.Status, ReceivedAt: req.ReceivedAt, DueDate: req.DueDate.String(), Extended: req.Extended}
+	// The page answers the forms too: its language switch leads to the page.
+	data.Path = dsar.StatusPath(token)
 	if errKey != "" {
 		data.Error = templates.T(lang, errKey, params)
 	}
 	if key, ok := notices[c.QueryParam("notice")]; ok && errKey == "" {
-		data.Notice = templates.T(lang, key, nil)
+		// Where the code went, never the whole address.
+		data.Notice = templates.T(lang, key, map[string]any{"email": maskEmail(req.Subject.Email)})
+	}
+	if data.Download = s.downloadSection(req, token, lang); data.Download != nil && field == "code" {
+		data.Download.CodeError = data.Error
 	}
 	evs, err := s.cfg.Subjects.SubjectEvents(ctx, req.ID)
 	if err != nil {

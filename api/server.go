@@ -36,9 +36,9 @@ type Config struct {
 	// address is on a controller's suppression list.
 	Tasks       dsar.TaskService
 	Suppression dsar.SuppressionList
-	// Blobs keeps the case files: the data of the export tasks officers
-	// did by hand (without it, such uploads are refused) and the subject's
-	// files, read from it.
+	// Blobs keeps the case files: the data of the export tasks officers did
+	// by hand (the files they upload) and the files the subject downloads
+	// from the status page; without it, uploads and downloads are refused.
 	Blobs dsar.Blobs
 	// Users, when set, enables officers' sign-in and pages; OIDC, when set
 	// too, single sign-on.
@@ -53,7 +53,8 @@ type Config struct {
 	// shown at /mailbox to administrators.
 	Mailbox *mail.Mailbox
 	// BaseURL is the service's public URL; Policy the subject-facing
-	// limits (how long a verification code is valid, the download window).
+	// limits (how long a verification or download code is valid, the
+	// download window and count); the zero Policy means dsar.DefaultPolicy.
 	BaseURL string
 	Policy  dsar.Policy
 	// Limiter limits calls per client; nil disables rate limiting (tests of

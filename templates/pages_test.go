@@ -279,6 +279,37 @@ var pageCases = map[string][]pageCase{
 				},
 			}
 		}},
+		{"download", func(lang dsar.Language) any {
+			msg := T(lang, "error.verify.wrong_code", map[string]any{"left": 4})
+			return StatusPage{
+				Page:       ntePage(lang, "/s/0c1d2e3f"),
+				Reference:  "7KQ2-M9XD",
+				Type:       dsar.TypeAccess,
+				Status:     dsar.StatusCompleted,
+				ReceivedAt: time.Date(2025, 1, 31, 12, 0, 0, 0, oslo),
+				DueDate:    "2025-02-28",
+				Download: &DownloadSection{
+					Files:       []DownloadFile{{Name: dsar.ResultReportHTML, Bytes: 48_213}, {Name: dsar.ResultReportJSON, Bytes: 1_530_000}},
+					Until:       time.Date(2025, 2, 27, 23, 59, 59, 0, oslo),
+					Left:        4,
+					CodeMinutes: 30,
+					CodeAction:  "/s/0c1d2e3f/download/code", DownloadAction: "/s/0c1d2e3f/download",
+					CodeError: msg,
+				},
+				Error: msg,
+			}
+		}},
+		{"download-gone", func(lang dsar.Language) any {
+			return StatusPage{
+				Page:       ntePage(lang, "/s/0c1d2e3f"),
+				Reference:  "7KQ2-M9XD",
+				Type:       dsar.TypePortability,
+				Status:     dsar.StatusCompleted,
+				ReceivedAt: time.Date(2025, 1, 31, 12, 0, 0, 0, oslo),
+				DueDate:    "2025-02-28",
+				Download:   &DownloadSection{Gone: T(lang, "error.download.expired", nil), NewRequest: "/c/nte?type=portability"},
+			}
+		}},
 	},
 	"error": {
 		{"not-found", func(lang dsar.Language) any {
@@ -1514,6 +1545,12 @@ func usedPageKeys(t *testing.T) (static, prefixes map[string]bool, dynamic []str
 	for _, g := range dsar.Safeguards {
 		dynamic = append(dynamic, "page.datamap.safeguard."+string(g))
 	}
+	for _, t := range dsar.RequestTypes {
+		for _, name := range dsar.ResultNames(t) {
+			dynamic = append(dynamic, "page.status.download.file."+name)
+		}
+	}
+	dynamic = append(dynamic, "page.status.download.left.one", "page.status.download.left.other")
 	dynamic = append(dynamic, "page.datamap.years.one", "page.datamap.years.other", "page.datamap.months.one", "page.datamap.months.other")
 	for _, name := range []string{dsar.ResultReportHTML, dsar.ResultReportJSON, dsar.ResultPackage} {
 		dynamic = append(dynamic, "page.case.results.file."+name)
@@ -1669,13 +1706,17 @@ func adminKeyRoles(lang dsar.Language) []AdminChoice {
 	return out
 }
 
-// The subject's pages promise only what exists: there is no download for
-// subjects yet, so no page speaks of one.
-func TestSubjectPagesPromiseNoDownloads(t *testing.T) {
+// The subject's pages promise only what exists: only the status page of a
+// case with files (its download section) speaks of a download.
+func TestSubjectPagesPromiseDownloadsOnlyWhereThereAreFiles(t *testing.T) {
 	for _, name := range []string{"index", "form", "check_email", "confirm_link", "status", "error"} {
 		for _, c := range pageCases[name] {
 			for _, lang := range dsar.Languages {
-				page := strings.ToLower(text(parse(t, render(t, name, c.data(lang)))))
+				data := c.data(lang)
+				if sp, ok := data.(StatusPage); ok && sp.Download != nil {
+					continue
+				}
+				page := strings.ToLower(text(parse(t, render(t, name, data))))
 				for _, word := range []string{"download", "laste ned", "lastes ned"} {
 					if strings.Contains(page, word) {
 						t.Errorf("%s/%s/%s promises a download (%q)", name, c.name, lang, word)

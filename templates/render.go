@@ -136,6 +136,7 @@ func parsePages() (map[dsar.Language]map[string]*htmltemplate.Template, error) {
 //	date D                  a YYYY-MM-DD string or a time.Time written out ("3 April 2025")
 //	dateTime T              a time.Time with the time of day ("3 April 2025, 14:05")
 //	isoDate D, isoTime T    the machine-readable forms for <time datetime>
+//	fileSize N              a size in bytes written out ("1.4 MB", "1,4 MB")
 //	tb KEY [NAME VALUE]...  t with the values in <strong>, as HTML
 //	plural KEY N            KEY.one or KEY.other with {n} filled in
 //	right TYPE PART         right.<TYPE>.<PART> (title, explanation)
@@ -171,6 +172,7 @@ func pageFuncs(lang dsar.Language) htmltemplate.FuncMap {
 		return d + ", " + t.Format("15:04")
 	}
 	f["isoDate"] = isoDate
+	f["fileSize"] = func(n int64) string { return fileSize(lang, n) }
 	f["isoTime"] = func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -351,4 +353,27 @@ func errorSummary(lang dsar.Language, p FormPage) ([]errorItem, error) {
 		items = append(items, errorItem{Message: p.Errors[name]})
 	}
 	return items, nil
+}
+
+// fileSize writes a size in bytes as people read it, in decimal units
+// with one decimal below ten ("820 kB", "1.4 MB"; "1,4 MB" in bokmål).
+func fileSize(lang dsar.Language, n int64) string {
+	if n < 1000 {
+		return fmt.Sprintf("%d\u00a0B", n)
+	}
+	v, unit := float64(n), ""
+	for _, u := range []string{"kB", "MB", "GB", "TB"} {
+		v, unit = v/1000, u
+		if v < 999.95 {
+			break
+		}
+	}
+	s := fmt.Sprintf("%.0f", v)
+	if v < 9.95 {
+		s = fmt.Sprintf("%.1f", v)
+		if lang == dsar.LanguageNB {
+			s = strings.Replace(s, ".", ",", 1)
+		}
+	}
+	return s + "\u00a0" + unit
 }

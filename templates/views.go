@@ -167,8 +167,38 @@ type StatusPage struct {
 	// WithdrawAction is where the withdraw button posts; empty once the
 	// request is closed.
 	WithdrawAction string
+	// Download is the part about the files of a completed access or
+	// portability case; nil when the case gives none.
+	Download *DownloadSection
 	// Error and Notice are messages about the last form sent.
 	Error, Notice string
+}
+
+// DownloadSection is where the subject downloads the files of a completed
+// access or portability case with an e-mailed code: while the download is
+// open, the files, until when and how many more times, and the forms; once
+// it is over, only Gone, which says why, and NewRequest, the form to ask
+// again.
+type DownloadSection struct {
+	Files []DownloadFile
+	// Until is the end of the window, in the controller's zone; Left how
+	// many downloads remain; CodeMinutes how long a code is valid.
+	Until       time.Time
+	Left        int
+	CodeMinutes int
+	// CodeAction is where the button that mails a code posts;
+	// DownloadAction where the code and the chosen file post.
+	CodeAction, DownloadAction string
+	// CodeError is the error of the code field of the last form sent.
+	CodeError        string
+	Gone, NewRequest string
+}
+
+// DownloadFile is one file the subject can download: its name (a
+// dsar.Result* name) and size.
+type DownloadFile struct {
+	Name  string
+	Bytes int64
 }
 
 // MailboxEntry is one message of the local mailbox.
