@@ -33,6 +33,7 @@ const (
 	EventDownloadCode        EventKind = "download_code"     // the subject asked for a download code
 	EventDownloaded          EventKind = "downloaded"        // the subject downloaded a file (which, and the how-manieth)
 	EventResultsDeleted      EventKind = "results_deleted"   // the subject's files were deleted at the end of the download window
+	EventResultsViewed       EventKind = "results_viewed"    // an officer read one of the subject's files
 )
 
 // Event is one append-only entry of a request's audit trail. It holds no

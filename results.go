@@ -159,6 +159,27 @@ func Redact(env Env, c *Case, a Actor, taskID string, line int, reason string) (
 		Data: map[string]string{"task": taskID, "system": t.System, "line": strconv.Itoa(line)}})
 }
 
+// ViewResult records that an officer read one of the subject's files, and
+// returns it; the case itself does not change. Only those who may change
+// the case may read them (an auditor may not).
+func ViewResult(env Env, c *Case, a Actor, name string) (*Effect, *ResultFile, error) {
+	if !a.CanChange(c.Request.Controller) {
+		return nil, nil, &Error{Code: EFORBIDDEN, Message: "error.forbidden"}
+	}
+	i := slices.IndexFunc(c.Request.Results, func(f ResultFile) bool { return f.Name == name })
+	if i < 0 {
+		return nil, nil, &Error{Code: ENOTFOUND, Message: "error.not_found"}
+	}
+	ch := begin(env, c, a)
+	eff, err := ch.done(&Event{Kind: EventResultsViewed, Data: map[string]string{"file": name}})
+	if err != nil {
+		return nil, nil, err
+	}
+	eff.Request = nil // the case itself does not change
+	f := c.Request.Results[i]
+	return eff, &f, nil
+}
+
 // assemble asks for the case's files to be assembled (again).
 func (ch *change) assemble() {
 	ch.eff.CancelKinds = append(ch.eff.CancelKinds, OutboxAssemble)

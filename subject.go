@@ -229,6 +229,9 @@ type CaseService interface {
 	// (Art 15(4)), with the reason; Redactions lists those left out.
 	Redact(ctx context.Context, actor Actor, id, taskID string, line int, reason string) (*Request, error)
 	Redactions(ctx context.Context, actor Actor, id string) ([]*Redaction, error)
+	// ViewResult returns one of the subject's files for the officer to
+	// read, the reading recorded in the case's audit trail (ViewResult).
+	ViewResult(ctx context.Context, actor Actor, id, name string) (*ResultFile, error)
 }
 
 // VerificationJobs are the background steps of verification.

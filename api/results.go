@@ -90,27 +90,24 @@ func (s *Server) redactions(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }
 
-// resultFile sends one of the subject's files to an officer who can see
-// the case, to review before the case is completed: as an attachment, so
-// that a report holding what the systems returned is never rendered on the
-// service's origin.
+// resultFile sends one of the subject's files to an officer of the case,
+// to review before the case is completed, the reading audited: as an
+// attachment, so that a report holding what the systems returned is never
+// rendered on the service's origin.
 func (s *Server) resultFile(c echo.Context) error {
-	ctx := c.Request().Context()
-	a := actorOf(c)
+	ctx, a := c.Request().Context(), actorOf(c)
+	if s.cfg.Blobs == nil {
+		return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
+	}
 	r, err := s.cfg.Requests.Get(ctx, a, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if !a.CanChange(r.Controller) {
-		return &dsar.Error{Code: dsar.EFORBIDDEN, Message: "error.forbidden"}
+	f, err := s.cfg.Cases.ViewResult(ctx, a, r.ID, c.Param("name"))
+	if err != nil {
+		return err
 	}
-	name := c.Param("name")
-	for _, f := range r.Results {
-		if f.Name == name && s.cfg.Blobs != nil {
-			return sendResult(c, s.cfg.Blobs, r, f)
-		}
-	}
-	return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
+	return sendResult(c, s.cfg.Blobs, r, *f)
 }
 
 // contentTypes are the media types of the subject's files.

@@ -117,6 +117,9 @@ func contractResults(t *testing.T, base *contractEnv) {
 		!strings.HasPrefix(string(a.body), "the report.html of ") {
 		t.Errorf("report.html: %v %q", h, a.body)
 	}
+	if evs := e.events(t, id); evs[len(evs)-1].Kind != "results_viewed" || evs[len(evs)-1].Data["file"] != "report.html" {
+		t.Errorf("the reading is not audited: %+v", evs[len(evs)-1])
+	}
 	e.do(t, contractCall{method: "GET", path: path + "/results/report.json", key: "auditor", want: 403})
 	e.do(t, contractCall{method: "GET", path: path + "/results/package.zip", key: "officer", want: 404})
 

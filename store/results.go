@@ -183,6 +183,19 @@ func (s *Requests) Redact(ctx context.Context, actor dsar.Actor, id, taskID stri
 	})
 }
 
+// ViewResult implements dsar.CaseService (dsar.ViewResult): the file,
+// and its reading recorded, in one transaction.
+func (s *Requests) ViewResult(ctx context.Context, actor dsar.Actor, id, name string) (*dsar.ResultFile, error) {
+	var out *dsar.ResultFile
+	_, err := s.db.runLocked(ctx, func(tx *gorm.DB) (*requestRow, error) { return s.load(tx, actor, id, true) },
+		func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+			eff, f, err := dsar.ViewResult(env, c, actor, name)
+			out = f
+			return eff, err
+		})
+	return out, err
+}
+
 // Redactions implements dsar.CaseService: the records left out of the
 // case's files, oldest first.
 func (s *Requests) Redactions(ctx context.Context, actor dsar.Actor, id string) ([]*dsar.Redaction, error) {
