@@ -16,12 +16,7 @@ type Env struct {
 }
 
 // policy returns the environment's policy, DefaultPolicy when unset.
-func (e Env) policy() Policy {
-	if e.Policy.VerifyTTL == 0 {
-		return DefaultPolicy
-	}
-	return e.Policy
-}
+func (e Env) policy() Policy { return e.Policy.OrDefault() }
 
 // Case is what a case operation decides on: the request and the facts the
 // store looked up for it. The operation never changes it; it returns an

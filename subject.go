@@ -33,6 +33,15 @@ type Policy struct {
 	DownloadCodeTTL time.Duration
 }
 
+// OrDefault returns the policy, or DefaultPolicy for the zero Policy (none
+// was set).
+func (p Policy) OrDefault() Policy {
+	if p.VerifyTTL == 0 {
+		return DefaultPolicy
+	}
+	return p
+}
+
 // DefaultPolicy is the policy of the issue: 24-hour codes, reminders after 24
 // and 72 hours, expiry after 14 days, five attempts, status links for 90 days
 // after closing, a new code at most once a minute, downloads for 7 days and

@@ -26,14 +26,8 @@ var resultTypes = map[string]string{
 const minDownloadRate = 32 << 10 // bytes a second
 
 // policy returns the subject-facing limits (how long a verification or
-// download code is valid, the download window), the defaults when none
-// are set.
-func (s *Server) policy() dsar.Policy {
-	if s.cfg.Policy.VerifyTTL == 0 {
-		return dsar.DefaultPolicy
-	}
-	return s.cfg.Policy
-}
+// download code is valid, the download window).
+func (s *Server) policy() dsar.Policy { return s.cfg.Policy.OrDefault() }
 
 // downloadSection returns the status page's part about the files of the
 // case: nil when the case gives none (not an access or portability case,

@@ -20,12 +20,7 @@ const (
 	verificationLocked     = string(dsar.VerificationLocked)
 )
 
-func (db *DB) policy() dsar.Policy {
-	if db.Policy.VerifyTTL == 0 {
-		return dsar.DefaultPolicy
-	}
-	return db.Policy
-}
+func (db *DB) policy() dsar.Policy { return db.Policy.OrDefault() }
 
 // StatusToken returns the token of a request's status page.
 func (db *DB) StatusToken(requestID string) string {

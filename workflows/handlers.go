@@ -68,6 +68,9 @@ type Handlers struct {
 	Metrics *Metrics
 }
 
+// policy returns the subject-facing limits the mails state.
+func (h *Handlers) policy() dsar.Policy { return h.Policy.OrDefault() }
+
 // handler does the work of one outbox item. It returns what to write
 // with the item's completion, or an error to release the item for a retry
 // (asynq.SkipRetry, or a permanent mail error, to give up on it).

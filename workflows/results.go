@@ -24,15 +24,6 @@ const (
 	TypeResultsExpiry = "results:expiry"
 )
 
-// policy returns the subject-facing limits, the defaults when none are
-// set.
-func (h *Handlers) policy() dsar.Policy {
-	if h.Policy.VerifyTTL == 0 {
-		return dsar.DefaultPolicy
-	}
-	return h.Policy
-}
-
 // writers are how each file of a case is written from its data.
 var writers = map[string]func(ctx context.Context, w io.Writer, c export.Case) error{
 	dsar.ResultReportHTML: export.WriteReportHTML,
