@@ -2,24 +2,14 @@ package api
 
 import (
 	"errors"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/templates"
 )
-
-// resultTypes are the media types of the files a subject downloads.
-var resultTypes = map[string]string{
-	dsar.ResultReportHTML: "text/html; charset=utf-8",
-	dsar.ResultReportJSON: "application/json",
-	dsar.ResultPackage:    "application/zip",
-}
 
 // minDownloadRate is the slowest connection a download is given time for:
 // the server's write timeout is stretched by the file's size at this rate.
@@ -92,33 +82,7 @@ func (s *Server) downloadForm(c echo.Context) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	body, err := s.cfg.Blobs.Open(ctx, f.Key)
-	if err != nil {
-		return s.pageError(c, err)
-	}
-	defer body.Close()
-	ctype, ok := resultTypes[f.Name]
-	if !ok {
-		ctype = "application/octet-stream"
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, ctype)
-	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": req.Reference + "-" + f.Name}))
-	h.Set("Cache-Control", "no-store")
-	h.Set(echo.HeaderXContentTypeOptions, "nosniff")
-	// Should a browser open the report anyway, it runs nothing and reaches
-	// nothing of the service's origin.
-	h.Set(echo.HeaderContentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox")
-	// A large package over a slow line takes longer than the server's
-	// write timeout allows a page.
-	wait := time.Minute + time.Duration(f.Bytes/minDownloadRate)*time.Second
-	_ = http.NewResponseController(c.Response().Writer).SetWriteDeadline(time.Now().Add(wait)) // not every writer can; then the server's timeout holds
-	c.Response().WriteHeader(http.StatusOK)
-	if _, err := io.Copy(c.Response(), body); err != nil {
-		// The headers are out: the broken body is all the browser can be told.
-		s.cfg.Log.Warn("download broke off", "err", err)
-	}
-	return nil
+	return s.sendResult(c, req.Reference, *f)
 }
 
 // downloadRefused shows the status page with why the code or the file was

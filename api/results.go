@@ -4,8 +4,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -107,34 +107,46 @@ func (s *Server) resultFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return sendResult(c, s.cfg.Blobs, r, *f)
+	return s.sendResult(c, r.Reference, *f)
 }
 
-// contentTypes are the media types of the subject's files.
-var contentTypes = map[string]string{
+// resultTypes are the media types of the subject's files.
+var resultTypes = map[string]string{
 	dsar.ResultReportHTML: "text/html; charset=utf-8",
 	dsar.ResultReportJSON: "application/json",
 	dsar.ResultPackage:    "application/zip",
 }
 
-// sendResult streams a file of the case from the blob store as an
-// attachment named after the case's reference.
-func sendResult(c echo.Context, blobs dsar.Blobs, r *dsar.Request, f dsar.ResultFile) error {
-	rc, err := blobs.Open(c.Request().Context(), f.Key)
+// sendResult streams one of a case's files from the case files as an
+// attachment named after the case's reference, to the subject or to an
+// officer: never cached, and should a browser open the report anyway, it
+// runs nothing and reaches nothing of the service's origin.
+func (s *Server) sendResult(c echo.Context, reference string, f dsar.ResultFile) error {
+	body, err := s.cfg.Blobs.Open(c.Request().Context(), f.Key)
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
+	defer body.Close()
+	ctype, ok := resultTypes[f.Name]
+	if !ok {
+		ctype = "application/octet-stream"
+	}
 	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, contentTypes[f.Name])
-	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": r.Reference + "-" + f.Name}))
-	h.Set(echo.HeaderContentLength, strconv.FormatInt(f.Bytes, 10))
+	h.Set(echo.HeaderContentType, ctype)
+	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": reference + "-" + f.Name}))
 	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set(echo.HeaderXContentTypeOptions, "nosniff")
+	h.Set(echo.HeaderContentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox")
+	// A large package over a slow line takes longer than the server's
+	// write timeout allows a page.
+	wait := time.Minute + time.Duration(f.Bytes/minDownloadRate)*time.Second
+	_ = http.NewResponseController(c.Response().Writer).SetWriteDeadline(time.Now().Add(wait)) // not every writer can; then the server's timeout holds
 	c.Response().WriteHeader(http.StatusOK)
-	_, err = io.Copy(c.Response(), rc)
-	return err
+	if _, err := io.Copy(c.Response(), body); err != nil {
+		// The headers are out: the broken body is all the browser can be told.
+		s.cfg.Log.Warn("download broke off", "err", err)
+	}
+	return nil
 }
 
 // caseResults adds to the case page the subject's files of an access or
