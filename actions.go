@@ -138,7 +138,7 @@ var rules = map[Action]func(c *Case, now time.Time) error{
 		if err := resultsReady(c); err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(c.Tasks, func(t *Task) bool { return t.Action == ActionExport && t.Status == TaskDone }) {
+		if !slices.ContainsFunc(c.Tasks, (*Task).Redactable) {
 			return &Error{Code: ECONFLICT, Message: "error.redact.no_data"}
 		}
 		return nil

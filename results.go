@@ -44,6 +44,12 @@ func ExportsBlobPrefix(caseID string) string { return CaseBlobPrefix(caseID) + "
 // ResultsBlobPrefix is the prefix of a case's assembled files.
 func ResultsBlobPrefix(caseID string) string { return CaseBlobPrefix(caseID) + "results/" }
 
+// ExpiredBlobPrefixes are what the end of a case's download window deletes
+// (ResultsExpired): the subject's files and the data the systems returned.
+func ExpiredBlobPrefixes(caseID string) []string {
+	return []string{ResultsBlobPrefix(caseID), ExportsBlobPrefix(caseID)}
+}
+
 // ResultBlobKey is where an assembly of a case's files keeps one: each
 // assembly its own, so that one that finishes late never overwrites the
 // files of a newer one (made after a redaction).
@@ -141,7 +147,7 @@ func Redact(env Env, c *Case, a Actor, taskID string, line int, reason string) (
 	switch {
 	case !ok || t.Action != ActionExport:
 		fields = append(fields, FieldError{Field: "task", Message: "error.redact.task"})
-	case t.Status != TaskDone:
+	case !t.Redactable():
 		fields = append(fields, FieldError{Field: "task", Message: "error.redact.no_data"})
 	}
 	if line < 1 || line > maxRedactLine {
@@ -166,8 +172,8 @@ func ViewResult(env Env, c *Case, a Actor, name string) (*Effect, *ResultFile, e
 	if !a.CanChange(c.Request.Controller) {
 		return nil, nil, &Error{Code: EFORBIDDEN, Message: "error.forbidden"}
 	}
-	i := slices.IndexFunc(c.Request.Results, func(f ResultFile) bool { return f.Name == name })
-	if i < 0 {
+	f, ok := c.Request.Result(name)
+	if !ok {
 		return nil, nil, &Error{Code: ENOTFOUND, Message: "error.not_found"}
 	}
 	ch := begin(env, c, a)
@@ -176,9 +182,22 @@ func ViewResult(env Env, c *Case, a Actor, name string) (*Effect, *ResultFile, e
 		return nil, nil, err
 	}
 	eff.Request = nil // the case itself does not change
-	f := c.Request.Results[i]
-	return eff, &f, nil
+	return eff, f, nil
 }
+
+// Result returns the case's file of the name, if it has one.
+func (r *Request) Result(name string) (*ResultFile, bool) {
+	i := slices.IndexFunc(r.Results, func(f ResultFile) bool { return f.Name == name })
+	if i < 0 {
+		return nil, false
+	}
+	f := r.Results[i]
+	return &f, true
+}
+
+// Redactable reports whether records of the task can be left out of the
+// subject's files: it is an export that returned data.
+func (t *Task) Redactable() bool { return t.Action == ActionExport && t.Status == TaskDone }
 
 // assemble asks for the case's files to be assembled (again).
 func (ch *change) assemble() {
@@ -242,7 +261,7 @@ func Download(env Env, c *Case, code DownloadCode, matches bool, name, clientIP 
 	if err := DownloadOpen(r, p, env.Now); err != nil {
 		return nil, err
 	}
-	if !slices.ContainsFunc(r.Results, func(f ResultFile) bool { return f.Name == name }) {
+	if _, ok := r.Result(name); !ok {
 		return nil, &Error{Code: ENOTFOUND, Message: "error.download.none"}
 	}
 	if code.ID == "" {

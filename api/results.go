@@ -186,7 +186,7 @@ func (s *Server) caseResults(c echo.Context, data *templates.CasePage, r *dsar.R
 	}
 	if data.Can(string(dsar.ActionRedact)) {
 		for _, t := range tasks {
-			if t.Action == dsar.ActionExport && t.Status == dsar.TaskDone {
+			if t.Redactable() {
 				view.Exports = append(view.Exports, templates.ExportOption{ID: t.ID, Name: ctrl.TargetName(t), Count: t.Count})
 			}
 		}

@@ -272,11 +272,7 @@ func (s *Subjects) Download(ctx context.Context, token, code, name, clientIP str
 		if err != nil || userErr != nil {
 			return err
 		}
-		for _, f := range r.Results {
-			if f.Name == name {
-				out = &f
-			}
-		}
+		out, _ = r.Result(name)
 		return nil
 	})
 	if err != nil {

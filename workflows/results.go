@@ -103,6 +103,10 @@ func (h *Handlers) expireResults(ctx context.Context, it *dsar.OutboxItem) (outc
 		return outcome{}, errors.New("this worker has no case files")
 	}
 	return outcome{completed: true}, h.Results.Expired(ctx, it, func(ctx context.Context) error {
-		return errors.Join(h.Blobs.Delete(ctx, dsar.ResultsBlobPrefix(it.RequestID)), h.Blobs.Delete(ctx, dsar.ExportsBlobPrefix(it.RequestID)))
+		var err error
+		for _, prefix := range dsar.ExpiredBlobPrefixes(it.RequestID) {
+			err = errors.Join(err, h.Blobs.Delete(ctx, prefix))
+		}
+		return err
 	})
 }
