@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/dsar-project/dsar"
 )
@@ -79,11 +78,7 @@ func (db *DB) appendEvents(tx *gorm.DB, row *requestRow, evs ...*dsar.Event) err
 	if row != nil && row.ID == id {
 		head.AuditSeq, head.AuditHash = row.AuditSeq, row.AuditHash // the caller holds the row locked
 	} else {
-		q := tx.Model(&requestRow{})
-		if db.Dialect == Postgres {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-		}
-		if err := q.Select("audit_seq, audit_hash").Where("id = ?", id).Take(&head).Error; err != nil {
+		if err := db.forUpdate(tx.Model(&requestRow{})).Select("audit_seq, audit_hash").Where("id = ?", id).Take(&head).Error; err != nil {
 			return fmt.Errorf("read the end of the audit chain: %w", err)
 		}
 	}

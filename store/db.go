@@ -24,6 +24,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
 	"github.com/dsar-project/dsar"
@@ -186,6 +187,15 @@ func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		return unavailable(err)
 	}
 	return err
+}
+
+// forUpdate is q locking the rows it reads until the transaction ends
+// (Postgres; an SQLite write transaction holds the whole database).
+func (db *DB) forUpdate(q *gorm.DB) *gorm.DB {
+	if db.Dialect == Postgres {
+		return q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return q
 }
 
 // now returns the clock's time in UTC to the microsecond, the form every

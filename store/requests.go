@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/dsar-project/dsar"
 )
@@ -90,8 +89,8 @@ func (s *Requests) Get(ctx context.Context, actor dsar.Actor, id string) (*dsar.
 // asked (Postgres; SQLite transactions already hold the write lock).
 func (s *Requests) load(tx *gorm.DB, actor dsar.Actor, id string, forUpdate bool) (*requestRow, error) {
 	q := tx
-	if forUpdate && s.db.Dialect == Postgres {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	if forUpdate {
+		q = s.db.forUpdate(q)
 	}
 	var row requestRow
 	if err := q.Where("id = ?", id).Take(&row).Error; err != nil {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/dsar-project/dsar"
 )
@@ -127,7 +126,7 @@ func (s *Results) Assembled(ctx context.Context, claimed *dsar.OutboxItem, files
 	var dropped error
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
 		var row requestRow
-		if err := lockRow(s.db, tx).Where("id = ?", claimed.RequestID).Take(&row).Error; err != nil {
+		if err := s.db.forUpdate(tx).Where("id = ?", claimed.RequestID).Take(&row).Error; err != nil {
 			return err
 		}
 		if err := tx.SavePoint("assembled").Error; err != nil {
@@ -159,7 +158,7 @@ func (s *Results) Assembled(ctx context.Context, claimed *dsar.OutboxItem, files
 func (s *Results) Expired(ctx context.Context, claimed *dsar.OutboxItem, del func(context.Context) error) error {
 	return mapErr(s.db.tx(ctx, func(tx *gorm.DB) error {
 		var row requestRow
-		if err := lockRow(s.db, tx).Where("id = ?", claimed.RequestID).Take(&row).Error; err != nil {
+		if err := s.db.forUpdate(tx).Where("id = ?", claimed.RequestID).Take(&row).Error; err != nil {
 			return err
 		}
 		_, err := s.db.run(tx, &row, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
@@ -251,7 +250,7 @@ func (s *Subjects) Download(ctx context.Context, token, code, name, clientIP str
 			return err
 		}
 		var v downloadCodeRow
-		err = s.lock(tx, tx.Where("request_id = ? AND status IN ?", row.ID, []string{verificationActive, verificationLocked})).
+		err = s.db.forUpdate(tx.Where("request_id = ? AND status IN ?", row.ID, []string{verificationActive, verificationLocked})).
 			Order("created_at DESC").Take(&v).Error
 		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 			return err
@@ -282,13 +281,4 @@ func (s *Subjects) Download(ctx context.Context, token, code, name, clientIP str
 		return nil, userErr
 	}
 	return out, nil
-}
-
-// lockRow is tx locking the rows it reads for update (Postgres; an SQLite
-// write transaction holds the whole database).
-func lockRow(db *DB, tx *gorm.DB) *gorm.DB {
-	if db.Dialect == Postgres {
-		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	return tx
 }

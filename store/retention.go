@@ -144,10 +144,7 @@ func (db *DB) RetentionPlan(ctx context.Context, ids []string, hasFiles HasFiles
 func (db *DB) RemovePersonalData(ctx context.Context, id string, hasFiles HasFiles, files RetentionFiles) (*dsar.Removal, error) {
 	var out *dsar.Removal
 	err := db.tx(ctx, func(tx *gorm.DB) error {
-		q := tx
-		if db.Dialect == Postgres {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-		}
+		q := db.forUpdate(tx)
 		var row requestRow
 		if err := q.Where("id = ?", id).Take(&row).Error; err != nil {
 			return err

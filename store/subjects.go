@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/dsar-project/dsar"
 )
@@ -58,18 +57,11 @@ var (
 // NewSubjects returns the subject service of db.
 func NewSubjects(db *DB) *Subjects { return &Subjects{db: db, reqs: NewRequests(db)} }
 
-func (s *Subjects) lock(tx *gorm.DB, q *gorm.DB) *gorm.DB {
-	if s.db.Dialect == Postgres {
-		return q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	return q
-}
-
 // verify settles the subject's identity through the verification v
 // (dsar.VerifySubject).
 func (s *Subjects) verify(tx *gorm.DB, v *verificationRow, method, clientIP string) (*dsar.Request, error) {
 	var row requestRow
-	if err := s.lock(tx, tx.Where("id = ?", v.RequestID)).Take(&row).Error; err != nil {
+	if err := s.db.forUpdate(tx.Where("id = ?", v.RequestID)).Take(&row).Error; err != nil {
 		return nil, err
 	}
 	return s.db.run(tx, &row, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
@@ -106,7 +98,7 @@ func (s *Subjects) VerifyLink(ctx context.Context, token, clientIP string) (*dsa
 	var out *dsar.Request
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
 		var v verificationRow
-		if err := s.lock(tx, tx.Where("token_hash = ?", dsar.HashSecret(token))).Take(&v).Error; err != nil {
+		if err := s.db.forUpdate(tx.Where("token_hash = ?", dsar.HashSecret(token))).Take(&v).Error; err != nil {
 			if !errors.Is(err, gorm.ErrRecordNotFound) {
 				return err
 			}
@@ -146,7 +138,7 @@ func (s *Subjects) VerifyCode(ctx context.Context, requestID, code, clientIP str
 	)
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
 		var v verificationRow
-		err := s.lock(tx, tx.Where("request_id = ? AND status IN ?", requestID, []string{verificationActive, verificationLocked})).
+		err := s.db.forUpdate(tx.Where("request_id = ? AND status IN ?", requestID, []string{verificationActive, verificationLocked})).
 			Order("created_at DESC").Take(&v).Error
 		if err != nil {
 			userErr = &dsar.Error{Code: dsar.ECONFLICT, Message: "error.verify.no_code"}
@@ -181,7 +173,7 @@ func (s *Subjects) VerifyCode(ctx context.Context, requestID, code, clientIP str
 func (s *Subjects) ResendVerification(ctx context.Context, requestID string) error {
 	return mapErr(s.db.tx(ctx, func(tx *gorm.DB) error {
 		var row requestRow
-		if err := s.lock(tx, tx.Where("id = ?", requestID)).Take(&row).Error; err != nil {
+		if err := s.db.forUpdate(tx.Where("id = ?", requestID)).Take(&row).Error; err != nil {
 			return err
 		}
 		_, err := s.db.run(tx, &row, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
@@ -205,7 +197,7 @@ func (s *Subjects) RenewVerification(ctx context.Context, requestID, verificatio
 			return err // done before
 		}
 		var row requestRow
-		if err := s.lock(tx, tx.Where("id = ?", requestID)).Take(&row).Error; err != nil {
+		if err := s.db.forUpdate(tx.Where("id = ?", requestID)).Take(&row).Error; err != nil {
 			return err
 		}
 		_, err := s.db.run(tx, &row, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
@@ -219,7 +211,7 @@ func (s *Subjects) RenewVerification(ctx context.Context, requestID, verificatio
 func (s *Subjects) ExpireUnverified(ctx context.Context, requestID string) error {
 	_, err := s.db.runLocked(ctx, func(tx *gorm.DB) (*requestRow, error) {
 		var row requestRow
-		return &row, s.lock(tx, tx.Where("id = ?", requestID)).Take(&row).Error
+		return &row, s.db.forUpdate(tx.Where("id = ?", requestID)).Take(&row).Error
 	}, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
 		return dsar.ExpireUnverified(env, c)
 	})
@@ -249,7 +241,7 @@ func (s *Subjects) PendingVerification(ctx context.Context, requestID string) (*
 func (s *Subjects) byToken(tx *gorm.DB, token string, forUpdate bool) (*requestRow, error) {
 	q := tx.Where("status_token_hash = ?", dsar.HashSecret(token))
 	if forUpdate {
-		q = s.lock(tx, q)
+		q = s.db.forUpdate(q)
 	}
 	var row requestRow
 	if err := q.Take(&row).Error; err != nil {

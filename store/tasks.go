@@ -290,10 +290,7 @@ var _ dsar.TaskService = (*Tasks)(nil)
 // taskCase locks the case of a task, in one query (it is on the path of
 // every task step).
 func (t *Tasks) taskCase(tx *gorm.DB, taskID string) (*requestRow, error) {
-	q := tx
-	if t.db.Dialect == Postgres {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
+	q := t.db.forUpdate(tx)
 	var row requestRow
 	if err := q.Where("id = (?)", tx.Model(&taskRow{}).Select("request_id").Where("id = ?", taskID)).Take(&row).Error; err != nil {
 		return nil, err
