@@ -44,7 +44,7 @@ func (db *DB) loadCase(tx *gorm.DB, row *requestRow) (*dsar.Case, error) {
 		return nil, err
 	}
 	c.Tasks = tasks
-	if dsar.GivesResults(c.Request.Type) {
+	if dsar.GivesResults(c.Request.Type) && row.TasksEnded { // records are redacted only once the tasks have ended
 		if c.Redactions, err = redactionCount(tx, row.ID); err != nil {
 			return nil, err
 		}
