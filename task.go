@@ -199,6 +199,35 @@ type TaskPayload struct {
 	// Round is the task's round the item was written for: an item of an
 	// earlier round (an officer retried the task since) does nothing.
 	Round int `json:"round"`
+	// More are further tasks of the same case that one operation sends (or
+	// cancels) at the same moment, such as the tasks of an approval: they
+	// go in one item, so that a worker claims them, looks them up and
+	// records their outcomes once, and calls their systems side by side.
+	More []TaskRef `json:"more,omitempty"`
+}
+
+// TaskRef names a task in a round.
+type TaskRef struct {
+	TaskID string `json:"task_id"`
+	Round  int    `json:"round"`
+}
+
+// Refs returns every task of the item, the first one first.
+func (p *TaskPayload) Refs() []TaskRef {
+	return append([]TaskRef{{TaskID: p.TaskID, Round: p.Round}}, p.More...)
+}
+
+// Shared reports whether the step's items carry several tasks (More):
+// the steps that hand tasks to their connectors. Polls, reminders and the
+// end of a grace period are timed per task and go one task an item.
+func (step TaskStep) Shared() bool { return step == StepSend || step == StepCancel }
+
+// TaskResult is what a task's step in a round came to: a connector's
+// outcome, for the store to record.
+type TaskResult struct {
+	TaskID  string
+	Round   int
+	Outcome TaskOutcome
 }
 
 // TaskStep is what an OutboxTask item does with its task.
@@ -268,11 +297,13 @@ func (o *TaskOrder) IdempotencyKey() string { return o.Task.ID }
 
 // TaskService is the task work of the workers and of the systems' answers.
 type TaskService interface {
-	// Order returns what a connector needs to carry out a task.
+	// Order returns what a connector needs to carry out a task; Orders
+	// the same for several tasks of one case, in the order of their IDs.
 	Order(ctx context.Context, taskID string) (*TaskOrder, error)
-	// Record records the outcome of the claimed outbox item's step of the
-	// task in the round, and completes the item, in one transaction.
-	Record(ctx context.Context, claimed *OutboxItem, taskID string, round int, o TaskOutcome) error
+	Orders(ctx context.Context, taskIDs []string) ([]*TaskOrder, error)
+	// Record records the outcomes of the claimed outbox item's steps, and
+	// completes the item, in one transaction.
+	Record(ctx context.Context, claimed *OutboxItem, results ...TaskResult) error
 	// Overdue ends a person's task's grace period; Remind reminds the
 	// officers of a manual task; each completes the claimed item.
 	Overdue(ctx context.Context, claimed *OutboxItem, taskID string, round int) error

@@ -137,9 +137,22 @@ func steps(eff *dsar.Effect) []string {
 		}
 		var p dsar.TaskPayload
 		_ = json.Unmarshal(it.Payload, &p)
-		out = append(out, string(p.Step))
+		for range p.Refs() {
+			out = append(out, string(p.Step))
+		}
 	}
 	return out
+}
+
+// items counts the effect's outbox items of the kind.
+func items(eff *dsar.Effect, kind dsar.OutboxKind) int {
+	n := 0
+	for _, it := range eff.Outbox {
+		if it.Kind == kind {
+			n++
+		}
+	}
+	return n
 }
 
 func TestErasureFansOutAndCompletesItself(t *testing.T) {
@@ -158,6 +171,9 @@ func TestErasureFansOutAndCompletesItself(t *testing.T) {
 	c = apply(c, eff)
 	if got := steps(eff); !slices.Equal(got, []string{"send", "send"}) {
 		t.Errorf("approval sends %v, want crm and ads", got)
+	}
+	if n := items(eff, dsar.OutboxTask); n != 1 {
+		t.Errorf("approval sends its tasks in %d outbox items, want 1 (one claim and one transaction for them all)", n)
 	}
 	for target, want := range map[string]dsar.TaskStatus{"crm": dsar.TaskSent, "ads": dsar.TaskSent, "scoring": dsar.TaskSkipped,
 		"recipient:courier": dsar.TaskPlanned, "recipient:public": dsar.TaskSkipped} {

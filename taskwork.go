@@ -156,11 +156,24 @@ func (ts *tasks) move(t *Task, to TaskStatus, reason string) {
 		From: ts.ch.from, To: ts.ch.from, Reason: reason, Data: data})
 }
 
-// send hands a task to its connector now, or at a later time.
+// send hands a task to its connector now, or at a later time. A step
+// that hands tasks over (TaskStep.Shared) joins the operation's item of
+// the same step and moment, if there is one.
 func (ts *tasks) send(t *Task, step TaskStep, at time.Time) {
+	eff := ts.ch.eff
+	if step.Shared() {
+		for _, it := range eff.Outbox {
+			var p TaskPayload
+			if it.Kind != OutboxTask || !it.RunAt.Equal(at) || json.Unmarshal(it.Payload, &p) != nil || p.Step != step {
+				continue
+			}
+			p.More = append(p.More, TaskRef{TaskID: t.ID, Round: t.Round})
+			it.Payload, _ = json.Marshal(p) // plain fields always marshal
+			return
+		}
+	}
 	payload, _ := json.Marshal(TaskPayload{TaskID: t.ID, Step: step, Round: t.Round}) // plain fields always marshal
-	env := ts.ch.env
-	ts.ch.eff.Outbox = append(ts.ch.eff.Outbox, &OutboxItem{ID: env.NewID(), Kind: OutboxTask, RequestID: t.RequestID, Payload: payload, RunAt: at})
+	eff.Outbox = append(eff.Outbox, &OutboxItem{ID: ts.ch.env.NewID(), Kind: OutboxTask, RequestID: t.RequestID, Payload: payload, RunAt: at})
 }
 
 // add creates a task of the case.

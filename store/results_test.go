@@ -54,11 +54,15 @@ func TestResultsReviewedReleasedDownloaded(t *testing.T) {
 		if err := json.Unmarshal(it.Payload, &p); err != nil {
 			t.Fatal(err)
 		}
-		o := dsar.TaskOutcome{Kind: dsar.OutcomeNoData}
-		if exported == "" {
-			exported, o = p.TaskID, dsar.TaskOutcome{Kind: dsar.OutcomeDone, Count: 3}
+		var results []dsar.TaskResult
+		for _, ref := range p.Refs() {
+			o := dsar.TaskOutcome{Kind: dsar.OutcomeNoData}
+			if exported == "" {
+				exported, o = ref.TaskID, dsar.TaskOutcome{Kind: dsar.OutcomeDone, Count: 3}
+			}
+			results = append(results, dsar.TaskResult{TaskID: ref.TaskID, Round: ref.Round, Outcome: o})
 		}
-		if err := tasks.Record(ctx, it, p.TaskID, p.Round, o); err != nil {
+		if err := tasks.Record(ctx, it, results...); err != nil {
 			t.Fatal(err)
 		}
 	}

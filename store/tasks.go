@@ -259,20 +259,19 @@ type Tasks struct {
 	leading bool
 }
 
-// recording is an outcome given to Record, and where its result goes.
+// recording is the outcomes of a claimed item given to Record, and where
+// their result goes.
 type recording struct {
 	ctx  context.Context
 	step StepOutcome
 	err  chan error
 }
 
-// StepOutcome is the outcome of the claimed outbox item's step of a task
-// in a round.
+// StepOutcome is what the steps of a claimed outbox item came to: each
+// task's outcome in its round.
 type StepOutcome struct {
 	Claimed *dsar.OutboxItem
-	TaskID  string
-	Round   int
-	Outcome dsar.TaskOutcome
+	Results []dsar.TaskResult
 }
 
 // maxBatch is the most outcomes Record writes in one transaction;
@@ -300,21 +299,45 @@ func (t *Tasks) taskCase(tx *gorm.DB, taskID string) (*requestRow, error) {
 
 // Order implements dsar.TaskService.
 func (t *Tasks) Order(ctx context.Context, taskID string) (*dsar.TaskOrder, error) {
+	orders, err := t.Orders(ctx, []string{taskID})
+	if err != nil {
+		return nil, err
+	}
+	return orders[0], nil
+}
+
+// Orders implements dsar.TaskService: one query for the tasks and one
+// for their case.
+func (t *Tasks) Orders(ctx context.Context, taskIDs []string) ([]*dsar.TaskOrder, error) {
 	db := t.db.gorm.WithContext(ctx)
-	var tr taskRow
-	if err := db.Where("id = ?", taskID).Take(&tr).Error; err != nil {
+	var trs []taskRow
+	if err := db.Where("id IN ?", taskIDs).Order("id").Find(&trs).Error; err != nil {
 		return nil, mapErr(err)
 	}
+	if len(trs) < len(slices.Compact(slices.Sorted(slices.Values(taskIDs)))) {
+		return nil, dsar.Errorf(dsar.ENOTFOUND, "a task of %v is not there", taskIDs)
+	}
 	var row requestRow
-	if err := db.Where("id = ?", tr.RequestID).Take(&row).Error; err != nil {
+	if err := db.Where("id = ?", trs[0].RequestID).Take(&row).Error; err != nil {
 		return nil, mapErr(err)
 	}
 	ctrl, ok := t.db.Controllers.Get(row.Controller)
 	if !ok {
 		return nil, dsar.Errorf(dsar.ECONFLICT, "the request's controller %q is no longer configured", row.Controller)
 	}
-	task := tr.toDomain(ctrl.Location)
-	return dsar.NewTaskOrder(ctrl, row.toDomain(ctrl.Location), task)
+	r := row.toDomain(ctrl.Location)
+	orders := make([]*dsar.TaskOrder, len(trs))
+	for i := range trs {
+		if trs[i].RequestID != row.ID {
+			return nil, dsar.Errorf(dsar.ECONFLICT, "tasks %s and %s belong to different cases", trs[0].ID, trs[i].ID)
+		}
+		o, err := dsar.NewTaskOrder(ctrl, r, trs[i].toDomain(ctrl.Location))
+		if err != nil {
+			return nil, err
+		}
+		orders[i] = o
+	}
+	return orders, nil
 }
 
 // Record implements dsar.TaskService. Outcomes recorded at the same time
@@ -325,8 +348,11 @@ func (t *Tasks) Order(ctx context.Context, taskID string) (*dsar.TaskOrder, erro
 // written one after the other, each with the effect and the audit events
 // it would have alone. Under load this spares most of the locks, reads
 // and commits of a fan-out; alone, an outcome is a batch of one.
-func (t *Tasks) Record(ctx context.Context, claimed *dsar.OutboxItem, taskID string, round int, o dsar.TaskOutcome) error {
-	r := &recording{ctx: ctx, step: StepOutcome{Claimed: claimed, TaskID: taskID, Round: round, Outcome: o}, err: make(chan error, 1)}
+func (t *Tasks) Record(ctx context.Context, claimed *dsar.OutboxItem, results ...dsar.TaskResult) error {
+	if len(results) == 0 {
+		return dsar.Errorf(dsar.EINVALID, "no outcome to record for outbox item %s", claimed.ID)
+	}
+	r := &recording{ctx: ctx, step: StepOutcome{Claimed: claimed, Results: results}, err: make(chan error, 1)}
 	t.mu.Lock()
 	t.waiting = append(t.waiting, r)
 	if t.leading {
@@ -394,14 +420,13 @@ func (t *Tasks) recordBatch(batch []*recording) {
 }
 
 // RecordBatch records the outcomes of several claimed items' steps, each
-// as Record does, in one transaction, and returns each one's error (nil
-// when it was recorded) and how many were written alone, after the
+// as Record does, in one transaction, and returns each item's error (nil
+// when it was recorded) and how many items were written alone, after the
 // outcomes of their case failed together. The cases are locked in the
 // order of their IDs, so that two workers' batches never wait for each
-// other in a circle; the outcomes of one case are written in the order
-// given. A case whose
-// outcomes fail together is rolled back alone and tried outcome by
-// outcome, so that one bad outcome fails no other.
+// other in a circle; the items of one case are written in the order given.
+// A case whose items fail together is rolled back alone and tried item by
+// item, so that one bad item fails no other.
 func (t *Tasks) RecordBatch(ctx context.Context, steps []StepOutcome) (errs []error, alone int) {
 	order := make([]int, len(steps))
 	for i := range order {
@@ -444,8 +469,8 @@ func (t *Tasks) RecordBatch(ctx context.Context, steps []StepOutcome) (errs []er
 	return results, alone
 }
 
-// isolated records outcomes of one case behind a savepoint: when they
-// fail, the transaction goes on without them.
+// isolated records items of one case behind a savepoint: when they fail,
+// the transaction goes on without them.
 func (t *Tasks) isolated(tx *gorm.DB, group []StepOutcome) error {
 	if err := tx.SavePoint("outcomes").Error; err != nil {
 		return err
@@ -459,10 +484,10 @@ func (t *Tasks) isolated(tx *gorm.DB, group []StepOutcome) error {
 	return err
 }
 
-// recordCase records outcomes of tasks of one case, in order, on the case
-// locked once, and completes their claimed items.
+// recordCase records the outcomes of claimed items of one case, in order,
+// on the case locked once, and completes the items.
 func (t *Tasks) recordCase(tx *gorm.DB, group []StepOutcome) error {
-	row, err := t.taskCase(tx, group[0].TaskID)
+	row, err := t.taskCase(tx, group[0].Results[0].TaskID)
 	if err != nil {
 		return err
 	}
@@ -470,24 +495,26 @@ func (t *Tasks) recordCase(tx *gorm.DB, group []StepOutcome) error {
 	if err != nil {
 		return err
 	}
-	for _, r := range group {
-		eff, err := dsar.RecordOutcome(t.db.env(), c, dsar.ActorService, r.TaskID, r.Round, r.Outcome)
-		if err != nil {
-			return err
-		}
-		if err := t.db.apply(tx, row, eff); err != nil {
-			return err
-		}
-		if err := finish(tx, r.Claimed, dsar.OutboxDone, t.db.now()); err != nil {
-			return err
-		}
-		next, ok := c.Follow(eff)
-		if !ok {
-			if next, err = t.db.loadCase(tx, row); err != nil {
+	for _, item := range group {
+		for _, r := range item.Results {
+			eff, err := dsar.RecordOutcome(t.db.env(), c, dsar.ActorService, r.TaskID, r.Round, r.Outcome)
+			if err != nil {
 				return err
 			}
+			if err := t.db.apply(tx, row, eff); err != nil {
+				return err
+			}
+			next, ok := c.Follow(eff)
+			if !ok {
+				if next, err = t.db.loadCase(tx, row); err != nil {
+					return err
+				}
+			}
+			c = next
 		}
-		c = next
+		if err := finish(tx, item.Claimed, dsar.OutboxDone, t.db.now()); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -118,15 +118,16 @@ func TestQueueShowsTaskProgress(t *testing.T) {
 // TestRecordBatch: outcomes of several cases' tasks recorded in one
 // transaction end each case as one by one would (tasks ended, the Art 19
 // notices sent after the systems, the cases completed), with the audit
-// chains intact; an outcome whose item is no longer held fails alone and
-// leaves its case's other outcomes recorded.
+// chains intact; an item that is no longer held fails alone and leaves its
+// case's other items recorded.
 func TestRecordBatch(t *testing.T) {
 	clock := dsar.NewManualClock(at(2025, time.March, 3, 9, 30))
 	db := storetest.Open(t, clock)
 	reqs, tasks, outbox := store.NewRequests(db), store.NewTasks(db), store.NewOutbox(db)
 	cases := approvedErasures(t, reqs, 3)
-	// due claims every task step due now.
-	due := func() []store.StepOutcome {
+	// due claims every task item due now and gives each of its tasks the
+	// outcome.
+	due := func(o dsar.TaskOutcome) []store.StepOutcome {
 		t.Helper()
 		items, err := outbox.Due(ctx, clock.Now(), 1000)
 		if err != nil {
@@ -145,46 +146,56 @@ func TestRecordBatch(t *testing.T) {
 			if err != nil || !ok {
 				t.Fatalf("claim %s: %v %v", it.ID, ok, err)
 			}
-			steps = append(steps, store.StepOutcome{Claimed: claimed, TaskID: p.TaskID, Round: p.Round,
-				Outcome: dsar.TaskOutcome{Kind: dsar.OutcomeDone, Count: 2, Answer: "HTTP 200"}})
+			step := store.StepOutcome{Claimed: claimed}
+			for _, ref := range p.Refs() {
+				step.Results = append(step.Results, dsar.TaskResult{TaskID: ref.TaskID, Round: ref.Round, Outcome: o})
+			}
+			steps = append(steps, step)
 		}
 		return steps
 	}
-	first := due()
-	if len(first) < 6 {
-		t.Fatalf("%d task steps due after three approvals", len(first))
+	// Each approval handed its systems' tasks over in one item; every
+	// system accepts and is polled a minute later, one item a task.
+	sent := due(dsar.TaskOutcome{Kind: dsar.OutcomeAccepted, PollAfter: time.Minute, Answer: "HTTP 202"})
+	if len(sent) != len(cases) || len(sent[0].Results) < 2 {
+		t.Fatalf("%d items after %d approvals (the first with %d tasks); want one item a case with its tasks", len(sent), len(cases), len(sent[0].Results))
 	}
-	// Interleave the cases, and lose the claim of one step of the second
+	if errs, alone := tasks.RecordBatch(ctx, sent); alone != 0 || slices.ContainsFunc(errs, func(err error) bool { return err != nil }) {
+		t.Fatalf("recording the approvals' items: %v, %d alone", errs, alone)
+	}
+	clock.Advance(time.Minute)
+	polls := due(dsar.TaskOutcome{Kind: dsar.OutcomeDone, Count: 2, Answer: "HTTP 200"})
+	// Interleave the cases, and lose the claim of one poll of the second
 	// case: another worker took it over.
-	slices.SortFunc(first, func(a, b store.StepOutcome) int { return strings.Compare(a.TaskID, b.TaskID) })
-	lost := slices.IndexFunc(first, func(s store.StepOutcome) bool { return s.Claimed.RequestID == cases[1].ID })
-	taken := *first[lost].Claimed
-	first[lost].Claimed = &taken
+	slices.SortFunc(polls, func(a, b store.StepOutcome) int { return strings.Compare(a.Results[0].TaskID, b.Results[0].TaskID) })
+	lost := slices.IndexFunc(polls, func(s store.StepOutcome) bool { return s.Claimed.RequestID == cases[1].ID })
+	taken := *polls[lost].Claimed
+	polls[lost].Claimed = &taken
 	taken.Attempts++
-	errs, alone := tasks.RecordBatch(ctx, first)
-	if want := countCase(first, cases[1].ID); alone != want {
-		t.Errorf("%d outcomes written alone; want the %d of the case with the lost claim", alone, want)
+	errs, alone := tasks.RecordBatch(ctx, polls)
+	if want := countCase(polls, cases[1].ID); want < 2 || alone != want {
+		t.Errorf("%d items written alone; want the %d of the case with the lost claim", alone, want)
 	}
 	for i, err := range errs {
 		if want := i == lost; (dsar.ErrorCode(err) == dsar.ECONFLICT) != want || !want && err != nil {
-			t.Errorf("outcome %d (lost claim %v): %v", i, want, err)
+			t.Errorf("item %d (lost claim %v): %v", i, want, err)
 		}
 	}
 	// The notices to recipients follow the systems; then every case but
 	// the one with the lost step is completed.
 	for round := 0; round < 3; round++ {
-		steps := due()
+		steps := due(dsar.TaskOutcome{Kind: dsar.OutcomeDone, Count: 2, Answer: "HTTP 200"})
 		if len(steps) == 0 {
 			break
 		}
 		errs, alone := tasks.RecordBatch(ctx, steps)
 		for i, err := range errs {
 			if err != nil {
-				t.Errorf("round %d, outcome %d: %v", round, i, err)
+				t.Errorf("round %d, item %d: %v", round, i, err)
 			}
 		}
 		if alone != 0 {
-			t.Errorf("round %d: %d outcomes written alone", round, alone)
+			t.Errorf("round %d: %d items written alone", round, alone)
 		}
 	}
 	for i, c := range cases {
@@ -221,7 +232,7 @@ func approvedErasures(t *testing.T, reqs *store.Requests, n int) []*dsar.Request
 	return out
 }
 
-// countCase counts the steps of the case.
+// countCase counts the items of the case.
 func countCase(steps []store.StepOutcome, caseID string) int {
 	n := 0
 	for _, s := range steps {
@@ -238,7 +249,7 @@ func TestRecordConcurrently(t *testing.T) {
 	clock := dsar.NewManualClock(at(2025, time.March, 3, 9, 30))
 	db := storetest.Open(t, clock)
 	reqs, tasks, outbox := store.NewRequests(db), store.NewTasks(db), store.NewOutbox(db)
-	approvedErasures(t, reqs, 4)
+	approvedErasures(t, reqs, 12)
 	items, err := outbox.Due(ctx, clock.Now(), 1000)
 	if err != nil {
 		t.Fatal(err)
@@ -250,19 +261,22 @@ func TestRecordConcurrently(t *testing.T) {
 		if it.Kind != dsar.OutboxTask {
 			continue
 		}
-		n++
+		var p dsar.TaskPayload
+		if err := json.Unmarshal(it.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		n += len(p.Refs())
 		wg.Go(func() {
-			var p dsar.TaskPayload
-			if err := json.Unmarshal(it.Payload, &p); err != nil {
-				errs <- err
-				return
-			}
 			claimed, ok, err := outbox.Claim(ctx, it.ID, clock.Now(), time.Minute)
 			if err != nil || !ok {
 				errs <- fmt.Errorf("claim %s: %v %v", it.ID, ok, err)
 				return
 			}
-			errs <- tasks.Record(ctx, claimed, p.TaskID, p.Round, dsar.TaskOutcome{Kind: dsar.OutcomeNoData})
+			var results []dsar.TaskResult
+			for _, ref := range p.Refs() {
+				results = append(results, dsar.TaskResult{TaskID: ref.TaskID, Round: ref.Round, Outcome: dsar.TaskOutcome{Kind: dsar.OutcomeNoData}})
+			}
+			errs <- tasks.Record(ctx, claimed, results...)
 		})
 	}
 	wg.Wait()

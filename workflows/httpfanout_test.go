@@ -202,7 +202,14 @@ func TestSystemsAnswerLaterByCallback(t *testing.T) {
 		}
 		// Every task sent is accepted (202) and answered by one callback,
 		// which may arrive before or after the worker records the 202.
-		for range e.runTasks(t) {
+		sent := 0
+		for _, task := range e.tasks(t, r.ID) {
+			if task.Status == dsar.TaskSent {
+				sent++
+			}
+		}
+		e.runTasks(t)
+		for range sent {
 			if cb := <-sys.Callbacks(); cb.Err != nil || cb.Status != 204 {
 				t.Fatalf("callback of %s: %d %v", cb.TaskID, cb.Status, cb.Err)
 			}

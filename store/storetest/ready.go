@@ -52,7 +52,11 @@ func Ready(t testing.TB, db *store.DB, id string) {
 			if err := json.Unmarshal(it.Payload, &p); err != nil {
 				t.Fatal(err)
 			}
-			if err := tasks.Record(ctx, claimed, p.TaskID, p.Round, dsar.TaskOutcome{Kind: dsar.OutcomeNoData}); err != nil {
+			var results []dsar.TaskResult
+			for _, ref := range p.Refs() {
+				results = append(results, dsar.TaskResult{TaskID: ref.TaskID, Round: ref.Round, Outcome: dsar.TaskOutcome{Kind: dsar.OutcomeNoData}})
+			}
+			if err := tasks.Record(ctx, claimed, results...); err != nil {
 				t.Fatal(err)
 			}
 		}
