@@ -252,11 +252,11 @@ func (s *Requests) RetryTasks(ctx context.Context, actor dsar.Actor, id, taskID 
 // Tasks carries out the workers' and the systems' side of system tasks.
 type Tasks struct {
 	db *DB
-	// The outcomes waiting to be recorded, and whether a caller of Record
-	// is writing them.
+	// The outcomes waiting to be recorded, and how many callers of
+	// Record are writing them.
 	mu      sync.Mutex
 	waiting []*recording
-	leading bool
+	writers int
 }
 
 // recording is the outcomes of a claimed item given to Record, and where
@@ -274,12 +274,22 @@ type StepOutcome struct {
 	Results []dsar.TaskResult
 }
 
-// maxBatch is the most outcomes Record writes in one transaction;
+// maxBatch is the most items Record writes in one transaction;
 // batchTimeout bounds that transaction.
 const (
 	maxBatch     = 64
 	batchTimeout = 30 * time.Second
 )
+
+// maxWriters returns how many batches Record writes at once: several on
+// PostgreSQL, whose row locks let transactions on other cases run side by
+// side; one on SQLite, which has one writer.
+func (t *Tasks) maxWriters() int {
+	if t.db.Dialect == SQLite {
+		return 1
+	}
+	return 4
+}
 
 // NewTasks returns the task service on db.
 func NewTasks(db *DB) *Tasks { return &Tasks{db: db} }
@@ -342,12 +352,13 @@ func (t *Tasks) Orders(ctx context.Context, taskIDs []string) ([]*dsar.TaskOrder
 
 // Record implements dsar.TaskService. Outcomes recorded at the same time
 // are written together, as a database commits a group of transactions at
-// once: the first caller writes what waits, batch after batch, until
-// nothing does, and the others wait for their result. A batch is one
-// transaction; in it each case is locked once and its outcomes are
-// written one after the other, each with the effect and the audit events
-// it would have alone. Under load this spares most of the locks, reads
-// and commits of a fan-out; alone, an outcome is a batch of one.
+// once: a caller that finds fewer than maxWriters writing writes what
+// waits, batch after batch, until nothing does, and the others wait for
+// their result. A batch is one transaction; in it each case is locked once
+// and its outcomes are written one after the other, each with the effect
+// and the audit events it would have alone. Under load this spares most
+// of the locks, reads and commits of a fan-out; alone, an item is a batch
+// of one.
 func (t *Tasks) Record(ctx context.Context, claimed *dsar.OutboxItem, results ...dsar.TaskResult) error {
 	if len(results) == 0 {
 		return dsar.Errorf(dsar.EINVALID, "no outcome to record for outbox item %s", claimed.ID)
@@ -355,19 +366,23 @@ func (t *Tasks) Record(ctx context.Context, claimed *dsar.OutboxItem, results ..
 	r := &recording{ctx: ctx, step: StepOutcome{Claimed: claimed, Results: results}, err: make(chan error, 1)}
 	t.mu.Lock()
 	t.waiting = append(t.waiting, r)
-	if t.leading {
+	if t.writers >= t.maxWriters() {
 		t.mu.Unlock()
 		return <-r.err
 	}
-	t.leading = true
+	t.writers++
 	var batch []*recording
 	defer func() {
-		// A panic while writing (a bug) must not leave the others waiting
-		// for ever, nor every later outcome behind a leader that is gone.
+		// A panic while writing (a bug) must not leave the batch waiting
+		// for ever, nor later outcomes behind a writer that is gone.
 		if p := recover(); p != nil {
 			t.mu.Lock()
-			rest := append(batch, t.waiting...)
-			t.waiting, t.leading = nil, false
+			t.writers--
+			rest := batch
+			if t.writers == 0 { // nobody else would write what waits
+				rest = append(rest, t.waiting...)
+				t.waiting = nil
+			}
 			t.mu.Unlock()
 			for _, w := range rest {
 				select {
@@ -386,7 +401,7 @@ func (t *Tasks) Record(ctx context.Context, claimed *dsar.OutboxItem, results ..
 		t.recordBatch(batch)
 		t.mu.Lock()
 	}
-	t.waiting, t.leading = nil, false
+	t.writers--
 	t.mu.Unlock()
 	return <-r.err
 }
