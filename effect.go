@@ -125,6 +125,42 @@ func (e *Effect) message(env Env, requestID string, kind MessageKind, author, bo
 	return m
 }
 
+// Then adds next, an effect to be written right after e in the same
+// transaction, to e, when writing the two as one comes to the same as
+// writing them one after the other: when each holds no more than the case
+// row, audit events, outbox items, tasks and the suppression (the
+// outcomes of a case's tasks, recorded together). It reports whether it
+// did; when not, e is to be written first and next after it.
+func (e *Effect) Then(next *Effect) bool {
+	if !e.plain() || !next.plain() {
+		return false
+	}
+	if next.Request != nil {
+		e.Request = next.Request
+	}
+	e.Events = append(e.Events, next.Events...)
+	e.Outbox = append(e.Outbox, next.Outbox...)
+	for _, t := range next.Tasks {
+		if i := slices.IndexFunc(e.Tasks, func(x *Task) bool { return x.ID == t.ID }); i >= 0 {
+			e.Tasks[i] = t
+		} else {
+			e.Tasks = append(e.Tasks, t)
+		}
+	}
+	e.Suppress = e.Suppress || next.Suppress
+	return true
+}
+
+// plain reports whether the effect holds no more than the case row, audit
+// events, outbox items, tasks and the suppression.
+func (e *Effect) plain() bool {
+	return len(e.Messages) == 0 && e.Document == nil && e.OpenPause == nil && e.EndPause == nil &&
+		len(e.CancelKinds) == 0 && len(e.CancelMails) == 0 &&
+		e.UseVerification == "" && !e.EndVerifications && e.NewVerification == "" && !e.DeleteDocuments &&
+		e.RemovePersonalData == nil && len(e.RedactEvents) == 0 && len(e.Redactions) == 0 &&
+		e.NewDownloadCode == nil && e.DownloadCodeAttempts == nil
+}
+
 // Follow returns the case as it stands once eff is written, for the next
 // operation on it in the same transaction (the worker records the outcomes
 // of several of a case's tasks at once), and false when eff changes what

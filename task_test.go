@@ -2,6 +2,7 @@ package dsar_test
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -571,6 +572,102 @@ func TestPlanGivesWhatAConnectorCannotDoToAnOfficer(t *testing.T) {
 			if o, err := dsar.NewTaskOrder(c.Controller, c.Request, task); err != nil || o.Connector.Kind != dsar.ConnectorManual {
 				t.Errorf("%s at %s: order %+v %v", tc.typ, tc.system, o, err)
 			}
+		}
+	}
+}
+
+// TestOutcomesWrittenTogether: the effects of a case's task outcomes,
+// joined with Then, hold what writing them one after the other would:
+// every task once in its last state, every audit event in order, every
+// outbox item, the last case row and the suppression.
+func TestOutcomesWrittenTogether(t *testing.T) {
+	env := testEnv()
+	c := shopCase(dsar.TypeErasure, "")
+	eff, err := dsar.Approve(env, c, shopOfficer, "", map[string]string{"scoring": "Shut down."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = apply(c, eff)
+	var p dsar.TaskPayload
+	for _, it := range eff.Outbox {
+		if it.Kind == dsar.OutboxTask {
+			_ = json.Unmarshal(it.Payload, &p)
+		}
+	}
+	// The systems' outcomes, then the recipient's notice they release.
+	var joined *dsar.Effect
+	var events, outbox int
+	last := c
+	for _, ref := range p.Refs() {
+		for _, o := range []dsar.TaskOutcome{{Kind: dsar.OutcomeRetry, Answer: "HTTP 503"}, {Kind: dsar.OutcomeDone, Count: 1}} {
+			eff, err := dsar.RecordOutcome(env, last, dsar.ActorService, ref.TaskID, ref.Round, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			events, outbox = events+len(eff.Events), outbox+len(eff.Outbox)
+			last = apply(last, eff)
+			if joined == nil {
+				joined = eff
+			} else if !joined.Then(eff) {
+				t.Fatalf("the outcome %s of %s was not joined", o.Kind, ref.TaskID)
+			}
+		}
+	}
+	if len(joined.Events) != events || len(joined.Outbox) != outbox {
+		t.Errorf("joined %d events and %d outbox items, want %d and %d", len(joined.Events), len(joined.Outbox), events, outbox)
+	}
+	for i, ev := range joined.Events[1:] {
+		if ev.At.Before(joined.Events[i].At) {
+			t.Errorf("event %d out of order", i+1)
+		}
+	}
+	got := apply(c, joined)
+	if diff := cmp.Diff(last.Tasks, got.Tasks); diff != "" {
+		t.Errorf("tasks after the joined effect differ from one after the other (-want +got):\n%s", diff)
+	}
+	if got.Request != last.Request {
+		t.Error("the joined effect does not end with the last case row")
+	}
+	ids := map[string]bool{}
+	for _, task := range joined.Tasks {
+		if ids[task.ID] {
+			t.Errorf("task %s twice in the joined effect", task.ID)
+		}
+		ids[task.ID] = true
+	}
+}
+
+// TestThenJoinsOnlyPlainEffects: an effect with anything beyond the case
+// row, events, outbox items, tasks and the suppression is never joined,
+// either way round; a field added to Effect later is refused until Then
+// knows it.
+func TestThenJoinsOnlyPlainEffects(t *testing.T) {
+	plain := map[string]bool{"Request": true, "Events": true, "Outbox": true, "Tasks": true, "Suppress": true}
+	typ := reflect.TypeFor[dsar.Effect]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if plain[f.Name] {
+			continue
+		}
+		other := &dsar.Effect{}
+		v := reflect.ValueOf(other).Elem().Field(i)
+		switch v.Kind() {
+		case reflect.Pointer:
+			v.Set(reflect.New(f.Type.Elem()))
+		case reflect.Slice:
+			v.Set(reflect.MakeSlice(f.Type, 1, 1))
+		case reflect.String:
+			v.SetString("x")
+		case reflect.Bool:
+			v.SetBool(true)
+		default:
+			t.Fatalf("Effect.%s: a %s field this test cannot set", f.Name, v.Kind())
+		}
+		if (&dsar.Effect{}).Then(other) {
+			t.Errorf("an effect with %s was joined to a plain one", f.Name)
+		}
+		if other.Then(&dsar.Effect{}) {
+			t.Errorf("a plain effect was joined to one with %s", f.Name)
 		}
 	}
 }

@@ -500,7 +500,9 @@ func (t *Tasks) isolated(tx *gorm.DB, group []StepOutcome) error {
 }
 
 // recordCase records the outcomes of claimed items of one case, in order,
-// on the case locked once, and completes the items.
+// on the case locked once, and completes the items. The outcomes' effects
+// are joined (dsar.Effect.Then) and written together, a statement a table
+// instead of some for each outcome.
 func (t *Tasks) recordCase(tx *gorm.DB, group []StepOutcome) error {
 	row, err := t.taskCase(tx, group[0].Results[0].TaskID)
 	if err != nil {
@@ -510,17 +512,32 @@ func (t *Tasks) recordCase(tx *gorm.DB, group []StepOutcome) error {
 	if err != nil {
 		return err
 	}
+	var pending *dsar.Effect
+	flush := func() error {
+		if pending == nil {
+			return nil
+		}
+		err := t.db.apply(tx, row, pending)
+		pending = nil
+		return err
+	}
 	for _, item := range group {
 		for _, r := range item.Results {
 			eff, err := dsar.RecordOutcome(t.db.env(), c, dsar.ActorService, r.TaskID, r.Round, r.Outcome)
 			if err != nil {
 				return err
 			}
-			if err := t.db.apply(tx, row, eff); err != nil {
-				return err
+			if pending == nil || !pending.Then(eff) {
+				if err := flush(); err != nil {
+					return err
+				}
+				pending = eff
 			}
 			next, ok := c.Follow(eff)
 			if !ok {
+				if err := flush(); err != nil {
+					return err
+				}
 				if next, err = t.db.loadCase(tx, row); err != nil {
 					return err
 				}
@@ -531,7 +548,7 @@ func (t *Tasks) recordCase(tx *gorm.DB, group []StepOutcome) error {
 			return err
 		}
 	}
-	return nil
+	return flush()
 }
 
 // Overdue implements dsar.TaskService (dsar.TaskOverdue).
