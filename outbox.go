@@ -26,8 +26,9 @@ const (
 	// cases exist (payload: CheckpointPayload), so that deleting a whole
 	// case is found by the audit check.
 	OutboxCheckpoint OutboxKind = "audit_checkpoint"
-	// OutboxTask carries out one step of a system task (payload:
-	// TaskPayload): send it, poll it, remind, end its grace period, cancel.
+	// OutboxTask carries out one step of system tasks (payload:
+	// TaskPayload): send them, poll one, remind, end its grace period,
+	// cancel them.
 	OutboxTask OutboxKind = "task"
 	// OutboxRetention removes the personal data of the closed cases whose
 	// records retention has run out (payload: RetentionPayload), once a
