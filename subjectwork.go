@@ -32,6 +32,7 @@ func NewCase(env Env, in NewRequest, a Actor, controllers *Controllers) (*Effect
 		ReceivedAt: in.ReceivedAt.In(ctrl.Location), DueDate: dl.Due, Deadline: dl.At.In(ctrl.Location),
 		ExtensionNoticeBy: dl.ExtensionNoticeBy, AcknowledgeBy: dl.AcknowledgeBy,
 		CreatedBy: a.ID, CreatedAt: now, UpdatedAt: now,
+		Transmit: Transmission{To: in.TransmitTo, Organisation: in.TransmitOrganisation},
 	}
 	eff := &Effect{Request: r}
 	eff.Events = append(eff.Events, &Event{RequestID: r.ID, At: now, Actor: a.ID, ClientIP: a.IP, Kind: EventCreated, To: StatusReceived,
