@@ -3122,4 +3122,3 @@ func contractTransmitTo(t *testing.T, e *contractEnv) {
 type transmissionAnswer struct {
 	To, Organisation, State string
 }
-
