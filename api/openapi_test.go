@@ -196,6 +196,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		{"RequestForm", "phone", dsar.MaxPhoneLength},
 		{"RequestForm", "customer_id", dsar.MaxIDLength},
 		{"RequestForm", "details", dsar.MaxDetailsLength},
+		{"RequestForm", "transmit_organisation", dsar.MaxOrganisationLength},
 		{"ReplyForm", "body", dsar.MaxDetailsLength},
 		{"ReplyUploadForm", "body", dsar.MaxDetailsLength},
 		{"Message", "body", dsar.MaxDetailsLength},
@@ -1878,7 +1879,7 @@ func contractPages(t *testing.T, e *contractEnv) {
 	submit := func(email string) string {
 		t.Helper()
 		a := post("/c/proviso", form("type", "portability", "email", email, "name", "Kari Nordmann", "details", "All my data.",
-			"recipient", "Digiref AS", "language", "en", "website", ""), 303)
+			"transmit_organisation", "Digiref AS", "language", "en", "website", ""), 303)
 		id, ok := strings.CutPrefix(a.header.Get("Location"), "/r/")
 		id, ok2 := strings.CutSuffix(id, "/verify")
 		if !ok || !ok2 {
@@ -1890,8 +1891,9 @@ func contractPages(t *testing.T, e *contractEnv) {
 	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "admin", want: 200})
 	got := a.object(t)
 	checkFields(t, got, map[string]any{"status": "awaiting_verification", "channel": "web", "language": "en", "type": "portability",
-		"subject": map[string]any{"email": "kari@example.no", "name": "Kari Nordmann"}})
-	if d, _ := got["details"].(string); !strings.HasPrefix(d, "All my data.") || !strings.HasSuffix(d, "\nDigiref AS") {
+		"subject": map[string]any{"email": "kari@example.no", "name": "Kari Nordmann"},
+		"transmission": map[string]any{"to": "other", "organisation": "Digiref AS"}})
+	if d, _ := got["details"].(string); d != "All my data." {
 		t.Errorf("details %q", d)
 	}
 	if n := count(); n != before+1 {

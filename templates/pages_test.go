@@ -135,6 +135,17 @@ var pageCases = map[string][]pageCase{
 				Honeypot: "website",
 			}
 		}},
+		{"transmit", func(lang dsar.Language) any {
+			return FormPage{
+				Page:          ntePage(lang, "/c/nte"),
+				ControllerKey: "nte",
+				Types:         dsar.RequestTypes,
+				Recipients:    []Choice{{Key: "kraftbytte", Name: "Kraftbytte AS"}, {Key: "elbytte", Name: "Elbytte Norge AS"}},
+				Values:        FormValues{Type: string(dsar.TypePortability), Email: "kari@example.no", TransmitTo: "other", Language: string(lang)},
+				Errors:        map[string]string{"transmit_organisation": T(lang, "field.transmit.organisation", nil)},
+				Honeypot:      "website",
+			}
+		}},
 		{"regulations", func(lang dsar.Language) any {
 			return FormPage{
 				Page:          ntePage(lang, "/c/keto-diets"),
@@ -900,7 +911,7 @@ func TestPageFormFields(t *testing.T) {
 			Identifiers:   []string{dsar.IdentifierCustomerID, dsar.IdentifierPhone},
 			Values: FormValues{
 				Type: "portability", Email: "kari@example.no", Name: "Kari Nordmann", Phone: "+47 912 34 567",
-				CustomerID: "7001234", Details: "Line 1\nLine 2", Language: "en", Recipient: "Tibber AS",
+				CustomerID: "7001234", Details: "Line 1\nLine 2", Language: "en", TransmitTo: "other", TransmitOrganisation: "Tibber AS",
 				Inaccurate: "Old address", Correct: "New address",
 			},
 			Honeypot: "website",
@@ -929,7 +940,7 @@ func TestPageFormFields(t *testing.T) {
 		}
 		for name, want := range map[string]string{
 			"email": "kari@example.no", "name": "Kari Nordmann", "phone": "+47 912 34 567",
-			"customer_id": "7001234", "details": "Line 1 Line 2", "recipient": "Tibber AS",
+			"customer_id": "7001234", "details": "Line 1 Line 2", "transmit_organisation": "Tibber AS",
 			"inaccurate": "Old address", "correct": "New address",
 		} {
 			if names[name] == nil {
@@ -1023,7 +1034,7 @@ func TestPageFormWithoutOptionalParts(t *testing.T) {
 		Types:         []dsar.RequestType{dsar.TypeAccess, dsar.TypeErasure},
 	}
 	doc := parse(t, render(t, "form", data))
-	for _, name := range []string{"phone", "customer_id", "recipient", "inaccurate", "correct"} {
+	for _, name := range []string{"phone", "customer_id", "transmit_to", "transmit_organisation", "inaccurate", "correct"} {
 		if n := findAll(doc, byAttr("name", name)); len(n) != 0 {
 			t.Errorf("field %s is shown, but the form does not ask for it", name)
 		}
@@ -1046,6 +1057,7 @@ func TestPageFormErrors(t *testing.T) {
 			Types:         dsar.RequestTypes,
 			Identifiers:   []string{dsar.IdentifierPhone, dsar.IdentifierCustomerID},
 			Regulations:   dsar.Regulations,
+			Recipients:    []Choice{{Key: "kraftbytte", Name: "Kraftbytte AS"}},
 			Errors:        errs,
 			Honeypot:      "website",
 		}
@@ -1074,7 +1086,7 @@ func TestPageFormErrors(t *testing.T) {
 				if errEl.Parent != described {
 					t.Errorf("%s: the type error is not in the fieldset", lang)
 				}
-			case "objection", "regulation": // a group of choices, like the type
+			case "objection", "regulation", "transmit_to": // a group of choices, like the type
 				described = errEl.Parent
 				if described.Data != "fieldset" {
 					t.Errorf("%s: the %s error is not in its fieldset", lang, f.name)
@@ -1271,8 +1283,9 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 				Page: p, ControllerKey: hostile, Types: dsar.RequestTypes, Identifiers: dsar.Identifiers,
 				Values: FormValues{
 					Type: hostile, Email: hostile, Name: hostile, Phone: hostile, CustomerID: hostile,
-					Details: hostile, Language: hostile, Recipient: hostile, Inaccurate: hostile, Correct: hostile,
+					Details: hostile, Language: hostile, TransmitTo: hostile, TransmitOrganisation: hostile, Inaccurate: hostile, Correct: hostile,
 				},
+				Recipients: []Choice{{Key: hostile, Name: hostile}},
 				Errors:   map[string]string{"email": hostile, "type": hostile, hostile: hostile},
 				Honeypot: hostile,
 			},

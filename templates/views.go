@@ -72,9 +72,10 @@ type IndexPage struct {
 // them, kept when the form comes back with errors.
 type FormValues struct {
 	Type, Email, Name, Phone, CustomerID, Details, Language string
-	// Recipient is the organisation a portability request asks to send the
-	// data to directly (optional).
-	Recipient string
+	// TransmitTo is the portability recipient (its key, or "other") a
+	// portability request asks the data to be sent to directly, and
+	// TransmitOrganisation the organisation the subject named (optional).
+	TransmitTo, TransmitOrganisation string
 	// Inaccurate and Correct are what is wrong and what is right, for a
 	// rectification request.
 	Inaccurate, Correct string
@@ -83,6 +84,11 @@ type FormValues struct {
 	// Regulation is the law the subject makes the request under ("" for
 	// the controller's default).
 	Regulation string
+}
+
+// Choice is one choice of a list: its value and the name people read.
+type Choice struct {
+	Key, Name string
 }
 
 // FormPage is a controller's request form.
@@ -98,7 +104,10 @@ type FormPage struct {
 	// Regulations are those a request may be made under, the controller's
 	// default first; the form offers a choice when there is more than one.
 	Regulations []dsar.Regulation
-	Values      FormValues
+	// Recipients are the organisations a portability request's data can
+	// be sent to directly; the form offers them as choices.
+	Recipients []Choice
+	Values     FormValues
 	// Errors maps a field name (as in FormValues, lower-case: "email",
 	// "type", "details", …) to its message, already in the page's language.
 	Errors map[string]string
