@@ -1891,7 +1891,7 @@ func contractPages(t *testing.T, e *contractEnv) {
 	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "admin", want: 200})
 	got := a.object(t)
 	checkFields(t, got, map[string]any{"status": "awaiting_verification", "channel": "web", "language": "en", "type": "portability",
-		"subject": map[string]any{"email": "kari@example.no", "name": "Kari Nordmann"},
+		"subject":      map[string]any{"email": "kari@example.no", "name": "Kari Nordmann"},
 		"transmission": map[string]any{"to": "other", "organisation": "Digiref AS"}})
 	if d, _ := got["details"].(string); d != "All my data." {
 		t.Errorf("details %q", d)
