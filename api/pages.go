@@ -430,6 +430,7 @@ func (s *Server) showStatusField(c echo.Context, status int, errKey string, para
 		// Where the code went, never the whole address.
 		data.Notice = templates.T(lang, key, map[string]any{"email": maskEmail(req.Subject.Email)})
 	}
+	data.Transmission = transmissionView(req, ct)
 	if data.Download = s.downloadSection(req, token, lang); data.Download != nil && field == "code" {
 		data.Download.CodeError = data.Error
 	}

@@ -321,6 +321,33 @@ var pageCases = map[string][]pageCase{
 				Download:   &DownloadSection{Gone: T(lang, "error.download.expired", nil), NewRequest: "/c/nte?type=portability"},
 			}
 		}},
+		{"transmitted", func(lang dsar.Language) any {
+			return StatusPage{
+				Page:       ntePage(lang, "/s/0c1d2e3f"),
+				Reference:  "7KQ2-M9XD",
+				Type:       dsar.TypePortability,
+				Status:     dsar.StatusCompleted,
+				ReceivedAt: time.Date(2025, 1, 31, 12, 0, 0, 0, oslo),
+				DueDate:    "2025-02-28",
+				Download: &DownloadSection{
+					Files: []DownloadFile{{Name: dsar.ResultPackage, Bytes: 48_213}}, Until: time.Date(2025, 2, 27, 23, 59, 59, 0, oslo), Left: 5,
+					CodeMinutes: 30, CodeAction: "/s/0c1d2e3f/download/code", DownloadAction: "/s/0c1d2e3f/download",
+				},
+				Transmission: &TransmissionView{Organisation: "Kraftbytte AS", State: dsar.TransmitSent, At: time.Date(2025, 2, 20, 14, 5, 0, 0, oslo),
+					Receipt: "KB-2025-77", Attempts: 2, Status: 202},
+			}
+		}},
+		{"transmit-other", func(lang dsar.Language) any {
+			return StatusPage{
+				Page:         ntePage(lang, "/s/0c1d2e3f"),
+				Reference:    "7KQ2-M9XD",
+				Type:         dsar.TypePortability,
+				Status:       dsar.StatusInProgress,
+				ReceivedAt:   time.Date(2025, 1, 31, 12, 0, 0, 0, oslo),
+				DueDate:      "2025-02-28",
+				Transmission: &TransmissionView{Organisation: "Strøm & Sånn AS", Other: true},
+			}
+		}},
 	},
 	"error": {
 		{"not-found", func(lang dsar.Language) any {
@@ -487,6 +514,15 @@ var pageCases = map[string][]pageCase{
 		}},
 	},
 	"case": {
+		{"transmit-failed", func(lang dsar.Language) any {
+			return CasePage{Page: Page{Lang: lang, Path: "/cases/y", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, ID: "y", Reference: "H3PA-22QX", Controller: "nte",
+				Type: dsar.TypePortability, Status: dsar.StatusCompleted, Regulation: dsar.RegulationGDPR, SubjectEmail: "kari@example.no", Language: dsar.LanguageNB,
+				ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", DaysLeft: 12,
+				Timeline: []CaseEvent{{At: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), Actor: "public", Kind: "created", To: dsar.StatusReceived}},
+				Transmission: &TransmissionView{Organisation: "Kraftbytte AS", State: dsar.TransmitFailed, At: time.Date(2025, 3, 20, 15, 12, 0, 0, oslo),
+					Attempts: 1, Status: 400, Reason: "the recipient answered 400 Bad Request"},
+			}
+		}},
 		{"in-progress", func(lang dsar.Language) any {
 			return CasePage{Page: Page{Lang: lang, Path: "/cases/x", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, ID: "x", Reference: "7KQ2-M9XD", Controller: "nte",
 				Type: dsar.TypeErasure, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: "kari@example.no", Language: dsar.LanguageNB, SubjectIDs: "12345",
@@ -1551,6 +1587,9 @@ func usedPageKeys(t *testing.T) (static, prefixes map[string]bool, dynamic []str
 	}
 	for _, r := range dsar.SystemRoles {
 		dynamic = append(dynamic, "page.datamap.role."+string(r))
+	}
+	for _, st := range []dsar.TransmitState{dsar.TransmitPending, dsar.TransmitSent, dsar.TransmitFailed, dsar.TransmitNotFeasible} {
+		dynamic = append(dynamic, "page.case.transmit.state."+string(st))
 	}
 	for _, b := range dsar.LegalBases {
 		dynamic = append(dynamic, "page.datamap.basis."+string(b))

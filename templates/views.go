@@ -86,6 +86,25 @@ type FormValues struct {
 	Regulation string
 }
 
+// TransmissionView is the direct transmission of a portability case's
+// package to another organisation, as the status and case pages show it.
+type TransmissionView struct {
+	// Organisation is whom the package is for; Other says the subject
+	// named it (it is not set up for direct transmission).
+	Organisation string
+	Other        bool
+	// State is "" until the case is completed.
+	State dsar.TransmitState
+	// At is when it was received, or failed for good (zero before).
+	At time.Time
+	// Receipt is the recipient's receipt, SHA256 what was sent.
+	Receipt, SHA256 string
+	// Attempts, Status and Reason are the tries, the last answer's
+	// status and why the last try failed (the case page).
+	Attempts, Status int
+	Reason           string
+}
+
 // Choice is one choice of a list: its value and the name people read.
 type Choice struct {
 	Key, Name string
@@ -179,6 +198,9 @@ type StatusPage struct {
 	// Download is the part about the files of a completed access or
 	// portability case; nil when the case gives none.
 	Download *DownloadSection
+	// Transmission is the direct transmission of the portable package the
+	// subject asked for; nil when none.
+	Transmission *TransmissionView
 	// Error and Notice are messages about the last form sent.
 	Error, Notice string
 }
@@ -339,6 +361,9 @@ type CasePage struct {
 	// Results are the subject's files of an access or portability case
 	// whose tasks have ended.
 	Results *ResultsView
+	// Transmission is the direct transmission the subject asked for; nil
+	// when none.
+	Transmission *TransmissionView
 	// FailedTasks counts the failed tasks an officer may retry at once.
 	FailedTasks int
 	Error       string
