@@ -691,3 +691,28 @@ func TestParsePortabilityRecipients(t *testing.T) {
 		})
 	}
 }
+
+// TestPortabilityDocExample parses the configuration example of
+// docs/portability.md.
+func TestPortabilityDocExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("docs", "portability.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(doc), "## Configuration")
+	_, example, ok := strings.Cut(section, "```yaml\n")
+	example, _, ok2 := strings.Cut(example, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/portability.md has no YAML example under Configuration")
+	}
+	cs, err := ParseControllers("portability.md", []byte(example))
+	if err != nil {
+		t.Fatal(ErrorMessage(err))
+	}
+	c, _ := cs.Get("shop")
+	want := []PortabilityRecipient{{Key: "kraftbytte", Name: "Kraftbytte AS", URL: "https://api.kraftbytte.example/dsar/packages",
+		Secret: Secret{Env: "KRAFTBYTTE_PORTABILITY_SECRET"}, Timeout: 2 * time.Minute, MaxAttempts: 8}}
+	if diff := cmp.Diff(want, c.PortabilityRecipients); diff != "" {
+		t.Errorf("the example's recipients (-want +got):\n%s", diff)
+	}
+}

@@ -213,7 +213,7 @@ func (ch *change) release() {
 	until := DateOf(ch.env.Now.Add(p.DownloadTTL).In(loc)).EndIn(loc)
 	r.DownloadUntil, r.Downloads = &until, 0
 	ch.eff.Outbox = append(ch.eff.Outbox, &OutboxItem{ID: ch.env.NewID(), Kind: OutboxResultsExpiry, RequestID: r.ID, RunAt: until})
-	if r.Transmit.To != "" {
+	if r.Type == TypePortability && r.Transmit.To != "" {
 		ch.transmit()
 	}
 }
