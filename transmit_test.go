@@ -187,6 +187,12 @@ func TestTransmissionDelivered(t *testing.T) {
 	if !slices.Contains(reopened.CancelKinds, dsar.OutboxTransmit) || reopened.Request.Transmit != (dsar.Transmission{To: "kraftbytte"}) {
 		t.Errorf("reopening keeps the transmission: %+v %v", reopened.Request.Transmit, reopened.CancelKinds)
 	}
+	sent := apply(c, eff)
+	if !dsar.MailStillTrue(dsar.MailPayload{Template: dsar.MailTransmitted}, sent.Request) ||
+		dsar.MailStillTrue(dsar.MailPayload{Template: dsar.MailTransmitted}, reopened.Request) ||
+		dsar.MailStillTrue(dsar.MailPayload{Template: dsar.MailTransmissionFailed}, sent.Request) {
+		t.Error("a transmission's mail is sent only while the transmission stands as it says")
+	}
 	rc := apply(c, reopened)
 	eff, err = dsar.RecordTransmission(env, rc, 1, dsar.TransmitOutcome{Result: dsar.TransmitDelivered, Status: 200, SHA256: "cc", Bytes: 5})
 	if err != nil || eff.Request != nil || kinds(eff) != "transmitted" || len(eff.Outbox) != 0 {
