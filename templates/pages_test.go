@@ -574,6 +574,8 @@ var (
 // decision, and recipients told by e-mail or not at all.
 func dataMapController() *dsar.Controller {
 	return &dsar.Controller{Key: "intility", LegalName: "Intility AS",
+		PortabilityRecipients: []dsar.PortabilityRecipient{{Key: "kraftbytte", Name: "Kraftbytte AS", URL: "https://api.kraftbytte.example/dsar/packages",
+			Secret: dsar.Secret{Env: "KRAFTBYTTE_PORTABILITY_SECRET"}, Timeout: 2 * time.Minute, MaxAttempts: 8}},
 		DataCategories: []dsar.DataCategory{
 			{Key: "orders", Name: "Bestillinger", Purpose: "Levere bestillinger og regnskap", Retention: "5 år (bokføring)",
 				RetentionPeriod: dsar.RetentionPeriod{Years: 5}, RetentionTrigger: "utgangen av regnskapsåret",
