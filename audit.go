@@ -56,8 +56,10 @@ func EventHash(prev string, ev *Event, seq int64) string {
 }
 
 // auditFreeText are the Data keys of audit events that hold free text an
-// officer typed (the parts of a partial refusal, whom a request went to).
-var auditFreeText = []string{"part", "granted", "forwarded_to"}
+// officer typed (the parts of a partial refusal, whom a request went to),
+// or the subject or another organisation gave (the organisation a
+// portable package was for, its receipt there).
+var auditFreeText = []string{"part", "granted", "forwarded_to", "organisation", "receipt"}
 
 // RedactEvent returns the event without its personal data: no client
 // address, no reason, no free-text data; the rest (who, when, what, the

@@ -354,6 +354,7 @@ func Reopen(env Env, c *Case, a Actor, reason string) (*Effect, error) {
 		// approval, and the next completion's window deletes the old ones.
 		r.ResultsAt, r.DownloadUntil, r.Downloads = nil, nil, 0
 		ch.eff.CancelKinds = append(ch.eff.CancelKinds, OutboxResultsExpiry, OutboxAssemble)
+		ch.stopTransmit()
 	}
 	ch.eff.CancelMails = append(ch.eff.CancelMails, MailCompletion, MailRefusal)
 	m := ch.eff.message(env, r.ID, MessageReopened, a.ID, strings.TrimSpace(reason), false)

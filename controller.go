@@ -234,6 +234,9 @@ type Controller struct {
 	Systems        []System
 	DataCategories []DataCategory
 	Recipients     []Recipient
+	// PortabilityRecipients are the organisations a portable package can
+	// be sent to directly (Art 20(2)).
+	PortabilityRecipients []PortabilityRecipient
 	// Related lists the keys of controllers a request may have to be routed
 	// to as well, such as two companies of one group behind one service.
 	Related []string

@@ -100,6 +100,18 @@ type ctrlYAML struct {
 	DataCategories       []ctrlCategoryYAML  `yaml:"data_categories"`
 	Recipients           []ctrlRecipientYAML `yaml:"recipients"`
 	Related              []string            `yaml:"related"`
+	// PortabilityRecipients are the organisations set up for direct
+	// transmission of a portable package (Art 20(2)).
+	PortabilityRecipients []ctrlPortabilityYAML `yaml:"portability_recipients"`
+}
+
+type ctrlPortabilityYAML struct {
+	Key         string          `yaml:"key"`
+	Name        string          `yaml:"name"`
+	URL         string          `yaml:"url"`
+	Secret      *ctrlSecretYAML `yaml:"secret"`
+	Timeout     string          `yaml:"timeout"`
+	MaxAttempts *int            `yaml:"max_attempts"`
 }
 
 type ctrlContactYAML struct {
@@ -831,6 +843,7 @@ func (p *ctrlParser) controller(path string, rc ctrlYAML) *Controller {
 	p.dataCategories(c, f("data_categories"), rc.DataCategories)
 	p.recipients(c, f("recipients"), rc.Recipients)
 	p.systems(c, f("systems"), rc.Systems)
+	p.portabilityRecipients(c, f("portability_recipients"), rc.PortabilityRecipients)
 
 	for j, v := range rc.Related {
 		item := ctrlItem(f("related"), j)

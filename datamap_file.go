@@ -1,6 +1,8 @@
 package dsar
 
 import (
+	"net"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -558,4 +560,79 @@ func (p *ctrlParser) columns(path string, vs []string) []string {
 		}
 	}
 	return out
+}
+
+// portabilityRecipients checks the organisations the controller can send a
+// portable package to directly: each with its endpoint (https, or http to
+// a loopback address) and the secret its uploads are signed with.
+func (p *ctrlParser) portabilityRecipients(c *Controller, path string, raw []ctrlPortabilityYAML) {
+	firstLine := map[string]int{}
+	for j, rr := range raw {
+		rp := ctrlItem(path, j)
+		r := PortabilityRecipient{
+			Key:         p.key(rp+".key", rr.Key),
+			Name:        p.required(rp+".name", rr.Name),
+			URL:         p.transmitURL(rp+".url", rp, rr.URL),
+			Secret:      p.secret(rp+".secret", rp, rr.Secret, true),
+			Timeout:     DefaultTransmitTimeout,
+			MaxAttempts: p.count(rp+".max_attempts", rr.MaxAttempts, DefaultMaxAttempts, 1, ctrlMaxAttempts),
+		}
+		if t := strings.TrimSpace(rr.Timeout); t != "" {
+			d, err := time.ParseDuration(t)
+			switch {
+			case err != nil:
+				p.bad(rp+".timeout", "invalid duration %q: want a number with a unit such as 30s or 2m", t)
+			case d <= 0 || d > maxTransmitTimeout:
+				p.bad(rp+".timeout", "must be more than 0s and at most %s, not %s", maxTransmitTimeout, t)
+			default:
+				r.Timeout = d
+			}
+		}
+		switch {
+		case r.Key == "":
+		case r.Key == TransmitOther:
+			p.bad(rp+".key", "%q is what a subject chooses for an organisation that is not set up: use another key", TransmitOther)
+			continue
+		default:
+			if l, dup := firstLine[r.Key]; dup {
+				p.bad(rp+".key", "duplicate portability recipient key %q (first at line %d)", r.Key, l)
+				continue
+			}
+			firstLine[r.Key] = p.lineOf(rp + ".key")
+		}
+		c.PortabilityRecipients = append(c.PortabilityRecipients, r)
+	}
+}
+
+// transmitURL checks the endpoint of a portability recipient: an absolute
+// https URL, or http to a loopback address (a receiver on the same
+// machine, for tests and development); the package is personal data and
+// never travels in clear text over a network.
+func (p *ctrlParser) transmitURL(path, near, v string) string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		p.badNear(path, near, "is required: the https URL the package is posted to")
+		return ""
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		p.bad(path, "invalid URL %q: want an absolute https URL", v)
+	case u.User != nil:
+		p.bad(path, "must not hold credentials: the uploads are signed with the secret")
+	case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+		p.bad(path, "must be https: http only reaches a receiver on this machine (localhost, 127.0.0.1, ::1)")
+	default:
+		return v
+	}
+	return ""
+}
+
+// loopbackHost reports whether host names this machine.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

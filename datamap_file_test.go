@@ -626,3 +626,93 @@ func TestConnectorsDocExample(t *testing.T) {
 		t.Errorf("web shop connector %s", s.Connector.Kind)
 	}
 }
+
+// TestParsePortabilityRecipients checks the organisations a portable
+// package can be sent to directly: parsed with their defaults, and each
+// mistake named with its file, line and field.
+func TestParsePortabilityRecipients(t *testing.T) {
+	// recipients adds portability recipients from line 28, one a line.
+	recipients := func(items ...string) string {
+		return ctrlBaseYAML + "    portability_recipients:\n      - " + strings.Join(items, "\n      - ") + "\n"
+	}
+	cs, err := ParseControllers("t.yaml", []byte(recipients(
+		"{key: kraftbytte, name: Kraftbytte AS, url: 'https://kraftbytte.example/dsar/packages', secret: {env: KRAFTBYTTE_SECRET}}",
+		"{key: local, name: Test receiver, url: 'http://127.0.0.1:8092/in', secret: {file: /run/secrets/local}, timeout: 30s, max_attempts: 2}",
+	)))
+	if err != nil {
+		t.Fatal(ErrorMessage(err))
+	}
+	c, _ := cs.Get("acme")
+	want := []PortabilityRecipient{
+		{Key: "kraftbytte", Name: "Kraftbytte AS", URL: "https://kraftbytte.example/dsar/packages", Secret: Secret{Env: "KRAFTBYTTE_SECRET"},
+			Timeout: DefaultTransmitTimeout, MaxAttempts: DefaultMaxAttempts},
+		{Key: "local", Name: "Test receiver", URL: "http://127.0.0.1:8092/in", Secret: Secret{File: "/run/secrets/local"}, Timeout: 30 * time.Second, MaxAttempts: 2},
+	}
+	if diff := cmp.Diff(want, c.PortabilityRecipients); diff != "" {
+		t.Errorf("portability recipients (-want +got):\n%s", diff)
+	}
+
+	const item = "t.yaml:28: controllers[0].portability_recipients"
+	for _, tc := range []struct {
+		name  string
+		items []string
+		want  []string
+	}{
+		{"nothing but a key", []string{"{key: x}"}, []string{
+			item + "[0].name: is required",
+			item + "[0].url: is required: the https URL the package is posted to",
+			item + "[0].secret: is required: {env: NAME} or {file: PATH}, where the secret is kept"}},
+		{"http to another machine", []string{"{key: x, name: X, url: 'http://x.example/in', secret: {env: S}}"}, []string{
+			item + "[0].url: must be https: http only reaches a receiver on this machine (localhost, 127.0.0.1, ::1)"}},
+		{"not a URL", []string{"{key: x, name: X, url: 'ftp://x.example/in', secret: {env: S}}"}, []string{
+			item + `[0].url: invalid URL "ftp://x.example/in": want an absolute https URL`}},
+		{"credentials in the URL", []string{"{key: x, name: X, url: 'https://u:p@x.example/in', secret: {env: S}}"}, []string{
+			item + "[0].url: must not hold credentials: the uploads are signed with the secret"}},
+		{"a secret written in the file", []string{"{key: x, name: X, url: 'https://x.example/in', secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}"}, []string{
+			item + "[0].secret: a secret is never written in the configuration: name where it is kept, {env: NAME} or {file: PATH}"}},
+		{"settings out of range", []string{"{key: x, name: X, url: 'https://x.example/in', secret: {env: S}, timeout: 1h, max_attempts: 0}"}, []string{
+			item + "[0].max_attempts: must be between 1 and 100, not 0",
+			item + "[0].timeout: must be more than 0s and at most 30m0s, not 1h"}},
+		{"the key other", []string{"{key: other, name: X, url: 'https://x.example/in', secret: {env: S}}"}, []string{
+			item + `[0].key: "other" is what a subject chooses for an organisation that is not set up: use another key`}},
+		{"an unknown field", []string{"{key: x, name: X, url: 'https://x.example/in', secret: {env: S}, headers: {a: b}}"}, []string{
+			item + `[0].headers: unknown field "headers"`}},
+		{"a duplicate key", []string{"{key: x, name: X, url: 'https://x.example/in', secret: {env: S}}", "{key: x, name: Y, url: 'https://y.example/in', secret: {env: T}}"}, []string{
+			"t.yaml:29: controllers[0].portability_recipients[1].key: duplicate portability recipient key \"x\" (first at line 28)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs, err := ParseControllers("t.yaml", []byte(recipients(tc.items...)))
+			if cs != nil {
+				t.Fatalf("got controllers with the error")
+			}
+			if diff := cmp.Diff(tc.want, ctrlMessages(t, err)); diff != "" {
+				t.Errorf("messages (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestPortabilityDocExample parses the configuration example of
+// docs/portability.md.
+func TestPortabilityDocExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("docs", "portability.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(doc), "## Configuration")
+	_, example, ok := strings.Cut(section, "```yaml\n")
+	example, _, ok2 := strings.Cut(example, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/portability.md has no YAML example under Configuration")
+	}
+	cs, err := ParseControllers("portability.md", []byte(example))
+	if err != nil {
+		t.Fatal(ErrorMessage(err))
+	}
+	c, _ := cs.Get("shop")
+	want := []PortabilityRecipient{{Key: "kraftbytte", Name: "Kraftbytte AS", URL: "https://api.kraftbytte.example/dsar/packages",
+		Secret: Secret{Env: "KRAFTBYTTE_PORTABILITY_SECRET"}, Timeout: 2 * time.Minute, MaxAttempts: 8}}
+	if diff := cmp.Diff(want, c.PortabilityRecipients); diff != "" {
+		t.Errorf("the example's recipients (-want +got):\n%s", diff)
+	}
+}

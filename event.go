@@ -28,12 +28,14 @@ const (
 	// EventPersonalDataRemoved: the case's records retention ran out and its
 	// personal data was removed; the figures and the trail stay.
 	EventPersonalDataRemoved EventKind = "personal_data_removed"
-	EventResultsAssembled    EventKind = "results_assembled" // the files for the subject were assembled (names, sizes, SHA-256)
-	EventRedacted            EventKind = "redacted"          // a record was left out of the subject's files (Art 15(4)), with the reason
-	EventDownloadCode        EventKind = "download_code"     // the subject asked for a download code
-	EventDownloaded          EventKind = "downloaded"        // the subject downloaded a file (which, and the how-manieth)
-	EventResultsDeleted      EventKind = "results_deleted"   // the subject's files were deleted at the end of the download window
-	EventResultsViewed       EventKind = "results_viewed"    // an officer read one of the subject's files
+	EventResultsAssembled    EventKind = "results_assembled"   // the files for the subject were assembled (names, sizes, SHA-256)
+	EventRedacted            EventKind = "redacted"            // a record was left out of the subject's files (Art 15(4)), with the reason
+	EventDownloadCode        EventKind = "download_code"       // the subject asked for a download code
+	EventDownloaded          EventKind = "downloaded"          // the subject downloaded a file (which, and the how-manieth)
+	EventResultsDeleted      EventKind = "results_deleted"     // the subject's files were deleted at the end of the download window
+	EventResultsViewed       EventKind = "results_viewed"      // an officer read one of the subject's files
+	EventTransmitted         EventKind = "transmitted"         // the portable package reached the organisation the subject named (Art 20(2))
+	EventTransmissionFailed  EventKind = "transmission_failed" // the package could not be sent to it, and why
 )
 
 // Event is one append-only entry of a request's audit trail. It holds no

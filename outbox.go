@@ -40,13 +40,16 @@ const (
 	// OutboxResultsExpiry deletes a case's files at the end of the
 	// download window.
 	OutboxResultsExpiry OutboxKind = "results_expiry"
+	// OutboxTransmit sends a portability case's package to the
+	// organisation the subject named (payload: TransmitPayload).
+	OutboxTransmit OutboxKind = "transmit"
 )
 
 // OutboxKinds lists every outbox kind: the workers have one handler for
 // each (a test fails for a kind without one), and the metrics count the
 // rows of each.
 var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint, OutboxTask,
-	OutboxRetention, OutboxAssemble, OutboxResultsExpiry}
+	OutboxRetention, OutboxAssemble, OutboxResultsExpiry, OutboxTransmit}
 
 // CheckpointPayload is the payload of an OutboxCheckpoint item: the
 // checkpoint covers the cases created before Before.
@@ -118,26 +121,29 @@ type MailTemplate string
 
 // The mail templates.
 const (
-	MailVerification      MailTemplate = "verification"          // the link and code that confirm a request
-	MailAcknowledgement   MailTemplate = "acknowledgement"       // the request is confirmed and its deadline runs
-	MailExpiredUnverified MailTemplate = "expired_unverified"    // the request was never confirmed and is closed
-	MailClarification     MailTemplate = "clarification_request" // the controller asks what exactly is requested
-	MailIdentity          MailTemplate = "identity_request"      // the controller asks for more proof of identity
-	MailReplyReceived     MailTemplate = "reply_received"        // the subject's answer arrived
-	MailExtension         MailTemplate = "extension"             // the deadline was extended, with reasons
-	MailWithdrawal        MailTemplate = "withdrawal"            // the subject withdrew the request
-	MailCompletion        MailTemplate = "completion"            // what was done (and what was refused in part)
-	MailRefusal           MailTemplate = "refusal"               // the request is refused, with grounds and remedies
-	MailForwarded         MailTemplate = "forwarded"             // the request went to the controller responsible
-	MailFeeNotice         MailTemplate = "fee_notice"            // a fee is announced before it is charged
-	MailReopened          MailTemplate = "reopened"              // the closed case is open again, and why
-	MailReminder          MailTemplate = "reminder"              // an officer's deadline reminder
-	MailDigest            MailTemplate = "digest"                // an officer's daily overview
-	MailSubjectReplied    MailTemplate = "subject_replied"       // tells the case's officers the subject answered
-	MailCaseAssigned      MailTemplate = "case_assigned"         // tells an officer a case was given to them
-	MailTaskFailed        MailTemplate = "task_failed"           // tells the case's officers a system task failed
-	MailTaskReminder      MailTemplate = "task_reminder"         // reminds the case's officers of a manual task
-	MailDownloadCode      MailTemplate = "download_code"         // the code that, with the status link, opens the subject's files
+	MailVerification       MailTemplate = "verification"          // the link and code that confirm a request
+	MailAcknowledgement    MailTemplate = "acknowledgement"       // the request is confirmed and its deadline runs
+	MailExpiredUnverified  MailTemplate = "expired_unverified"    // the request was never confirmed and is closed
+	MailClarification      MailTemplate = "clarification_request" // the controller asks what exactly is requested
+	MailIdentity           MailTemplate = "identity_request"      // the controller asks for more proof of identity
+	MailReplyReceived      MailTemplate = "reply_received"        // the subject's answer arrived
+	MailExtension          MailTemplate = "extension"             // the deadline was extended, with reasons
+	MailWithdrawal         MailTemplate = "withdrawal"            // the subject withdrew the request
+	MailCompletion         MailTemplate = "completion"            // what was done (and what was refused in part)
+	MailRefusal            MailTemplate = "refusal"               // the request is refused, with grounds and remedies
+	MailForwarded          MailTemplate = "forwarded"             // the request went to the controller responsible
+	MailFeeNotice          MailTemplate = "fee_notice"            // a fee is announced before it is charged
+	MailReopened           MailTemplate = "reopened"              // the closed case is open again, and why
+	MailReminder           MailTemplate = "reminder"              // an officer's deadline reminder
+	MailDigest             MailTemplate = "digest"                // an officer's daily overview
+	MailSubjectReplied     MailTemplate = "subject_replied"       // tells the case's officers the subject answered
+	MailCaseAssigned       MailTemplate = "case_assigned"         // tells an officer a case was given to them
+	MailTaskFailed         MailTemplate = "task_failed"           // tells the case's officers a system task failed
+	MailTaskReminder       MailTemplate = "task_reminder"         // reminds the case's officers of a manual task
+	MailDownloadCode       MailTemplate = "download_code"         // the code that, with the status link, opens the subject's files
+	MailTransmitted        MailTemplate = "transmitted"           // the portable package reached the organisation the subject named
+	MailTransmissionFailed MailTemplate = "transmission_failed"   // it could not be sent; the download stays open
+	MailTransmissionAlert  MailTemplate = "transmission_alert"    // tells the case's officers a transmission failed
 )
 
 // MailTemplates lists every mail template.
@@ -145,6 +151,7 @@ var MailTemplates = []MailTemplate{
 	MailVerification, MailAcknowledgement, MailExpiredUnverified, MailClarification, MailIdentity, MailReplyReceived,
 	MailExtension, MailWithdrawal, MailCompletion, MailRefusal, MailForwarded, MailFeeNotice, MailReopened,
 	MailReminder, MailDigest, MailSubjectReplied, MailCaseAssigned, MailTaskFailed, MailTaskReminder,
+	MailTransmitted, MailTransmissionFailed, MailTransmissionAlert,
 }
 
 // ClosingMail returns the status a case must still be in for a mail of this

@@ -164,6 +164,10 @@ type Request struct {
 	// downloads so far.
 	DownloadUntil *time.Time
 	Downloads     int
+	// Transmit is the subject's wish that the portable package of a
+	// portability case go straight to another organisation (Art 20(2)),
+	// and how that stands; zero when not asked.
+	Transmit Transmission
 	// SubjectRepliedAt is when the subject answered, while no officer has
 	// worked the case since (assigning it is not working it): the queue
 	// marks the case as having something new. Nil otherwise.
@@ -209,6 +213,12 @@ type NewRequest struct {
 	// confirm through the e-mailed link or code.
 	Verified           bool
 	VerificationMethod string
+	// TransmitTo is optional and only for portability: the key of one of
+	// the controller's portability recipients the package is to go to
+	// directly, or TransmitOther with the organisation named in
+	// TransmitOrganisation (one not set up for it).
+	TransmitTo           string
+	TransmitOrganisation string
 }
 
 // Unassigned is the RequestFilter.Assignee that selects cases nobody works.

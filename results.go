@@ -213,6 +213,9 @@ func (ch *change) release() {
 	until := DateOf(ch.env.Now.Add(p.DownloadTTL).In(loc)).EndIn(loc)
 	r.DownloadUntil, r.Downloads = &until, 0
 	ch.eff.Outbox = append(ch.eff.Outbox, &OutboxItem{ID: ch.env.NewID(), Kind: OutboxResultsExpiry, RequestID: r.ID, RunAt: until})
+	if r.Type == TypePortability && r.Transmit.To != "" {
+		ch.transmit()
+	}
 }
 
 // DownloadOpen says whether the subject can download the case's files now,
@@ -302,6 +305,15 @@ func ResultsExpired(env Env, c *Case) (*Effect, error) {
 	ch.eff.Request = ch.r
 	ch.eff.Events = append(ch.eff.Events, &Event{Kind: EventResultsDeleted, RequestID: r.ID, At: env.Now, Actor: ActorService.ID,
 		From: r.Status, To: r.Status, Data: map[string]string{"files": strings.Join(names, ",")}})
+	if t := &ch.r.Transmit; t.State == TransmitPending {
+		// The package is gone: a transmission still trying ends here.
+		now := env.Now
+		t.State, t.At, t.Reason = TransmitFailed, &now, "the download window ended before the package could be sent"
+		ch.eff.CancelKinds = append(ch.eff.CancelKinds, OutboxTransmit)
+		ch.eff.Events = append(ch.eff.Events, &Event{Kind: EventTransmissionFailed, RequestID: r.ID, At: now, Actor: ActorService.ID,
+			From: r.Status, To: r.Status, Reason: t.Reason, Data: map[string]string{"recipient": t.To, "organisation": r.TransmitName(c.Controller),
+				"attempts": strconv.Itoa(t.Attempts)}})
+	}
 	return ch.eff, nil
 }
 
@@ -320,6 +332,14 @@ type ResultService interface {
 	// the window has ended (ResultsExpired), and completes the claimed
 	// item; a failed deletion records nothing.
 	Expired(ctx context.Context, claimed *OutboxItem, del func(context.Context) error) error
+	// Transmission returns the case whose package a transmission sends
+	// (OutboxTransmit).
+	Transmission(ctx context.Context, caseID string) (*Case, error)
+	// Transmitted records one upload of the package by the claimed item
+	// (RecordTransmission) and completes the item, in one transaction; a
+	// report the case no longer wants (ECONFLICT) completes the item
+	// without being recorded, and the answer says so.
+	Transmitted(ctx context.Context, claimed *OutboxItem, attempt int, o TransmitOutcome) error
 }
 
 // CodeAttempts is the wrong tries an effect records on a download code,

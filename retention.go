@@ -133,7 +133,8 @@ func PlanRemoval(c *Case, held PersonalDataHeld, now time.Time) (*Removal, error
 	s, d := r.Subject, r.Decision
 	add(DataSubject, s != Subject{})
 	add(DataDetails, r.Details != "")
-	add(DataTexts, r.ExtensionReason != "" || d.Summary != "" || d.Text != "" || d.Part != "" || d.Granted != "" || held.Pauses > 0)
+	add(DataTexts, r.ExtensionReason != "" || d.Summary != "" || d.Text != "" || d.Part != "" || d.Granted != "" || held.Pauses > 0 ||
+		r.Transmit.Organisation != "" || r.Transmit.Receipt != "")
 	add(DataMessages, held.Messages > 0)
 	add(DataDocuments, held.Documents > 0)
 	add(DataVerifications, held.Verifications > 0)
@@ -186,6 +187,7 @@ func RemovePersonalData(env Env, c *Case, held PersonalDataHeld) (*Effect, error
 	r, now := ch.r, env.Now
 	r.Subject, r.Details, r.ExtensionReason, r.Results = Subject{}, "", "", nil // the files go with the case's blobs
 	r.Decision.Summary, r.Decision.Text, r.Decision.Part, r.Decision.Granted = "", "", "", ""
+	r.Transmit.Organisation, r.Transmit.Receipt = "", ""
 	r.SubjectRepliedAt = nil
 	r.PersonalDataRemovedAt = &now
 	ch.eff.RemovePersonalData = rm

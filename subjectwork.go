@@ -32,6 +32,7 @@ func NewCase(env Env, in NewRequest, a Actor, controllers *Controllers) (*Effect
 		ReceivedAt: in.ReceivedAt.In(ctrl.Location), DueDate: dl.Due, Deadline: dl.At.In(ctrl.Location),
 		ExtensionNoticeBy: dl.ExtensionNoticeBy, AcknowledgeBy: dl.AcknowledgeBy,
 		CreatedBy: a.ID, CreatedAt: now, UpdatedAt: now,
+		Transmit: Transmission{To: in.TransmitTo, Organisation: in.TransmitOrganisation},
 	}
 	eff := &Effect{Request: r}
 	eff.Events = append(eff.Events, &Event{RequestID: r.ID, At: now, Actor: a.ID, ClientIP: a.IP, Kind: EventCreated, To: StatusReceived,
@@ -167,11 +168,20 @@ func Withdraw(env Env, c *Case, a Actor) (*Effect, error) {
 
 // MailStillTrue reports whether a queued mail about the case may still be
 // sent: a closing mail (completion, refusal) is true only while the case
-// is still in the status it announced, and a mail to the assignee only
-// while the case is still theirs.
+// is still in the status it announced, a mail about a direct transmission
+// only while the transmission still stands as it says, and a mail to the
+// assignee only while the case is still theirs.
 func MailStillTrue(p MailPayload, r *Request) bool {
 	if p.To == RecipientAssignee && r.Assignee != p.UserID {
 		return false
+	}
+	switch p.Template {
+	case MailTransmitted:
+		// A transmission's mails tell how it stands, which reopening the
+		// case clears.
+		return r.Transmit.State == TransmitSent
+	case MailTransmissionFailed, MailTransmissionAlert:
+		return r.Transmit.State == TransmitFailed
 	}
 	st := p.Template.ClosingMail()
 	return st == "" || r.Status == st

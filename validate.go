@@ -108,6 +108,7 @@ func ValidateNewRequest(in *NewRequest, actor Actor, controllers *Controllers, n
 		bad("controller", "field.required", nil)
 	} else if c, ok := controllers.Get(in.Controller); ok {
 		ctrl = c
+		fields = append(fields, validateTransmit(in, c)...)
 		if in.Regulation.Valid() && !c.Allows(in.Regulation) {
 			bad("regulation", "field.regulation_not_allowed", map[string]any{"allowed": enumStrings(c.Regulations)})
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"hash"
 	"net/http"
 	"strconv"
 	"strings"
@@ -69,13 +70,38 @@ func (s WebhookSecret) Sign(id string, at time.Time, body []byte) string {
 }
 
 func (s WebhookSecret) mac(id string, unix int64, body []byte) []byte {
+	h := s.macOf(id, unix)
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+// macOf returns the HMAC of a message with its ID and time written, ready
+// for the body.
+func (s WebhookSecret) macOf(id string, unix int64) hash.Hash {
 	h := hmac.New(sha256.New, s.key)
 	h.Write([]byte(id))
 	h.Write([]byte{'.'})
 	h.Write([]byte(strconv.FormatInt(unix, 10)))
 	h.Write([]byte{'.'})
-	h.Write(body)
-	return h.Sum(nil)
+	return h
+}
+
+// BodySigner signs a body too large to hold: write the body to it, in
+// pieces, then ask for the Signature, which equals Sign's over the whole
+// body.
+type BodySigner struct{ h hash.Hash }
+
+// Signer returns a BodySigner of the message with the ID at the time.
+func (s WebhookSecret) Signer(id string, at time.Time) *BodySigner {
+	return &BodySigner{h: s.macOf(id, at.Unix())}
+}
+
+// Write adds a piece of the body; it never fails.
+func (b *BodySigner) Write(p []byte) (int, error) { return b.h.Write(p) }
+
+// Signature returns the signature "v1,<base64>" of the body written.
+func (b *BodySigner) Signature() string {
+	return "v1," + base64.StdEncoding.EncodeToString(b.h.Sum(nil))
 }
 
 // SignHeaders sets the three headers of a signed message on h.

@@ -100,3 +100,30 @@ func TestParseWebhookSecret(t *testing.T) {
 		t.Errorf("a new secret does not parse: %v", err)
 	}
 }
+
+// TestBodySignerSignsInPieces: a body signed as it streams, in pieces of
+// any size, has the signature of the whole body.
+func TestBodySignerSignsInPieces(t *testing.T) {
+	secret, err := dsar.ParseWebhookSecret(dsar.NewWebhookSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, 100_000)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	at := time.Unix(1_700_000_000, 0)
+	want := secret.Sign("dsar_tx_1_2", at, body)
+	for _, piece := range []int{1, 7, 4096, len(body)} {
+		s := secret.Signer("dsar_tx_1_2", at)
+		for i := 0; i < len(body); i += piece {
+			_, _ = s.Write(body[i:min(i+piece, len(body))])
+		}
+		if got := s.Signature(); got != want {
+			t.Errorf("pieces of %d: %s, want %s", piece, got, want)
+		}
+	}
+	if s := secret.Signer("dsar_tx_1_3", at); s.Signature() == secret.Sign("dsar_tx_1_2", at, nil) {
+		t.Error("the signature does not cover the ID")
+	}
+}

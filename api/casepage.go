@@ -41,6 +41,8 @@ func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
 		DueDate: r.DueDate.String(), ExtensionNoticeBy: r.ExtensionNoticeBy.String(), DaysLeft: r.DueDate.Sub(dsar.DateOf(now.In(loc))),
 		Overdue: r.Overdue(now), Extended: r.Extended, Paused: r.PausedAt != nil, Objection: r.Objection,
 		Grounds: dsar.GroundsFor(r.Type, r.Objection), Error: errMsg, DuplicateOf: r.DuplicateOf, CopiesGiven: r.CopiesGiven}
+	ctrl, _ := s.cfg.Controllers.Get(r.Controller)
+	data.Transmission = transmissionView(r, ctrl)
 	if data.Actions, err = s.cfg.Cases.Actions(ctx, a, r.ID); err != nil {
 		return s.pageError(c, err)
 	}

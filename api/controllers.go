@@ -19,6 +19,16 @@ type controllerJSON struct {
 	Identifiers          []string          `json:"identifiers"`
 	PrivacyContact       map[string]string `json:"privacy_contact"`
 	SupervisoryAuthority map[string]string `json:"supervisory_authority"`
+	// PortabilityRecipients are the organisations a portable package can
+	// be sent to directly: what a request's transmit_to may name.
+	PortabilityRecipients []portabilityRecipientJSON `json:"portability_recipients"`
+}
+
+// portabilityRecipientJSON is a portability recipient as the public sees
+// it: its key and name, never its endpoint.
+type portabilityRecipientJSON struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
 }
 
 func (s *Server) listControllers(c echo.Context) error {
@@ -34,6 +44,10 @@ func (s *Server) listControllers(c echo.Context) error {
 				"phone": ct.PrivacyContact.Phone, "address": ct.PrivacyContact.Address}),
 			SupervisoryAuthority: nonEmpty(map[string]string{"name": ct.SupervisoryAuthority.Name, "address": ct.SupervisoryAuthority.Address,
 				"website": ct.SupervisoryAuthority.Website, "email": ct.SupervisoryAuthority.Email}),
+			PortabilityRecipients: []portabilityRecipientJSON{},
+		}
+		for _, p := range ct.PortabilityRecipients {
+			j.PortabilityRecipients = append(j.PortabilityRecipients, portabilityRecipientJSON{Key: p.Key, Name: p.Name})
 		}
 		for _, l := range ct.Languages {
 			j.Languages = append(j.Languages, string(l))

@@ -18,6 +18,20 @@ type dataMapJSON struct {
 	Systems        []systemJSON    `json:"systems"`
 	DataCategories []categoryJSON  `json:"data_categories"`
 	Recipients     []recipientJSON `json:"recipients"`
+	// PortabilityRecipients are the organisations a portable package can
+	// be sent to directly.
+	PortabilityRecipients []portabilityJSON `json:"portability_recipients"`
+}
+
+// portabilityJSON is a portability recipient; its secret by where it is
+// kept.
+type portabilityJSON struct {
+	Key         string `json:"key"`
+	Name        string `json:"name"`
+	URL         string `json:"url"`
+	Secret      string `json:"secret"`
+	Timeout     string `json:"timeout"`
+	MaxAttempts int    `json:"max_attempts"`
 }
 
 type systemJSON struct {
@@ -150,6 +164,11 @@ func toDataMapJSON(ctrl *dsar.Controller) dataMapJSON {
 			j.Notify = &n
 		}
 		out.Recipients = append(out.Recipients, j)
+	}
+	out.PortabilityRecipients = []portabilityJSON{}
+	for _, p := range ctrl.PortabilityRecipients {
+		out.PortabilityRecipients = append(out.PortabilityRecipients, portabilityJSON{Key: p.Key, Name: p.Name, URL: p.URL,
+			Secret: p.Secret.String(), Timeout: p.Timeout.String(), MaxAttempts: p.MaxAttempts})
 	}
 	return out
 }

@@ -106,3 +106,21 @@ func (s *Server) downloadRefused(c echo.Context, err error) error {
 	// A link that is not valid fails the page itself.
 	return s.showStatus(c, status, de.Message, de.Params)
 }
+
+// transmissionView returns the direct transmission of the case's package
+// the subject asked for, as the pages show it; nil when none.
+func transmissionView(req *dsar.Request, ctrl *dsar.Controller) *templates.TransmissionView {
+	t := req.Transmit
+	if t.To == "" {
+		return nil
+	}
+	v := &templates.TransmissionView{Organisation: t.Organisation, Other: t.To == dsar.TransmitOther, State: t.State,
+		Receipt: t.Receipt, SHA256: t.SHA256, Attempts: t.Attempts, Status: t.Status, Reason: t.Reason}
+	if ctrl != nil {
+		v.Organisation = req.TransmitName(ctrl)
+	}
+	if t.At != nil {
+		v.At = t.At.In(req.ReceivedAt.Location())
+	}
+	return v
+}

@@ -149,7 +149,8 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		"EventKind": enumStrings([]dsar.EventKind{dsar.EventCreated, dsar.EventTransition, dsar.EventExtended, dsar.EventPaused,
 			dsar.EventResumed, dsar.EventReminder, dsar.EventMailSent, dsar.EventVerified, dsar.EventMessage, dsar.EventVerifyReminder,
 			dsar.EventAssigned, dsar.EventNote, dsar.EventApproved, dsar.EventTask, dsar.EventTasksEnded, dsar.EventPersonalDataRemoved,
-			dsar.EventResultsAssembled, dsar.EventRedacted, dsar.EventDownloadCode, dsar.EventDownloaded, dsar.EventResultsDeleted, dsar.EventResultsViewed}),
+			dsar.EventResultsAssembled, dsar.EventRedacted, dsar.EventDownloadCode, dsar.EventDownloaded, dsar.EventResultsDeleted, dsar.EventResultsViewed,
+			dsar.EventTransmitted, dsar.EventTransmissionFailed}),
 		"Ground":       enumStrings(dsar.Grounds),
 		"QuestionKind": enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity}),
 		"MessageKind":  enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply, dsar.MessageNote, dsar.MessageFee, dsar.MessageReopened}),
@@ -181,6 +182,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		{"ExtendRequest", "reason", dsar.MaxReasonLength},
 		{"PauseRequest", "note", dsar.MaxReasonLength},
 		{"CreateRequest", "verification_method", dsar.MaxNameLength},
+		{"CreateRequest", "transmit_organisation", dsar.MaxOrganisationLength},
 		{"AskRequest", "body", dsar.MaxReasonLength},
 		{"VerifyRequest", "method", dsar.MaxNameLength},
 		{"KeptInput", "what", dsar.MaxReasonLength},
@@ -194,6 +196,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		{"RequestForm", "phone", dsar.MaxPhoneLength},
 		{"RequestForm", "customer_id", dsar.MaxIDLength},
 		{"RequestForm", "details", dsar.MaxDetailsLength},
+		{"RequestForm", "transmit_organisation", dsar.MaxOrganisationLength},
 		{"ReplyForm", "body", dsar.MaxDetailsLength},
 		{"ReplyUploadForm", "body", dsar.MaxDetailsLength},
 		{"Message", "body", dsar.MaxDetailsLength},
@@ -798,6 +801,7 @@ func TestContract(t *testing.T) {
 		{"datamap", func(t *testing.T) { contractDataMap(t, e) }},
 		{"create", func(t *testing.T) { contractCreate(t, e) }},
 		{"create-invalid", func(t *testing.T) { contractCreateInvalid(t, e) }},
+		{"transmit-to", func(t *testing.T) { contractTransmitTo(t, e) }},
 		{"malformed", func(t *testing.T) { contractMalformed(t, e) }},
 		{"too-large", func(t *testing.T) { contractTooLarge(t, e) }},
 		{"list", func(t *testing.T) { contractList(t, e) }},
@@ -1875,7 +1879,7 @@ func contractPages(t *testing.T, e *contractEnv) {
 	submit := func(email string) string {
 		t.Helper()
 		a := post("/c/proviso", form("type", "portability", "email", email, "name", "Kari Nordmann", "details", "All my data.",
-			"recipient", "Digiref AS", "language", "en", "website", ""), 303)
+			"transmit_organisation", "Digiref AS", "language", "en", "website", ""), 303)
 		id, ok := strings.CutPrefix(a.header.Get("Location"), "/r/")
 		id, ok2 := strings.CutSuffix(id, "/verify")
 		if !ok || !ok2 {
@@ -1887,8 +1891,9 @@ func contractPages(t *testing.T, e *contractEnv) {
 	a = e.do(t, contractCall{method: "GET", path: "/api/v1/requests/" + id, key: "admin", want: 200})
 	got := a.object(t)
 	checkFields(t, got, map[string]any{"status": "awaiting_verification", "channel": "web", "language": "en", "type": "portability",
-		"subject": map[string]any{"email": "kari@example.no", "name": "Kari Nordmann"}})
-	if d, _ := got["details"].(string); !strings.HasPrefix(d, "All my data.") || !strings.HasSuffix(d, "\nDigiref AS") {
+		"subject":      map[string]any{"email": "kari@example.no", "name": "Kari Nordmann"},
+		"transmission": map[string]any{"to": "other", "organisation": "Digiref AS"}})
+	if d, _ := got["details"].(string); d != "All my data." {
 		t.Errorf("details %q", d)
 	}
 	if n := count(); n != before+1 {
@@ -3036,4 +3041,86 @@ func contractDownload(t *testing.T, e *contractEnv, files dsar.Blobs) {
 		t.Errorf("the download is %q, want the stored package", a.body)
 	}
 	post("/s/"+token+"/download", url.Values{"code": {code}, "file": {"report.html"}}, 404)
+}
+
+// contractTransmitTo: a portability request may ask for its package to go
+// straight to one of the controller's portability recipients, or name
+// another organisation; anything else is refused in the caller's language,
+// and the answer shows what was asked.
+func contractTransmitTo(t *testing.T, e *contractEnv) {
+	e.clock.Set(mustTime("2025-04-20T10:00:00Z"))
+	ctrl, _ := e.db.Controllers.Get("nte")
+	ctrl.PortabilityRecipients = []dsar.PortabilityRecipient{{Key: "kraftbytte", Name: "Kraftbytte AS",
+		URL: "https://kraftbytte.example/packages", Secret: dsar.Secret{Env: "KRAFTBYTTE_SECRET"}, Timeout: time.Minute, MaxAttempts: 3}}
+	t.Cleanup(func() { ctrl.PortabilityRecipients = nil })
+	body := func(typ string, more map[string]any) map[string]any {
+		b := map[string]any{"type": typ, "controller": "nte", "subject": map[string]any{"email": "kari@example.no"}}
+		maps.Copy(b, more)
+		return b
+	}
+
+	a := e.do(t, contractCall{method: "GET", path: "/api/v1/controllers", want: 200})
+	var list struct {
+		Data []struct {
+			Key                   string
+			PortabilityRecipients []struct{ Key, Name string } `json:"portability_recipients"`
+		}
+	}
+	a.decode(t, &list)
+	if i := slices.IndexFunc(list.Data, func(c struct {
+		Key                   string
+		PortabilityRecipients []struct{ Key, Name string } `json:"portability_recipients"`
+	}) bool {
+		return c.Key == "nte"
+	}); i < 0 || len(list.Data[i].PortabilityRecipients) != 1 || list.Data[i].PortabilityRecipients[0].Name != "Kraftbytte AS" {
+		t.Errorf("controllers %+v", list.Data)
+	}
+
+	for _, c := range []struct {
+		name   string
+		body   map[string]any
+		lang   string
+		fields map[string]string
+		msg    string
+	}{
+		{"unknown key", body("portability", map[string]any{"transmit_to": "elhub"}), "nb",
+			map[string]string{"transmit_to": "field.transmit.unknown"}, "Velg en av virksomhetene i listen: kraftbytte, other."},
+		{"other unnamed", body("portability", map[string]any{"transmit_to": "other"}), "en",
+			map[string]string{"transmit_organisation": "field.transmit.organisation"}, "Write the name of the organisation you want your data sent to."},
+		{"not portability", body("access", map[string]any{"transmit_to": "kraftbytte"}), "en",
+			map[string]string{"transmit_to": "field.transmit.portability_only"}, "Only a data portability request can be sent directly to another organisation."},
+		{"a name with a key", body("portability", map[string]any{"transmit_to": "kraftbytte", "transmit_organisation": "Strøm AS"}), "en",
+			map[string]string{"transmit_organisation": "field.transmit.organisation_other"}, ""},
+	} {
+		a := e.do(t, contractCall{method: "POST", path: "/api/v1/requests", lang: c.lang, body: c.body, want: 422})
+		p := a.problem(t)
+		if got := p.fields(); !maps.Equal(got, c.fields) {
+			t.Errorf("%s: errors %v, want %v", c.name, got, c.fields)
+		}
+		if c.msg != "" && (len(p.Errors) == 0 || p.Errors[0].Message != c.msg) {
+			t.Errorf("%s: message %+v, want %q", c.name, p.Errors, c.msg)
+		}
+	}
+	e.do(t, contractCall{method: "POST", path: "/api/v1/requests", want: 422, docRejects: true,
+		body: body("portability", map[string]any{"transmit_to": "other", "transmit_organisation": strings.Repeat("o", dsar.MaxOrganisationLength+1)})})
+
+	for _, c := range []struct {
+		more map[string]any
+		want transmissionAnswer
+	}{
+		{map[string]any{"transmit_to": "kraftbytte"}, transmissionAnswer{To: "kraftbytte"}},
+		{map[string]any{"transmit_to": "other", "transmit_organisation": " Strøm & Sånn AS "}, transmissionAnswer{To: "other", Organisation: "Strøm & Sånn AS"}},
+	} {
+		a := e.do(t, contractCall{method: "POST", path: "/api/v1/requests", key: "officer", body: body("portability", c.more), want: 201})
+		var r struct{ Transmission *transmissionAnswer }
+		a.decode(t, &r)
+		if r.Transmission == nil || *r.Transmission != c.want {
+			t.Errorf("%v: transmission %+v, want %+v", c.more, r.Transmission, c.want)
+		}
+	}
+}
+
+// transmissionAnswer is the transmission of a new request's answer.
+type transmissionAnswer struct {
+	To, Organisation, State string
 }

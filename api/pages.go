@@ -179,8 +179,12 @@ func (s *Server) controller(c echo.Context) (*dsar.Controller, error) {
 }
 
 func (s *Server) formData(c echo.Context, ct *dsar.Controller, v templates.FormValues, errs map[string]string) templates.FormPage {
-	return templates.FormPage{Page: s.page(c, ct, "page.form.title"), ControllerKey: ct.Key, Types: dsar.RequestTypes,
+	data := templates.FormPage{Page: s.page(c, ct, "page.form.title"), ControllerKey: ct.Key, Types: dsar.RequestTypes,
 		Identifiers: ct.Identifiers, Regulations: formRegulations(ct), Values: v, Errors: errs, Honeypot: honeypot}
+	for _, p := range ct.PortabilityRecipients {
+		data.Recipients = append(data.Recipients, templates.Choice{Key: p.Key, Name: p.Name})
+	}
+	return data
 }
 
 // formRegulations lists the regulations the controller allows, its default
@@ -211,6 +215,7 @@ func (s *Server) formPage(c echo.Context) error {
 var formFields = map[string]string{
 	"type": "type", "subject.email": "email", "subject.name": "name", "subject.phone": "phone",
 	"subject.customer_id": "customer_id", "details": "details", "language": "language", "objection": "objection", "regulation": "regulation",
+	"transmit_to": "transmit_to", "transmit_organisation": "transmit_organisation",
 }
 
 // formValues returns the request form as the subject filled it in.
@@ -218,8 +223,8 @@ func formValues(c echo.Context) templates.FormValues {
 	f := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
 	return templates.FormValues{Type: f("type"), Email: f("email"), Name: f("name"), Phone: f("phone"),
 		CustomerID: f("customer_id"), Details: f("details"), Language: f("language"),
-		Recipient: f("recipient"), Inaccurate: f("inaccurate"), Correct: f("correct"), Objection: f("objection"),
-		Regulation: f("regulation")}
+		TransmitTo: f("transmit_to"), TransmitOrganisation: f("transmit_organisation"), Inaccurate: f("inaccurate"), Correct: f("correct"),
+		Objection: f("objection"), Regulation: f("regulation")}
 }
 
 // expiredForm answers a request form whose CSRF token is missing or stale
@@ -256,13 +261,21 @@ func (s *Server) submitForm(c echo.Context) error {
 	}
 	add("page.form.inaccurate", v.Inaccurate)
 	add("page.form.correct", v.Correct)
-	add("page.form.recipient", v.Recipient)
 	in := dsar.NewRequest{Type: dsar.RequestType(v.Type), Controller: ct.Key, Language: dsar.Language(v.Language), Regulation: dsar.Regulation(v.Regulation),
 		Details: strings.TrimSpace(details), Subject: dsar.Subject{Email: v.Email, Name: v.Name, Phone: v.Phone, CustomerID: v.CustomerID}}
 	if in.Type == dsar.TypeObjection {
 		// The kind of objection belongs to an objection only; a choice left
 		// on the form under another right is not the subject's request.
 		in.Objection = dsar.ObjectionKind(v.Objection)
+	}
+	if in.Type == dsar.TypePortability {
+		// Likewise the organisation to send the data to; a name typed
+		// without choosing from the list (or with no list) is another
+		// organisation.
+		in.TransmitTo, in.TransmitOrganisation = v.TransmitTo, v.TransmitOrganisation
+		if in.TransmitTo == "" && in.TransmitOrganisation != "" {
+			in.TransmitTo = dsar.TransmitOther
+		}
 	}
 	req, err := s.cfg.Requests.Create(c.Request().Context(), withIP(dsar.ActorPublic, c), in)
 	var de *dsar.Error
@@ -417,6 +430,7 @@ func (s *Server) showStatusField(c echo.Context, status int, errKey string, para
 		// Where the code went, never the whole address.
 		data.Notice = templates.T(lang, key, map[string]any{"email": maskEmail(req.Subject.Email)})
 	}
+	data.Transmission = transmissionView(req, ct)
 	if data.Download = s.downloadSection(req, token, lang); data.Download != nil && field == "code" {
 		data.Download.CodeError = data.Error
 	}

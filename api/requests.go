@@ -40,6 +40,41 @@ type createRequestJSON struct {
 	// the subject already (API keys only).
 	Verified           bool   `json:"verified"`
 	VerificationMethod string `json:"verification_method"`
+	// TransmitTo (portability only) asks for the package to go straight
+	// to one of the controller's portability recipients, or "other" with
+	// TransmitOrganisation naming one not set up (Art 20(2)).
+	TransmitTo           string `json:"transmit_to"`
+	TransmitOrganisation string `json:"transmit_organisation"`
+}
+
+// transmissionJSON is the direct transmission of a portability case's
+// package the subject asked for, and how it stands.
+type transmissionJSON struct {
+	To           string `json:"to"`
+	Organisation string `json:"organisation,omitempty"`
+	State        string `json:"state,omitempty"`
+	Attempts     int    `json:"attempts,omitempty"`
+	Status       int    `json:"status,omitempty"`
+	At           string `json:"at,omitempty"`
+	Receipt      string `json:"receipt,omitempty"`
+	SHA256       string `json:"sha256,omitempty"`
+	Bytes        int64  `json:"bytes,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+}
+
+// transmissionOf presents a request's transmission, nil when none was
+// asked for.
+func transmissionOf(r *dsar.Request) *transmissionJSON {
+	t := r.Transmit
+	if t.To == "" {
+		return nil
+	}
+	out := &transmissionJSON{To: t.To, Organisation: t.Organisation, State: string(t.State), Attempts: t.Attempts, Status: t.Status,
+		Receipt: t.Receipt, SHA256: t.SHA256, Bytes: t.Bytes, Reason: t.Reason}
+	if t.At != nil {
+		out.At = stamp(*t.At)
+	}
+	return out
 }
 
 // requestJSON is a request in answers.
@@ -73,6 +108,7 @@ type requestJSON struct {
 	Decision          *decisionJSON     `json:"decision,omitempty"`
 	Tasks             *progressJSON     `json:"tasks,omitempty"`
 	Results           *resultsJSON      `json:"results,omitempty"`
+	Transmission      *transmissionJSON `json:"transmission,omitempty"`
 	FurtherCopy       int               `json:"further_copy,omitempty"`
 	CreatedAt         string            `json:"created_at"`
 	UpdatedAt         string            `json:"updated_at"`
@@ -150,7 +186,7 @@ func toJSON(r *dsar.Request, actor dsar.Actor, now time.Time) requestJSON {
 		if p := r.Progress; p != nil {
 			out.Tasks = &progressJSON{Total: p.Total, Ended: p.Ended, Failed: p.Failed, Overdue: p.Overdue}
 		}
-		out.Results, out.FurtherCopy = resultsOf(r), r.CopiesGiven
+		out.Results, out.FurtherCopy, out.Transmission = resultsOf(r), r.CopiesGiven, transmissionOf(r)
 		out.Subject = &subjectJSON{Email: r.Subject.Email, Name: r.Subject.Name, Phone: r.Subject.Phone, CustomerID: r.Subject.CustomerID}
 		out.Details = &r.Details
 		out.ExtensionReason = r.ExtensionReason
@@ -170,6 +206,7 @@ func (s *Server) createRequest(c echo.Context) error {
 		Type: dsar.RequestType(body.Type), Controller: body.Controller, Language: dsar.Language(body.Language),
 		Details: body.Details, Regulation: dsar.Regulation(body.Regulation), Channel: dsar.Channel(body.Channel),
 		Verified: body.Verified, VerificationMethod: body.VerificationMethod, Objection: dsar.ObjectionKind(body.Objection),
+		TransmitTo: body.TransmitTo, TransmitOrganisation: body.TransmitOrganisation,
 	}
 	if body.Subject != nil {
 		in.Subject = dsar.Subject{Email: body.Subject.Email, Name: body.Subject.Name, Phone: body.Subject.Phone, CustomerID: body.Subject.CustomerID}

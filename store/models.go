@@ -64,6 +64,24 @@ type requestRow struct {
 	Results               string
 	DownloadUntil         *time.Time
 	Downloads             int
+	// TransmitTo and TransmitOrganisation are where the subject asked the
+	// portable package to go; Transmission how that stands (JSON of
+	// transmissionJSON, "" before anything was tried).
+	TransmitTo           string
+	TransmitOrganisation string
+	Transmission         string
+}
+
+// transmissionJSON is how a transmission stands, as the store keeps it.
+type transmissionJSON struct {
+	State    dsar.TransmitState `json:"state"`
+	Attempts int                `json:"attempts,omitempty"`
+	Status   int                `json:"status,omitempty"`
+	At       *time.Time         `json:"at,omitempty"`
+	Receipt  string             `json:"receipt,omitempty"`
+	SHA256   string             `json:"sha256,omitempty"`
+	Bytes    int64              `json:"bytes,omitempty"`
+	Reason   string             `json:"reason,omitempty"`
 }
 
 func (requestRow) TableName() string { return "requests" }
@@ -109,6 +127,13 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 		_ = json.Unmarshal([]byte(r.Results), &out.Results) // written by the store
 	}
 	out.Objection = dsar.ObjectionKind(r.Objection)
+	out.Transmit = dsar.Transmission{To: r.TransmitTo, Organisation: r.TransmitOrganisation}
+	if r.Transmission != "" {
+		var t transmissionJSON
+		_ = json.Unmarshal([]byte(r.Transmission), &t) // written by the store
+		out.Transmit.State, out.Transmit.Attempts, out.Transmit.Status, out.Transmit.At = t.State, t.Attempts, t.Status, in(t.At)
+		out.Transmit.Receipt, out.Transmit.SHA256, out.Transmit.Bytes, out.Transmit.Reason = t.Receipt, t.SHA256, t.Bytes, t.Reason
+	}
 	out.Decision = dsar.Decision{Ground: dsar.Ground(r.DecisionGround), Text: r.DecisionText, Partial: r.DecisionPartial,
 		Summary: r.Summary, Part: r.RefusedPart, Granted: r.GrantedPart}
 	if r.Kept != "" && r.Kept != "[]" {
@@ -150,6 +175,13 @@ func (r *requestRow) set(q *dsar.Request) {
 	if len(q.Results) > 0 {
 		b, _ := json.Marshal(q.Results) // strings and numbers only
 		r.Results = string(b)
+	}
+	t := q.Transmit
+	r.TransmitTo, r.TransmitOrganisation, r.Transmission = t.To, t.Organisation, ""
+	if t.State != "" {
+		b, _ := json.Marshal(transmissionJSON{State: t.State, Attempts: t.Attempts, Status: t.Status, At: utc(t.At),
+			Receipt: t.Receipt, SHA256: t.SHA256, Bytes: t.Bytes, Reason: t.Reason}) // strings and numbers only
+		r.Transmission = string(b)
 	}
 	r.WakeAt, r.TimersFrom = utc(q.WakeAt), nil
 	if !q.TimersFrom.IsZero() {

@@ -175,6 +175,56 @@ func (s *Results) Expired(ctx context.Context, claimed *dsar.OutboxItem, del fun
 	}))
 }
 
+// Transmission implements dsar.ResultService: the case whose package a
+// transmission sends.
+func (s *Results) Transmission(ctx context.Context, caseID string) (*dsar.Case, error) {
+	var c *dsar.Case
+	err := s.db.tx(ctx, func(tx *gorm.DB) error {
+		var row requestRow
+		if err := tx.Where("id = ?", caseID).Take(&row).Error; err != nil {
+			return err
+		}
+		var err error
+		c, err = s.db.loadCase(tx, &row)
+		return err
+	})
+	return c, mapErr(err)
+}
+
+// Transmitted implements dsar.ResultService: one upload of the package
+// recorded (dsar.RecordTransmission) and the claimed item completed, in
+// one transaction. A report the case no longer wants (it was reopened, or
+// the transmission ended) completes the item without being recorded, and
+// the answer says so (ECONFLICT).
+func (s *Results) Transmitted(ctx context.Context, claimed *dsar.OutboxItem, attempt int, o dsar.TransmitOutcome) error {
+	var dropped error
+	err := s.db.tx(ctx, func(tx *gorm.DB) error {
+		var row requestRow
+		if err := s.db.forUpdate(tx).Where("id = ?", claimed.RequestID).Take(&row).Error; err != nil {
+			return err
+		}
+		if err := tx.SavePoint("transmitted").Error; err != nil {
+			return err
+		}
+		_, err := s.db.run(tx, &row, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+			return dsar.RecordTransmission(env, c, attempt, o)
+		})
+		if dsar.ErrorCode(err) == dsar.ECONFLICT {
+			dropped = err
+			if err := tx.RollbackTo("transmitted").Error; err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		return finish(tx, claimed, dsar.OutboxDone, s.db.now())
+	})
+	if err != nil {
+		return mapErr(err)
+	}
+	return dropped
+}
+
 // Redact implements dsar.CaseService (dsar.Redact).
 func (s *Requests) Redact(ctx context.Context, actor dsar.Actor, id, taskID string, line int, reason string) (*dsar.Request, error) {
 	return s.change(ctx, actor, id, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {

@@ -123,6 +123,30 @@ type MailData struct {
 	QueueURL string
 	// Vendor is the instruction of a vendor_instruction mail.
 	Vendor *VendorData
+	// Transmission is the direct transmission of a portability case's
+	// package the subject asked for (completion, transmitted,
+	// transmission_failed, transmission_alert); nil when none.
+	Transmission *TransmissionData
+}
+
+// TransmissionData is a direct transmission of the portable package as the
+// mails show it.
+type TransmissionData struct {
+	// Organisation is whom the package is for.
+	Organisation string
+	State        dsar.TransmitState
+	// Attempts counts the uploads tried.
+	Attempts int
+	// Date (YYYY-MM-DD) and Time (HH:MM), controller-local, are when the
+	// package was received or failed for good.
+	Date, Time string
+	// Receipt is the recipient's receipt (may be empty); SHA256 and Bytes
+	// what was sent.
+	Receipt string
+	SHA256  string
+	Bytes   int64
+	// Reason is why it failed, for the officers (transmission_alert).
+	Reason string
 }
 
 // VendorData is what a vendor_instruction mail asks a processor or a
@@ -348,7 +372,7 @@ func validateMailData(name string, data MailData) error {
 	need(data.Regulation.Valid(), "unknown regulation %q", data.Regulation)
 	need(strings.TrimSpace(data.Reference) != "", "Reference is empty")
 	need(strings.TrimSpace(data.ControllerName) != "", "ControllerName is empty")
-	officerMail := name == "reminder" || name == "subject_replied" || name == "case_assigned" || name == "task_failed" || name == "task_reminder"
+	officerMail := name == "reminder" || name == "subject_replied" || name == "case_assigned" || name == "task_failed" || name == "task_reminder" || name == "transmission_alert"
 	if !officerMail {
 		// Every mail to the subject names the privacy contact.
 		need(strings.TrimSpace(data.ContactEmail) != "", "ContactEmail is empty")
@@ -452,6 +476,23 @@ func validateMailData(name string, data MailData) error {
 			if k.Until != "" {
 				needDate(fmt.Sprintf("Kept[%d].Until", i), k.Until)
 			}
+		}
+	case "transmitted", "transmission_failed", "transmission_alert":
+		need(data.Type == dsar.TypePortability, "a package is sent only for a portability request, not %s", data.Type)
+		need(data.Transmission != nil, "Transmission is missing")
+		if t := data.Transmission; t != nil {
+			needText("Transmission.Organisation", t.Organisation)
+			if name == "transmitted" {
+				need(t.State == dsar.TransmitSent, "Transmission.State %q is not sent", t.State)
+				needDate("Transmission.Date", t.Date)
+				needText("Transmission.Time", t.Time)
+				need(len(t.SHA256) == 64, "Transmission.SHA256 %q is not a SHA-256", t.SHA256)
+			} else {
+				need(t.State == dsar.TransmitFailed, "Transmission.State %q is not failed", t.State)
+			}
+		}
+		if name == "transmission_alert" {
+			needText("StatusURL", data.StatusURL)
 		}
 	case "refusal":
 		need(!data.Partial, "a partial refusal is told in the completion mail")

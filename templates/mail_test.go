@@ -53,7 +53,7 @@ func TestMailTemplatesComplete(t *testing.T) {
 var allMails = []string{
 	"acknowledgement", "case_assigned", "clarification_request", "completion", "digest", "download_code", "expired_unverified", "extension",
 	"fee_notice", "forwarded", "identity_request", "refusal", "reminder", "reopened", "reply_received", "subject_replied",
-	"task_failed", "task_reminder", "vendor_instruction", "verification", "withdrawal",
+	"task_failed", "task_reminder", "transmission_alert", "transmission_failed", "transmitted", "vendor_instruction", "verification", "withdrawal",
 }
 
 // Fixtures of the golden cases: a Norwegian controller under the GDPR and a
@@ -258,6 +258,20 @@ var goldenCases = map[string][]goldenCase{
 			d.Summary = "We have assembled a copy of your personal data with the purposes, recipients and storage periods."
 			d.DownloadUntil, d.MaxDownloads = "2025-03-14", 5
 		})},
+		{"portability_transmit", gdprMail(func(d *MailData) {
+			withAuthority(d, datatilsynet)
+			d.Type = dsar.TypePortability
+			d.Summary = "We have assembled the data you gave us in a structured, machine-readable format."
+			d.DownloadUntil, d.MaxDownloads = "2025-03-14", 5
+			d.Transmission = &TransmissionData{Organisation: "Kraftbytte AS", State: dsar.TransmitPending}
+		})},
+		{"portability_not_feasible", gdprMail(func(d *MailData) {
+			withAuthority(d, datatilsynet)
+			d.Type = dsar.TypePortability
+			d.Summary = "We have assembled the data you gave us in a structured, machine-readable format."
+			d.DownloadUntil, d.MaxDownloads = "2025-03-14", 5
+			d.Transmission = &TransmissionData{Organisation: "Strøm & Sånn AS", State: dsar.TransmitNotFeasible}
+		})},
 		{"erasure_kept", gdprMail(func(d *MailData) {
 			withAuthority(d, datatilsynet)
 			d.Type = dsar.TypeErasure
@@ -356,6 +370,34 @@ var goldenCases = map[string][]goldenCase{
 		})},
 		{"undated", officerMail(func(d *MailData) { d.Task = &TaskData{Name: "Budfirma", Action: dsar.ActionNotifyRecipient} })},
 	},
+	"transmitted": {
+		{"receipt", portabilityMail(func(d *MailData) {
+			d.Transmission = &TransmissionData{Organisation: "Kraftbytte AS", State: dsar.TransmitSent, Attempts: 2, Date: "2025-03-07", Time: "14:05",
+				Receipt: "KB-2025-000917", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Bytes: 48213}
+		})},
+		{"no_receipt", portabilityMail(func(d *MailData) {
+			d.DownloadUntil = ""
+			d.Transmission = &TransmissionData{Organisation: "Kraftbytte AS", State: dsar.TransmitSent, Attempts: 1, Date: "2025-03-07", Time: "09:30",
+				SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Bytes: 48213}
+		})},
+	},
+	"transmission_failed": {
+		{"retried", portabilityMail(func(d *MailData) {
+			d.Transmission = &TransmissionData{Organisation: "Kraftbytte AS", State: dsar.TransmitFailed, Attempts: 8, Date: "2025-03-07", Time: "15:12",
+				Reason: "the recipient answered 503 Service Unavailable"}
+		})},
+		{"refused", portabilityMail(func(d *MailData) {
+			d.Transmission = &TransmissionData{Organisation: "Kraftbytte AS", State: dsar.TransmitFailed, Attempts: 1, Date: "2025-03-07", Time: "14:05",
+				Reason: "the recipient answered 400 Bad Request"}
+		})},
+	},
+	"transmission_alert": {
+		{"refused", officerMail(func(d *MailData) {
+			d.Type = dsar.TypePortability
+			d.Transmission = &TransmissionData{Organisation: "Kraftbytte AS", State: dsar.TransmitFailed, Attempts: 1, Date: "2025-03-07", Time: "14:05",
+				Reason: "the recipient answered 400 Bad Request"}
+		})},
+	},
 	"vendor_instruction": {
 		{"erase", vendorMail(func(v *VendorData) {})},
 		{"stop_processing_reminder", vendorMail(func(v *VendorData) {
@@ -368,6 +410,16 @@ var goldenCases = map[string][]goldenCase{
 			v.Action, v.System, v.Categories = dsar.ActionNotifyRecipient, "Debt collection", nil
 		})},
 	},
+}
+
+// portabilityMail is a mail to the subject of a completed GDPR
+// portability request whose package can be downloaded, changed by with.
+func portabilityMail(with func(*MailData)) MailData {
+	return gdprMail(func(d *MailData) {
+		d.Type = dsar.TypePortability
+		d.DownloadUntil, d.MaxDownloads = "2025-03-14", 5
+		with(d)
+	})
 }
 
 // vendorMail is an instruction to a processor about a GDPR erasure
@@ -1026,7 +1078,7 @@ func TestHoursPlural(t *testing.T) {
 
 // officerMails are the mails to the controller's officers; every other mail
 // goes to the data subject.
-var officerMails = []string{"reminder", "digest", "subject_replied", "case_assigned", "task_failed", "task_reminder"}
+var officerMails = []string{"reminder", "digest", "subject_replied", "case_assigned", "task_failed", "task_reminder", "transmission_alert"}
 
 // Every mail to the subject says how to answer: a reply to the mail reaches
 // the controller's privacy contact (the mail's Reply-To), named in the text.

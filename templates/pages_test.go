@@ -135,6 +135,17 @@ var pageCases = map[string][]pageCase{
 				Honeypot: "website",
 			}
 		}},
+		{"transmit", func(lang dsar.Language) any {
+			return FormPage{
+				Page:          ntePage(lang, "/c/nte"),
+				ControllerKey: "nte",
+				Types:         dsar.RequestTypes,
+				Recipients:    []Choice{{Key: "kraftbytte", Name: "Kraftbytte AS"}, {Key: "elbytte", Name: "Elbytte Norge AS"}},
+				Values:        FormValues{Type: string(dsar.TypePortability), Email: "kari@example.no", TransmitTo: "other", Language: string(lang)},
+				Errors:        map[string]string{"transmit_organisation": T(lang, "field.transmit.organisation", nil)},
+				Honeypot:      "website",
+			}
+		}},
 		{"regulations", func(lang dsar.Language) any {
 			return FormPage{
 				Page:          ntePage(lang, "/c/keto-diets"),
@@ -310,6 +321,33 @@ var pageCases = map[string][]pageCase{
 				Download:   &DownloadSection{Gone: T(lang, "error.download.expired", nil), NewRequest: "/c/nte?type=portability"},
 			}
 		}},
+		{"transmitted", func(lang dsar.Language) any {
+			return StatusPage{
+				Page:       ntePage(lang, "/s/0c1d2e3f"),
+				Reference:  "7KQ2-M9XD",
+				Type:       dsar.TypePortability,
+				Status:     dsar.StatusCompleted,
+				ReceivedAt: time.Date(2025, 1, 31, 12, 0, 0, 0, oslo),
+				DueDate:    "2025-02-28",
+				Download: &DownloadSection{
+					Files: []DownloadFile{{Name: dsar.ResultPackage, Bytes: 48_213}}, Until: time.Date(2025, 2, 27, 23, 59, 59, 0, oslo), Left: 5,
+					CodeMinutes: 30, CodeAction: "/s/0c1d2e3f/download/code", DownloadAction: "/s/0c1d2e3f/download",
+				},
+				Transmission: &TransmissionView{Organisation: "Kraftbytte AS", State: dsar.TransmitSent, At: time.Date(2025, 2, 20, 14, 5, 0, 0, oslo),
+					Receipt: "KB-2025-77", Attempts: 2, Status: 202},
+			}
+		}},
+		{"transmit-other", func(lang dsar.Language) any {
+			return StatusPage{
+				Page:         ntePage(lang, "/s/0c1d2e3f"),
+				Reference:    "7KQ2-M9XD",
+				Type:         dsar.TypePortability,
+				Status:       dsar.StatusInProgress,
+				ReceivedAt:   time.Date(2025, 1, 31, 12, 0, 0, 0, oslo),
+				DueDate:      "2025-02-28",
+				Transmission: &TransmissionView{Organisation: "Strøm & Sånn AS", Other: true},
+			}
+		}},
 	},
 	"error": {
 		{"not-found", func(lang dsar.Language) any {
@@ -476,6 +514,15 @@ var pageCases = map[string][]pageCase{
 		}},
 	},
 	"case": {
+		{"transmit-failed", func(lang dsar.Language) any {
+			return CasePage{Page: Page{Lang: lang, Path: "/cases/y", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, ID: "y", Reference: "H3PA-22QX", Controller: "nte",
+				Type: dsar.TypePortability, Status: dsar.StatusCompleted, Regulation: dsar.RegulationGDPR, SubjectEmail: "kari@example.no", Language: dsar.LanguageNB,
+				ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), DueDate: "2025-04-07", ExtensionNoticeBy: "2025-04-07", DaysLeft: 12,
+				Timeline: []CaseEvent{{At: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), Actor: "public", Kind: "created", To: dsar.StatusReceived}},
+				Transmission: &TransmissionView{Organisation: "Kraftbytte AS", State: dsar.TransmitFailed, At: time.Date(2025, 3, 20, 15, 12, 0, 0, oslo),
+					Attempts: 1, Status: 400, Reason: "the recipient answered 400 Bad Request"},
+			}
+		}},
 		{"in-progress", func(lang dsar.Language) any {
 			return CasePage{Page: Page{Lang: lang, Path: "/cases/x", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, ID: "x", Reference: "7KQ2-M9XD", Controller: "nte",
 				Type: dsar.TypeErasure, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: "kari@example.no", Language: dsar.LanguageNB, SubjectIDs: "12345",
@@ -527,6 +574,8 @@ var (
 // decision, and recipients told by e-mail or not at all.
 func dataMapController() *dsar.Controller {
 	return &dsar.Controller{Key: "intility", LegalName: "Intility AS",
+		PortabilityRecipients: []dsar.PortabilityRecipient{{Key: "kraftbytte", Name: "Kraftbytte AS", URL: "https://api.kraftbytte.example/dsar/packages",
+			Secret: dsar.Secret{Env: "KRAFTBYTTE_PORTABILITY_SECRET"}, Timeout: 2 * time.Minute, MaxAttempts: 8}},
 		DataCategories: []dsar.DataCategory{
 			{Key: "orders", Name: "Bestillinger", Purpose: "Levere bestillinger og regnskap", Retention: "5 år (bokføring)",
 				RetentionPeriod: dsar.RetentionPeriod{Years: 5}, RetentionTrigger: "utgangen av regnskapsåret",
@@ -900,7 +949,7 @@ func TestPageFormFields(t *testing.T) {
 			Identifiers:   []string{dsar.IdentifierCustomerID, dsar.IdentifierPhone},
 			Values: FormValues{
 				Type: "portability", Email: "kari@example.no", Name: "Kari Nordmann", Phone: "+47 912 34 567",
-				CustomerID: "7001234", Details: "Line 1\nLine 2", Language: "en", Recipient: "Tibber AS",
+				CustomerID: "7001234", Details: "Line 1\nLine 2", Language: "en", TransmitTo: "other", TransmitOrganisation: "Tibber AS",
 				Inaccurate: "Old address", Correct: "New address",
 			},
 			Honeypot: "website",
@@ -929,7 +978,7 @@ func TestPageFormFields(t *testing.T) {
 		}
 		for name, want := range map[string]string{
 			"email": "kari@example.no", "name": "Kari Nordmann", "phone": "+47 912 34 567",
-			"customer_id": "7001234", "details": "Line 1 Line 2", "recipient": "Tibber AS",
+			"customer_id": "7001234", "details": "Line 1 Line 2", "transmit_organisation": "Tibber AS",
 			"inaccurate": "Old address", "correct": "New address",
 		} {
 			if names[name] == nil {
@@ -1023,7 +1072,7 @@ func TestPageFormWithoutOptionalParts(t *testing.T) {
 		Types:         []dsar.RequestType{dsar.TypeAccess, dsar.TypeErasure},
 	}
 	doc := parse(t, render(t, "form", data))
-	for _, name := range []string{"phone", "customer_id", "recipient", "inaccurate", "correct"} {
+	for _, name := range []string{"phone", "customer_id", "transmit_to", "transmit_organisation", "inaccurate", "correct"} {
 		if n := findAll(doc, byAttr("name", name)); len(n) != 0 {
 			t.Errorf("field %s is shown, but the form does not ask for it", name)
 		}
@@ -1046,6 +1095,7 @@ func TestPageFormErrors(t *testing.T) {
 			Types:         dsar.RequestTypes,
 			Identifiers:   []string{dsar.IdentifierPhone, dsar.IdentifierCustomerID},
 			Regulations:   dsar.Regulations,
+			Recipients:    []Choice{{Key: "kraftbytte", Name: "Kraftbytte AS"}},
 			Errors:        errs,
 			Honeypot:      "website",
 		}
@@ -1074,7 +1124,7 @@ func TestPageFormErrors(t *testing.T) {
 				if errEl.Parent != described {
 					t.Errorf("%s: the type error is not in the fieldset", lang)
 				}
-			case "objection", "regulation": // a group of choices, like the type
+			case "objection", "regulation", "transmit_to": // a group of choices, like the type
 				described = errEl.Parent
 				if described.Data != "fieldset" {
 					t.Errorf("%s: the %s error is not in its fieldset", lang, f.name)
@@ -1271,10 +1321,11 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 				Page: p, ControllerKey: hostile, Types: dsar.RequestTypes, Identifiers: dsar.Identifiers,
 				Values: FormValues{
 					Type: hostile, Email: hostile, Name: hostile, Phone: hostile, CustomerID: hostile,
-					Details: hostile, Language: hostile, Recipient: hostile, Inaccurate: hostile, Correct: hostile,
+					Details: hostile, Language: hostile, TransmitTo: hostile, TransmitOrganisation: hostile, Inaccurate: hostile, Correct: hostile,
 				},
-				Errors:   map[string]string{"email": hostile, "type": hostile, hostile: hostile},
-				Honeypot: hostile,
+				Recipients: []Choice{{Key: hostile, Name: hostile}},
+				Errors:     map[string]string{"email": hostile, "type": hostile, hostile: hostile},
+				Honeypot:   hostile,
 			},
 			"check_email":  CheckEmailPage{Page: p, Action: hostile, Resend: hostile, MaskedEmail: hostile, Error: hostile, Notice: hostile, ExpiresHours: 24},
 			"confirm_link": ConfirmLinkPage{Page: p, Action: hostile, Reference: hostile},
@@ -1538,6 +1589,9 @@ func usedPageKeys(t *testing.T) (static, prefixes map[string]bool, dynamic []str
 	}
 	for _, r := range dsar.SystemRoles {
 		dynamic = append(dynamic, "page.datamap.role."+string(r))
+	}
+	for _, st := range []dsar.TransmitState{dsar.TransmitPending, dsar.TransmitSent, dsar.TransmitFailed, dsar.TransmitNotFeasible} {
+		dynamic = append(dynamic, "page.case.transmit.state."+string(st))
 	}
 	for _, b := range dsar.LegalBases {
 		dynamic = append(dynamic, "page.datamap.basis."+string(b))

@@ -72,9 +72,10 @@ type IndexPage struct {
 // them, kept when the form comes back with errors.
 type FormValues struct {
 	Type, Email, Name, Phone, CustomerID, Details, Language string
-	// Recipient is the organisation a portability request asks to send the
-	// data to directly (optional).
-	Recipient string
+	// TransmitTo is the portability recipient (its key, or "other") a
+	// portability request asks the data to be sent to directly, and
+	// TransmitOrganisation the organisation the subject named (optional).
+	TransmitTo, TransmitOrganisation string
 	// Inaccurate and Correct are what is wrong and what is right, for a
 	// rectification request.
 	Inaccurate, Correct string
@@ -83,6 +84,30 @@ type FormValues struct {
 	// Regulation is the law the subject makes the request under ("" for
 	// the controller's default).
 	Regulation string
+}
+
+// TransmissionView is the direct transmission of a portability case's
+// package to another organisation, as the status and case pages show it.
+type TransmissionView struct {
+	// Organisation is whom the package is for; Other says the subject
+	// named it (it is not set up for direct transmission).
+	Organisation string
+	Other        bool
+	// State is "" until the case is completed.
+	State dsar.TransmitState
+	// At is when it was received, or failed for good (zero before).
+	At time.Time
+	// Receipt is the recipient's receipt, SHA256 what was sent.
+	Receipt, SHA256 string
+	// Attempts, Status and Reason are the tries, the last answer's
+	// status and why the last try failed (the case page).
+	Attempts, Status int
+	Reason           string
+}
+
+// Choice is one choice of a list: its value and the name people read.
+type Choice struct {
+	Key, Name string
 }
 
 // FormPage is a controller's request form.
@@ -98,7 +123,10 @@ type FormPage struct {
 	// Regulations are those a request may be made under, the controller's
 	// default first; the form offers a choice when there is more than one.
 	Regulations []dsar.Regulation
-	Values      FormValues
+	// Recipients are the organisations a portability request's data can
+	// be sent to directly; the form offers them as choices.
+	Recipients []Choice
+	Values     FormValues
 	// Errors maps a field name (as in FormValues, lower-case: "email",
 	// "type", "details", …) to its message, already in the page's language.
 	Errors map[string]string
@@ -170,6 +198,9 @@ type StatusPage struct {
 	// Download is the part about the files of a completed access or
 	// portability case; nil when the case gives none.
 	Download *DownloadSection
+	// Transmission is the direct transmission of the portable package the
+	// subject asked for; nil when none.
+	Transmission *TransmissionView
 	// Error and Notice are messages about the last form sent.
 	Error, Notice string
 }
@@ -330,6 +361,9 @@ type CasePage struct {
 	// Results are the subject's files of an access or portability case
 	// whose tasks have ended.
 	Results *ResultsView
+	// Transmission is the direct transmission the subject asked for; nil
+	// when none.
+	Transmission *TransmissionView
 	// FailedTasks counts the failed tasks an officer may retry at once.
 	FailedTasks int
 	Error       string

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"time"
 
@@ -64,6 +65,10 @@ type Handlers struct {
 	// Results assembles and deletes the files of access and portability
 	// cases (from the data the export tasks collected in Blobs).
 	Results dsar.ResultService
+	// TransmitClient, when set, sends the packages of direct
+	// transmissions (a test's client trusts its receiver's certificate);
+	// redirects are never followed and each recipient's timeout applies.
+	TransmitClient *http.Client
 	// Metrics, when set, counts failed tasks and mails.
 	Metrics *Metrics
 }
@@ -93,6 +98,7 @@ var kinds = map[dsar.OutboxKind]struct {
 	dsar.OutboxRetention:      {TypeRetention, (*Handlers).runRetention},
 	dsar.OutboxAssemble:       {TypeAssemble, (*Handlers).assemble},
 	dsar.OutboxResultsExpiry:  {TypeResultsExpiry, (*Handlers).expireResults},
+	dsar.OutboxTransmit:       {TypeTransmit, (*Handlers).transmit},
 }
 
 // Register adds the handler of every outbox kind to mux.

@@ -63,6 +63,13 @@ func read(t *testing.T, blobs dsar.Blobs, key string) []byte {
 // subject).
 func answered(t *testing.T, typ dsar.RequestType, lang dsar.Language, records int) (*env, *blob.Dir, *dsar.Request) {
 	t.Helper()
+	return answeredWith(t, typ, lang, records, func(*env, *dsar.NewRequest) {})
+}
+
+// answeredWith is answered with the environment and the request's input
+// changed by with before the request is made.
+func answeredWith(t *testing.T, typ dsar.RequestType, lang dsar.Language, records int, with func(*env, *dsar.NewRequest)) (*env, *blob.Dir, *dsar.Request) {
+	t.Helper()
 	e, sys := httpEnv(t, 0)
 	sys.Hold("kari@example.no", records)
 	blobs, err := blob.NewDir(t.TempDir())
@@ -70,8 +77,10 @@ func answered(t *testing.T, typ dsar.RequestType, lang dsar.Language, records in
 		t.Fatal(err)
 	}
 	e.handlers.Blobs = blobs
-	r, err := e.reqs.Create(ctx, admin, dsar.NewRequest{Type: typ, Controller: "digiref", Language: lang,
-		Subject: dsar.Subject{Email: "kari@example.no"}, Verified: true, VerificationMethod: "portal login"})
+	in := dsar.NewRequest{Type: typ, Controller: "digiref", Language: lang,
+		Subject: dsar.Subject{Email: "kari@example.no"}, Verified: true, VerificationMethod: "portal login"}
+	with(e, &in)
+	r, err := e.reqs.Create(ctx, admin, in)
 	if err != nil {
 		t.Fatal(err)
 	}

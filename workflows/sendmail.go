@@ -157,7 +157,7 @@ func MailData(req *dsar.Request, ctrl *dsar.Controller, now time.Time) templates
 	for _, k := range req.Decision.Kept {
 		kept = append(kept, templates.KeptData{What: k.What, Why: k.Why, Until: k.Until})
 	}
-	return templates.MailData{
+	data := templates.MailData{
 		Language: req.Language, ControllerName: ctrl.LegalName, ContactEmail: ctrl.PrivacyContact.Email,
 		Reference: req.Reference, Type: req.Type, Regulation: req.Regulation,
 		ReceivedDate: dsar.DateOf(req.ReceivedAt.In(ctrl.Location)).String(), DueDate: req.DueDate.String(),
@@ -167,6 +167,15 @@ func MailData(req *dsar.Request, ctrl *dsar.Controller, now time.Time) templates
 		AuthorityName: ctrl.SupervisoryAuthority.Name, AuthorityAddress: ctrl.SupervisoryAuthority.Address,
 		AuthorityWebsite: ctrl.SupervisoryAuthority.Website, DownloadUntil: downloadUntil(req, ctrl),
 	}
+	if t := req.Transmit; t.State != "" {
+		data.Transmission = &templates.TransmissionData{Organisation: req.TransmitName(ctrl), State: t.State, Attempts: t.Attempts,
+			Receipt: t.Receipt, SHA256: t.SHA256, Bytes: t.Bytes, Reason: t.Reason}
+		if t.At != nil {
+			at := t.At.In(ctrl.Location)
+			data.Transmission.Date, data.Transmission.Time = dsar.DateOf(at).String(), at.Format("15:04")
+		}
+	}
+	return data
 }
 
 // downloadUntil is the last day (in the controller's zone) the subject can
