@@ -85,6 +85,8 @@ func ValidateNewRequest(in *NewRequest, actor Actor, controllers *Controllers, n
 		switch {
 		case !actor.Authenticated():
 			bad("verified", "field.api_key_only", nil)
+		case !actor.Allows(ScopeRequestsVerified):
+			bad("verified", "field.scope_missing", map[string]any{"scope": string(ScopeRequestsVerified)})
 		case in.Verified && in.VerificationMethod == "":
 			bad("verification_method", "field.required", nil)
 		case !in.Verified:

@@ -283,10 +283,12 @@ type apiKeyRow struct {
 	Name        string
 	Role        string
 	Controllers string
-	SecretHash  string
-	CreatedAt   time.Time
-	LastUsedAt  *time.Time
-	RevokedAt   *time.Time
+	// Scopes is comma-separated; "" for a key without scopes.
+	Scopes     string
+	SecretHash string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
 }
 
 func (apiKeyRow) TableName() string { return "api_keys" }

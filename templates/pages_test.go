@@ -419,17 +419,19 @@ var pageCases = map[string][]pageCase{
 		{"list-and-new-secret", func(lang dsar.Language) any {
 			return AdminKeysPage{Page: Page{Lang: lang, Path: "/admin/keys", CSRF: "tok", Title: T(lang, "page.admin.keys.title", nil)},
 				Keys: []AdminKey{
+					{ID: "k3", Name: "Min side", Role: dsar.RoleSystem, Controllers: []string{"nte"}, Scopes: []dsar.Scope{dsar.ScopeRequestsCreate, dsar.ScopeRequestsRead},
+						CreatedAt: time.Date(2025, 3, 6, 9, 0, 0, 0, oslo)},
 					{ID: "k2", Name: "CRM", Role: dsar.RoleSystem, Controllers: []string{"nte"}, CreatedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo)},
 					{ID: "k1", Name: "Old script", Role: dsar.RoleOfficer, Controllers: []string{"nte"}, CreatedAt: time.Date(2025, 1, 5, 9, 0, 0, 0, oslo),
 						LastUsedAt: ptr(time.Date(2025, 2, 5, 9, 30, 0, 0, oslo)), RevokedAt: ptr(time.Date(2025, 3, 1, 9, 0, 0, 0, oslo))},
 				},
-				Roles: adminKeyRoles(lang), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}},
+				Roles: adminKeyRoles(lang), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}}, Scopes: adminKeyScopes(lang, dsar.ScopeRequestsCreate),
 				Notice: T(lang, "page.admin.keys.created", map[string]any{"name": "CRM"}), Secret: "dsar_q8Zr1YbT6kQ2nWc4smJ3xV0q-8Zr1YbT6kQ2nWc4",
 			}
 		}},
 		{"empty-with-error", func(lang dsar.Language) any {
 			return AdminKeysPage{Page: Page{Lang: lang, Path: "/admin/keys", CSRF: "tok", Title: T(lang, "page.admin.keys.title", nil)},
-				Roles: adminKeyRoles(lang), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}},
+				Roles: adminKeyRoles(lang), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}}, Scopes: adminKeyScopes(lang),
 				Errors: []string{T(lang, "page.admin.keys.name", nil) + ": " + T(lang, "field.required", nil)},
 			}
 		}},
@@ -1313,8 +1315,8 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 					DataCategories: []string{hostile}, Recipients: []string{hostile, "unknown"}, Connector: dsar.Connector{Kind: dsar.ConnectorManual},
 					AutomatedDecisions: []dsar.AutomatedDecision{{Name: hostile, Logic: hostile, Significance: hostile}}}},
 			}},
-			"admin_keys": AdminKeysPage{Page: p, Keys: []AdminKey{{ID: hostile, Name: hostile, Role: dsar.Role(hostile), Controllers: []string{hostile}}},
-				Roles: []AdminChoice{{Value: hostile, Label: hostile}}, Controllers: []AdminChoice{{Value: hostile, Label: hostile}}, Name: hostile, Errors: []string{hostile}, Notice: hostile, Secret: hostile},
+			"admin_keys": AdminKeysPage{Page: p, Keys: []AdminKey{{ID: hostile, Name: hostile, Role: dsar.Role(hostile), Controllers: []string{hostile}, Scopes: []dsar.Scope{dsar.Scope(hostile)}}},
+				Roles: []AdminChoice{{Value: hostile, Label: hostile}}, Scopes: []AdminChoice{{Value: hostile, Label: hostile}}, Controllers: []AdminChoice{{Value: hostile, Label: hostile}}, Name: hostile, Errors: []string{hostile}, Notice: hostile, Secret: hostile},
 		}
 		for name, data := range pages {
 			page := render(t, name, data)
@@ -1725,4 +1727,12 @@ func TestSubjectPagesPromiseDownloadsOnlyWhereThereAreFiles(t *testing.T) {
 			}
 		}
 	}
+}
+
+func adminKeyScopes(lang dsar.Language, chosen ...dsar.Scope) []AdminChoice {
+	var out []AdminChoice
+	for _, s := range dsar.Scopes {
+		out = append(out, AdminChoice{Value: string(s), Label: ScopeDescription(lang, s), Checked: slices.Contains(chosen, s)})
+	}
+	return out
 }
