@@ -109,9 +109,9 @@ type AdminKeysPage struct {
 	Page
 	Keys                       []AdminKey
 	Roles, Controllers, Scopes []AdminChoice
-	Name               string
-	Errors             []string
-	Notice             string
+	Name                       string
+	Errors                     []string
+	Notice                     string
 	// Secret is the secret of the key just created, shown only now.
 	Secret string
 }
