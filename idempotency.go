@@ -67,12 +67,14 @@ func hashParts(parts ...string) string {
 }
 
 // IdempotentAnswer is the stored answer of a call: its status, the headers
-// that matter to a client (Content-Type, Location) and its body.
+// that matter to a client (Content-Type, Content-Language of a problem,
+// Location) and its body.
 type IdempotentAnswer struct {
-	Status      int
-	ContentType string
-	Location    string
-	Body        []byte
+	Status          int
+	ContentType     string
+	ContentLanguage string
+	Location        string
+	Body            []byte
 }
 
 // Keep reports whether the answer is kept for replay: not an answer of

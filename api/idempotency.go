@@ -72,7 +72,7 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		h := c.Response().Header()
 		answer := &dsar.IdempotentAnswer{Status: c.Response().Status, ContentType: h.Get(echo.HeaderContentType),
-			Location: h.Get(echo.HeaderLocation), Body: rec.body.Bytes()}
+			ContentLanguage: h.Get("Content-Language"), Location: h.Get(echo.HeaderLocation), Body: rec.body.Bytes()}
 		if rec.over {
 			answer.Body = nil
 			answer.Status = 0 // not kept: the key is given up
@@ -92,6 +92,9 @@ func writeReplay(c echo.Context, a *dsar.IdempotentAnswer) error {
 	h := c.Response().Header()
 	if a.ContentType != "" {
 		h.Set(echo.HeaderContentType, a.ContentType)
+	}
+	if a.ContentLanguage != "" {
+		h.Set("Content-Language", a.ContentLanguage)
 	}
 	if a.Location != "" {
 		h.Set(echo.HeaderLocation, a.Location)

@@ -214,9 +214,10 @@ func TestIdempotencyReplaysTheFirstAnswer(t *testing.T) {
 	}
 	// A refusal (4xx) is an answer like another, kept and replayed.
 	bad := `{"type":"access","controller":"nte","subject":{"email":"not an address"}}`
-	r1 := e.call(t, "POST", "/api/v1/requests", "crm", "bad-1", bad)
-	r2 := e.call(t, "POST", "/api/v1/requests", "crm", "bad-1", bad)
-	if r1.status != http.StatusUnprocessableEntity || r2.status != r1.status || !bytes.Equal(r1.body, r2.body) || r2.header.Get("Idempotent-Replayed") != "true" {
+	r1 := e.call(t, "POST", "/api/v1/requests", "crm", "bad-1", bad, "Accept-Language", "nb")
+	r2 := e.call(t, "POST", "/api/v1/requests", "crm", "bad-1", bad, "Accept-Language", "nb")
+	if r1.status != http.StatusUnprocessableEntity || r2.status != r1.status || !bytes.Equal(r1.body, r2.body) || r2.header.Get("Idempotent-Replayed") != "true" ||
+		r2.header.Get("Content-Language") != "nb" || r2.header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("a refusal replayed: %d %s, then %d %v %s", r1.status, r1.body, r2.status, r2.header, r2.body)
 	}
 	// Without the header nothing is kept.
@@ -355,7 +356,18 @@ func TestIdempotencyKeyChecks(t *testing.T) {
 	if a := e.call(t, "POST", "/api/v1/requests", "crm", strings.Repeat("k", dsar.MaxIdempotencyKeyLength), kariRequest); a.status != http.StatusCreated {
 		t.Errorf("a key of the longest length: %d %s", a.status, a.body)
 	}
-	if n := e.cases(t); n != 1 {
-		t.Errorf("%d cases, want 1: refused calls change nothing", n)
+	// An upload over the limit of a call with a key is refused, and says
+	// to send it without one.
+	id := strings.TrimPrefix(e.call(t, "POST", "/api/v1/requests", "crm", "", olaRequest).header.Get("Location"), "/api/v1/requests/")
+	upload := "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"data.jsonl\"\r\n\r\n" +
+		strings.Repeat("{}\n", dsar.MaxIdempotentBody/3+1) + "\r\n--b--\r\n"
+	a := e.call(t, "POST", "/api/v1/requests/"+id+"/tasks/01966c01-2a4b-7c3d-8e5f-0a1b2c3d4e5f/done", "crm", "upload-1", upload,
+		"Content-Type", "multipart/form-data; boundary=b")
+	if code, title, _ := a.problem(t); a.status != http.StatusRequestEntityTooLarge || code != dsar.ETOOLARGE ||
+		title != templates.T(dsar.LanguageEN, "error.idempotency.too_large", map[string]any{"limit": dsar.MaxIdempotentBody}) {
+		t.Errorf("an upload over the limit with a key: %d %s", a.status, a.body)
+	}
+	if n := e.cases(t); n != 2 {
+		t.Errorf("%d cases, want 2: refused calls change nothing", n)
 	}
 }

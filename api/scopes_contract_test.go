@@ -110,6 +110,15 @@ func contractScopes(t *testing.T, e *contractEnv) {
 	if !bytes.Equal(first.body, again.body) || again.header.Get("Idempotent-Replayed") != "true" {
 		t.Errorf("the call made again: %v %s", again.header, again.body)
 	}
+	// A refusal made again is replayed, as the document says, in its
+	// language.
+	bad := map[string]any{"type": "erasure", "controller": "acme", "subject": map[string]any{"email": "replay@example.no"}}
+	hdr = http.Header{"Idempotency-Key": {"contract-refusal"}}
+	first = e.do(t, contractCall{method: "POST", path: "/api/v1/requests", body: bad, key: "officer", header: hdr, lang: "nb", want: http.StatusUnprocessableEntity})
+	again = e.do(t, contractCall{method: "POST", path: "/api/v1/requests", body: bad, key: "officer", header: hdr, want: http.StatusUnprocessableEntity})
+	if !bytes.Equal(first.body, again.body) || again.header.Get("Idempotent-Replayed") != "true" || again.header.Get("Content-Language") != "nb" {
+		t.Errorf("the refusal made again: %v %s", again.header, again.body)
+	}
 	// A bad key is refused as the document says.
 	e.do(t, contractCall{method: "POST", path: "/api/v1/requests", body: body, key: "officer",
 		header: http.Header{"Idempotency-Key": {strings.Repeat("x", 256)}}, want: http.StatusBadRequest, docRejects: true})

@@ -28,10 +28,12 @@ type idempotencyRow struct {
 	RequestHash string
 	Status      int
 	ContentType string
-	Location    string
-	Body        []byte
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
+	// ContentLanguage is the language of a problem's title.
+	ContentLanguage string
+	Location        string
+	Body            []byte
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
 }
 
 func (idempotencyRow) TableName() string { return "idempotency_keys" }
@@ -39,7 +41,8 @@ func (idempotencyRow) TableName() string { return "idempotency_keys" }
 func (r *idempotencyRow) toDomain() *dsar.IdempotencyRecord {
 	rec := &dsar.IdempotencyRecord{RequestHash: r.RequestHash, ExpiresAt: r.ExpiresAt}
 	if r.Status != 0 {
-		rec.Answer = &dsar.IdempotentAnswer{Status: r.Status, ContentType: r.ContentType, Location: r.Location, Body: r.Body}
+		rec.Answer = &dsar.IdempotentAnswer{Status: r.Status, ContentType: r.ContentType, ContentLanguage: r.ContentLanguage,
+			Location: r.Location, Body: r.Body}
 	}
 	return rec
 }
@@ -86,7 +89,7 @@ func (s *Idempotency) Finish(ctx context.Context, id, claim string, a *dsar.Idem
 		return mapErr(g.Delete(&idempotencyRow{}).Error)
 	}
 	return mapErr(g.Model(&idempotencyRow{}).Updates(map[string]any{
-		"status": a.Status, "content_type": a.ContentType, "location": a.Location, "body": a.Body,
+		"status": a.Status, "content_type": a.ContentType, "content_language": a.ContentLanguage, "location": a.Location, "body": a.Body,
 		"expires_at": s.db.now().Add(dsar.IdempotencyTTL),
 	}).Error)
 }

@@ -3,7 +3,7 @@
 -- Idempotency-Key records of the API: one row per caller, method, path and
 -- key (id is a SHA-256 over them), holding a SHA-256 of the request body
 -- and, once the first call has answered, its status, Content-Type,
--- Location and body for 24 hours. status 0 marks a call still running (claim
+-- Content-Language, Location and body for 24 hours. status 0 marks a call still running (claim
 -- names it), which gives the key up at expires_at if it never answers.
 
 -- +goose Up
@@ -15,6 +15,7 @@ CREATE TABLE idempotency_keys (
     request_hash text NOT NULL,
     status       integer NOT NULL DEFAULT 0,
     content_type text NOT NULL DEFAULT '',
+    content_language text NOT NULL DEFAULT '',
     location     text NOT NULL DEFAULT '',
     body         BLOB,
     created_at   TIMESTAMP NOT NULL,
