@@ -182,6 +182,10 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		{"ExtendRequest", "reason", dsar.MaxReasonLength},
 		{"PauseRequest", "note", dsar.MaxReasonLength},
 		{"CreateRequest", "verification_method", dsar.MaxNameLength},
+		{"AgentInput", "name", dsar.MaxNameLength},
+		{"AgentInput", "email", dsar.MaxEmailLength},
+		{"AgentInput", "relationship", dsar.MaxNameLength},
+		{"AgentInput", "proof", dsar.MaxReasonLength},
 		{"AskRequest", "body", dsar.MaxReasonLength},
 		{"VerifyRequest", "method", dsar.MaxNameLength},
 		{"KeptInput", "what", dsar.MaxReasonLength},
@@ -208,7 +212,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	if m := doc.Components.Schemas["Document"].Value.Properties["size"].Value.Max; m == nil || int(*m) != dsar.MaxDocumentSize {
 		t.Errorf("Document.size: maximum should be %d", dsar.MaxDocumentSize)
 	}
-	for _, name := range []string{"CreateRequest", "SubjectInput", "ExtendRequest", "PauseRequest", "ResumeRequest",
+	for _, name := range []string{"CreateRequest", "SubjectInput", "AgentInput", "ExtendRequest", "PauseRequest", "ResumeRequest",
 		"AskRequest", "VerifyRequest", "CompleteRequest", "KeptInput", "RefuseRequest",
 		"AssignRequest", "NoteRequest", "ReopenRequest", "SignInForm", "PasswordForm", "CaseActionForm",
 		"CSRFForm", "RequestForm", "CodeForm", "ReplyForm", "ReplyUploadForm", "WithdrawForm",

@@ -64,6 +64,8 @@ type requestRow struct {
 	Results               string
 	DownloadUntil         *time.Time
 	Downloads             int
+	// Agent is the authorised agent as JSON, "" for none.
+	Agent string
 }
 
 func (requestRow) TableName() string { return "requests" }
@@ -108,6 +110,10 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 	if r.Results != "" {
 		_ = json.Unmarshal([]byte(r.Results), &out.Results) // written by the store
 	}
+	if r.Agent != "" {
+		out.Agent = new(dsar.Agent)
+		_ = json.Unmarshal([]byte(r.Agent), out.Agent) // written by the store
+	}
 	out.Objection = dsar.ObjectionKind(r.Objection)
 	out.Decision = dsar.Decision{Ground: dsar.Ground(r.DecisionGround), Text: r.DecisionText, Partial: r.DecisionPartial,
 		Summary: r.Summary, Part: r.RefusedPart, Granted: r.GrantedPart}
@@ -150,6 +156,11 @@ func (r *requestRow) set(q *dsar.Request) {
 	if len(q.Results) > 0 {
 		b, _ := json.Marshal(q.Results) // strings and numbers only
 		r.Results = string(b)
+	}
+	r.Agent = ""
+	if q.Agent != nil {
+		b, _ := json.Marshal(q.Agent) // strings and a bool
+		r.Agent = string(b)
 	}
 	r.WakeAt, r.TimersFrom = utc(q.WakeAt), nil
 	if !q.TimersFrom.IsZero() {

@@ -478,6 +478,14 @@ var pageCases = map[string][]pageCase{
 		}},
 	},
 	"case": {
+		{"ccpa-agent", func(lang dsar.Language) any {
+			return CasePage{Page: Page{Lang: lang, Path: "/cases/y", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"keto-diets": "Keto Diets Inc."}}}, ID: "y", Reference: "9QX4-T2RB", Controller: "keto-diets",
+				Type: dsar.TypeErasure, Status: dsar.StatusAwaitingVerification, Regulation: dsar.RegulationCCPA, SubjectEmail: "jane.doe@example.com", Language: dsar.LanguageEN,
+				SubjectName: "Jane Doe", ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), DueDate: "2025-04-19", ExtensionNoticeBy: "2025-04-19", DaysLeft: 45,
+				Agent:    &dsar.Agent{Name: "Privacy Helpers LLC", Email: "requests@privacyhelpers.example", Relationship: "registered business", Proof: "signed permission #4471", PowerOfAttorney: true},
+				Timeline: []CaseEvent{{At: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), Actor: "apikey:portal", Kind: "created", To: dsar.StatusReceived}},
+			}
+		}},
 		{"in-progress", func(lang dsar.Language) any {
 			return CasePage{Page: Page{Lang: lang, Path: "/cases/x", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"nte": "NTE AS"}}}, ID: "x", Reference: "7KQ2-M9XD", Controller: "nte",
 				Type: dsar.TypeErasure, Status: dsar.StatusInProgress, Regulation: dsar.RegulationGDPR, SubjectEmail: "kari@example.no", Language: dsar.LanguageNB, SubjectIDs: "12345",

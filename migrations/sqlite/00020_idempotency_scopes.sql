@@ -1,4 +1,6 @@
--- The scopes of API keys (comma-separated; '' for a key without scopes,
+-- The authorised agent who made a CCPA request for the subject (JSON:
+-- name, e-mail address, relationship, proof, power of attorney; '' for
+-- none), the scopes of API keys (comma-separated; '' for a key without scopes,
 -- whose role alone decides, as for every key created before), and the
 -- Idempotency-Key records of the API: one row per caller, method, path and
 -- key (id is a SHA-256 over them), holding a SHA-256 of the request body
@@ -7,6 +9,7 @@
 -- names it), which gives the key up at expires_at if it never answers.
 
 -- +goose Up
+ALTER TABLE requests ADD COLUMN agent text NOT NULL DEFAULT '';
 ALTER TABLE api_keys ADD COLUMN scopes text NOT NULL DEFAULT '';
 
 CREATE TABLE idempotency_keys (
@@ -26,3 +29,4 @@ CREATE INDEX idempotency_keys_expires ON idempotency_keys (expires_at);
 -- +goose Down
 DROP TABLE idempotency_keys;
 ALTER TABLE api_keys DROP COLUMN scopes;
+ALTER TABLE requests DROP COLUMN agent;
