@@ -41,6 +41,9 @@ type Actor struct {
 	Subject bool
 	// IP is the client address the actor acts from, for the audit trail.
 	IP string
+	// Scopes, when not nil, limits an API key to these kinds of calls
+	// besides its role (Allows); nil leaves the role alone to decide.
+	Scopes []Scope
 }
 
 // ActorPublic is an unauthenticated data subject using the public endpoint.
@@ -90,20 +93,25 @@ type APIKey struct {
 	Name        string
 	Role        Role
 	Controllers []string
-	CreatedAt   time.Time
-	LastUsedAt  *time.Time
-	RevokedAt   *time.Time
+	// Scopes limits the key to these kinds of calls; nil (keys created
+	// without scopes, every key created before scopes existed) leaves its
+	// role alone to decide.
+	Scopes     []Scope
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
 }
 
 // Actor returns the actor an API key authenticates.
 func (k *APIKey) Actor() Actor {
-	return Actor{ID: "apikey:" + k.ID, Role: k.Role, Controllers: k.Controllers}
+	return Actor{ID: "apikey:" + k.ID, Role: k.Role, Controllers: k.Controllers, Scopes: k.Scopes}
 }
 
 // APIKeyService creates, finds and revokes API keys.
 type APIKeyService interface {
-	// Create stores a new key and returns it with its secret, shown only now.
-	Create(ctx context.Context, name string, role Role, controllers []string) (*APIKey, string, error)
+	// Create stores a new key and returns it with its secret, shown only
+	// now. Without scopes the key may make every call its role allows.
+	Create(ctx context.Context, name string, role Role, controllers []string, scopes ...Scope) (*APIKey, string, error)
 	// Authenticate returns the live key whose secret this is, or EUNAUTHORIZED.
 	Authenticate(ctx context.Context, secret string) (*APIKey, error)
 	List(ctx context.Context) ([]*APIKey, error)

@@ -29,7 +29,7 @@ type Administration interface {
 	APIKeys(ctx context.Context) ([]*APIKey, error)
 	// CreateAPIKey stores a new key and returns it with its secret, shown
 	// only now.
-	CreateAPIKey(ctx context.Context, actor Actor, name string, role Role, controllers []string) (*APIKey, string, error)
+	CreateAPIKey(ctx context.Context, actor Actor, name string, role Role, controllers []string, scopes ...Scope) (*APIKey, string, error)
 	// RevokeAPIKey revokes a key; it stops working at once.
 	RevokeAPIKey(ctx context.Context, actor Actor, id string) error
 }

@@ -137,6 +137,9 @@ type Request struct {
 	VerifiedAt         *time.Time
 	VerifiedBy         string
 	VerificationMethod string
+	// Agent is the authorised agent who made the request for the subject
+	// (CCPA), nil when the subject made it.
+	Agent *Agent
 	// Decision is how the request was closed (completed or refused).
 	Decision Decision
 	// Assignee is the ID of the user who works the case ("" when nobody).
@@ -219,6 +222,9 @@ type NewRequest struct {
 	// TransmitOrganisation (one not set up for it).
 	TransmitTo           string
 	TransmitOrganisation string
+	// Agent, when set, is the authorised agent who makes a CCPA request
+	// for the subject; only for authenticated callers.
+	Agent *Agent
 }
 
 // Unassigned is the RequestFilter.Assignee that selects cases nobody works.

@@ -186,6 +186,7 @@ func RemovePersonalData(env Env, c *Case, held PersonalDataHeld) (*Effect, error
 	ch := begin(env, c, ActorService)
 	r, now := ch.r, env.Now
 	r.Subject, r.Details, r.ExtensionReason, r.Results = Subject{}, "", "", nil // the files go with the case's blobs
+	r.Agent = nil
 	r.Decision.Summary, r.Decision.Text, r.Decision.Part, r.Decision.Granted = "", "", "", ""
 	r.Transmit.Organisation, r.Transmit.Receipt = "", ""
 	r.SubjectRepliedAt = nil

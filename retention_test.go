@@ -109,6 +109,7 @@ func TestRemovalRefusesATamperedTrail(t *testing.T) {
 	c := newCase(t, dsar.TypeAccess, "nte", true)
 	closed := time.Date(2020, time.March, 14, 11, 0, 0, 0, time.UTC)
 	c.Request.Status, c.Request.ClosedAt = dsar.StatusCompleted, &closed
+	c.Request.Agent = &dsar.Agent{Name: "Privacy Helpers LLC", Email: "requests@privacyhelpers.example", Relationship: "registered business", Proof: "4471"}
 	ev := &dsar.Event{ID: 7, RequestID: c.Request.ID, At: closed, Actor: "user:kari", ClientIP: "198.51.100.4", Kind: dsar.EventTransition,
 		Reason: "Sent Ola everything.", Seq: 1, PrevHash: dsar.AuditGenesis}
 	ev.Hash = dsar.EventHash(ev.PrevHash, ev, ev.Seq)
@@ -120,6 +121,9 @@ func TestRemovalRefusesATamperedTrail(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int64{7}, eff.RedactEvents); diff != "" {
 		t.Errorf("redacted events (-want +got):\n%s", diff)
+	}
+	if eff.Request.Agent != nil {
+		t.Errorf("the authorised agent was kept: %+v", eff.Request.Agent)
 	}
 	if last := eff.Events[len(eff.Events)-1]; last.Data["audit_seal"] != dsar.AuditSeal([]*dsar.Event{ev}) {
 		t.Errorf("the removal's event carries the seal %q", last.Data["audit_seal"])

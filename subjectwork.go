@@ -31,12 +31,16 @@ func NewCase(env Env, in NewRequest, a Actor, controllers *Controllers) (*Effect
 			Phone: strings.TrimSpace(in.Subject.Phone), CustomerID: strings.TrimSpace(in.Subject.CustomerID)},
 		ReceivedAt: in.ReceivedAt.In(ctrl.Location), DueDate: dl.Due, Deadline: dl.At.In(ctrl.Location),
 		ExtensionNoticeBy: dl.ExtensionNoticeBy, AcknowledgeBy: dl.AcknowledgeBy,
-		CreatedBy: a.ID, CreatedAt: now, UpdatedAt: now,
+		CreatedBy: a.ID, CreatedAt: now, UpdatedAt: now, Agent: in.Agent,
 		Transmit: Transmission{To: in.TransmitTo, Organisation: in.TransmitOrganisation},
 	}
 	eff := &Effect{Request: r}
+	created := map[string]string{"channel": string(r.Channel), "due_date": r.DueDate.String(), "regulation": string(r.Regulation)}
+	if r.Agent != nil {
+		recordAgent(created, r.Agent)
+	}
 	eff.Events = append(eff.Events, &Event{RequestID: r.ID, At: now, Actor: a.ID, ClientIP: a.IP, Kind: EventCreated, To: StatusReceived,
-		Data: map[string]string{"channel": string(r.Channel), "due_date": r.DueDate.String(), "regulation": string(r.Regulation)}})
+		Data: created})
 	if in.Verified {
 		// The calling system has authenticated the subject already.
 		r.Status = StatusInProgress

@@ -2,6 +2,7 @@ package dsar
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"net/mail"
 	"slices"
@@ -85,12 +86,21 @@ func ValidateNewRequest(in *NewRequest, actor Actor, controllers *Controllers, n
 		switch {
 		case !actor.Authenticated():
 			bad("verified", "field.api_key_only", nil)
+		case !actor.Allows(ScopeRequestsVerified):
+			bad("verified", "field.scope_missing", map[string]any{"scope": string(ScopeRequestsVerified)})
 		case in.Verified && in.VerificationMethod == "":
 			bad("verification_method", "field.required", nil)
 		case !in.Verified:
 			bad("verified", "field.required", nil)
 		}
 		text("verification_method", in.VerificationMethod, false, MaxNameLength)
+	}
+	if in.Agent != nil {
+		if !actor.Authenticated() {
+			bad("agent", "field.api_key_only", nil)
+		} else {
+			fields = append(fields, checkAgent(in.Agent, in.Verified)...)
+		}
 	}
 	if in.ReceivedAt != nil {
 		switch {
@@ -111,6 +121,10 @@ func ValidateNewRequest(in *NewRequest, actor Actor, controllers *Controllers, n
 		fields = append(fields, validateTransmit(in, c)...)
 		if in.Regulation.Valid() && !c.Allows(in.Regulation) {
 			bad("regulation", "field.regulation_not_allowed", map[string]any{"allowed": enumStrings(c.Regulations)})
+		}
+		// Only the CCPA provides for authorised agents (11 CCR §7063).
+		if reg := cmp.Or(in.Regulation, c.DefaultRegulation); in.Agent != nil && reg != RegulationCCPA {
+			bad("agent", "field.agent_ccpa_only", nil)
 		}
 	}
 	if len(fields) > 0 {

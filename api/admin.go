@@ -33,7 +33,7 @@ var userRoles = []dsar.Role{dsar.RoleOfficer, dsar.RoleAuditor, dsar.RoleAdmin}
 // their problems.
 var adminFieldKeys = map[string]string{
 	"email": "page.admin.email", "role": "page.admin.role", "controller": "page.admin.controllers",
-	"password": "page.admin.password", "name": "page.admin.keys.name",
+	"password": "page.admin.password", "name": "page.admin.keys.name", "scopes": "page.admin.keys.scopes",
 }
 
 // adminNotices are the notices of the actions that come back to a page
@@ -55,6 +55,15 @@ func (s *Server) controllerChoices(chosen []string) []templates.AdminChoice {
 	var out []templates.AdminChoice
 	for _, ct := range s.cfg.Controllers.All() {
 		out = append(out, templates.AdminChoice{Value: ct.Key, Label: ct.LegalName, Checked: slices.Contains(chosen, ct.Key)})
+	}
+	return out
+}
+
+// scopeChoices are the scopes a key may be given, described in lang.
+func scopeChoices(lang dsar.Language, chosen []dsar.Scope) []templates.AdminChoice {
+	out := make([]templates.AdminChoice, len(dsar.Scopes))
+	for i, sc := range dsar.Scopes {
+		out[i] = templates.AdminChoice{Value: string(sc), Label: templates.ScopeDescription(lang, sc), Checked: slices.Contains(chosen, sc)}
 	}
 	return out
 }
@@ -239,9 +248,9 @@ func (s *Server) keysPage(c echo.Context) (templates.AdminKeysPage, error) {
 	}
 	for _, k := range list {
 		p.Keys = append(p.Keys, templates.AdminKey{ID: k.ID, Name: k.Name, Role: k.Role, Controllers: k.Controllers,
-			CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt})
+			Scopes: k.Scopes, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt})
 	}
-	p.Roles, p.Controllers = s.roleChoices(p.Lang, dsar.Roles, dsar.RoleSystem), s.controllerChoices(nil)
+	p.Roles, p.Controllers, p.Scopes = s.roleChoices(p.Lang, dsar.Roles, dsar.RoleSystem), s.controllerChoices(nil), scopeChoices(p.Lang, nil)
 	return p, nil
 }
 
@@ -258,7 +267,11 @@ func (s *Server) adminKeysPage(c echo.Context) error {
 // nowhere else.
 func (s *Server) adminCreateKey(c echo.Context) error {
 	name, role, ctrls := c.FormValue("name"), dsar.Role(c.FormValue("role")), formList(c, "controller")
-	k, secret, err := s.cfg.Admin.CreateAPIKey(c.Request().Context(), actorOf(c), name, role, ctrls)
+	var scopes []dsar.Scope
+	for _, sc := range formList(c, "scope") {
+		scopes = append(scopes, dsar.Scope(sc))
+	}
+	k, secret, err := s.cfg.Admin.CreateAPIKey(c.Request().Context(), actorOf(c), name, role, ctrls, scopes...)
 	p, lerr := s.keysPage(c)
 	if lerr != nil {
 		return s.pageError(c, lerr)
@@ -269,7 +282,7 @@ func (s *Server) adminCreateKey(c echo.Context) error {
 			return s.pageError(c, err)
 		}
 		p.Errors, p.Name = msgs, name
-		p.Roles, p.Controllers = s.roleChoices(p.Lang, dsar.Roles, role), s.controllerChoices(ctrls)
+		p.Roles, p.Controllers, p.Scopes = s.roleChoices(p.Lang, dsar.Roles, role), s.controllerChoices(ctrls), scopeChoices(p.Lang, scopes)
 		return s.render(c, status, "admin_keys", p)
 	}
 	p.Notice, p.Secret = templates.T(p.Lang, "page.admin.keys.created", map[string]any{"name": k.Name}), secret

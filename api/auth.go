@@ -100,3 +100,30 @@ func (s *Server) mayChange(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// scope refuses a key whose scopes do not allow calls of scope sc (403
+// naming the scope); keys without scopes, and the public, pass on to the
+// checks of their role.
+func scope(sc dsar.Scope) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := actorOf(c).NeedScope(sc); err != nil {
+				return err
+			}
+			return next(c)
+		}
+	}
+}
+
+// taskDoneScope is the scope of completing a task: attaching the system's
+// data to an export task (a multipart upload) needs exports:write, any
+// other completion cases:write.
+func taskDoneScope(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		sc := dsar.ScopeCasesWrite
+		if isMultipart(c.Request()) {
+			sc = dsar.ScopeExportsWrite
+		}
+		return scope(sc)(next)(c)
+	}
+}

@@ -40,7 +40,7 @@ func (s *Server) showCase(c echo.Context, status int, errMsg string) error {
 		SubjectIDs: strings.Join(slices.DeleteFunc([]string{r.Subject.CustomerID, r.Subject.Phone}, func(s string) bool { return s == "" }), " · "), Details: r.Details, ReceivedAt: r.ReceivedAt,
 		DueDate: r.DueDate.String(), ExtensionNoticeBy: r.ExtensionNoticeBy.String(), DaysLeft: r.DueDate.Sub(dsar.DateOf(now.In(loc))),
 		Overdue: r.Overdue(now), Extended: r.Extended, Paused: r.PausedAt != nil, Objection: r.Objection,
-		Grounds: dsar.GroundsFor(r.Type, r.Objection), Error: errMsg, DuplicateOf: r.DuplicateOf, CopiesGiven: r.CopiesGiven}
+		Grounds: dsar.GroundsFor(r.Type, r.Objection), Error: errMsg, DuplicateOf: r.DuplicateOf, CopiesGiven: r.CopiesGiven, Agent: r.Agent}
 	ctrl, _ := s.cfg.Controllers.Get(r.Controller)
 	data.Transmission = transmissionView(r, ctrl)
 	if data.Actions, err = s.cfg.Cases.Actions(ctx, a, r.ID); err != nil {

@@ -45,6 +45,18 @@ type createRequestJSON struct {
 	// TransmitOrganisation naming one not set up (Art 20(2)).
 	TransmitTo           string `json:"transmit_to"`
 	TransmitOrganisation string `json:"transmit_organisation"`
+	// Agent is the authorised agent who makes a CCPA request for the
+	// subject (API keys only).
+	Agent *agentJSON `json:"agent"`
+}
+
+// agentJSON is an authorised agent in requests and answers.
+type agentJSON struct {
+	Name            string `json:"name"`
+	Email           string `json:"email"`
+	Relationship    string `json:"relationship"`
+	Proof           string `json:"proof"`
+	PowerOfAttorney bool   `json:"power_of_attorney"`
 }
 
 // transmissionJSON is the direct transmission of a portability case's
@@ -104,6 +116,7 @@ type requestJSON struct {
 	Objection         string            `json:"objection,omitempty"`
 	Assignee          string            `json:"assignee,omitempty"`
 	Verification      *verificationJSON `json:"verification,omitempty"`
+	Agent             *agentJSON        `json:"agent,omitempty"`
 	Approval          *approvalJSON     `json:"approval,omitempty"`
 	Decision          *decisionJSON     `json:"decision,omitempty"`
 	Tasks             *progressJSON     `json:"tasks,omitempty"`
@@ -174,6 +187,9 @@ func toJSON(r *dsar.Request, actor dsar.Actor, now time.Time) requestJSON {
 		if r.VerifiedAt != nil {
 			out.Verification = &verificationJSON{At: stamp(*r.VerifiedAt), By: r.VerifiedBy, Method: r.VerificationMethod}
 		}
+		if ag := r.Agent; ag != nil {
+			out.Agent = &agentJSON{Name: ag.Name, Email: ag.Email, Relationship: ag.Relationship, Proof: ag.Proof, PowerOfAttorney: ag.PowerOfAttorney}
+		}
 		if r.ApprovedAt != nil {
 			out.Approval = &approvalJSON{At: stamp(*r.ApprovedAt), By: r.ApprovedBy}
 		}
@@ -210,6 +226,9 @@ func (s *Server) createRequest(c echo.Context) error {
 	}
 	if body.Subject != nil {
 		in.Subject = dsar.Subject{Email: body.Subject.Email, Name: body.Subject.Name, Phone: body.Subject.Phone, CustomerID: body.Subject.CustomerID}
+	}
+	if ag := body.Agent; ag != nil {
+		in.Agent = &dsar.Agent{Name: ag.Name, Email: ag.Email, Relationship: ag.Relationship, Proof: ag.Proof, PowerOfAttorney: ag.PowerOfAttorney}
 	}
 	if body.ReceivedAt != "" {
 		// A timestamp that cannot be read is reported on its own: the

@@ -36,6 +36,10 @@ type Config struct {
 	// address is on a controller's suppression list.
 	Tasks       dsar.TaskService
 	Suppression dsar.SuppressionList
+	// Idempotency records the Idempotency-Key of the API's calls that
+	// change something; nil leaves the header unheeded (tests of other
+	// things only).
+	Idempotency dsar.Idempotency
 	// Blobs keeps the case files: the data of the export tasks officers did
 	// by hand (the files they upload) and the files the subject downloads
 	// from the status page; without it, uploads and downloads are refused.
@@ -162,44 +166,46 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 
-	v1 := routes{e: e, prefix: "/api/v1", mw: []echo.MiddlewareFunc{s.authenticate, s.rateLimit}}
+	v1 := routes{e: e, prefix: "/api/v1", mw: []echo.MiddlewareFunc{s.authenticate, s.rateLimit}, last: s.idempotent}
+	read, write := scope(dsar.ScopeRequestsRead), scope(dsar.ScopeCasesWrite)
 	v1.GET("/controllers", s.listControllers)
-	v1.GET("/controllers/:key/datamap", s.getDataMap, s.requireKey)
-	v1.POST("/requests", s.createRequest)
-	v1.GET("/requests", s.listRequests, s.requireKey)
-	v1.GET("/requests/:id", s.getRequest, s.requireKey)
-	v1.GET("/requests/:id/events", s.listEvents, s.requireKey)
-	v1.POST("/requests/:id/extend", s.extendRequest, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/pause", s.pauseRequest, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/resume", s.resumeRequest, s.requireKey, s.mayChange)
-	v1.GET("/requests/:id/messages", s.listMessages, s.requireKey)
-	v1.POST("/requests/:id/messages", s.askSubject, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/verify", s.markVerified, s.requireKey, s.mayChange)
-	v1.GET("/requests/:id/documents", s.listDocuments, s.requireKey, s.mayChange)
-	v1.GET("/requests/:id/documents/:doc", s.getDocument, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/complete", s.completeRequest, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/refuse", s.refuseRequest, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/assign", s.assignRequest, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/notes", s.noteRequest, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/reopen", s.reopenRequest, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/approve", s.approveRequest, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/forward", s.forwardRequest, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/fee", s.announceFee, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/objection", s.classifyObjection, s.requireKey, s.mayChange)
-	v1.GET("/requests/:id/actions", s.listActions, s.requireKey)
-	v1.GET("/requests/:id/plan", s.getPlan, s.requireKey)
-	v1.GET("/requests/:id/tasks", s.listTasks, s.requireKey)
-	v1.POST("/requests/:id/tasks/retry", s.retryTasks, s.requireKey, s.mayChange)
-	v1.POST(strings.TrimPrefix(taskDoneRoute, "/api/v1"), s.completeTask, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/tasks/:task/skip", s.skipTask, s.requireKey, s.mayChange)
-	v1.POST("/requests/:id/tasks/:task/retry", s.retryTasks, s.requireKey, s.mayChange)
-	v1.GET("/requests/:id/results/:name", s.resultFile, s.requireKey, s.mayChange)
-	v1.GET("/requests/:id/redactions", s.redactions, s.requireKey)
-	v1.POST("/requests/:id/redactions", s.redact, s.requireKey, s.mayChange)
+	v1.GET("/controllers/:key/datamap", s.getDataMap, s.requireKey, read)
+	v1.POST("/requests", s.createRequest, scope(dsar.ScopeRequestsCreate))
+	v1.GET("/requests", s.listRequests, s.requireKey, read)
+	v1.GET("/requests/:id", s.getRequest, s.requireKey, read)
+	v1.GET("/requests/:id/events", s.listEvents, s.requireKey, read)
+	v1.POST("/requests/:id/extend", s.extendRequest, s.requireKey, write, s.mayChange)
+	v1.POST("/requests/:id/pause", s.pauseRequest, s.requireKey, write, s.mayChange)
+	v1.POST("/requests/:id/resume", s.resumeRequest, s.requireKey, write, s.mayChange)
+	v1.GET("/requests/:id/messages", s.listMessages, s.requireKey, read)
+	v1.POST("/requests/:id/messages", s.askSubject, s.requireKey, write, s.mayChange)
+	v1.POST("/requests/:id/verify", s.markVerified, s.requireKey, write, s.mayChange)
+	v1.GET("/requests/:id/documents", s.listDocuments, s.requireKey, read, s.mayChange)
+	v1.GET("/requests/:id/documents/:doc", s.getDocument, s.requireKey, read, s.mayChange)
+	v1.POST("/requests/:id/complete", s.completeRequest, s.requireKey, write, s.mayChange)
+	v1.POST("/requests/:id/refuse", s.refuseRequest, s.requireKey, write, s.mayChange)
+	v1.POST("/requests/:id/assign", s.assignRequest, s.requireKey, write, s.mayChange)
+	v1.POST("/requests/:id/notes", s.noteRequest, s.requireKey, write, s.mayChange)
+	v1.POST("/requests/:id/reopen", s.reopenRequest, s.requireKey, write, s.mayChange)
+	v1.POST("/requests/:id/approve", s.approveRequest, s.requireKey, write, s.mayChange)
+	v1.POST("/requests/:id/forward", s.forwardRequest, s.requireKey, write, s.mayChange)
+	v1.POST("/requests/:id/fee", s.announceFee, s.requireKey, write, s.mayChange)
+	v1.POST("/requests/:id/objection", s.classifyObjection, s.requireKey, write, s.mayChange)
+	v1.GET("/requests/:id/actions", s.listActions, s.requireKey, read)
+	v1.GET("/requests/:id/plan", s.getPlan, s.requireKey, read)
+	v1.GET("/requests/:id/tasks", s.listTasks, s.requireKey, read)
+	v1.POST("/requests/:id/tasks/retry", s.retryTasks, s.requireKey, write, s.mayChange)
+	v1.POST(strings.TrimPrefix(taskDoneRoute, "/api/v1"), s.completeTask, s.requireKey, taskDoneScope, s.mayChange)
+	v1.POST("/requests/:id/tasks/:task/skip", s.skipTask, s.requireKey, write, s.mayChange)
+	v1.POST("/requests/:id/tasks/:task/retry", s.retryTasks, s.requireKey, write, s.mayChange)
+	v1.GET("/requests/:id/results/:name", s.resultFile, s.requireKey, read, s.mayChange)
+	v1.GET("/requests/:id/redactions", s.redactions, s.requireKey, read)
+	v1.POST("/requests/:id/redactions", s.redact, s.requireKey, write, s.mayChange)
 	if cfg.Suppression != nil {
-		v1.POST("/suppression/check", s.checkSuppression, s.requireKey)
+		v1.POST("/suppression/check", s.checkSuppression, s.requireKey, scope(dsar.ScopeSuppressionCheck))
 	}
 	if cfg.Tasks != nil && cfg.Keyring != nil {
+		// Signed by the system or vendor, not called with an API key.
 		v1.POST("/tasks/:id/callback", s.taskCallback)
 		v1.POST("/opendsr/callback/:id", s.openDSRCallback)
 	}
@@ -211,10 +217,14 @@ func New(cfg Config) (*Server, error) {
 // so that its middleware runs for unknown paths too, and those answer 404
 // where a path is known under another method, which deserves 405 with
 // Allow. Without them, an unknown path is a plain 404 for everyone.
+//
+// last, when set, runs last before the handler of every route that may
+// change something (POST): the Idempotency-Key.
 type routes struct {
 	e      *echo.Echo
 	prefix string
 	mw     []echo.MiddlewareFunc
+	last   echo.MiddlewareFunc
 }
 
 // GET adds a GET route with the shared middleware, then mw.
@@ -222,9 +232,13 @@ func (r routes) GET(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) 
 	r.e.GET(r.prefix+path, h, r.with(mw)...)
 }
 
-// POST adds a POST route with the shared middleware, then mw.
+// POST adds a POST route with the shared middleware, then mw, then last.
 func (r routes) POST(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
-	r.e.POST(r.prefix+path, h, r.with(mw)...)
+	all := r.with(mw)
+	if r.last != nil {
+		all = append(all, r.last)
+	}
+	r.e.POST(r.prefix+path, h, all...)
 }
 
 // Any adds a route for every method with the shared middleware, then mw.

@@ -88,13 +88,16 @@ func (a *Admin) ResetPassword(ctx context.Context, actor dsar.Actor, email, pass
 func (a *Admin) APIKeys(ctx context.Context) ([]*dsar.APIKey, error) { return a.keys.List(ctx) }
 
 // CreateAPIKey implements dsar.Administration.
-func (a *Admin) CreateAPIKey(ctx context.Context, actor dsar.Actor, name string, role dsar.Role, controllers []string) (*dsar.APIKey, string, error) {
-	k, secret, err := a.keys.Create(ctx, name, role, controllers)
+func (a *Admin) CreateAPIKey(ctx context.Context, actor dsar.Actor, name string, role dsar.Role, controllers []string, scopes ...dsar.Scope) (*dsar.APIKey, string, error) {
+	k, secret, err := a.keys.Create(ctx, name, role, controllers, scopes...)
 	if err != nil {
 		return nil, "", err
 	}
-	if err := a.db.RecordAdmin(ctx, actor, AdminAPIKeyCreated, k.ID, map[string]string{
-		"name": k.Name, "role": string(k.Role), "controllers": strings.Join(k.Controllers, ",")}); err != nil {
+	data := map[string]string{"name": k.Name, "role": string(k.Role), "controllers": strings.Join(k.Controllers, ",")}
+	if k.Scopes != nil {
+		data["scopes"] = joinScopes(k.Scopes)
+	}
+	if err := a.db.RecordAdmin(ctx, actor, AdminAPIKeyCreated, k.ID, data); err != nil {
 		return nil, "", err
 	}
 	return k, secret, nil

@@ -49,7 +49,7 @@ func hashSecret(secret string) string {
 }
 
 // Create stores a new key and returns it with its secret.
-func (s *APIKeys) Create(ctx context.Context, name string, role dsar.Role, controllers []string) (*dsar.APIKey, string, error) {
+func (s *APIKeys) Create(ctx context.Context, name string, role dsar.Role, controllers []string, scopes ...dsar.Scope) (*dsar.APIKey, string, error) {
 	var fields []dsar.FieldError
 	name = strings.TrimSpace(name)
 	if name == "" {
@@ -68,6 +68,10 @@ func (s *APIKeys) Create(ctx context.Context, name string, role dsar.Role, contr
 	if role != dsar.RoleAdmin && role.Valid() && len(controllers) == 0 {
 		fields = append(fields, dsar.FieldError{Field: "controller", Message: "field.required"})
 	}
+	scopes, err := dsar.NormalizeScopes("scopes", scopes)
+	if err != nil {
+		fields = append(fields, err.(*dsar.Error).Fields...)
+	}
 	if len(fields) > 0 {
 		return nil, "", dsar.Invalid(fields...)
 	}
@@ -78,7 +82,7 @@ func (s *APIKeys) Create(ctx context.Context, name string, role dsar.Role, contr
 	slices.Sort(controllers)
 	controllers = slices.Compact(controllers)
 	row := &apiKeyRow{ID: newID(), Name: name, Role: string(role), Controllers: strings.Join(controllers, ","),
-		SecretHash: hashSecret(secret), CreatedAt: now}
+		Scopes: joinScopes(scopes), SecretHash: hashSecret(secret), CreatedAt: now}
 	if err := s.db.gorm.WithContext(ctx).Create(row).Error; err != nil {
 		return nil, "", mapErr(err)
 	}
@@ -91,7 +95,20 @@ func (r *apiKeyRow) toDomain() *dsar.APIKey {
 	if r.Controllers != "" {
 		k.Controllers = strings.Split(r.Controllers, ",")
 	}
+	if r.Scopes != "" {
+		for _, sc := range strings.Split(r.Scopes, ",") {
+			k.Scopes = append(k.Scopes, dsar.Scope(sc))
+		}
+	}
 	return k
+}
+
+func joinScopes(scopes []dsar.Scope) string {
+	out := make([]string, len(scopes))
+	for i, sc := range scopes {
+		out[i] = string(sc)
+	}
+	return strings.Join(out, ",")
 }
 
 // Authenticate returns the live key with this secret. The lookup is by the

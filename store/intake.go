@@ -34,13 +34,13 @@ func (db *DB) intakeStatement(r *requestRow, v *verificationRow, events []*event
 	subject_email, subject_name, subject_phone, subject_customer_id, details, received_at, due_date, deadline,
 	extension_notice_by, acknowledge_by, extended, extension_reason, paused_days, status_token_hash,
 	verified_at, verified_by, verification_method, kept, audit_seq, audit_hash, created_by, created_at, updated_at, objection, timers_from, wake_at,
-	transmit_to, transmit_organisation, duplicate_of) VALUES `)
-	q.WriteString(strings.TrimSuffix(values(36), ")") + ", COALESCE((" + duplicateQuery + "), '')) RETURNING duplicate_of)")
+	transmit_to, transmit_organisation, agent, duplicate_of) VALUES `)
+	q.WriteString(strings.TrimSuffix(values(37), ")") + ", COALESCE((" + duplicateQuery + "), '')) RETURNING duplicate_of)")
 	args = append(args, r.ID, r.Reference, r.Type, r.Status, r.Controller, r.Regulation, r.Language, r.Channel,
 		r.SubjectEmail, r.SubjectName, r.SubjectPhone, r.SubjectCustomerID, r.Details, r.ReceivedAt, r.DueDate, r.Deadline,
 		r.ExtensionNoticeBy, r.AcknowledgeBy, r.Extended, r.ExtensionReason, r.PausedDays, r.StatusTokenHash,
 		r.VerifiedAt, r.VerifiedBy, r.VerificationMethod, r.Kept, r.AuditSeq, r.AuditHash, r.CreatedBy, r.CreatedAt, r.UpdatedAt, r.Objection, r.TimersFrom, r.WakeAt,
-		r.TransmitTo, r.TransmitOrganisation, r.Controller, r.Type, r.SubjectEmail)
+		r.TransmitTo, r.TransmitOrganisation, r.Agent, r.Controller, r.Type, r.SubjectEmail)
 	if v != nil {
 		q.WriteString(`, v AS (INSERT INTO verifications (id, request_id, token_hash, code_hash, status, attempts, expires_at, created_at) VALUES ` + values(8) + ")")
 		args = append(args, v.ID, v.RequestID, v.TokenHash, v.CodeHash, v.Status, v.Attempts, v.ExpiresAt, v.CreatedAt)

@@ -70,6 +70,8 @@ type requestRow struct {
 	TransmitTo           string
 	TransmitOrganisation string
 	Transmission         string
+	// Agent is the authorised agent as JSON, "" for none.
+	Agent string
 }
 
 // transmissionJSON is how a transmission stands, as the store keeps it.
@@ -125,6 +127,10 @@ func (r *requestRow) toDomain(loc *time.Location) *dsar.Request {
 	out.ResultsAt, out.DownloadUntil, out.Downloads = in(r.ResultsAt), in(r.DownloadUntil), r.Downloads
 	if r.Results != "" {
 		_ = json.Unmarshal([]byte(r.Results), &out.Results) // written by the store
+	}
+	if r.Agent != "" {
+		out.Agent = new(dsar.Agent)
+		_ = json.Unmarshal([]byte(r.Agent), out.Agent) // written by the store
 	}
 	out.Objection = dsar.ObjectionKind(r.Objection)
 	out.Transmit = dsar.Transmission{To: r.TransmitTo, Organisation: r.TransmitOrganisation}
@@ -182,6 +188,11 @@ func (r *requestRow) set(q *dsar.Request) {
 		b, _ := json.Marshal(transmissionJSON{State: t.State, Attempts: t.Attempts, Status: t.Status, At: utc(t.At),
 			Receipt: t.Receipt, SHA256: t.SHA256, Bytes: t.Bytes, Reason: t.Reason}) // strings and numbers only
 		r.Transmission = string(b)
+	}
+	r.Agent = ""
+	if q.Agent != nil {
+		b, _ := json.Marshal(q.Agent) // strings and a bool
+		r.Agent = string(b)
 	}
 	r.WakeAt, r.TimersFrom = utc(q.WakeAt), nil
 	if !q.TimersFrom.IsZero() {
@@ -315,10 +326,12 @@ type apiKeyRow struct {
 	Name        string
 	Role        string
 	Controllers string
-	SecretHash  string
-	CreatedAt   time.Time
-	LastUsedAt  *time.Time
-	RevokedAt   *time.Time
+	// Scopes is comma-separated; "" for a key without scopes.
+	Scopes     string
+	SecretHash string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
 }
 
 func (apiKeyRow) TableName() string { return "api_keys" }

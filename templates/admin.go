@@ -22,6 +22,26 @@ func RoleName(lang dsar.Language, r dsar.Role) string {
 	return string(r)
 }
 
+// scopeKeys describe the scopes of API keys on the pages.
+var scopeKeys = map[dsar.Scope]string{
+	dsar.ScopeRequestsCreate:   "page.admin.keys.scope.requests_create",
+	dsar.ScopeRequestsVerified: "page.admin.keys.scope.requests_verified",
+	dsar.ScopeRequestsRead:     "page.admin.keys.scope.requests_read",
+	dsar.ScopeCasesWrite:       "page.admin.keys.scope.cases_write",
+	dsar.ScopeExportsWrite:     "page.admin.keys.scope.exports_write",
+	dsar.ScopeSuppressionCheck: "page.admin.keys.scope.suppression_check",
+	dsar.ScopeWebhooksManage:   "page.admin.keys.scope.webhooks_manage",
+}
+
+// ScopeDescription says in lang what a scope allows; an unknown scope
+// shows as it is.
+func ScopeDescription(lang dsar.Language, s dsar.Scope) string {
+	if k, ok := scopeKeys[s]; ok {
+		return T(lang, k, nil)
+	}
+	return string(s)
+}
+
 // AdminChoice is one option of a choice on the administration pages: a
 // role or a controller, and whether it is chosen.
 type AdminChoice struct {
@@ -77,19 +97,21 @@ type AdminKey struct {
 	ID, Name    string
 	Role        dsar.Role
 	Controllers []string
-	CreatedAt   time.Time
-	LastUsedAt  *time.Time
-	RevokedAt   *time.Time
+	// Scopes limits the key; nil for a key its role alone limits.
+	Scopes     []dsar.Scope
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
 }
 
 // AdminKeysPage lists the API keys, with the form to create one.
 type AdminKeysPage struct {
 	Page
-	Keys               []AdminKey
-	Roles, Controllers []AdminChoice
-	Name               string
-	Errors             []string
-	Notice             string
+	Keys                       []AdminKey
+	Roles, Controllers, Scopes []AdminChoice
+	Name                       string
+	Errors                     []string
+	Notice                     string
 	// Secret is the secret of the key just created, shown only now.
 	Secret string
 }

@@ -457,17 +457,19 @@ var pageCases = map[string][]pageCase{
 		{"list-and-new-secret", func(lang dsar.Language) any {
 			return AdminKeysPage{Page: Page{Lang: lang, Path: "/admin/keys", CSRF: "tok", Title: T(lang, "page.admin.keys.title", nil)},
 				Keys: []AdminKey{
+					{ID: "k3", Name: "Min side", Role: dsar.RoleSystem, Controllers: []string{"nte"}, Scopes: []dsar.Scope{dsar.ScopeRequestsCreate, dsar.ScopeRequestsRead},
+						CreatedAt: time.Date(2025, 3, 6, 9, 0, 0, 0, oslo)},
 					{ID: "k2", Name: "CRM", Role: dsar.RoleSystem, Controllers: []string{"nte"}, CreatedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo)},
 					{ID: "k1", Name: "Old script", Role: dsar.RoleOfficer, Controllers: []string{"nte"}, CreatedAt: time.Date(2025, 1, 5, 9, 0, 0, 0, oslo),
 						LastUsedAt: ptr(time.Date(2025, 2, 5, 9, 30, 0, 0, oslo)), RevokedAt: ptr(time.Date(2025, 3, 1, 9, 0, 0, 0, oslo))},
 				},
-				Roles: adminKeyRoles(lang), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}},
+				Roles: adminKeyRoles(lang), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}}, Scopes: adminKeyScopes(lang, dsar.ScopeRequestsCreate),
 				Notice: T(lang, "page.admin.keys.created", map[string]any{"name": "CRM"}), Secret: "dsar_q8Zr1YbT6kQ2nWc4smJ3xV0q-8Zr1YbT6kQ2nWc4",
 			}
 		}},
 		{"empty-with-error", func(lang dsar.Language) any {
 			return AdminKeysPage{Page: Page{Lang: lang, Path: "/admin/keys", CSRF: "tok", Title: T(lang, "page.admin.keys.title", nil)},
-				Roles: adminKeyRoles(lang), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}},
+				Roles: adminKeyRoles(lang), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}}, Scopes: adminKeyScopes(lang),
 				Errors: []string{T(lang, "page.admin.keys.name", nil) + ": " + T(lang, "field.required", nil)},
 			}
 		}},
@@ -521,6 +523,14 @@ var pageCases = map[string][]pageCase{
 				Timeline: []CaseEvent{{At: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), Actor: "public", Kind: "created", To: dsar.StatusReceived}},
 				Transmission: &TransmissionView{Organisation: "Kraftbytte AS", State: dsar.TransmitFailed, At: time.Date(2025, 3, 20, 15, 12, 0, 0, oslo),
 					Attempts: 1, Status: 400, Reason: "the recipient answered 400 Bad Request"},
+			}
+		}},
+		{"ccpa-agent", func(lang dsar.Language) any {
+			return CasePage{Page: Page{Lang: lang, Path: "/cases/y", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "queue", Orgs: map[string]string{"keto-diets": "Keto Diets Inc."}}}, ID: "y", Reference: "9QX4-T2RB", Controller: "keto-diets",
+				Type: dsar.TypeErasure, Status: dsar.StatusAwaitingVerification, Regulation: dsar.RegulationCCPA, SubjectEmail: "jane.doe@example.com", Language: dsar.LanguageEN,
+				SubjectName: "Jane Doe", ReceivedAt: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), DueDate: "2025-04-19", ExtensionNoticeBy: "2025-04-19", DaysLeft: 45,
+				Agent:    &dsar.Agent{Name: "Privacy Helpers LLC", Email: "requests@privacyhelpers.example", Relationship: "registered business", Proof: "signed permission #4471", PowerOfAttorney: true},
+				Timeline: []CaseEvent{{At: time.Date(2025, 3, 5, 9, 0, 0, 0, oslo), Actor: "apikey:portal", Kind: "created", To: dsar.StatusReceived}},
 			}
 		}},
 		{"in-progress", func(lang dsar.Language) any {
@@ -1364,8 +1374,8 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 					DataCategories: []string{hostile}, Recipients: []string{hostile, "unknown"}, Connector: dsar.Connector{Kind: dsar.ConnectorManual},
 					AutomatedDecisions: []dsar.AutomatedDecision{{Name: hostile, Logic: hostile, Significance: hostile}}}},
 			}},
-			"admin_keys": AdminKeysPage{Page: p, Keys: []AdminKey{{ID: hostile, Name: hostile, Role: dsar.Role(hostile), Controllers: []string{hostile}}},
-				Roles: []AdminChoice{{Value: hostile, Label: hostile}}, Controllers: []AdminChoice{{Value: hostile, Label: hostile}}, Name: hostile, Errors: []string{hostile}, Notice: hostile, Secret: hostile},
+			"admin_keys": AdminKeysPage{Page: p, Keys: []AdminKey{{ID: hostile, Name: hostile, Role: dsar.Role(hostile), Controllers: []string{hostile}, Scopes: []dsar.Scope{dsar.Scope(hostile)}}},
+				Roles: []AdminChoice{{Value: hostile, Label: hostile}}, Scopes: []AdminChoice{{Value: hostile, Label: hostile}}, Controllers: []AdminChoice{{Value: hostile, Label: hostile}}, Name: hostile, Errors: []string{hostile}, Notice: hostile, Secret: hostile},
 		}
 		for name, data := range pages {
 			page := render(t, name, data)
@@ -1779,4 +1789,12 @@ func TestSubjectPagesPromiseDownloadsOnlyWhereThereAreFiles(t *testing.T) {
 			}
 		}
 	}
+}
+
+func adminKeyScopes(lang dsar.Language, chosen ...dsar.Scope) []AdminChoice {
+	var out []AdminChoice
+	for _, s := range dsar.Scopes {
+		out = append(out, AdminChoice{Value: string(s), Label: ScopeDescription(lang, s), Checked: slices.Contains(chosen, s)})
+	}
+	return out
 }

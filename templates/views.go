@@ -326,8 +326,11 @@ type CasePage struct {
 	DaysLeft                   int
 	Overdue, Extended, Paused  bool
 	Verification               string // "by whom, how" or ""
-	Timeline                   []CaseEvent
-	Messages                   []MessageItem
+	// Agent is the authorised agent who made the request for the subject
+	// (CCPA), nil when the subject made it.
+	Agent    *dsar.Agent
+	Timeline []CaseEvent
+	Messages []MessageItem
 	// Documents are the identity documents awaiting the check, shown to
 	// the officers and admins of the controller (each view is audited).
 	Documents []DocumentItem

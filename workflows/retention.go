@@ -114,8 +114,15 @@ func (rt *Retention) Plan(ctx context.Context) ([]*dsar.Removal, error) {
 // budget is spent (more is then true). A case that fails is logged (by
 // its reference, never its data) and left due for the next run; the
 // others go on.
+//
+// It first deletes the Idempotency-Key records that lapsed, with the
+// answers they kept (which may hold personal data): the API deletes them
+// too whenever a call claims a key, and this run whatever the traffic.
 func (rt *Retention) Run(ctx context.Context, budget time.Duration) (removed int, more bool, err error) {
 	start := rt.Clock.Now()
+	if _, err := rt.DB.PurgeIdempotency(ctx, start); err != nil {
+		return 0, false, err
+	}
 	failed := map[string]bool{} // the cases not to try again in this run
 	for {
 		ids, err := rt.DB.RetentionDue(ctx, rt.Clock.Now(), rt.batch()+len(failed))

@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -568,5 +569,28 @@ func TestDailyRetentionRunInParts(t *testing.T) {
 	}
 	if got := e.runDirect(t); got != 0 {
 		t.Errorf("%d rows ran later the same day", got)
+	}
+}
+
+// The daily run deletes the Idempotency-Key records that lapsed, answers
+// and all, even when no call came to claim a key since; live ones stay.
+func TestRetentionRunDeletesLapsedIdempotencyRecords(t *testing.T) {
+	e := newRetentionEnv(t)
+	ctx := context.Background()
+	idem := store.NewIdempotency(e.db)
+	claim, _, err := idem.Claim(ctx, "old", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idem.Finish(ctx, "old", claim, &dsar.IdempotentAnswer{Status: 201, Body: []byte(`{"subject":{"email":"kari@example.no"}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(dsar.IdempotencyTTL)
+	if _, _, err := e.rt.Run(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing lapsed is left for a purge to find, a day later still.
+	if n, err := e.db.PurgeIdempotency(ctx, e.clock.Now().Add(dsar.IdempotencyTTL)); err != nil || n != 0 {
+		t.Errorf("left after the run: %d, %v", n, err)
 	}
 }

@@ -283,14 +283,15 @@ func (m *Main) apikey(ctx context.Context, cfg *Config, log *slog.Logger, args [
 		role := fs.String("role", "", "admin, officer, auditor or system (required)")
 		var ctrls stringList
 		fs.Var(&ctrls, "controller", "controller key the key may act for (repeatable; required unless admin)")
+		scopeList := fs.String("scopes", "", "comma-separated scopes the key is limited to ("+scopeNames()+"); none: every call its role allows")
 		if err := fs.Parse(args[1:]); err != nil {
 			return usageError{err.Error()}
 		}
-		k, secret, err := admin.CreateAPIKey(ctx, cliActor(), *name, dsar.Role(*role), ctrls)
+		k, secret, err := admin.CreateAPIKey(ctx, cliActor(), *name, dsar.Role(*role), ctrls, dsar.SplitScopes(*scopeList)...)
 		if err != nil {
 			return fieldErrors(err)
 		}
-		fmt.Fprintf(m.Stdout, "created API key %s (%s, role %s, controllers %s)\n", k.ID, k.Name, k.Role, orAll(k.Controllers))
+		fmt.Fprintf(m.Stdout, "created API key %s (%s, role %s, controllers %s, scopes %s)\n", k.ID, k.Name, k.Role, orAll(k.Controllers), scopesOf(k))
 		fmt.Fprintln(m.Stdout, "the secret is shown only now; send it as 'Authorization: Bearer <secret>':")
 		fmt.Fprintln(m.Stdout, secret)
 	case "list":
@@ -299,9 +300,9 @@ func (m *Main) apikey(ctx context.Context, cfg *Config, log *slog.Logger, args [
 			return err
 		}
 		tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tROLE\tCONTROLLERS\tCREATED\tLAST USED\tREVOKED")
+		fmt.Fprintln(tw, "ID\tNAME\tROLE\tCONTROLLERS\tSCOPES\tCREATED\tLAST USED\tREVOKED")
 		for _, k := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Role, orAll(k.Controllers),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Role, orAll(k.Controllers), scopesOf(k),
 				k.CreatedAt.Format(time.RFC3339), fmtTime(k.LastUsedAt), fmtTime(k.RevokedAt))
 		}
 		return tw.Flush()
@@ -317,6 +318,27 @@ func (m *Main) apikey(ctx context.Context, cfg *Config, log *slog.Logger, args [
 		return usageError{fmt.Sprintf("unknown apikey command %q: want create, list or revoke", args[0])}
 	}
 	return nil
+}
+
+// scopeNames lists the scopes for the help text.
+func scopeNames() string {
+	out := make([]string, len(dsar.Scopes))
+	for i, sc := range dsar.Scopes {
+		out[i] = string(sc)
+	}
+	return strings.Join(out, ", ")
+}
+
+// scopesOf shows a key's scopes, or that its role alone decides.
+func scopesOf(k *dsar.APIKey) string {
+	if k.Scopes == nil {
+		return "(all of its role)"
+	}
+	out := make([]string, len(k.Scopes))
+	for i, sc := range k.Scopes {
+		out[i] = string(sc)
+	}
+	return strings.Join(out, ",")
 }
 
 // fieldErrors turns a validation error into one line per bad field.

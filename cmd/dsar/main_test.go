@@ -238,9 +238,18 @@ func TestAPIKeyCommands(t *testing.T) {
 	if code, _, stderr = run(t, e, "apikey", "revoke", id); code != 1 || !strings.Contains(stderr, "dsar: "+templates.T(dsar.LanguageEN, "error.not_found", nil)) {
 		t.Errorf("second revoke: exit %d %s", code, stderr)
 	}
-	code, _, stderr = run(t, e, "apikey", "create", "--name", "x", "--role", "boss", "--controller", "acme")
-	if code != 2 || !strings.Contains(stderr, "--role") || !strings.Contains(stderr, "acme") {
+	code, _, stderr = run(t, e, "apikey", "create", "--name", "x", "--role", "boss", "--controller", "acme", "--scopes", "requests:create,everything")
+	if code != 2 || !strings.Contains(stderr, "--role") || !strings.Contains(stderr, "acme") || !strings.Contains(stderr, "--scopes: Choose one of: requests:create,") {
 		t.Errorf("bad create: exit %d %q", code, stderr)
+	}
+	// A key with scopes lists them; one without is limited by its role alone.
+	code, out, stderr = run(t, e, "apikey", "create", "--name", "portal", "--role", "system", "--controller", "nte", "--scopes", "requests:read, requests:create")
+	if code != 0 || !strings.Contains(out, "scopes requests:create,requests:read)") {
+		t.Fatalf("create with scopes: exit %d: %s %s", code, out, stderr)
+	}
+	code, out, _ = run(t, e, "apikey", "list")
+	if code != 0 || !strings.Contains(out, "requests:create,requests:read") || !strings.Contains(out, "(all of its role)") {
+		t.Errorf("list with scopes: exit %d:\n%s", code, out)
 	}
 }
 
