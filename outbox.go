@@ -39,13 +39,16 @@ const (
 	// OutboxResultsExpiry deletes a case's files at the end of the
 	// download window.
 	OutboxResultsExpiry OutboxKind = "results_expiry"
+	// OutboxWebhook makes one attempt to deliver one webhook event to one
+	// subscription (payload: WebhookPayload).
+	OutboxWebhook OutboxKind = "webhook"
 )
 
 // OutboxKinds lists every outbox kind: the workers have one handler for
 // each (a test fails for a kind without one), and the metrics count the
 // rows of each.
 var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint, OutboxTask,
-	OutboxRetention, OutboxAssemble, OutboxResultsExpiry}
+	OutboxRetention, OutboxAssemble, OutboxResultsExpiry, OutboxWebhook}
 
 // CheckpointPayload is the payload of an OutboxCheckpoint item: the
 // checkpoint covers the cases created before Before.

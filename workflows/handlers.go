@@ -64,6 +64,10 @@ type Handlers struct {
 	// Results assembles and deletes the files of access and portability
 	// cases (from the data the export tasks collected in Blobs).
 	Results dsar.ResultService
+	// Webhooks and WebhookClient deliver the webhook events to the
+	// integrated systems' subscriptions.
+	Webhooks      dsar.WebhookService
+	WebhookClient *WebhookClient
 	// Metrics, when set, counts failed tasks and mails.
 	Metrics *Metrics
 }
@@ -93,6 +97,7 @@ var kinds = map[dsar.OutboxKind]struct {
 	dsar.OutboxRetention:      {TypeRetention, (*Handlers).runRetention},
 	dsar.OutboxAssemble:       {TypeAssemble, (*Handlers).assemble},
 	dsar.OutboxResultsExpiry:  {TypeResultsExpiry, (*Handlers).expireResults},
+	dsar.OutboxWebhook:        {TypeWebhook, (*Handlers).deliverWebhook},
 }
 
 // Register adds the handler of every outbox kind to mux.

@@ -302,7 +302,9 @@ func (a *App) Work(ctx context.Context) error {
 		BaseURL: a.cfg.BaseURL, Policy: a.cfg.Policy(), Controllers: a.controllers, Sender: a.sender, Results: store.NewResults(a.db),
 		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
 		Metrics: a.workerMetrics, Tasks: store.NewTasks(a.db), Retention: a.retention(), Blobs: a.blobs,
+		Webhooks: store.NewWebhooks(a.db), WebhookClient: workflows.NewWebhookClient(a.cfg.WebhookTimeout, a.cfg.WebhookAllowPrivate),
 	}
+	defer h.WebhookClient.Close()
 	conns, closeConns := a.connectors()
 	defer closeConns()
 	h.Connectors = conns
