@@ -360,6 +360,12 @@ func (w *Webhooks) RotateSecret(ctx context.Context, actor dsar.Actor, id string
 	return w.db.subscriptionOf(out)
 }
 
+// webhookAttemptView is an entry of the delivery log with its event's type.
+type webhookAttemptView struct {
+	WebhookAttemptRow webhookAttemptRow `gorm:"embedded"`
+	EventType         string
+}
+
 // MaxWebhookAttempts is the most entries of the delivery log one call
 // returns.
 const MaxWebhookAttempts = 500
@@ -372,10 +378,7 @@ func (w *Webhooks) Attempts(ctx context.Context, actor dsar.Actor, id string, li
 	if limit <= 0 || limit > MaxWebhookAttempts {
 		limit = MaxWebhookAttempts
 	}
-	var rows []struct {
-		webhookAttemptRow
-		EventType string
-	}
+	var rows []webhookAttemptView
 	err := w.db.gorm.WithContext(ctx).Table("webhook_attempts a").Select("a.*, e.type AS event_type").
 		Joins("JOIN webhook_events e ON e.id = a.event_id").Where("a.subscription_id = ?", id).
 		Order("a.at DESC, a.id DESC").Limit(limit).Scan(&rows).Error
@@ -384,7 +387,7 @@ func (w *Webhooks) Attempts(ctx context.Context, actor dsar.Actor, id string, li
 	}
 	out := make([]*dsar.WebhookAttempt, len(rows))
 	for i := range rows {
-		out[i] = attemptOf(&rows[i].webhookAttemptRow, rows[i].EventType)
+		out[i] = attemptOf(&rows[i].WebhookAttemptRow, rows[i].EventType)
 	}
 	return out, nil
 }
