@@ -69,7 +69,6 @@ func TestAuditEventsMakeWebhookEvents(t *testing.T) {
 	}
 }
 
-
 func TestSubscriptionsTakeTheirTypesAndControllers(t *testing.T) {
 	now := time.Now()
 	env := counterEnv(now)

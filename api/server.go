@@ -85,6 +85,9 @@ type Config struct {
 	// Admin, when set with Users, mounts the administration pages of the
 	// officers' accounts and the API keys at /admin/users and /admin/keys.
 	Admin dsar.Administration
+	// Webhooks, when set, mounts the administrators' API of the webhook
+	// subscriptions at /api/v1/webhooks.
+	Webhooks dsar.WebhookService
 	// Queue, when set with Users, mounts the asynq queue monitor at
 	// /admin/queues for signed-in admins; call Close to release it.
 	Queue asynq.RedisConnOpt
@@ -199,6 +202,17 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Suppression != nil {
 		v1.POST("/suppression/check", s.checkSuppression, s.requireKey)
 	}
+	if cfg.Webhooks != nil {
+		v1.GET("/webhooks", s.listWebhooks, s.requireKey, s.mayManageWebhooks)
+		v1.POST("/webhooks", s.createWebhook, s.requireKey, s.mayManageWebhooks)
+		v1.GET("/webhooks/:id", s.getWebhook, s.requireKey, s.mayManageWebhooks)
+		v1.PUT("/webhooks/:id", s.updateWebhook, s.requireKey, s.mayManageWebhooks)
+		v1.DELETE("/webhooks/:id", s.deleteWebhook, s.requireKey, s.mayManageWebhooks)
+		v1.POST("/webhooks/:id/rotate", s.rotateWebhook, s.requireKey, s.mayManageWebhooks)
+		v1.GET("/webhooks/:id/deliveries", s.listWebhookDeliveries, s.requireKey, s.mayManageWebhooks)
+		v1.POST("/webhooks/:id/redeliver", s.redeliverWebhook, s.requireKey, s.mayManageWebhooks)
+		v1.POST("/webhooks/:id/test", s.testWebhook, s.requireKey, s.mayManageWebhooks)
+	}
 	if cfg.Tasks != nil && cfg.Keyring != nil {
 		v1.POST("/tasks/:id/callback", s.taskCallback)
 		v1.POST("/opendsr/callback/:id", s.openDSRCallback)
@@ -225,6 +239,16 @@ func (r routes) GET(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) 
 // POST adds a POST route with the shared middleware, then mw.
 func (r routes) POST(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
 	r.e.POST(r.prefix+path, h, r.with(mw)...)
+}
+
+// PUT adds a PUT route with the shared middleware, then mw.
+func (r routes) PUT(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	r.e.PUT(r.prefix+path, h, r.with(mw)...)
+}
+
+// DELETE adds a DELETE route with the shared middleware, then mw.
+func (r routes) DELETE(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	r.e.DELETE(r.prefix+path, h, r.with(mw)...)
 }
 
 // Any adds a route for every method with the shared middleware, then mw.

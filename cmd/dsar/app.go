@@ -242,7 +242,7 @@ func (a *App) Serve(ctx context.Context) error {
 		OIDC:    sso,
 		Mailbox: box, Users: store.NewUsers(a.db),
 		Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(a.db), Policy: a.cfg.Policy(),
-		Tasks: store.NewTasks(a.db), Suppression: reqs, Blobs: a.blobs,
+		Tasks: store.NewTasks(a.db), Suppression: reqs, Blobs: a.blobs, Webhooks: store.NewWebhooks(a.db),
 		APIKeys: keys, Admin: store.NewAdmin(a.db, keys), Controllers: a.controllers, Clock: a.clock, BaseURL: a.cfg.BaseURL, Keyring: a.db.Keyring,
 		Limiter: api.NewRedisLimiter(a.rdb), Ready: a.checkReady, Log: a.log,
 		BodyLimit: a.cfg.BodyLimit, PublicPerMinute: a.cfg.PublicRateLimit, KeyPerMinute: a.cfg.KeyRateLimit,
