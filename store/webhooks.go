@@ -126,15 +126,11 @@ func attemptOf(r *webhookAttemptRow, eventType string) *dsar.WebhookAttempt {
 
 // recordWebhooks writes the webhook events of a case's audit events and
 // one outbox item per delivery to each subscription that wants one, in the
-// transaction that writes the events (dsar.WebhookEvents decides which).
-// row is the case's locked row, or nil to read it.
+// transaction that writes the events. row is the case's locked row, or nil
+// to read it.
 func (db *DB) recordWebhooks(tx *gorm.DB, row *requestRow, events []*dsar.Event) error {
 	if !dsar.HasWebhookEvents(events) {
 		return nil
-	}
-	var subRows []webhookSubscriptionRow
-	if err := tx.Select("id, events, controllers, enabled").Where("enabled = ?", true).Find(&subRows).Error; err != nil {
-		return err
 	}
 	if row == nil || row.ID != events[0].RequestID {
 		row = &requestRow{}
@@ -142,28 +138,13 @@ func (db *DB) recordWebhooks(tx *gorm.DB, row *requestRow, events []*dsar.Event)
 			return err
 		}
 	}
-	ctrl, _ := db.Controllers.Get(row.Controller)
-	loc := time.UTC
-	if ctrl != nil {
-		loc = ctrl.Location
-	}
-	env := db.env()
-	evs := dsar.WebhookEvents(env, row.toDomain(loc), events)
-	rows := make([]*webhookEventRow, len(evs))
-	for i, e := range evs {
-		rows[i] = newWebhookEventRow(e)
+	rows, items, err := db.webhooksOf(tx, row.toDomain(db.location(row.Controller)), events)
+	if err != nil || len(rows) == 0 {
+		return err
 	}
 	if err := tx.Create(rows).Error; err != nil {
 		return err
 	}
-	subs := make([]*dsar.WebhookSubscription, len(subRows))
-	for i, r := range subRows { // only what Wants reads: no secret is opened here
-		subs[i] = &dsar.WebhookSubscription{ID: r.ID, Enabled: r.Enabled, Controllers: strings.Fields(r.Controllers)}
-		for _, t := range strings.Fields(r.Events) {
-			subs[i].Events = append(subs[i].Events, dsar.WebhookEventType(t))
-		}
-	}
-	items := dsar.WebhookDeliveries(env, evs, subs)
 	if len(items) == 0 {
 		return nil
 	}
@@ -173,6 +154,34 @@ func (db *DB) recordWebhooks(tx *gorm.DB, row *requestRow, events []*dsar.Event)
 		out[i] = newOutboxRow(it, now)
 	}
 	return tx.Create(out).Error
+}
+
+// webhooksOf returns the webhook events of a case's audit events, as the
+// case stands after them (dsar.WebhookEvents decides which), as rows, and
+// the outbox items that deliver them to the enabled subscriptions that
+// want them (dsar.WebhookDeliveries).
+func (db *DB) webhooksOf(tx *gorm.DB, req *dsar.Request, events []*dsar.Event) ([]*webhookEventRow, []*dsar.OutboxItem, error) {
+	if !dsar.HasWebhookEvents(events) {
+		return nil, nil, nil
+	}
+	var subRows []webhookSubscriptionRow
+	if err := tx.Select("id, events, controllers, enabled").Where("enabled = ?", true).Find(&subRows).Error; err != nil {
+		return nil, nil, err
+	}
+	env := db.env()
+	evs := dsar.WebhookEvents(env, req, events)
+	rows := make([]*webhookEventRow, len(evs))
+	for i, e := range evs {
+		rows[i] = newWebhookEventRow(e)
+	}
+	subs := make([]*dsar.WebhookSubscription, len(subRows))
+	for i, r := range subRows { // only what Wants reads: no secret is opened here
+		subs[i] = &dsar.WebhookSubscription{ID: r.ID, Enabled: r.Enabled, Controllers: strings.Fields(r.Controllers)}
+		for _, t := range strings.Fields(r.Events) {
+			subs[i].Events = append(subs[i].Events, dsar.WebhookEventType(t))
+		}
+	}
+	return rows, dsar.WebhookDeliveries(env, evs, subs), nil
 }
 
 // Webhooks implements dsar.WebhookService on the database.

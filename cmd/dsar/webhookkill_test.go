@@ -129,7 +129,9 @@ func TestWorkerKilledMidDeliveryLosesNoWebhook(t *testing.T) {
 	case <-killed:
 	case <-time.After(2 * time.Minute):
 		_ = first.Process.Kill()
-		t.Fatal("the worker delivered nothing")
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("the worker delivered %d events, %d with a bad signature", len(got), badSigs)
 	}
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
