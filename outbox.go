@@ -42,13 +42,16 @@ const (
 	// OutboxWebhook makes one attempt to deliver one webhook event to one
 	// subscription (payload: WebhookPayload).
 	OutboxWebhook OutboxKind = "webhook"
+	// OutboxWebhookDisabled tells the administrators the service disabled
+	// a webhook subscription (payload: WebhookDisabledPayload).
+	OutboxWebhookDisabled OutboxKind = "webhook_disabled"
 )
 
 // OutboxKinds lists every outbox kind: the workers have one handler for
 // each (a test fails for a kind without one), and the metrics count the
 // rows of each.
 var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint, OutboxTask,
-	OutboxRetention, OutboxAssemble, OutboxResultsExpiry, OutboxWebhook}
+	OutboxRetention, OutboxAssemble, OutboxResultsExpiry, OutboxWebhook, OutboxWebhookDisabled}
 
 // CheckpointPayload is the payload of an OutboxCheckpoint item: the
 // checkpoint covers the cases created before Before.
@@ -140,13 +143,14 @@ const (
 	MailTaskFailed        MailTemplate = "task_failed"           // tells the case's officers a system task failed
 	MailTaskReminder      MailTemplate = "task_reminder"         // reminds the case's officers of a manual task
 	MailDownloadCode      MailTemplate = "download_code"         // the code that, with the status link, opens the subject's files
+	MailWebhookDisabled   MailTemplate = "webhook_disabled"      // tells the admins the service disabled a webhook subscription
 )
 
 // MailTemplates lists every mail template.
 var MailTemplates = []MailTemplate{
 	MailVerification, MailAcknowledgement, MailExpiredUnverified, MailClarification, MailIdentity, MailReplyReceived,
 	MailExtension, MailWithdrawal, MailCompletion, MailRefusal, MailForwarded, MailFeeNotice, MailReopened,
-	MailReminder, MailDigest, MailSubjectReplied, MailCaseAssigned, MailTaskFailed, MailTaskReminder,
+	MailReminder, MailDigest, MailSubjectReplied, MailCaseAssigned, MailTaskFailed, MailTaskReminder, MailWebhookDisabled,
 }
 
 // ClosingMail returns the status a case must still be in for a mail of this

@@ -432,9 +432,23 @@ type WebhookDecision struct {
 	// success).
 	Disable      string
 	FailingSince *time.Time
-	// NotifyAdmins says the administrators must be told the subscription
-	// was disabled.
-	NotifyAdmins bool
+	// Notify, with Disable, tells the administrators: the store writes it
+	// when the decision is the one that disabled the subscription.
+	Notify *OutboxItem
+}
+
+// WebhookDisabledPayload is the payload of an OutboxWebhookDisabled item.
+type WebhookDisabledPayload struct {
+	SubscriptionID string `json:"subscription_id"`
+	Reason         string `json:"reason"`
+}
+
+// disable makes the decision disable the subscription for the reason and
+// tell the administrators.
+func (d *WebhookDecision) disable(env Env, subID, reason string) {
+	p, _ := json.Marshal(WebhookDisabledPayload{SubscriptionID: subID, Reason: reason}) // plain fields always marshal
+	d.Disable = reason
+	d.Notify = &OutboxItem{ID: env.NewID(), Kind: OutboxWebhookDisabled, Payload: p, RunAt: env.Now}
 }
 
 // DecideWebhookAttempt decides what follows an attempt to deliver the
@@ -453,7 +467,7 @@ func DecideWebhookAttempt(env Env, s *WebhookSubscription, e *WebhookEvent, p We
 		return d
 	case res.StatusCode == 410:
 		a.Outcome = WebhookGone
-		d.Disable, d.NotifyAdmins = WebhookDisabledGone, true
+		d.disable(env, s.ID, WebhookDisabledGone)
 		d.FailingSince = s.FailingSince
 		return d
 	}
@@ -464,7 +478,7 @@ func DecideWebhookAttempt(env Env, s *WebhookSubscription, e *WebhookEvent, p We
 	}
 	if env.Now.Sub(*d.FailingSince) >= WebhookDisableAfter {
 		a.Outcome = WebhookFailed
-		d.Disable, d.NotifyAdmins = WebhookDisabledFailing, true
+		d.disable(env, s.ID, WebhookDisabledFailing)
 		return d
 	}
 	if p.Attempt > len(WebhookRetrySchedule) {

@@ -154,15 +154,15 @@ func TestWebhookSuccessGoneAndPersistentFailure(t *testing.T) {
 	recent := now.Add(-time.Hour)
 
 	d := DecideWebhookAttempt(counterEnv(now), &WebhookSubscription{Enabled: true, FailingSince: &recent}, ev, WebhookPayload{Attempt: 3}, WebhookResponse{StatusCode: 204})
-	if d.Attempt.Outcome != WebhookDelivered || d.Next != nil || d.FailingSince != nil || d.Disable != "" {
+	if d.Attempt.Outcome != WebhookDelivered || d.Next != nil || d.FailingSince != nil || d.Disable != "" || d.Notify != nil {
 		t.Errorf("2xx: %+v", d)
 	}
 	d = DecideWebhookAttempt(counterEnv(now), &WebhookSubscription{Enabled: true}, ev, WebhookPayload{Attempt: 1}, WebhookResponse{StatusCode: 410})
-	if d.Attempt.Outcome != WebhookGone || d.Next != nil || d.Disable != WebhookDisabledGone || !d.NotifyAdmins {
+	if d.Attempt.Outcome != WebhookGone || d.Next != nil || d.Disable != WebhookDisabledGone || d.Notify == nil || d.Notify.Kind != OutboxWebhookDisabled {
 		t.Errorf("410: %+v", d)
 	}
 	d = DecideWebhookAttempt(counterEnv(now), &WebhookSubscription{Enabled: true, FailingSince: &long}, ev, WebhookPayload{Attempt: 1}, WebhookResponse{Err: "timeout"})
-	if d.Attempt.Outcome != WebhookFailed || d.Next != nil || d.Disable != WebhookDisabledFailing || !d.NotifyAdmins {
+	if d.Attempt.Outcome != WebhookFailed || d.Next != nil || d.Disable != WebhookDisabledFailing || d.Notify == nil {
 		t.Errorf("failing for %v: %+v", WebhookDisableAfter, d)
 	}
 	d = DecideWebhookAttempt(counterEnv(now), &WebhookSubscription{Enabled: true, FailingSince: &recent}, ev, WebhookPayload{Attempt: 1}, WebhookResponse{StatusCode: 301})

@@ -551,9 +551,14 @@ func (w *Webhooks) RecordAttempt(ctx context.Context, claimed *dsar.OutboxItem, 
 		if res.Error != nil {
 			return res.Error
 		}
-		if d.Disable != "" && res.RowsAffected == 1 {
-			return w.db.recordAdmin(tx, dsar.ActorService, AdminWebhookDisabled, a.SubscriptionID, map[string]string{"reason": d.Disable})
+		if d.Disable == "" || res.RowsAffected != 1 { // disabled already by another: told already
+			return nil
 		}
-		return nil
+		if d.Notify != nil {
+			if err := w.db.record(tx, nil, nil, []*dsar.OutboxItem{d.Notify}); err != nil {
+				return err
+			}
+		}
+		return w.db.recordAdmin(tx, dsar.ActorService, AdminWebhookDisabled, a.SubscriptionID, map[string]string{"reason": d.Disable})
 	}))
 }

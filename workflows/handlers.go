@@ -87,17 +87,18 @@ var kinds = map[dsar.OutboxKind]struct {
 	taskType string
 	handle   handler
 }{
-	dsar.OutboxMail:           {TypeSendMail, (*Handlers).sendMail},
-	dsar.OutboxReminder:       {TypeReminder, (*Handlers).fireReminder},
-	dsar.OutboxVerifyReminder: {TypeVerifyReminder, (*Handlers).remindUnverified},
-	dsar.OutboxVerifyExpiry:   {TypeVerifyExpiry, (*Handlers).expireUnverified},
-	dsar.OutboxDigest:         {TypeDigest, (*Handlers).sendDigest},
-	dsar.OutboxCheckpoint:     {TypeCheckpoint, (*Handlers).recordCheckpoint},
-	dsar.OutboxTask:           {TypeSystemTask, (*Handlers).runTask},
-	dsar.OutboxRetention:      {TypeRetention, (*Handlers).runRetention},
-	dsar.OutboxAssemble:       {TypeAssemble, (*Handlers).assemble},
-	dsar.OutboxResultsExpiry:  {TypeResultsExpiry, (*Handlers).expireResults},
-	dsar.OutboxWebhook:        {TypeWebhook, (*Handlers).deliverWebhook},
+	dsar.OutboxMail:            {TypeSendMail, (*Handlers).sendMail},
+	dsar.OutboxReminder:        {TypeReminder, (*Handlers).fireReminder},
+	dsar.OutboxVerifyReminder:  {TypeVerifyReminder, (*Handlers).remindUnverified},
+	dsar.OutboxVerifyExpiry:    {TypeVerifyExpiry, (*Handlers).expireUnverified},
+	dsar.OutboxDigest:          {TypeDigest, (*Handlers).sendDigest},
+	dsar.OutboxCheckpoint:      {TypeCheckpoint, (*Handlers).recordCheckpoint},
+	dsar.OutboxTask:            {TypeSystemTask, (*Handlers).runTask},
+	dsar.OutboxRetention:       {TypeRetention, (*Handlers).runRetention},
+	dsar.OutboxAssemble:        {TypeAssemble, (*Handlers).assemble},
+	dsar.OutboxResultsExpiry:   {TypeResultsExpiry, (*Handlers).expireResults},
+	dsar.OutboxWebhook:         {TypeWebhook, (*Handlers).deliverWebhook},
+	dsar.OutboxWebhookDisabled: {TypeWebhookDisabled, (*Handlers).tellWebhookDisabled},
 }
 
 // Register adds the handler of every outbox kind to mux.

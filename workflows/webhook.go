@@ -193,6 +193,9 @@ func (h *Handlers) deliverWebhook(ctx context.Context, it *dsar.OutboxItem) (out
 	res := h.WebhookClient.Post(ctx, sub, ev.ID, now, ev.Body(email))
 	env := dsar.Env{Now: h.Clock.Now(), NewID: func() string { return uuid.Must(uuid.NewV7()).String() }}
 	d := dsar.DecideWebhookAttempt(env, sub, ev, p, res)
+	if d.Disable != "" {
+		h.Log.Warn("webhook subscription disabled", "subscription", sub.ID, "reason", d.Disable)
+	}
 	if d.Attempt.Outcome != dsar.WebhookDelivered {
 		h.Log.Warn("webhook delivery failed", "subscription", sub.ID, "event", ev.ID, "attempt", p.Attempt,
 			"status", res.StatusCode, "err", res.Err, "outcome", d.Attempt.Outcome)

@@ -299,14 +299,46 @@ func TestWebhooksAreSignedRetriedAndCaughtUp(t *testing.T) {
 	rcv.mu.Unlock()
 }
 
+// withAdmins gives the env an admin and an officer account, and returns
+// the mails the admins were sent about disabled subscriptions.
+func (e *env) withAdmins(t *testing.T) func() []string {
+	t.Helper()
+	users := store.NewUsers(e.db)
+	e.handlers.Officers = users
+	for email, role := range map[string]dsar.Role{"admin@dsar.example": dsar.RoleAdmin, "kari@nte.no": dsar.RoleOfficer} {
+		var ctrls []string
+		if role == dsar.RoleOfficer {
+			ctrls = []string{"nte"}
+		}
+		if _, err := users.Create(ctx, email, "a long enough password", role, ctrls); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func() []string {
+		e.runKind(t, dsar.OutboxWebhookDisabled)
+		var out []string
+		for _, m := range e.smtp.Messages() {
+			if strings.Contains(m.Header.Get("Subject"), "webhook") {
+				out = append(out, strings.Join(m.To, ",")+": "+string(m.Raw))
+			}
+		}
+		return out
+	}
+}
+
 // TestGoneDisablesTheSubscription: an endpoint that answers 410 Gone
-// disables its subscription; its other deliveries are dropped and no new
-// ones are made.
+// disables its subscription and the admins are told once; its other
+// deliveries are dropped and no new ones are made.
 func TestGoneDisablesTheSubscription(t *testing.T) {
 	e, hooks, sub, rcv := webhookEnv(t, true)
+	told := e.withAdmins(t)
 	rcv.answer(http.StatusGone)
 	e.create(t, "digiref")
 	e.deliver(t)
+	mails := told()
+	if len(mails) != 1 || !strings.HasPrefix(mails[0], "admin@dsar.example: ") || !strings.Contains(mails[0], sub.ID) {
+		t.Errorf("the admins were told %d times: %v", len(mails), mails)
+	}
 	s, err := hooks.Subscription(ctx, admin, sub.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -323,6 +355,62 @@ func TestGoneDisablesTheSubscription(t *testing.T) {
 	}
 	if _, err := hooks.Redeliver(ctx, admin, sub.ID, "", time.Time{}, e.clock.Now()); dsar.ErrorCode(err) != dsar.ECONFLICT {
 		t.Errorf("redelivery to a disabled subscription: %v", err)
+	}
+}
+
+// TestPersistentFailureDisablesTheSubscription: deliveries that fail for
+// five days, without a success, disable the subscription and tell the
+// admins; one success in between starts the count afresh.
+func TestPersistentFailureDisablesTheSubscription(t *testing.T) {
+	e, hooks, sub, rcv := webhookEnv(t, true)
+	told := e.withAdmins(t)
+	rcv.answer(http.StatusServiceUnavailable)
+	// A new case every 12 hours keeps deliveries failing for days.
+	for i := 0; ; i++ {
+		s, err := hooks.Subscription(ctx, admin, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.Enabled {
+			t.Fatalf("disabled after %d half-days", i)
+		}
+		if s.FailingSince != nil && e.clock.Now().Sub(*s.FailingSince) >= dsar.WebhookDisableAfter {
+			break
+		}
+		if i == 4 { // one success: the count starts again
+			rcv.answer(0)
+			e.create(t, "digiref")
+			e.deliver(t)
+			rcv.answer(http.StatusServiceUnavailable)
+			if s, _ := hooks.Subscription(ctx, admin, sub.ID); s.FailingSince != nil {
+				t.Fatalf("failing since %v after a success", s.FailingSince)
+			}
+		}
+		e.create(t, "digiref")
+		e.deliver(t)
+		e.clock.Advance(12 * time.Hour)
+	}
+	e.create(t, "digiref")
+	e.deliver(t)
+	s, err := hooks.Subscription(ctx, admin, sub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Enabled || s.DisabledReason != dsar.WebhookDisabledFailing {
+		t.Fatalf("after %v of failures: %+v", dsar.WebhookDisableAfter, s)
+	}
+	if mails := told(); len(mails) != 1 {
+		t.Errorf("the admins were told %d times", len(mails))
+	}
+	// Enabled again, it gets new events (and what it missed on request).
+	on := true
+	if _, err := hooks.UpdateSubscription(ctx, admin, sub.ID, dsar.WebhookSubscriptionInput{URL: s.URL, Events: s.Events, Enabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+	rcv.answer(0)
+	e.create(t, "digiref")
+	if n := e.deliver(t); n == 0 {
+		t.Error("nothing delivered once enabled again")
 	}
 }
 
