@@ -159,14 +159,19 @@ func (db *DB) recordWebhooks(tx *gorm.DB, row *requestRow, events []*dsar.Event)
 // webhooksOf returns the webhook events of a case's audit events, as the
 // case stands after them (dsar.WebhookEvents decides which), as rows, and
 // the outbox items that deliver them to the enabled subscriptions that
-// want them (dsar.WebhookDeliveries).
+// want them (dsar.WebhookDeliveries). A service without subscriptions
+// keeps no events; one whose subscriptions are all disabled keeps them, for
+// a redelivery once they are enabled again.
 func (db *DB) webhooksOf(tx *gorm.DB, req *dsar.Request, events []*dsar.Event) ([]*webhookEventRow, []*dsar.OutboxItem, error) {
 	if !dsar.HasWebhookEvents(events) {
 		return nil, nil, nil
 	}
 	var subRows []webhookSubscriptionRow
-	if err := tx.Select("id, events, controllers, enabled").Where("enabled = ?", true).Find(&subRows).Error; err != nil {
+	if err := tx.Select("id, events, controllers, enabled").Find(&subRows).Error; err != nil {
 		return nil, nil, err
+	}
+	if len(subRows) == 0 {
+		return nil, nil, nil
 	}
 	env := db.env()
 	evs := dsar.WebhookEvents(env, req, events)

@@ -402,15 +402,52 @@ func TestPersistentFailureDisablesTheSubscription(t *testing.T) {
 	if mails := told(); len(mails) != 1 {
 		t.Errorf("the admins were told %d times", len(mails))
 	}
-	// Enabled again, it gets new events (and what it missed on request).
+	// What happens while it is disabled is kept; enabled again, it gets
+	// new events, and what it missed on request.
+	e.clock.Advance(time.Hour)
+	missedAt := e.clock.Now()
+	missed := e.create(t, "digiref")
+	if n := e.deliver(t); n != 0 {
+		t.Errorf("%d deliveries to a disabled subscription", n)
+	}
 	on := true
 	if _, err := hooks.UpdateSubscription(ctx, admin, sub.ID, dsar.WebhookSubscriptionInput{URL: s.URL, Events: s.Events, Enabled: &on}); err != nil {
 		t.Fatal(err)
 	}
 	rcv.answer(0)
+	e.clock.Advance(time.Minute)
 	e.create(t, "digiref")
-	if n := e.deliver(t); n == 0 {
-		t.Error("nothing delivered once enabled again")
+	if n := e.deliver(t); n != 2 {
+		t.Errorf("%d deliveries once enabled again, want 2", n)
+	}
+	n, err := hooks.Redeliver(ctx, admin, sub.ID, "", missedAt, missedAt.Add(time.Second))
+	if err != nil || n != 2 {
+		t.Fatalf("redelivery of what it missed: %d, %v", n, err)
+	}
+	e.deliver(t)
+	if !strings.Contains(strings.Join(rcv.bodies, "\n"), missed.Reference) {
+		t.Error("the case made while it was disabled never reached the receiver")
+	}
+}
+
+// TestNoSubscriptionKeepsNoEvents: a service without subscriptions writes
+// no webhook events and no deliveries.
+func TestNoSubscriptionKeepsNoEvents(t *testing.T) {
+	e, hooks, sub, _ := webhookEnv(t, true)
+	if err := hooks.DeleteSubscription(ctx, admin, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.create(t, "digiref")
+	if n := e.pendingDeliveries(t); n != 0 {
+		t.Errorf("%d deliveries without a subscription", n)
+	}
+	// A subscription made afterwards finds nothing to redeliver.
+	later, err := hooks.CreateSubscription(ctx, admin, dsar.WebhookSubscriptionInput{URL: sub.URL, Events: dsar.WebhookEventTypes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := hooks.Redeliver(ctx, admin, later.ID, "", e.clock.Now().Add(-time.Hour), e.clock.Now().Add(time.Hour)); err != nil || n != 0 {
+		t.Errorf("%d events kept without a subscription (%v)", n, err)
 	}
 }
 
@@ -513,5 +550,38 @@ func TestTestEventAndDeletedSubscription(t *testing.T) {
 	_, err = hooks.SendTest(ctx, dsar.Actor{ID: "user:kari", Role: dsar.RoleOfficer}, sub.ID)
 	if dsar.ErrorCode(err) != dsar.EFORBIDDEN {
 		t.Errorf("an officer sent a test: %v", err)
+	}
+}
+
+// TestWebhooksFollowNoRedirect: an endpoint that redirects has not taken
+// the event: the redirect's target is never called, and the attempt is a
+// failure with the redirect's status, tried again later.
+func TestWebhooksFollowNoRedirect(t *testing.T) {
+	e, hooks, sub, rcv := webhookEnv(t, true)
+	target := newReceiver(t, e.clock)
+	target.verifyWith(sub.Secret)
+	redirect := &http.Server{Handler: http.RedirectHandler(target.url(), http.StatusTemporaryRedirect), ReadHeaderTimeout: 5 * time.Second}
+	rcv.stop()
+	ln, err := net.Listen("tcp", rcv.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = redirect.Serve(ln) }()
+	t.Cleanup(func() { _ = redirect.Close() })
+	e.create(t, "digiref")
+	if n := e.deliver(t); n == 0 {
+		t.Fatal("nothing delivered")
+	}
+	if got := target.received(); len(got) != 0 {
+		t.Errorf("the redirect was followed: the target got %v", got)
+	}
+	log, err := hooks.Attempts(ctx, admin, sub.ID, 0)
+	if err != nil || len(log) == 0 {
+		t.Fatalf("log %v, %v", log, err)
+	}
+	for _, a := range log {
+		if a.Outcome != dsar.WebhookRetrying || a.StatusCode != http.StatusTemporaryRedirect {
+			t.Errorf("attempt %+v", a)
+		}
 	}
 }
