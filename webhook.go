@@ -400,7 +400,6 @@ const (
 	WebhookRetrying  = "retrying"  // it failed; another attempt is planned
 	WebhookFailed    = "failed"    // it failed and was the last attempt
 	WebhookGone      = "gone"      // the endpoint answered 410: the subscription is disabled
-	WebhookSkipped   = "skipped"   // the subscription was disabled or deleted before the attempt
 )
 
 // WebhookAttempt is one attempt of a delivery, as the delivery log keeps

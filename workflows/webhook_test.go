@@ -451,6 +451,23 @@ func TestNoSubscriptionKeepsNoEvents(t *testing.T) {
 	}
 }
 
+// TestIncludeEmailAddsTheSubjectsAddress: a subscription that asks for it
+// gets the subject's address in the payload; others never do.
+func TestIncludeEmailAddsTheSubjectsAddress(t *testing.T) {
+	e, hooks, sub, rcv := webhookEnv(t, true)
+	if _, err := hooks.UpdateSubscription(ctx, admin, sub.ID, dsar.WebhookSubscriptionInput{URL: sub.URL,
+		Events: []dsar.WebhookEventType{dsar.WebhookRequestReceived}, IncludeEmail: true}); err != nil {
+		t.Fatal(err)
+	}
+	e.create(t, "digiref")
+	e.deliver(t)
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	if len(rcv.bodies) != 1 || !strings.Contains(rcv.bodies[0], `"email":"kari@example.no"`) {
+		t.Errorf("bodies %v", rcv.bodies)
+	}
+}
+
 // TestWebhooksRefusePrivateAddresses: without the deployment's leave, a
 // delivery to loopback is refused before any connection, and logged.
 func TestWebhooksRefusePrivateAddresses(t *testing.T) {
