@@ -179,6 +179,8 @@ type OfficerDirectory interface {
 	ReminderRecipients(ctx context.Context, controller, assignee string, escalate bool) ([]string, error)
 	// User returns one user.
 	User(ctx context.Context, id string) (*User, error)
+	// AdminEmails returns the e-mail addresses of the enabled admins.
+	AdminEmails(ctx context.Context) ([]string, error)
 	// PlanDigests writes today's digest for every officer and admin whose
 	// morning has come (once a day each, however often it runs) and returns
 	// how many it planned.

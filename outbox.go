@@ -43,13 +43,19 @@ const (
 	// OutboxTransmit sends a portability case's package to the
 	// organisation the subject named (payload: TransmitPayload).
 	OutboxTransmit OutboxKind = "transmit"
+	// OutboxWebhook makes one attempt to deliver one webhook event to one
+	// subscription (payload: WebhookPayload).
+	OutboxWebhook OutboxKind = "webhook"
+	// OutboxWebhookDisabled tells the administrators the service disabled
+	// a webhook subscription (payload: WebhookDisabledPayload).
+	OutboxWebhookDisabled OutboxKind = "webhook_disabled"
 )
 
 // OutboxKinds lists every outbox kind: the workers have one handler for
 // each (a test fails for a kind without one), and the metrics count the
 // rows of each.
 var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint, OutboxTask,
-	OutboxRetention, OutboxAssemble, OutboxResultsExpiry, OutboxTransmit}
+	OutboxRetention, OutboxAssemble, OutboxResultsExpiry, OutboxTransmit, OutboxWebhook, OutboxWebhookDisabled}
 
 // CheckpointPayload is the payload of an OutboxCheckpoint item: the
 // checkpoint covers the cases created before Before.
@@ -144,6 +150,7 @@ const (
 	MailTransmitted        MailTemplate = "transmitted"           // the portable package reached the organisation the subject named
 	MailTransmissionFailed MailTemplate = "transmission_failed"   // it could not be sent; the download stays open
 	MailTransmissionAlert  MailTemplate = "transmission_alert"    // tells the case's officers a transmission failed
+	MailWebhookDisabled    MailTemplate = "webhook_disabled"      // tells the admins the service disabled a webhook subscription
 )
 
 // MailTemplates lists every mail template.
@@ -151,7 +158,7 @@ var MailTemplates = []MailTemplate{
 	MailVerification, MailAcknowledgement, MailExpiredUnverified, MailClarification, MailIdentity, MailReplyReceived,
 	MailExtension, MailWithdrawal, MailCompletion, MailRefusal, MailForwarded, MailFeeNotice, MailReopened,
 	MailReminder, MailDigest, MailSubjectReplied, MailCaseAssigned, MailTaskFailed, MailTaskReminder,
-	MailTransmitted, MailTransmissionFailed, MailTransmissionAlert,
+	MailTransmitted, MailTransmissionFailed, MailTransmissionAlert, MailWebhookDisabled,
 }
 
 // ClosingMail returns the status a case must still be in for a mail of this

@@ -22,7 +22,7 @@ const (
 	ScopeCasesWrite       Scope = "cases:write"       // work cases: every change of a case
 	ScopeExportsWrite     Scope = "exports:write"     // attach data: complete an export task with the system's file
 	ScopeSuppressionCheck Scope = "suppression:check" // ask whether an address is on a suppression list
-	ScopeWebhooksManage   Scope = "webhooks:manage"   // reserved for the management of webhook subscriptions
+	ScopeWebhooksManage   Scope = "webhooks:manage"   // manage the webhook subscriptions and their deliveries
 )
 
 // Scopes lists every scope.

@@ -671,3 +671,23 @@ func TestThenJoinsOnlyPlainEffects(t *testing.T) {
 		}
 	}
 }
+
+// TestPollWaitIsCapped: a system's Retry-After on an accepted task puts
+// the next poll off no longer than RetryAfterCap.
+func TestPollWaitIsCapped(t *testing.T) {
+	env := testEnv()
+	c := shopCase(dsar.TypeErasure, "")
+	eff, err := dsar.Approve(env, c, shopOfficer, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = apply(c, eff)
+	crm := taskOf(t, c, "crm")
+	eff, err = dsar.RecordOutcome(env, c, dsar.ActorService, crm.ID, crm.Round, dsar.TaskOutcome{Kind: dsar.OutcomeAccepted, PollAfter: 1000 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(eff.Outbox) != 1 || !eff.Outbox[0].RunAt.Equal(env.Now.Add(dsar.RetryAfterCap)) {
+		t.Fatalf("poll items %+v, want one at now + %v", eff.Outbox, dsar.RetryAfterCap)
+	}
+}

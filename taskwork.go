@@ -45,7 +45,7 @@ type TaskOutcome struct {
 
 // The backoff of a task's retries: the first retry after RetryBase,
 // doubling each time up to RetryCap; a system's Retry-After is honoured up
-// to RetryAfterCap.
+// to RetryAfterCap, before a retry and before a poll alike.
 const (
 	RetryBase     = 30 * time.Second
 	RetryCap      = time.Hour
@@ -336,7 +336,7 @@ func RecordOutcome(env Env, c *Case, a Actor, taskID string, round int, o TaskOu
 			ts.move(t, TaskWaitingSystem, "")
 		}
 		if o.PollAfter > 0 {
-			ts.send(t, StepPoll, env.Now.Add(o.PollAfter))
+			ts.send(t, StepPoll, env.Now.Add(min(o.PollAfter, RetryAfterCap)))
 		}
 	case OutcomeWaitingPerson:
 		if t.Status == TaskWaitingPerson {

@@ -144,3 +144,22 @@ func (s WebhookSecret) Verify(h http.Header, body []byte, now time.Time) (string
 	}
 	return id, nil
 }
+
+// RetryAfter reads a Retry-After header (delay seconds or an HTTP date,
+// RFC 9110 section 10.2.3) as a wait from now: 0 when there is none, it
+// is malformed or it has passed. What a wait may come to is the domain's
+// to decide (RetryAfterCap for tasks, WebhookMaxRetryAfter for webhooks).
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		const most = int64(1<<63-1) / int64(time.Second)
+		return time.Duration(min(max(secs, 0), most)) * time.Second
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		return max(at.Sub(now), 0)
+	}
+	return 0
+}

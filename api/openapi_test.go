@@ -151,10 +151,11 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 			dsar.EventAssigned, dsar.EventNote, dsar.EventApproved, dsar.EventTask, dsar.EventTasksEnded, dsar.EventPersonalDataRemoved,
 			dsar.EventResultsAssembled, dsar.EventRedacted, dsar.EventDownloadCode, dsar.EventDownloaded, dsar.EventResultsDeleted, dsar.EventResultsViewed,
 			dsar.EventTransmitted, dsar.EventTransmissionFailed}),
-		"Ground":       enumStrings(dsar.Grounds),
-		"Scope":        enumStrings(dsar.Scopes),
-		"QuestionKind": enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity}),
-		"MessageKind":  enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply, dsar.MessageNote, dsar.MessageFee, dsar.MessageReopened}),
+		"Ground":           enumStrings(dsar.Grounds),
+		"Scope":            enumStrings(dsar.Scopes),
+		"QuestionKind":     enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity}),
+		"MessageKind":      enumStrings([]dsar.MessageKind{dsar.MessageClarification, dsar.MessageIdentity, dsar.MessageReply, dsar.MessageNote, dsar.MessageFee, dsar.MessageReopened}),
+		"WebhookEventType": enumStrings(dsar.WebhookEventTypes),
 	}
 	for name, want := range enums {
 		s := doc.Components.Schemas[name]
@@ -291,8 +292,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 97 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 97 (and 6): %v",
+	if len(registered) != 106 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 106 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -430,6 +431,7 @@ func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *co
 		Tasks:       store.NewTasks(e.db),
 		Suppression: store.NewRequests(e.db),
 		Idempotency: store.NewIdempotency(e.db),
+		Webhooks:    store.NewWebhooks(e.db),
 		APIKeys:     keys,
 		Controllers: e.db.Controllers,
 		Keyring:     e.db.Keyring,
@@ -833,6 +835,7 @@ func TestContract(t *testing.T) {
 		{"results", func(t *testing.T) { contractResults(t, e) }},
 		{"suppression", func(t *testing.T) { contractSuppression(t, e) }},
 		{"scopes-and-idempotency", func(t *testing.T) { contractScopes(t, e) }},
+		{"webhooks", func(t *testing.T) { contractWebhooks(t, e) }},
 		{"vendor-page", func(t *testing.T) { contractVendorPage(t, vendor) }},
 		{"task-callback", func(t *testing.T) { contractTaskCallback(t, e) }},
 		{"opendsr-callback", func(t *testing.T) { contractOpenDSRCallback(t, e) }},

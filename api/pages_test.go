@@ -63,7 +63,7 @@ func newPageClientOn(t *testing.T, db *store.DB, configure func(*api.Config)) *p
 	}
 	keys := store.NewAPIKeys(db)
 	cfg := api.Config{Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(db), APIKeys: keys, Admin: store.NewAdmin(db, keys),
-		Tasks: store.NewTasks(db), Suppression: reqs,
+		Tasks: store.NewTasks(db), Suppression: reqs, Webhooks: store.NewWebhooks(db),
 		Users: store.NewUsers(db), Mailbox: box, Dashboard: db, Controllers: db.Controllers, Clock: db.Clock, Keyring: db.Keyring, Log: quietLog}
 	if configure != nil {
 		configure(&cfg)

@@ -89,6 +89,9 @@ type Config struct {
 	// Admin, when set with Users, mounts the administration pages of the
 	// officers' accounts and the API keys at /admin/users and /admin/keys.
 	Admin dsar.Administration
+	// Webhooks, when set, mounts the administrators' API of the webhook
+	// subscriptions at /api/v1/webhooks.
+	Webhooks dsar.WebhookService
 	// Queue, when set with Users, mounts the asynq queue monitor at
 	// /admin/queues for signed-in admins; call Close to release it.
 	Queue asynq.RedisConnOpt
@@ -204,6 +207,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Suppression != nil {
 		v1.POST("/suppression/check", s.checkSuppression, s.requireKey, scope(dsar.ScopeSuppressionCheck))
 	}
+	if cfg.Webhooks != nil {
+		manage := scope(dsar.ScopeWebhooksManage)
+		v1.GET("/webhooks", s.listWebhooks, s.requireKey, manage, s.mayManageWebhooks)
+		v1.POST("/webhooks", s.createWebhook, s.requireKey, manage, s.mayManageWebhooks)
+		v1.GET("/webhooks/:id", s.getWebhook, s.requireKey, manage, s.mayManageWebhooks)
+		v1.PUT("/webhooks/:id", s.updateWebhook, s.requireKey, manage, s.mayManageWebhooks)
+		v1.DELETE("/webhooks/:id", s.deleteWebhook, s.requireKey, manage, s.mayManageWebhooks)
+		v1.POST("/webhooks/:id/rotate", s.rotateWebhook, s.requireKey, manage, s.mayManageWebhooks)
+		v1.GET("/webhooks/:id/deliveries", s.listWebhookDeliveries, s.requireKey, manage, s.mayManageWebhooks)
+		v1.POST("/webhooks/:id/redeliver", s.redeliverWebhook, s.requireKey, manage, s.mayManageWebhooks)
+		v1.POST("/webhooks/:id/test", s.testWebhook, s.requireKey, manage, s.mayManageWebhooks)
+	}
 	if cfg.Tasks != nil && cfg.Keyring != nil {
 		// Signed by the system or vendor, not called with an API key.
 		v1.POST("/tasks/:id/callback", s.taskCallback)
@@ -239,6 +254,16 @@ func (r routes) POST(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc)
 		all = append(all, r.last)
 	}
 	r.e.POST(r.prefix+path, h, all...)
+}
+
+// PUT adds a PUT route with the shared middleware, then mw.
+func (r routes) PUT(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	r.e.PUT(r.prefix+path, h, r.with(mw)...)
+}
+
+// DELETE adds a DELETE route with the shared middleware, then mw.
+func (r routes) DELETE(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	r.e.DELETE(r.prefix+path, h, r.with(mw)...)
 }
 
 // Any adds a route for every method with the shared middleware, then mw.

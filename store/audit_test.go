@@ -366,7 +366,7 @@ func TestCheckpointFindsACaseDeletedWhole(t *testing.T) {
 	}
 	del := func(id string) []string {
 		var out []string
-		for _, table := range []string{"request_events", "request_pauses", "outbox", "verifications", "request_messages", "identity_documents"} {
+		for _, table := range []string{"request_events", "request_pauses", "outbox", "verifications", "request_messages", "identity_documents", "webhook_events"} {
 			out = append(out, fmt.Sprintf("DELETE FROM %s WHERE request_id = '%s'", table, id))
 		}
 		return append(out, fmt.Sprintf("DELETE FROM requests WHERE id = '%s'", id))
@@ -399,7 +399,7 @@ func TestCheckpointFindsAReplacedCase(t *testing.T) {
 	// chained events, which its own check accepts.
 	id := cases[0].ID
 	var stmts []string
-	for _, table := range []string{"request_events", "request_pauses", "outbox", "verifications", "request_messages", "identity_documents"} {
+	for _, table := range []string{"request_events", "request_pauses", "outbox", "verifications", "request_messages", "identity_documents", "webhook_events"} {
 		stmts = append(stmts, fmt.Sprintf("DELETE FROM %s WHERE request_id = '%s'", table, id))
 	}
 	stmts = append(stmts, fmt.Sprintf("UPDATE requests SET id = '%s', audit_seq = 0, audit_hash = '' WHERE id = '%s'", "f"+id[1:], id))

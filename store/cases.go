@@ -226,7 +226,8 @@ func (db *DB) runLocked(ctx context.Context, find func(tx *gorm.DB) (*requestRow
 }
 
 // record writes outbox items and appends audit events to their case's
-// audit chain on tx.
+// audit chain on tx, with the webhook events they make and their
+// deliveries.
 func (db *DB) record(tx *gorm.DB, row *requestRow, events []*dsar.Event, next []*dsar.OutboxItem) error {
 	if len(next) > 0 {
 		now := db.now()
@@ -241,7 +242,10 @@ func (db *DB) record(tx *gorm.DB, row *requestRow, events []*dsar.Event, next []
 	if len(events) == 0 {
 		return nil
 	}
-	return db.appendEvents(tx, row, events...)
+	if err := db.appendEvents(tx, row, events...); err != nil {
+		return err
+	}
+	return db.recordWebhooks(tx, row, events)
 }
 
 // Actions implements dsar.CaseService: what the actor may do to the case

@@ -11,20 +11,21 @@ import (
 // row, its verification, its audit events and its outbox rows, as
 // data-modifying CTEs. One statement is atomic on its own, so the intake
 // costs one round trip instead of a transaction's six; the foreign keys
-// between the rows are checked at the end of the statement. The case is new,
+// between the rows are checked at the end of the statement. hooks are the
+// webhook events of its audit events (their deliveries are among next). The case is new,
 // so its audit chain starts here, from dsar.AuditGenesis, with no lock.
-func (db *DB) insertIntake(ctx context.Context, r *requestRow, v *verificationRow, events []*dsar.Event, next []*dsar.OutboxItem) error {
+func (db *DB) insertIntake(ctx context.Context, r *requestRow, v *verificationRow, events []*dsar.Event, hooks []*webhookEventRow, next []*dsar.OutboxItem) error {
 	rows, err := eventRows(events)
 	if err != nil {
 		return err
 	}
 	r.AuditSeq, r.AuditHash = chainRows(0, "", rows)
-	q, args := db.intakeStatement(r, v, rows, next)
+	q, args := db.intakeStatement(r, v, rows, hooks, next)
 	return db.gorm.WithContext(ctx).Raw(q, args...).Scan(&r.DuplicateOf).Error
 }
 
 // intakeStatement returns the statement of insertIntake.
-func (db *DB) intakeStatement(r *requestRow, v *verificationRow, events []*eventRow, next []*dsar.OutboxItem) (string, []any) {
+func (db *DB) intakeStatement(r *requestRow, v *verificationRow, events []*eventRow, hooks []*webhookEventRow, next []*dsar.OutboxItem) (string, []any) {
 	var (
 		q    strings.Builder
 		args []any
@@ -56,6 +57,17 @@ func (db *DB) intakeStatement(r *requestRow, v *verificationRow, events []*event
 			er.ClientIP, er.Seq, er.PrevHash, er.Hash)
 	}
 	q.WriteString(")")
+	if len(hooks) > 0 {
+		q.WriteString(`, w AS (INSERT INTO webhook_events (id, type, request_id, controller, at, data) VALUES `)
+		for i, h := range hooks {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(values(6))
+			args = append(args, h.ID, h.Type, h.RequestID, h.Controller, h.At, h.Data)
+		}
+		q.WriteString(")")
+	}
 	if len(next) > 0 {
 		q.WriteString(`, o AS (INSERT INTO outbox (id, kind, request_id, payload, run_at, status, created_at) VALUES `)
 		now := db.now()

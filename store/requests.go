@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,7 +44,13 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 	for attempt := 0; ; attempt++ {
 		row.Reference = newReference()
 		if s.db.Dialect == Postgres {
-			err = s.db.insertIntake(ctx, row, verification, eff.Events, eff.Outbox)
+			// The one statement of the intake writes the webhook events
+			// and their deliveries too.
+			hooks, deliveries, herr := s.db.webhooksOf(s.db.gorm.WithContext(ctx), row.toDomain(req.ReceivedAt.Location()), eff.Events)
+			if herr != nil {
+				return nil, mapErr(herr)
+			}
+			err = s.db.insertIntake(ctx, row, verification, eff.Events, hooks, append(slices.Clip(eff.Outbox), deliveries...))
 		} else {
 			err = s.db.tx(ctx, func(tx *gorm.DB) error {
 				if err := tx.Raw(duplicateQuery, row.Controller, row.Type, row.SubjectEmail).Scan(&row.DuplicateOf).Error; err != nil {

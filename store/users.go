@@ -437,6 +437,14 @@ func (s *Users) ReminderRecipients(ctx context.Context, controller, assignee str
 	return slices.Compact(out), nil
 }
 
+// AdminEmails implements dsar.OfficerDirectory.
+func (s *Users) AdminEmails(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.db.gorm.WithContext(ctx).Model(&userRow{}).Where("disabled_at IS NULL AND role = ?", dsar.RoleAdmin).
+		Order("email").Pluck("email", &out).Error
+	return out, mapErr(err)
+}
+
 // User implements dsar.OfficerDirectory.
 func (s *Users) User(ctx context.Context, id string) (*dsar.User, error) {
 	var row userRow

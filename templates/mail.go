@@ -127,6 +127,8 @@ type MailData struct {
 	// package the subject asked for (completion, transmitted,
 	// transmission_failed, transmission_alert); nil when none.
 	Transmission *TransmissionData
+	// Webhook is the subscription a webhook_disabled mail is about.
+	Webhook *WebhookData
 }
 
 // TransmissionData is a direct transmission of the portable package as the
@@ -146,6 +148,19 @@ type TransmissionData struct {
 	SHA256  string
 	Bytes   int64
 	// Reason is why it failed, for the officers (transmission_alert).
+	Reason string
+}
+
+// WebhookData is what a webhook_disabled mail tells the administrators of
+// the subscription the service disabled.
+type WebhookData struct {
+	ID string
+	// Endpoint is the subscription's URL without its query (which may hold
+	// a token of the receiver's).
+	Endpoint    string
+	Description string
+	// Reason is why: "gone" (the endpoint answered 410) or "failing" (every
+	// attempt failed for days).
 	Reason string
 }
 
@@ -360,6 +375,17 @@ func validateMailData(name string, data MailData) error {
 			need(c.Type.Valid(), "unknown request type %q", c.Type)
 			need(isDate(c.DueDate), "DueDate %q is not a date (YYYY-MM-DD)", c.DueDate)
 		}
+		if len(problems) > 0 {
+			return errors.New(strings.Join(problems, "; "))
+		}
+		return nil
+	}
+	if name == "webhook_disabled" {
+		// About a subscription, not a request.
+		need(data.Webhook != nil && data.Webhook.ID != "" && isWebURL(data.Webhook.Endpoint), "Webhook needs an ID and an http(s) Endpoint")
+		need(data.Webhook != nil && (data.Webhook.Reason == dsar.WebhookDisabledGone || data.Webhook.Reason == dsar.WebhookDisabledFailing),
+			"Webhook.Reason must be gone or failing")
+		need(strings.TrimSpace(data.ControllerName) != "", "ControllerName is empty")
 		if len(problems) > 0 {
 			return errors.New(strings.Join(problems, "; "))
 		}

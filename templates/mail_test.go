@@ -53,7 +53,7 @@ func TestMailTemplatesComplete(t *testing.T) {
 var allMails = []string{
 	"acknowledgement", "case_assigned", "clarification_request", "completion", "digest", "download_code", "expired_unverified", "extension",
 	"fee_notice", "forwarded", "identity_request", "refusal", "reminder", "reopened", "reply_received", "subject_replied",
-	"task_failed", "task_reminder", "transmission_alert", "transmission_failed", "transmitted", "vendor_instruction", "verification", "withdrawal",
+	"task_failed", "task_reminder", "transmission_alert", "transmission_failed", "transmitted", "vendor_instruction", "verification", "webhook_disabled", "withdrawal",
 }
 
 // Fixtures of the golden cases: a Norwegian controller under the GDPR and a
@@ -362,6 +362,14 @@ var goldenCases = map[string][]goldenCase{
 		})},
 		{"manual", officerMail(func(d *MailData) {
 			d.Task = &TaskData{Name: "Regnskap", Action: dsar.ActionExport, Reason: "It was not done within the time the data map allows."}
+		})},
+	},
+	"webhook_disabled": {
+		{"gone", officerMail(func(d *MailData) {
+			d.Webhook = &WebhookData{ID: "0196a1c4-2b7e-7d3a-8f10-3c9b5e2d7a41", Endpoint: "https://crm.eksempel.no/hooks/dsar", Description: "CRM", Reason: "gone"}
+		})},
+		{"failing", officerMail(func(d *MailData) {
+			d.Webhook = &WebhookData{ID: "0196a1c4-2b7e-7d3a-8f10-3c9b5e2d7a41", Endpoint: "https://lager.eksempel.no/dsar", Reason: "failing"}
 		})},
 	},
 	"task_reminder": {
@@ -1078,7 +1086,7 @@ func TestHoursPlural(t *testing.T) {
 
 // officerMails are the mails to the controller's officers; every other mail
 // goes to the data subject.
-var officerMails = []string{"reminder", "digest", "subject_replied", "case_assigned", "task_failed", "task_reminder", "transmission_alert"}
+var officerMails = []string{"reminder", "digest", "subject_replied", "case_assigned", "task_failed", "task_reminder", "transmission_alert", "webhook_disabled"}
 
 // Every mail to the subject says how to answer: a reply to the mail reaches
 // the controller's privacy contact (the mail's Reply-To), named in the text.

@@ -69,6 +69,10 @@ type Handlers struct {
 	// transmissions (a test's client trusts its receiver's certificate);
 	// redirects are never followed and each recipient's timeout applies.
 	TransmitClient *http.Client
+	// Webhooks and WebhookClient deliver the webhook events to the
+	// integrated systems' subscriptions.
+	Webhooks      dsar.WebhookService
+	WebhookClient *WebhookClient
 	// Metrics, when set, counts failed tasks and mails.
 	Metrics *Metrics
 }
@@ -88,17 +92,19 @@ var kinds = map[dsar.OutboxKind]struct {
 	taskType string
 	handle   handler
 }{
-	dsar.OutboxMail:           {TypeSendMail, (*Handlers).sendMail},
-	dsar.OutboxReminder:       {TypeReminder, (*Handlers).fireReminder},
-	dsar.OutboxVerifyReminder: {TypeVerifyReminder, (*Handlers).remindUnverified},
-	dsar.OutboxVerifyExpiry:   {TypeVerifyExpiry, (*Handlers).expireUnverified},
-	dsar.OutboxDigest:         {TypeDigest, (*Handlers).sendDigest},
-	dsar.OutboxCheckpoint:     {TypeCheckpoint, (*Handlers).recordCheckpoint},
-	dsar.OutboxTask:           {TypeSystemTask, (*Handlers).runTask},
-	dsar.OutboxRetention:      {TypeRetention, (*Handlers).runRetention},
-	dsar.OutboxAssemble:       {TypeAssemble, (*Handlers).assemble},
-	dsar.OutboxResultsExpiry:  {TypeResultsExpiry, (*Handlers).expireResults},
-	dsar.OutboxTransmit:       {TypeTransmit, (*Handlers).transmit},
+	dsar.OutboxMail:            {TypeSendMail, (*Handlers).sendMail},
+	dsar.OutboxReminder:        {TypeReminder, (*Handlers).fireReminder},
+	dsar.OutboxVerifyReminder:  {TypeVerifyReminder, (*Handlers).remindUnverified},
+	dsar.OutboxVerifyExpiry:    {TypeVerifyExpiry, (*Handlers).expireUnverified},
+	dsar.OutboxDigest:          {TypeDigest, (*Handlers).sendDigest},
+	dsar.OutboxCheckpoint:      {TypeCheckpoint, (*Handlers).recordCheckpoint},
+	dsar.OutboxTask:            {TypeSystemTask, (*Handlers).runTask},
+	dsar.OutboxRetention:       {TypeRetention, (*Handlers).runRetention},
+	dsar.OutboxAssemble:        {TypeAssemble, (*Handlers).assemble},
+	dsar.OutboxResultsExpiry:   {TypeResultsExpiry, (*Handlers).expireResults},
+	dsar.OutboxTransmit:        {TypeTransmit, (*Handlers).transmit},
+	dsar.OutboxWebhook:         {TypeWebhook, (*Handlers).deliverWebhook},
+	dsar.OutboxWebhookDisabled: {TypeWebhookDisabled, (*Handlers).tellWebhookDisabled},
 }
 
 // Register adds the handler of every outbox kind to mux.

@@ -12,7 +12,6 @@ import (
 	nethttp "net/http"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/hibiken/asynq"
@@ -151,7 +150,7 @@ func (h *Handlers) upload(ctx context.Context, r *dsar.Request, rcpt *dsar.Porta
 	case s >= 200 && s < 300:
 		o.Result, o.Reason, o.Receipt = dsar.TransmitDelivered, "", receiptOf(resp.Header, answer)
 	case s == nethttp.StatusTooManyRequests || s >= 500:
-		o.Result, o.RetryAfter = dsar.TransmitRetry, retryAfter(resp.Header, h.Clock.Now())
+		o.Result, o.RetryAfter = dsar.TransmitRetry, dsar.RetryAfter(resp.Header, h.Clock.Now())
 	default:
 		o.Result = dsar.TransmitRefused
 		if s >= 300 && s < 400 {
@@ -196,20 +195,4 @@ func receiptOf(h nethttp.Header, answer []byte) string {
 		}
 		return -1
 	}, v))
-}
-
-// retryAfter reads a Retry-After header (seconds or an HTTP date); the
-// domain caps it.
-func retryAfter(h nethttp.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return time.Duration(min(max(secs, 0), int64(dsar.RetryAfterCap/time.Second))) * time.Second
-	}
-	if t, err := nethttp.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
 }

@@ -29,18 +29,18 @@ type upload struct {
 	verified error
 }
 
-// receiver is another organisation's HTTPS endpoint for portable
+// packageReceiver is another organisation's HTTPS endpoint for portable
 // packages: it checks each upload's signature with the Standard Webhooks
 // library, and answers with the statuses it is given, one an upload (the
 // last one again when they run out).
-type receiver struct {
+type packageReceiver struct {
 	mu       sync.Mutex
 	answers  []func(w http.ResponseWriter)
 	uploads  []upload
 	verifier *standardwebhooks.Webhook
 }
 
-func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (rc *packageReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, "read", http.StatusBadRequest)
@@ -55,7 +55,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	answer(w)
 }
 
-func (rc *receiver) got() []upload {
+func (rc *packageReceiver) got() []upload {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return append([]upload(nil), rc.uploads...)
@@ -76,7 +76,7 @@ func status(code int, header map[string]string, body string) func(w http.Respons
 // assembled, whose subject asked for the package to go to Digiref's
 // portability recipient: an HTTPS receiver on loopback that answers as
 // told. The worker's client trusts the receiver's certificate.
-func transmitEnv(t *testing.T, answers ...func(w http.ResponseWriter)) (*env, *receiver, *dsar.Request) {
+func transmitEnv(t *testing.T, answers ...func(w http.ResponseWriter)) (*env, *packageReceiver, *dsar.Request) {
 	t.Helper()
 	raw := dsar.NewWebhookSecret()
 	t.Setenv(receiverSecretEnv, raw)
@@ -84,7 +84,7 @@ func transmitEnv(t *testing.T, answers ...func(w http.ResponseWriter)) (*env, *r
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := &receiver{answers: answers, verifier: verifier}
+	rc := &packageReceiver{answers: answers, verifier: verifier}
 	srv := httptest.NewTLSServer(rc)
 	t.Cleanup(srv.Close)
 	e, _, r := answeredWith(t, dsar.TypePortability, dsar.LanguageEN, 2, func(e *env, in *dsar.NewRequest) {

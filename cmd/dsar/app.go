@@ -242,7 +242,7 @@ func (a *App) Serve(ctx context.Context) error {
 		OIDC:    sso,
 		Mailbox: box, Users: store.NewUsers(a.db),
 		Requests: reqs, Cases: reqs, Subjects: store.NewSubjects(a.db), Policy: a.cfg.Policy(),
-		Tasks: store.NewTasks(a.db), Suppression: reqs, Blobs: a.blobs, Idempotency: store.NewIdempotency(a.db),
+		Tasks: store.NewTasks(a.db), Suppression: reqs, Blobs: a.blobs, Idempotency: store.NewIdempotency(a.db), Webhooks: store.NewWebhooks(a.db),
 		APIKeys: keys, Admin: store.NewAdmin(a.db, keys), Controllers: a.controllers, Clock: a.clock, BaseURL: a.cfg.BaseURL, Keyring: a.db.Keyring,
 		Limiter: api.NewRedisLimiter(a.rdb), Ready: a.checkReady, Log: a.log,
 		BodyLimit: a.cfg.BodyLimit, PublicPerMinute: a.cfg.PublicRateLimit, KeyPerMinute: a.cfg.KeyRateLimit,
@@ -302,7 +302,9 @@ func (a *App) Work(ctx context.Context) error {
 		BaseURL: a.cfg.BaseURL, Policy: a.cfg.Policy(), Controllers: a.controllers, Sender: a.sender, Results: store.NewResults(a.db),
 		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
 		Metrics: a.workerMetrics, Tasks: store.NewTasks(a.db), Retention: a.retention(), Blobs: a.blobs,
+		Webhooks: store.NewWebhooks(a.db), WebhookClient: workflows.NewWebhookClient(a.cfg.WebhookTimeout, a.cfg.WebhookAllowPrivate),
 	}
+	defer h.WebhookClient.Close()
 	conns, closeConns := a.connectors()
 	defer closeConns()
 	h.Connectors = conns

@@ -58,6 +58,11 @@ type Config struct {
 	S3Insecure        bool
 	EncryptionKey     string
 	EncryptionOldKeys string
+	// WebhookTimeout is how long a webhook delivery waits for an answer;
+	// WebhookAllowPrivate lets deliveries go to private, loopback and
+	// link-local addresses.
+	WebhookTimeout      time.Duration
+	WebhookAllowPrivate bool
 }
 
 // option is one environment variable: its name, default, what it means,
@@ -255,6 +260,21 @@ var options = func() []option {
 	})
 	add("DSAR_DOWNLOAD_TTL", "168h", "how long the subject can download the files of an answered access or portability request (to the end of that day); they are deleted then (7 days)", false, func() (func(*Config, string) error, func(*Config) string) {
 		return dur(func(c *Config) *time.Duration { return &c.DownloadTTL })
+	})
+	add("DSAR_WEBHOOK_TIMEOUT", "10s", "how long a webhook delivery waits for the endpoint's answer", false, func() (func(*Config, string) error, func(*Config) string) {
+		return dur(func(c *Config) *time.Duration { return &c.WebhookTimeout })
+	})
+	add("DSAR_WEBHOOK_ALLOW_PRIVATE", "false", "true: webhooks may go to private, loopback and link-local addresses (an endpoint inside the deployment's own network)", false, func() (func(*Config, string) error, func(*Config) string) {
+		return func(c *Config, v string) error {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return fmt.Errorf("want true or false, got %q", v)
+				}
+				c.WebhookAllowPrivate = b
+				return nil
+			}, func(c *Config) string {
+				return strconv.FormatBool(c.WebhookAllowPrivate)
+			}
 	})
 	add("DSAR_DOWNLOAD_MAX", "5", "how many times the subject can download them", false, func() (func(*Config, string) error, func(*Config) string) {
 		return num(func(c *Config) *int { return &c.MaxDownloads })

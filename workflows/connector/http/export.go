@@ -253,5 +253,5 @@ func (c *Connector) fetchData(ctx context.Context, o *connector.Order, cfg *dsar
 	}
 	// The system said it was done: an answer without the data is a failed
 	// attempt, whatever it says.
-	return dsar.TaskOutcome{Kind: dsar.OutcomeRetry, Answer: "data_url: " + c.short(o, status, data), RetryAfter: c.retryAfter(header)}
+	return dsar.TaskOutcome{Kind: dsar.OutcomeRetry, Answer: "data_url: " + c.short(o, status, data), RetryAfter: dsar.RetryAfter(header, c.clock.Now())}
 }

@@ -19,7 +19,6 @@ import (
 	nethttp "net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -305,7 +304,7 @@ func (c *Connector) send(ctx context.Context, o *connector.Order, cfg *dsar.HTTP
 // answer maps a system's answer to the task to an outcome.
 func (c *Connector) answer(o *connector.Order, cfg *dsar.HTTPConnector, status int, header nethttp.Header, data []byte) dsar.TaskOutcome {
 	short := c.short(o, status, data)
-	retryAfter := c.retryAfter(header)
+	retryAfter := dsar.RetryAfter(header, c.clock.Now())
 	switch {
 	case slices.Contains(cfg.NoData, status):
 		return dsar.TaskOutcome{Kind: dsar.OutcomeNoData, Answer: short}
@@ -421,25 +420,10 @@ func isResult(cfg *dsar.HTTPConnector, status int) bool {
 // pollAfter is the wait before the next poll: the Retry-After, or the
 // default.
 func (c *Connector) pollAfter(h nethttp.Header) time.Duration {
-	if d := c.retryAfter(h); d > 0 {
+	if d := dsar.RetryAfter(h, c.clock.Now()); d > 0 {
 		return d
 	}
 	return DefaultPollInterval
-}
-
-// retryAfter reads a Retry-After header (seconds or an HTTP date), capped.
-func (c *Connector) retryAfter(h nethttp.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		d = time.Duration(min(max(secs, 0), int64(dsar.RetryAfterCap/time.Second))) * time.Second
-	} else if at, err := nethttp.ParseTime(v); err == nil {
-		d = at.Sub(c.clock.Now())
-	}
-	return min(max(d, 0), dsar.RetryAfterCap)
 }
 
 // time reads an RFC 3339 time, nil when there is none.

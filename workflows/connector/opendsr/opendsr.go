@@ -278,7 +278,7 @@ func (c *Connector) send(ctx context.Context, o *connector.Order, cfg *dsar.Open
 		return dsar.TaskOutcome{Kind: dsar.OutcomeAccepted, External: req.SubjectRequestID, PollAfter: time.Minute,
 			Answer: fmt.Sprintf("HTTP 409: the processor has request %s already", req.SubjectRequestID)}
 	case status == nethttp.StatusTooManyRequests || status == nethttp.StatusRequestTimeout || status >= 500:
-		return dsar.TaskOutcome{Kind: dsar.OutcomeRetry, Answer: c.short(o, status, data), RetryAfter: c.retryAfter(header)}
+		return dsar.TaskOutcome{Kind: dsar.OutcomeRetry, Answer: c.short(o, status, data), RetryAfter: dsar.RetryAfter(header, c.clock.Now())}
 	case status >= 300 && status < 400:
 		return dsar.TaskOutcome{Kind: dsar.OutcomeFailed, Answer: c.short(o, status, data) + " (redirects are not followed: configure the final URL)"}
 	}
@@ -436,18 +436,6 @@ func (c *Connector) pollAfter(expected *time.Time) time.Duration {
 		return PollInterval
 	}
 	return min(max(expected.Sub(c.clock.Now()), MinPoll), MaxPoll)
-}
-
-// retryAfter reads a Retry-After header (seconds or an HTTP date), capped.
-func (c *Connector) retryAfter(h nethttp.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	var d time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		d = time.Duration(min(max(secs, 0), int64(dsar.RetryAfterCap/time.Second))) * time.Second
-	} else if at, err := nethttp.ParseTime(v); err == nil {
-		d = at.Sub(c.clock.Now())
-	}
-	return min(max(d, 0), dsar.RetryAfterCap)
 }
 
 // short returns an answer as the officers see it: the status and the
