@@ -235,7 +235,9 @@ func (db *DB) record(tx *gorm.DB, row *requestRow, events []*dsar.Event, next []
 		for i, it := range next {
 			rows[i] = newOutboxRow(it, now)
 		}
-		if err := tx.Create(rows).Error; err != nil {
+		// In batches: one statement of a redelivery's thousands of rows
+		// would pass PostgreSQL's 65,535 parameters.
+		if err := tx.CreateInBatches(rows, insertBatch).Error; err != nil {
 			return err
 		}
 	}

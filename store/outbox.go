@@ -138,6 +138,10 @@ func finish(tx *gorm.DB, claimed *dsar.OutboxItem, status string, now time.Time)
 	return nil
 }
 
+// insertBatch is the most rows one INSERT writes: far under PostgreSQL's
+// 65,535 parameters a statement (and SQLite's 32,766) for the widest rows.
+const insertBatch = 500
+
 // Count returns the number of items per status.
 func (o *Outbox) Count(ctx context.Context) (map[string]int, error) {
 	var rows []struct {

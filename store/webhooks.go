@@ -142,7 +142,7 @@ func (db *DB) recordWebhooks(tx *gorm.DB, row *requestRow, events []*dsar.Event)
 	if err != nil || len(rows) == 0 {
 		return err
 	}
-	if err := tx.Create(rows).Error; err != nil {
+	if err := tx.CreateInBatches(rows, insertBatch).Error; err != nil {
 		return err
 	}
 	if len(items) == 0 {
@@ -153,7 +153,7 @@ func (db *DB) recordWebhooks(tx *gorm.DB, row *requestRow, events []*dsar.Event)
 	for i, it := range items {
 		out[i] = newOutboxRow(it, now)
 	}
-	return tx.Create(out).Error
+	return tx.CreateInBatches(out, insertBatch).Error
 }
 
 // webhooksOf returns the webhook events of a case's audit events, as the

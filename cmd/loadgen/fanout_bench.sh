@@ -7,6 +7,13 @@
 #
 #   cmd/loadgen/fanout_bench.sh
 #   BENCH_CASES=200 BENCH_SYSTEMS=5 cmd/loadgen/fanout_bench.sh     # a quick run
+#   BENCH_KIND=webhooks cmd/loadgen/fanout_bench.sh                 # issue 13's benchmark
+#
+# BENCH_KIND=webhooks measures instead the delivery of BENCH_CASES x
+# BENCH_SYSTEMS webhook events (10,000): fanoutbench webhooks subscribes a
+# receiver of its own on loopback, creates that many requests (not timed),
+# and times one redelivery of all their request.received events until the
+# receiver holds every event ID; the baseline is the same.
 #
 # Steps: build dsar and fanoutbench once; a fresh database (BENCH_DB,
 # dropped first); dsar migrate; start `dsar sample-system` (the fake system
@@ -19,6 +26,7 @@
 # started here is stopped, and the database dropped, on exit.
 #
 # Environment (defaults in brackets):
+#   BENCH_KIND [fanout]  fanout, or webhooks
 #   BENCH_CASES [1000]  BENCH_SYSTEMS [10]  BENCH_WORKERS [1]
 #   BENCH_WORKER_CONCURRENCY [10]  DSAR_WORKER_CONCURRENCY of each worker
 #   BENCH_APPROVE_CONCURRENCY [16]  approvals sent at once
@@ -28,6 +36,7 @@
 #   BENCH_OUT [unset]  directory to keep the logs in
 set -euo pipefail
 
+KIND=${BENCH_KIND:-fanout}
 CASES=${BENCH_CASES:-1000}
 SYSTEMS=${BENCH_SYSTEMS:-10}
 WORKERS=${BENCH_WORKERS:-1}
@@ -46,6 +55,8 @@ log() { echo "bench: $*" >&2; }
 [[ $WORKERS =~ ^[0-9]+$ && $WORKERS -ge 1 && $WORKERS -le 8 ]] || die "BENCH_WORKERS: want 1 to 8"
 [[ $CONC =~ ^[0-9]+$ && $CONC -ge 1 && $CONC -le 200 ]] || die "BENCH_WORKER_CONCURRENCY: want 1 to 200"
 [[ $DB =~ ^[a-z_][a-z0-9_]*$ ]] || die "BENCH_DB: want a plain lowercase name"
+[[ $KIND == fanout || $KIND == webhooks ]] || die "BENCH_KIND: want fanout or webhooks"
+[[ $KIND == fanout || $((CASES * SYSTEMS)) -le 10000 ]] || die "BENCH_KIND=webhooks: at most 10,000 events (one redelivery)"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -89,7 +100,7 @@ fresh_service_env
 SPORT=$((PORT + 1))
 while (exec 3<>"/dev/tcp/127.0.0.1/$SPORT") 2>/dev/null; do SPORT=$((SPORT + 1)); done
 DSAR_SAMPLE_SYSTEM_SECRET=$("$TMP/dsar" sample-system --new-secret | tail -n1)
-export DSAR_SAMPLE_SYSTEM_SECRET DSAR_WORKER_CONCURRENCY=$CONC DSAR_DISPATCH_INTERVAL=${DSAR_DISPATCH_INTERVAL:-100ms}
+export DSAR_SAMPLE_SYSTEM_SECRET DSAR_WORKER_CONCURRENCY=$CONC DSAR_WEBHOOK_ALLOW_PRIVATE=true DSAR_DISPATCH_INTERVAL=${DSAR_DISPATCH_INTERVAL:-100ms}
 
 # The controller: one data category, SYSTEMS systems, all at the sample system.
 {
@@ -153,10 +164,16 @@ done
 KEY=$(timeout 60 "$TMP/dsar" apikey create --name bench --role admin | tail -n1)
 [[ $KEY == dsar_* ]] || die "could not create an API key"
 
-log "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $CASES cases x $SYSTEMS systems, $WORKERS worker(s) of $CONC"
-DSAR_API_KEY=$KEY timeout 1200 "$TMP/fanoutbench" fanout -url "http://127.0.0.1:$PORT" -db "$DSAR_DATABASE_URL" \
-	-controller bench -cases "$CASES" -c "$APPROVE" | tee "$TMP/fanout.txt"
-FO=$(grep '^FANOUT ' "$TMP/fanout.txt") || die "fanoutbench printed no result"
+log "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $KIND: $CASES cases x $SYSTEMS systems, $WORKERS worker(s) of $CONC"
+if [[ $KIND == fanout ]]; then
+	DSAR_API_KEY=$KEY timeout 1200 "$TMP/fanoutbench" fanout -url "http://127.0.0.1:$PORT" -db "$DSAR_DATABASE_URL" \
+		-controller bench -cases "$CASES" -c "$APPROVE" | tee "$TMP/fanout.txt"
+	FO=$(grep '^FANOUT ' "$TMP/fanout.txt") || die "fanoutbench printed no result"
+else
+	DSAR_API_KEY=$KEY timeout 1200 "$TMP/fanoutbench" webhooks -url "http://127.0.0.1:$PORT" \
+		-controller bench -events "$((CASES * SYSTEMS))" -c "$APPROVE" | tee "$TMP/fanout.txt"
+	FO=$(grep '^WEBHOOKS ' "$TMP/fanout.txt") || die "fanoutbench printed no result"
+fi
 stop_all
 APPLIED=$(grep -c 'action=' "$TMP/sample-system.log" || true)
 
@@ -169,7 +186,8 @@ get() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 FSEC=$(get "$FO" seconds) NSEC=$(get "$NO" seconds)
 RATIO=$(awk -v a="$FSEC" -v b="$NSEC" 'BEGIN { printf "%.2f", a / b }')
 VERDICT=$(awk -v r="$RATIO" 'BEGIN { print (r <= 2 ? "PASS" : "FAIL") }')
-cat <<EOF | tee "$TMP/summary.txt"
+if [[ $KIND == fanout ]]; then
+	cat <<EOF | tee "$TMP/summary.txt"
 
 == fan-out vs asynq no-op: $CASES cases x $SYSTEMS systems, $WORKERS worker(s) x $CONC, $(nproc) cores ==
 fan-out (approval to completion)  $FSEC s   tasks done $(get "$FO" tasks), failed $(get "$FO" failed); approvals took $(get "$FO" approve_seconds) s
@@ -177,3 +195,12 @@ sample system                      $APPLIED actions applied (log lines)
 asynq no-op                        $NSEC s   $(get "$NO" tasks) tasks
 ratio fan-out/no-op                $RATIO   (target <= 2: $VERDICT)
 EOF
+else
+	cat <<EOF | tee "$TMP/summary.txt"
+
+== webhook delivery vs asynq no-op: $((CASES * SYSTEMS)) events, $WORKERS worker(s) x $CONC, $(nproc) cores ==
+webhooks (redelivery to last event)  $FSEC s   $(get "$FO" events) events, each ID seen by the receiver
+asynq no-op                          $NSEC s   $(get "$NO" tasks) tasks
+ratio webhooks/no-op                 $RATIO   (target <= 2: $VERDICT)
+EOF
+fi

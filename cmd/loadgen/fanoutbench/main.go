@@ -1,15 +1,22 @@
 // Command fanoutbench measures the fan-out of approved cases to connected
-// systems (issue 11's benchmark), and the baseline it is held against: asynq
+// systems (issue 11's benchmark), the delivery of webhook events to a
+// subscriber (issue 13's), and the baseline both are held against: asynq
 // processing the same number of no-op tasks on the same machine.
 //
 //	fanoutbench fanout -url http://127.0.0.1:8080 -db postgres://... -controller bench -cases 1000
+//	fanoutbench webhooks -url http://127.0.0.1:8080 -controller bench -events 10000
 //	fanoutbench noop -redis redis://127.0.0.1:6379/11 -n 10000 -c 10
 //
 // fanout creates -cases verified erasure requests of the controller through
 // the API (not timed), then approves them all (-c at once) and waits until
 // every case is completed, reading the database; it prints one line
 // "FANOUT cases=... tasks=... seconds=..." where seconds runs from the first
-// approval to the last completion. noop enqueues -n tasks that do nothing
+// approval to the last completion. webhooks runs a receiver on loopback,
+// subscribes it (disabled) to request.received, creates -events requests
+// through the API (not timed), enables the subscription and asks for the
+// redelivery of every event at once; it prints "WEBHOOKS events=...
+// seconds=..." from the redelivery call until the receiver holds every
+// event ID. noop enqueues -n tasks that do nothing
 // and processes them with an asynq server of -c workers; it prints
 // "NOOP tasks=... seconds=..." from the first enqueue to the last task done.
 // cmd/loadgen/fanout_bench.sh runs both against a real serve, worker and
@@ -42,17 +49,19 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: fanoutbench fanout|noop [flags]")
+		fmt.Fprintln(os.Stderr, "usage: fanoutbench fanout|webhooks|noop [flags]")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "fanout":
 		err = fanout(ctx, os.Args[2:], os.Stdout)
+	case "webhooks":
+		err = webhooks(ctx, os.Args[2:], os.Stdout)
 	case "noop":
 		err = noop(ctx, os.Args[2:], os.Stdout)
 	default:
-		err = fmt.Errorf("unknown command %q (want fanout or noop)", os.Args[1])
+		err = fmt.Errorf("unknown command %q (want fanout, webhooks or noop)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fanoutbench:", err)
@@ -99,34 +108,9 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 	if err := loopback(db.Config().Host); err != nil {
 		return err
 	}
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *c}}
-	call := func(path string, body any) (map[string]any, error) {
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, *base+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := hc.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
-		if res.StatusCode/100 != 2 {
-			return nil, fmt.Errorf("POST %s: %d %s", path, res.StatusCode, raw)
-		}
-		var v map[string]any
-		return v, json.Unmarshal(raw, &v)
-	}
-
-	ids := make([]string, *n)
-	err = parallel(*c, *n, func(i int) error {
-		v, err := call("/api/v1/requests", map[string]any{"type": "erasure", "controller": *ctrl, "verified": true,
-			"verification_method": "benchmark", "subject": map[string]any{"email": fmt.Sprintf("bench-%d@example.test", i)}})
-		if err == nil {
-			ids[i], _ = v["id"].(string)
-		}
-		return err
-	})
+	api := newAPI(*base, key, *c)
+	call := func(path string, body any) (map[string]any, error) { return api.do(ctx, http.MethodPost, path, body) }
+	ids, err := api.createRequests(ctx, *ctrl, *n, *c)
 	if err != nil {
 		return err
 	}
@@ -164,6 +148,131 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "FANOUT cases=%d tasks=%d failed=%d approve_seconds=%.3f seconds=%.3f\n", *n, tasks, failed, approved.Seconds(), elapsed.Seconds())
+	return nil
+}
+
+// apiClient calls the service's API with a key.
+type apiClient struct {
+	base, key string
+	hc        *http.Client
+}
+
+func newAPI(base, key string, conns int) *apiClient {
+	return &apiClient{base: base, key: key, hc: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns}}}
+}
+
+// do sends the body as JSON and returns the JSON object of a 2xx answer.
+func (a *apiClient) do(ctx context.Context, method, path string, body any) (map[string]any, error) {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequestWithContext(ctx, method, a.base+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+a.key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := a.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, raw)
+	}
+	var v map[string]any
+	if len(raw) == 0 {
+		return v, nil
+	}
+	return v, json.Unmarshal(raw, &v)
+}
+
+// createRequests creates n verified erasure requests of the controller, c
+// at once, and returns their IDs.
+func (a *apiClient) createRequests(ctx context.Context, ctrl string, n, c int) ([]string, error) {
+	ids := make([]string, n)
+	err := parallel(c, n, func(i int) error {
+		v, err := a.do(ctx, http.MethodPost, "/api/v1/requests", map[string]any{"type": "erasure", "controller": ctrl, "verified": true,
+			"verification_method": "benchmark", "subject": map[string]any{"email": fmt.Sprintf("bench-%d@example.test", i)}})
+		if err == nil {
+			ids[i], _ = v["id"].(string)
+		}
+		return err
+	})
+	return ids, err
+}
+
+func webhooks(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("webhooks", flag.ContinueOnError)
+	base := fs.String("url", "http://127.0.0.1:8080", "dsar serve base URL (loopback only)")
+	ctrl := fs.String("controller", "bench", "the controller whose requests make the events")
+	n := fs.Int("events", 10000, "events to deliver (at most 10,000: one redelivery)")
+	c := fs.Int("c", 16, "requests created at once")
+	limit := fs.Duration("timeout", 10*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	key := os.Getenv("DSAR_API_KEY")
+	u, err := url.Parse(*base)
+	if err != nil || key == "" || *n < 1 || *n > 10000 || *c < 1 {
+		return errors.New("want -url, -events from 1 to 10000, -c >= 1 and DSAR_API_KEY")
+	}
+	if err := loopback(u.Host); err != nil {
+		return err
+	}
+	// The subscriber: it counts each event ID once, whatever redelivery
+	// brings it again, and answers 204 at once.
+	var (
+		seen  sync.Map
+		count atomic.Int64
+	)
+	all := make(chan struct{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if _, again := seen.LoadOrStore(r.Header.Get("webhook-id"), true); !again && count.Add(1) == int64(*n) {
+			close(all)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	api := newAPI(*base, key, *c)
+	sub := map[string]any{"url": "http://" + ln.Addr().String() + "/dsar", "events": []string{"request.received"}, "controllers": []string{*ctrl}}
+	v, err := api.do(ctx, http.MethodPost, "/api/v1/webhooks", sub)
+	if err != nil {
+		return err
+	}
+	id, _ := v["id"].(string)
+	enable := func(on bool) error {
+		sub["enabled"] = on
+		_, err := api.do(ctx, http.MethodPut, "/api/v1/webhooks/"+id, sub)
+		return err
+	}
+	// Disabled, the subscription keeps the events without delivering them.
+	if err := enable(false); err != nil {
+		return err
+	}
+	from := time.Now().Add(-time.Minute).UTC()
+	if _, err := api.createRequests(ctx, *ctrl, *n, *c); err != nil {
+		return err
+	}
+	to := time.Now().Add(time.Minute).UTC()
+	if err := enable(true); err != nil {
+		return err
+	}
+	start := time.Now()
+	if _, err := api.do(ctx, http.MethodPost, "/api/v1/webhooks/"+id+"/redeliver", map[string]any{"from": from, "to": to}); err != nil {
+		return err
+	}
+	select {
+	case <-all:
+	case <-time.After(*limit):
+		return fmt.Errorf("%d of %d events delivered after %s", count.Load(), *n, *limit)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	fmt.Fprintf(out, "WEBHOOKS events=%d seconds=%.3f\n", *n, time.Since(start).Seconds())
 	return nil
 }
 
