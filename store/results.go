@@ -123,21 +123,30 @@ func (s *Results) Assembly(ctx context.Context, caseID string) (*dsar.Case, []*d
 // redacted again meanwhile) complete the item without being recorded;
 // the answer says so (ECONFLICT) so the worker can drop them.
 func (s *Results) Assembled(ctx context.Context, claimed *dsar.OutboxItem, files []dsar.ResultFile, redactions int) error {
+	return s.completeUnlessStale(ctx, claimed, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+		return dsar.ResultsAssembled(env, c, files, redactions)
+	})
+}
+
+// completeUnlessStale runs a worker's operation on the case of the claimed
+// item and completes the item, in one transaction. An operation the case
+// no longer wants (ECONFLICT: it moved on meanwhile) is rolled back alone
+// and the item still completed; the answer is that ECONFLICT, so that the
+// worker can drop what it made.
+func (s *Results) completeUnlessStale(ctx context.Context, claimed *dsar.OutboxItem, op operation) error {
 	var dropped error
 	err := s.db.tx(ctx, func(tx *gorm.DB) error {
 		var row requestRow
 		if err := s.db.forUpdate(tx).Where("id = ?", claimed.RequestID).Take(&row).Error; err != nil {
 			return err
 		}
-		if err := tx.SavePoint("assembled").Error; err != nil {
+		if err := tx.SavePoint("worker_step").Error; err != nil {
 			return err
 		}
-		_, err := s.db.run(tx, &row, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
-			return dsar.ResultsAssembled(env, c, files, redactions)
-		})
+		_, err := s.db.run(tx, &row, op)
 		if dsar.ErrorCode(err) == dsar.ECONFLICT {
 			dropped = err
-			if err := tx.RollbackTo("assembled").Error; err != nil {
+			if err := tx.RollbackTo("worker_step").Error; err != nil {
 				return err
 			}
 		} else if err != nil {
@@ -197,32 +206,9 @@ func (s *Results) Transmission(ctx context.Context, caseID string) (*dsar.Case, 
 // the transmission ended) completes the item without being recorded, and
 // the answer says so (ECONFLICT).
 func (s *Results) Transmitted(ctx context.Context, claimed *dsar.OutboxItem, attempt int, o dsar.TransmitOutcome) error {
-	var dropped error
-	err := s.db.tx(ctx, func(tx *gorm.DB) error {
-		var row requestRow
-		if err := s.db.forUpdate(tx).Where("id = ?", claimed.RequestID).Take(&row).Error; err != nil {
-			return err
-		}
-		if err := tx.SavePoint("transmitted").Error; err != nil {
-			return err
-		}
-		_, err := s.db.run(tx, &row, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
-			return dsar.RecordTransmission(env, c, attempt, o)
-		})
-		if dsar.ErrorCode(err) == dsar.ECONFLICT {
-			dropped = err
-			if err := tx.RollbackTo("transmitted").Error; err != nil {
-				return err
-			}
-		} else if err != nil {
-			return err
-		}
-		return finish(tx, claimed, dsar.OutboxDone, s.db.now())
+	return s.completeUnlessStale(ctx, claimed, func(env dsar.Env, c *dsar.Case) (*dsar.Effect, error) {
+		return dsar.RecordTransmission(env, c, attempt, o)
 	})
-	if err != nil {
-		return mapErr(err)
-	}
-	return dropped
 }
 
 // Redact implements dsar.CaseService (dsar.Redact).
