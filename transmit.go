@@ -2,6 +2,7 @@ package dsar
 
 import (
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -212,6 +213,18 @@ const (
 	TransmitRetry     TransmitResult = "retry"     // a 5xx, a 429, a timeout or a network error: try again later
 	TransmitRefused   TransmitResult = "refused"   // any other answer: trying again changes nothing
 )
+
+// TransmitResultOf is what the HTTP status of a recipient's answer means
+// for an upload (0: no answer came, a timeout or a network error).
+func TransmitResultOf(status int) TransmitResult {
+	switch {
+	case status >= 200 && status < 300:
+		return TransmitDelivered
+	case status == 0 || status == http.StatusTooManyRequests || status >= 500:
+		return TransmitRetry
+	}
+	return TransmitRefused
+}
 
 // TransmitOutcome is what the worker reports of one upload.
 type TransmitOutcome struct {

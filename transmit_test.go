@@ -288,3 +288,14 @@ func mapsEqual(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// TestTransmitResultOf: what a recipient's answer means for an upload.
+func TestTransmitResultOf(t *testing.T) {
+	for status, want := range map[int]dsar.TransmitResult{200: dsar.TransmitDelivered, 202: dsar.TransmitDelivered, 204: dsar.TransmitDelivered,
+		0: dsar.TransmitRetry, 429: dsar.TransmitRetry, 500: dsar.TransmitRetry, 503: dsar.TransmitRetry,
+		301: dsar.TransmitRefused, 307: dsar.TransmitRefused, 400: dsar.TransmitRefused, 404: dsar.TransmitRefused, 410: dsar.TransmitRefused} {
+		if got := dsar.TransmitResultOf(status); got != want {
+			t.Errorf("%d: %s, want %s", status, got, want)
+		}
+	}
+}

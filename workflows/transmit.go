@@ -140,20 +140,19 @@ func (h *Handlers) upload(ctx context.Context, r *dsar.Request, rcpt *dsar.Porta
 		if worker.Err() != nil {
 			return dsar.TransmitOutcome{}, err // the worker stops or lost the item: not the recipient's doing
 		}
-		return dsar.TransmitOutcome{Result: dsar.TransmitRetry, Reason: "no answer: " + Redact(err.Error())}, nil
+		return dsar.TransmitOutcome{Result: dsar.TransmitResultOf(0), Reason: "no answer: " + Redact(err.Error())}, nil
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxReceiptAnswer))
-	o := dsar.TransmitOutcome{Status: resp.StatusCode, SHA256: f.SHA256, Bytes: f.Bytes,
+	o := dsar.TransmitOutcome{Result: dsar.TransmitResultOf(resp.StatusCode), Status: resp.StatusCode, SHA256: f.SHA256, Bytes: f.Bytes,
 		Reason: "the recipient answered " + resp.Status}
-	switch s := resp.StatusCode; {
-	case s >= 200 && s < 300:
-		o.Result, o.Reason, o.Receipt = dsar.TransmitDelivered, "", receiptOf(resp.Header, answer)
-	case s == nethttp.StatusTooManyRequests || s >= 500:
-		o.Result, o.RetryAfter = dsar.TransmitRetry, dsar.RetryAfter(resp.Header, h.Clock.Now())
+	switch o.Result {
+	case dsar.TransmitDelivered:
+		o.Reason, o.Receipt = "", receiptOf(resp.Header, answer)
+	case dsar.TransmitRetry:
+		o.RetryAfter = dsar.RetryAfter(resp.Header, h.Clock.Now())
 	default:
-		o.Result = dsar.TransmitRefused
-		if s >= 300 && s < 400 {
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 			o.Reason += " (a redirect, not followed)"
 		}
 	}
