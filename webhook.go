@@ -338,10 +338,16 @@ func NewWebhookTestEvent(env Env, controller string) *WebhookEvent {
 }
 
 // WebhookPayload is the payload of an OutboxWebhook item: one attempt to
-// deliver one event to one subscription.
+// deliver one or more events (EventID, then More) to one subscription.
 type WebhookPayload struct {
-	EventID        string `json:"event_id"`
-	SubscriptionID string `json:"subscription_id"`
+	EventID string `json:"event_id"`
+	// More are the further events the item delivers, to the same
+	// subscription at the same attempt: the events one case write or one
+	// redelivery hands over at once share an item (up to MaxWebhookBatch),
+	// so that a backlog costs one claim and one transaction per batch, not
+	// per event.
+	More           []string `json:"more,omitempty"`
+	SubscriptionID string   `json:"subscription_id"`
 	// Attempt counts the attempts of this delivery: 1, 2, … up to one more
 	// than the retry schedule is long.
 	Attempt int `json:"attempt"`
@@ -350,23 +356,47 @@ type WebhookPayload struct {
 	Manual bool `json:"manual,omitempty"`
 }
 
-// WebhookDeliveries returns the outbox items that deliver each event to
-// each subscription that wants it, now.
+// EventIDs returns the events the item delivers, in order.
+func (p WebhookPayload) EventIDs() []string { return append([]string{p.EventID}, p.More...) }
+
+// MaxWebhookBatch is how many events one outbox item delivers at most.
+const MaxWebhookBatch = 100
+
+// WebhookDeliveries returns the outbox items that deliver the events, now,
+// to each subscription that wants them: one item for each subscription's
+// events (MaxWebhookBatch at most).
 func WebhookDeliveries(env Env, evs []*WebhookEvent, subs []*WebhookSubscription) []*OutboxItem {
 	var out []*OutboxItem
-	for _, e := range evs {
-		for _, s := range subs {
+	for _, s := range subs {
+		var wanted []*WebhookEvent
+		for _, e := range evs {
 			if s.Wants(e) {
-				out = append(out, webhookItem(env, e, s.ID, 1, false, env.Now))
+				wanted = append(wanted, e)
 			}
 		}
+		out = append(out, webhookItems(env, wanted, s.ID, 1, false, env.Now)...)
 	}
 	return out
 }
 
-func webhookItem(env Env, e *WebhookEvent, subID string, attempt int, manual bool, at time.Time) *OutboxItem {
-	p, _ := json.Marshal(WebhookPayload{EventID: e.ID, SubscriptionID: subID, Attempt: attempt, Manual: manual}) // plain fields always marshal
-	return &OutboxItem{ID: env.NewID(), Kind: OutboxWebhook, RequestID: e.RequestID, Payload: p, RunAt: at}
+// webhookItems returns the items that make the attempt of delivering the
+// events to the subscription at the instant, MaxWebhookBatch events an
+// item. An item names a case only when all its events are the case's.
+func webhookItems(env Env, evs []*WebhookEvent, subID string, attempt int, manual bool, at time.Time) []*OutboxItem {
+	var out []*OutboxItem
+	for batch := range slices.Chunk(evs, MaxWebhookBatch) {
+		p := WebhookPayload{EventID: batch[0].ID, SubscriptionID: subID, Attempt: attempt, Manual: manual}
+		req := batch[0].RequestID
+		for _, e := range batch[1:] {
+			p.More = append(p.More, e.ID)
+			if e.RequestID != req {
+				req = ""
+			}
+		}
+		b, _ := json.Marshal(p) // plain fields always marshal
+		out = append(out, &OutboxItem{ID: env.NewID(), Kind: OutboxWebhook, RequestID: req, Payload: b, RunAt: at})
+	}
+	return out
 }
 
 // Redeliver returns the outbox items that deliver the events again to the
@@ -377,11 +407,7 @@ func (s *WebhookSubscription) Redeliver(env Env, evs []*WebhookEvent) ([]*Outbox
 	if !s.Enabled {
 		return nil, &Error{Code: ECONFLICT, Message: "error.webhook_disabled"}
 	}
-	out := make([]*OutboxItem, len(evs))
-	for i, e := range evs {
-		out[i] = webhookItem(env, e, s.ID, 1, true, env.Now)
-	}
-	return out, nil
+	return webhookItems(env, evs, s.ID, 1, true, env.Now), nil
 }
 
 // WebhookResponse is what came of one attempt: the endpoint's status code
@@ -420,17 +446,20 @@ type WebhookAttempt struct {
 	NextAt *time.Time
 }
 
-// WebhookDecision is what the domain decided after an attempt: the log
-// entry, the next attempt (nil when none), and what happens to the
-// subscription.
+// WebhookDecision is what the domain decided after an item's attempt:
+// the log entries, the next attempts (none when every event was delivered
+// or has failed for good), and what happens to the subscription.
 type WebhookDecision struct {
-	Attempt *WebhookAttempt
-	Next    *OutboxItem
-	// Disable, when not empty, disables the subscription for this reason;
-	// FailingSince is the subscription's new first failure (nil after a
-	// success).
-	Disable      string
-	FailingSince *time.Time
+	Attempts []*WebhookAttempt
+	Next     []*OutboxItem
+	// Disable, when not empty, disables the subscription for this reason.
+	Disable string
+	// FailingSince is the subscription's first failure since its last
+	// success after the attempts (nil when all succeeded); FailingChanged
+	// says it is not what the subscription had, so that the store writes
+	// the subscription's row only then, not at every delivery.
+	FailingSince   *time.Time
+	FailingChanged bool
 	// Notify, with Disable, tells the administrators: the store writes it
 	// when the decision is the one that disabled the subscription.
 	Notify *OutboxItem
@@ -450,52 +479,94 @@ func (d *WebhookDecision) disable(env Env, subID, reason string) {
 	d.Notify = &OutboxItem{ID: env.NewID(), Kind: OutboxWebhookDisabled, Payload: p, RunAt: env.Now}
 }
 
-// DecideWebhookAttempt decides what follows an attempt to deliver the
-// event to the subscription: 2xx is delivered; 410 disables the
-// subscription; anything else is tried again after the retry schedule's
-// next wait (or the endpoint's Retry-After when longer, up to
-// WebhookMaxRetryAfter) until the schedule ends, and disables the
-// subscription when every attempt has failed for WebhookDisableAfter.
-func DecideWebhookAttempt(env Env, s *WebhookSubscription, e *WebhookEvent, p WebhookPayload, res WebhookResponse) *WebhookDecision {
-	a := &WebhookAttempt{ID: env.NewID(), EventID: e.ID, EventType: e.Type, SubscriptionID: s.ID, Attempt: p.Attempt, Manual: p.Manual,
-		StatusCode: res.StatusCode, Error: res.Err, At: env.Now, Duration: res.Duration}
-	d := &WebhookDecision{Attempt: a}
-	switch {
-	case res.StatusCode >= 200 && res.StatusCode < 300:
-		a.Outcome = WebhookDelivered
-		return d
-	case res.StatusCode == 410:
-		a.Outcome = WebhookGone
-		d.disable(env, s.ID, WebhookDisabledGone)
-		d.FailingSince = s.FailingSince
-		return d
+// DecideWebhookAttempts decides what follows an attempt to deliver the
+// item's events to the subscription, made at once (res[i] is what came of
+// evs[i]): 2xx is delivered; 410 disables the subscription; anything else
+// is tried again after the retry schedule's next wait (or the endpoint's
+// Retry-After when longer, up to WebhookMaxRetryAfter) until the schedule
+// ends. The events tried again at the same instant share an item again.
+// The subscription's failures date from its first failure since the last
+// success (one success among the attempts restarts them at this one); when
+// every attempt has failed for WebhookDisableAfter, it is disabled. A
+// disabled subscription gets no further attempt.
+func DecideWebhookAttempts(env Env, s *WebhookSubscription, evs []*WebhookEvent, p WebhookPayload, res []WebhookResponse) *WebhookDecision {
+	d := &WebhookDecision{}
+	var retry []*WebhookAttempt
+	var retryEvs []*WebhookEvent
+	failed, succeeded := false, false
+	for i, e := range evs {
+		r := res[i]
+		a := &WebhookAttempt{ID: env.NewID(), EventID: e.ID, EventType: e.Type, SubscriptionID: s.ID, Attempt: p.Attempt,
+			Manual: p.Manual, StatusCode: r.StatusCode, Error: r.Err, At: env.Now, Duration: r.Duration}
+		d.Attempts = append(d.Attempts, a)
+		switch {
+		case r.StatusCode >= 200 && r.StatusCode < 300:
+			a.Outcome, succeeded = WebhookDelivered, true
+		case r.StatusCode == 410:
+			a.Outcome, failed = WebhookGone, true
+			if d.Disable == "" {
+				d.disable(env, s.ID, WebhookDisabledGone)
+			}
+		case p.Attempt > len(WebhookRetrySchedule):
+			a.Outcome, failed = WebhookFailed, true
+		default:
+			failed = true
+			wait := WebhookRetrySchedule[p.Attempt-1]
+			if ra := min(r.RetryAfter, WebhookMaxRetryAfter); ra > wait {
+				wait = ra
+			}
+			next := env.Now.Add(wait)
+			a.Outcome, a.NextAt = WebhookRetrying, &next
+			retry, retryEvs = append(retry, a), append(retryEvs, e)
+		}
 	}
-	d.FailingSince = s.FailingSince
-	if d.FailingSince == nil {
+	switch {
+	case !failed:
+		d.FailingSince = nil
+	case succeeded || s.FailingSince == nil:
 		now := env.Now
 		d.FailingSince = &now
+	default:
+		d.FailingSince = s.FailingSince
 	}
-	if env.Now.Sub(*d.FailingSince) >= WebhookDisableAfter {
-		a.Outcome = WebhookFailed
+	d.FailingChanged = !equalTimes(d.FailingSince, s.FailingSince)
+	if d.Disable == "" && !succeeded && d.FailingSince != nil && env.Now.Sub(*d.FailingSince) >= WebhookDisableAfter {
 		d.disable(env, s.ID, WebhookDisabledFailing)
+	}
+	if d.Disable != "" { // no further attempt to a disabled subscription
+		for _, a := range retry {
+			a.Outcome, a.NextAt = WebhookFailed, nil
+		}
 		return d
 	}
-	if p.Attempt > len(WebhookRetrySchedule) {
-		a.Outcome = WebhookFailed
-		return d
+	// The retries of one instant share an item, in the events' order.
+	for len(retry) > 0 {
+		at := *retry[0].NextAt
+		var same []*WebhookEvent
+		var rest []*WebhookAttempt
+		var restEvs []*WebhookEvent
+		for i, a := range retry {
+			if a.NextAt.Equal(at) {
+				same = append(same, retryEvs[i])
+			} else {
+				rest, restEvs = append(rest, a), append(restEvs, retryEvs[i])
+			}
+		}
+		d.Next = append(d.Next, webhookItems(env, same, s.ID, p.Attempt+1, p.Manual, at)...)
+		retry, retryEvs = rest, restEvs
 	}
-	wait := WebhookRetrySchedule[p.Attempt-1]
-	if ra := min(res.RetryAfter, WebhookMaxRetryAfter); ra > wait {
-		wait = ra
-	}
-	next := env.Now.Add(wait)
-	a.Outcome, a.NextAt = WebhookRetrying, &next
-	d.Next = webhookItem(env, e, s.ID, p.Attempt+1, p.Manual, next)
 	return d
 }
 
+func equalTimes(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
 // WebhookService keeps the subscriptions, the events and the delivery log.
-// Every method but the workers' (Delivery, RecordAttempt, SkipDelivery) is
+// Every method but the workers' (Deliveries, RecordAttempts) is
 // for administrators only (EFORBIDDEN otherwise).
 type WebhookService interface {
 	// CreateSubscription adds a subscription with a new secret, which the
@@ -517,10 +588,11 @@ type WebhookService interface {
 	// SendTest delivers a webhook.test event to the subscription.
 	SendTest(ctx context.Context, actor Actor, id string) (*WebhookEvent, error)
 
-	// Delivery returns the event and the subscription of a delivery, and
-	// the subject's address when the subscription includes it.
-	Delivery(ctx context.Context, eventID, subscriptionID string) (*WebhookEvent, *WebhookSubscription, string, error)
-	// RecordAttempt completes the claimed outbox item of an attempt and
+	// Deliveries returns the subscription of a delivery and those of the
+	// events that are still kept, in the order asked, with the subjects'
+	// addresses by request ID when the subscription includes them.
+	Deliveries(ctx context.Context, eventIDs []string, subscriptionID string) ([]*WebhookEvent, *WebhookSubscription, map[string]string, error)
+	// RecordAttempts completes the claimed outbox item of an attempt and
 	// writes the decision, in one transaction.
-	RecordAttempt(ctx context.Context, claimed *OutboxItem, d *WebhookDecision) error
+	RecordAttempts(ctx context.Context, claimed *OutboxItem, d *WebhookDecision) error
 }

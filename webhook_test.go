@@ -2,6 +2,7 @@ package dsar
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,6 +98,20 @@ func TestSubscriptionsTakeTheirTypesAndControllers(t *testing.T) {
 	}
 }
 
+// decideOne decides the attempt of an item of one event.
+func decideOne(t *testing.T, env Env, s *WebhookSubscription, e *WebhookEvent, p WebhookPayload, res WebhookResponse) (*WebhookDecision, *WebhookAttempt, *OutboxItem) {
+	t.Helper()
+	d := DecideWebhookAttempts(env, s, []*WebhookEvent{e}, p, []WebhookResponse{res})
+	if len(d.Attempts) != 1 || len(d.Next) > 1 {
+		t.Fatalf("one event: %d attempts, %d next items", len(d.Attempts), len(d.Next))
+	}
+	var next *OutboxItem
+	if len(d.Next) == 1 {
+		next = d.Next[0]
+	}
+	return d, d.Attempts[0], next
+}
+
 // TestWebhookRetrySchedule follows a delivery that never succeeds: each
 // attempt waits the schedule's next step, a longer Retry-After is honoured
 // up to its bound, and after the last attempt the delivery has failed.
@@ -108,23 +123,26 @@ func TestWebhookRetrySchedule(t *testing.T) {
 	p := WebhookPayload{EventID: ev.ID, SubscriptionID: sub.ID, Attempt: 1}
 	var waits []time.Duration
 	for {
-		d := DecideWebhookAttempt(counterEnv(now), sub, ev, p, WebhookResponse{StatusCode: 503})
+		d, a, next := decideOne(t, counterEnv(now), sub, ev, p, WebhookResponse{StatusCode: 503})
 		if d.Disable != "" {
 			t.Fatalf("attempt %d disabled the subscription", p.Attempt)
 		}
+		if d.FailingChanged != (sub.FailingSince == nil) {
+			t.Errorf("attempt %d: failing changed %v, from %v", p.Attempt, d.FailingChanged, sub.FailingSince)
+		}
 		sub.FailingSince = d.FailingSince
-		if d.Next == nil {
-			if d.Attempt.Outcome != WebhookFailed || p.Attempt != len(WebhookRetrySchedule)+1 {
-				t.Errorf("attempt %d: %s", p.Attempt, d.Attempt.Outcome)
+		if next == nil {
+			if a.Outcome != WebhookFailed || p.Attempt != len(WebhookRetrySchedule)+1 {
+				t.Errorf("attempt %d: %s", p.Attempt, a.Outcome)
 			}
 			break
 		}
-		if d.Attempt.Outcome != WebhookRetrying || !d.Attempt.NextAt.Equal(d.Next.RunAt) {
-			t.Errorf("attempt %d: %+v", p.Attempt, d.Attempt)
+		if a.Outcome != WebhookRetrying || !a.NextAt.Equal(next.RunAt) {
+			t.Errorf("attempt %d: %+v", p.Attempt, a)
 		}
-		waits = append(waits, d.Next.RunAt.Sub(now))
-		now = d.Next.RunAt
-		if err := json.Unmarshal(d.Next.Payload, &p); err != nil {
+		waits = append(waits, next.RunAt.Sub(now))
+		now = next.RunAt
+		if err := json.Unmarshal(next.Payload, &p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -140,8 +158,8 @@ func TestWebhookRetrySchedule(t *testing.T) {
 	for _, c := range []struct{ after, want time.Duration }{
 		{time.Hour, time.Hour}, {time.Second, 5 * time.Minute}, {72 * time.Hour, WebhookMaxRetryAfter},
 	} {
-		d := DecideWebhookAttempt(counterEnv(start), fresh, ev, WebhookPayload{Attempt: 2}, WebhookResponse{StatusCode: 429, RetryAfter: c.after})
-		if got := d.Next.RunAt.Sub(start); got != c.want {
+		_, _, next := decideOne(t, counterEnv(start), fresh, ev, WebhookPayload{Attempt: 2}, WebhookResponse{StatusCode: 429, RetryAfter: c.after})
+		if got := next.RunAt.Sub(start); got != c.want {
 			t.Errorf("Retry-After %v: next in %v, want %v", c.after, got, c.want)
 		}
 	}
@@ -153,21 +171,93 @@ func TestWebhookSuccessGoneAndPersistentFailure(t *testing.T) {
 	long := now.Add(-WebhookDisableAfter)
 	recent := now.Add(-time.Hour)
 
-	d := DecideWebhookAttempt(counterEnv(now), &WebhookSubscription{Enabled: true, FailingSince: &recent}, ev, WebhookPayload{Attempt: 3}, WebhookResponse{StatusCode: 204})
-	if d.Attempt.Outcome != WebhookDelivered || d.Next != nil || d.FailingSince != nil || d.Disable != "" || d.Notify != nil {
+	d, a, next := decideOne(t, counterEnv(now), &WebhookSubscription{Enabled: true, FailingSince: &recent}, ev, WebhookPayload{Attempt: 3}, WebhookResponse{StatusCode: 204})
+	if a.Outcome != WebhookDelivered || next != nil || d.FailingSince != nil || !d.FailingChanged || d.Disable != "" || d.Notify != nil {
 		t.Errorf("2xx: %+v", d)
 	}
-	d = DecideWebhookAttempt(counterEnv(now), &WebhookSubscription{Enabled: true}, ev, WebhookPayload{Attempt: 1}, WebhookResponse{StatusCode: 410})
-	if d.Attempt.Outcome != WebhookGone || d.Next != nil || d.Disable != WebhookDisabledGone || d.Notify == nil || d.Notify.Kind != OutboxWebhookDisabled {
+	d, _, _ = decideOne(t, counterEnv(now), &WebhookSubscription{Enabled: true}, ev, WebhookPayload{Attempt: 1}, WebhookResponse{StatusCode: 200})
+	if d.FailingChanged {
+		t.Errorf("a success of a subscription without failures changes its failures: %+v", d)
+	}
+	d, a, next = decideOne(t, counterEnv(now), &WebhookSubscription{Enabled: true}, ev, WebhookPayload{Attempt: 1}, WebhookResponse{StatusCode: 410})
+	if a.Outcome != WebhookGone || next != nil || d.Disable != WebhookDisabledGone || d.Notify == nil || d.Notify.Kind != OutboxWebhookDisabled {
 		t.Errorf("410: %+v", d)
 	}
-	d = DecideWebhookAttempt(counterEnv(now), &WebhookSubscription{Enabled: true, FailingSince: &long}, ev, WebhookPayload{Attempt: 1}, WebhookResponse{Err: "timeout"})
-	if d.Attempt.Outcome != WebhookFailed || d.Next != nil || d.Disable != WebhookDisabledFailing || d.Notify == nil {
+	d, a, next = decideOne(t, counterEnv(now), &WebhookSubscription{Enabled: true, FailingSince: &long}, ev, WebhookPayload{Attempt: 1}, WebhookResponse{Err: "timeout"})
+	if a.Outcome != WebhookFailed || next != nil || d.Disable != WebhookDisabledFailing || d.Notify == nil {
 		t.Errorf("failing for %v: %+v", WebhookDisableAfter, d)
 	}
-	d = DecideWebhookAttempt(counterEnv(now), &WebhookSubscription{Enabled: true, FailingSince: &recent}, ev, WebhookPayload{Attempt: 1}, WebhookResponse{StatusCode: 301})
-	if d.Attempt.Outcome != WebhookRetrying || d.Disable != "" || !d.FailingSince.Equal(recent) {
+	d, a, _ = decideOne(t, counterEnv(now), &WebhookSubscription{Enabled: true, FailingSince: &recent}, ev, WebhookPayload{Attempt: 1}, WebhookResponse{StatusCode: 301})
+	if a.Outcome != WebhookRetrying || d.Disable != "" || !d.FailingSince.Equal(recent) || d.FailingChanged {
 		t.Errorf("a redirect is a failure: %+v", d)
+	}
+}
+
+// TestWebhookBatches: the events of one write go to each subscription in
+// items of at most MaxWebhookBatch; an item's attempt logs each event,
+// tries again the failed ones in one item per instant, restarts the
+// failures at a mixed answer, and stops trying once an answer disabled
+// the subscription.
+func TestWebhookBatches(t *testing.T) {
+	now := time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC)
+	env := counterEnv(now)
+	var evs []*WebhookEvent
+	for i := range MaxWebhookBatch + 3 {
+		evs = append(evs, &WebhookEvent{ID: fmt.Sprintf("evt_%03d", i), Type: WebhookRequestReceived, RequestID: "r1"})
+	}
+	evs[len(evs)-1].RequestID = "r2"
+	subs := []*WebhookSubscription{{ID: "a", Enabled: true, Events: WebhookEventTypes}, {ID: "b", Enabled: true, Events: WebhookEventTypes}}
+	items := WebhookDeliveries(env, evs, subs)
+	var sizes []string
+	for _, it := range items {
+		var p WebhookPayload
+		if err := json.Unmarshal(it.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, fmt.Sprintf("%s:%d:%s..%s:%s", p.SubscriptionID, len(p.EventIDs()), p.EventID, p.EventIDs()[len(p.EventIDs())-1], it.RequestID))
+	}
+	want := []string{"a:100:evt_000..evt_099:r1", "a:3:evt_100..evt_102:", "b:100:evt_000..evt_099:r1", "b:3:evt_100..evt_102:"}
+	if diff := cmp.Diff(want, sizes); diff != "" {
+		t.Errorf("items (-want +got):\n%s", diff)
+	}
+
+	sub := &WebhookSubscription{ID: "a", Enabled: true}
+	four := evs[:4]
+	p := WebhookPayload{EventID: four[0].ID, More: []string{four[1].ID, four[2].ID, four[3].ID}, SubscriptionID: "a", Attempt: 2}
+	d := DecideWebhookAttempts(env, sub, four, p, []WebhookResponse{
+		{StatusCode: 204}, {StatusCode: 500}, {StatusCode: 503, RetryAfter: time.Hour}, {Err: "timeout"}})
+	var outcomes []string
+	for _, a := range d.Attempts {
+		outcomes = append(outcomes, a.EventID+":"+a.Outcome)
+	}
+	if diff := cmp.Diff([]string{"evt_000:delivered", "evt_001:retrying", "evt_002:retrying", "evt_003:retrying"}, outcomes); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	var next []string
+	for _, it := range d.Next {
+		var np WebhookPayload
+		if err := json.Unmarshal(it.Payload, &np); err != nil {
+			t.Fatal(err)
+		}
+		next = append(next, fmt.Sprintf("%v:%d:%v", it.RunAt.Sub(now), np.Attempt, np.EventIDs()))
+	}
+	if diff := cmp.Diff([]string{"5m0s:3:[evt_001 evt_003]", "1h0m0s:3:[evt_002]"}, next); diff != "" {
+		t.Errorf("next items (-want +got):\n%s", diff)
+	}
+	if d.FailingSince == nil || !d.FailingSince.Equal(now) || !d.FailingChanged || d.Disable != "" {
+		t.Errorf("a mixed answer: failing since %v changed %v disable %q", d.FailingSince, d.FailingChanged, d.Disable)
+	}
+
+	d = DecideWebhookAttempts(env, sub, four, p, []WebhookResponse{{StatusCode: 500}, {StatusCode: 410}, {StatusCode: 410}, {StatusCode: 502}})
+	outcomes = nil
+	for _, a := range d.Attempts {
+		outcomes = append(outcomes, a.Outcome)
+		if a.NextAt != nil {
+			t.Errorf("%s: a next attempt to a disabled subscription", a.EventID)
+		}
+	}
+	if diff := cmp.Diff([]string{"failed", "gone", "gone", "failed"}, outcomes); diff != "" || len(d.Next) != 0 || d.Disable != WebhookDisabledGone || d.Notify == nil {
+		t.Errorf("410 in a batch: %v next %d disable %q (-want +got):\n%s", outcomes, len(d.Next), d.Disable, diff)
 	}
 }
 

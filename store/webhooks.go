@@ -454,7 +454,7 @@ func (w *Webhooks) Redeliver(ctx context.Context, actor dsar.Actor, id, eventID 
 		if err != nil {
 			return err
 		}
-		n = len(items)
+		n = len(evs)
 		return w.db.record(tx, nil, nil, items)
 	})
 	return n, mapErr(err)
@@ -496,63 +496,96 @@ func (w *Webhooks) SendTest(ctx context.Context, actor dsar.Actor, id string) (*
 	return ev, nil
 }
 
-// Delivery implements dsar.WebhookService.
-func (w *Webhooks) Delivery(ctx context.Context, eventID, subscriptionID string) (*dsar.WebhookEvent, *dsar.WebhookSubscription, string, error) {
+// Deliveries implements dsar.WebhookService.
+func (w *Webhooks) Deliveries(ctx context.Context, eventIDs []string, subscriptionID string) ([]*dsar.WebhookEvent, *dsar.WebhookSubscription, map[string]string, error) {
 	db := w.db.gorm.WithContext(ctx)
-	var er webhookEventRow
-	if err := db.Where("id = ?", eventID).Take(&er).Error; err != nil {
-		return nil, nil, "", mapErr(err)
-	}
-	ev, err := eventOf(&er)
-	if err != nil {
-		return nil, nil, "", err
-	}
 	var sr webhookSubscriptionRow
 	if err := db.Where("id = ?", subscriptionID).Take(&sr).Error; err != nil {
-		return nil, nil, "", mapErr(err)
+		return nil, nil, nil, mapErr(err)
 	}
 	sub, err := w.db.subscriptionOf(&sr)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, nil, err
 	}
-	email := ""
-	if sub.IncludeEmail && ev.RequestID != "" {
-		if err := db.Model(&requestRow{}).Where("id = ?", ev.RequestID).Select("subject_email").Scan(&email).Error; err != nil {
-			return nil, nil, "", mapErr(err)
+	var rows []webhookEventRow
+	if err := db.Where("id IN ?", eventIDs).Find(&rows).Error; err != nil {
+		return nil, nil, nil, mapErr(err)
+	}
+	byID := make(map[string]*webhookEventRow, len(rows))
+	for i := range rows {
+		byID[rows[i].ID] = &rows[i]
+	}
+	evs := make([]*dsar.WebhookEvent, 0, len(rows))
+	var reqs []string
+	for _, id := range eventIDs {
+		r, ok := byID[id]
+		if !ok {
+			continue
+		}
+		delete(byID, id) // an ID asked twice is delivered once
+		e, err := eventOf(r)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		evs = append(evs, e)
+		if sub.IncludeEmail && e.RequestID != "" {
+			reqs = append(reqs, e.RequestID)
 		}
 	}
-	return ev, sub, email, nil
+	var emails map[string]string
+	if len(reqs) > 0 {
+		var addrs []struct{ ID, SubjectEmail string }
+		if err := db.Model(&requestRow{}).Where("id IN ?", reqs).Select("id, subject_email").Scan(&addrs).Error; err != nil {
+			return nil, nil, nil, mapErr(err)
+		}
+		emails = make(map[string]string, len(addrs))
+		for _, a := range addrs {
+			emails[a.ID] = a.SubjectEmail
+		}
+	}
+	return evs, sub, emails, nil
 }
 
-// RecordAttempt implements dsar.WebhookService: the claimed item is done,
-// the attempt is in the log, the next attempt is in the outbox, and the
-// subscription's failure count (and, when the decision says so, its being
-// disabled, in the administrators' trail) is written, all at once.
-func (w *Webhooks) RecordAttempt(ctx context.Context, claimed *dsar.OutboxItem, d *dsar.WebhookDecision) error {
-	a := d.Attempt
-	return mapErr(w.db.tx(ctx, func(tx *gorm.DB) error {
-		if err := finish(tx, claimed, dsar.OutboxDone, a.At); err != nil {
-			return err
-		}
+// RecordAttempts implements dsar.WebhookService: the claimed item is done,
+// the attempts are in the log, the next attempts are in the outbox, and
+// the subscription's failures (and, when the decision says so, its being
+// disabled, in the administrators' trail) are written, all at once. The
+// subscription's row is written only when its state changes, so that
+// concurrent deliveries to one endpoint do not queue on its lock.
+func (w *Webhooks) RecordAttempts(ctx context.Context, claimed *dsar.OutboxItem, d *dsar.WebhookDecision) error {
+	now := w.db.now()
+	rows := make([]*webhookAttemptRow, len(d.Attempts))
+	subID := ""
+	for i, a := range d.Attempts {
 		msg := a.Error
 		if len(msg) > 1000 {
 			msg = msg[:1000]
 		}
-		if err := tx.Create(&webhookAttemptRow{ID: a.ID, EventID: a.EventID, SubscriptionID: a.SubscriptionID, Attempt: a.Attempt,
+		rows[i] = &webhookAttemptRow{ID: a.ID, EventID: a.EventID, SubscriptionID: a.SubscriptionID, Attempt: a.Attempt,
 			Manual: a.Manual, Outcome: a.Outcome, StatusCode: a.StatusCode, Error: msg, At: a.At.UTC(),
-			DurationMs: a.Duration.Milliseconds(), NextAt: a.NextAt}).Error; err != nil {
+			DurationMs: a.Duration.Milliseconds(), NextAt: a.NextAt}
+		subID, now = a.SubscriptionID, a.At
+	}
+	return mapErr(w.db.tx(ctx, func(tx *gorm.DB) error {
+		if err := finish(tx, claimed, dsar.OutboxDone, now); err != nil {
 			return err
 		}
-		if d.Next != nil {
-			if err := w.db.record(tx, nil, nil, []*dsar.OutboxItem{d.Next}); err != nil {
+		if len(rows) > 0 {
+			if err := tx.CreateInBatches(rows, insertBatch).Error; err != nil {
 				return err
 			}
 		}
+		if err := w.db.record(tx, nil, nil, d.Next); err != nil {
+			return err
+		}
+		if subID == "" || (!d.FailingChanged && d.Disable == "") {
+			return nil
+		}
 		set := map[string]any{"failing_since": d.FailingSince}
 		if d.Disable != "" {
-			set["enabled"], set["disabled_reason"], set["disabled_at"] = false, d.Disable, a.At.UTC()
+			set["enabled"], set["disabled_reason"], set["disabled_at"] = false, d.Disable, now.UTC()
 		}
-		res := tx.Model(&webhookSubscriptionRow{}).Where("id = ? AND enabled = ?", a.SubscriptionID, true).Updates(set)
+		res := tx.Model(&webhookSubscriptionRow{}).Where("id = ? AND enabled = ?", subID, true).Updates(set)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -564,6 +597,6 @@ func (w *Webhooks) RecordAttempt(ctx context.Context, claimed *dsar.OutboxItem, 
 				return err
 			}
 		}
-		return w.db.recordAdmin(tx, dsar.ActorService, AdminWebhookDisabled, a.SubscriptionID, map[string]string{"reason": d.Disable})
+		return w.db.recordAdmin(tx, dsar.ActorService, AdminWebhookDisabled, subID, map[string]string{"reason": d.Disable})
 	}))
 }

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -62,7 +63,7 @@ func NewWebhookClient(timeout time.Duration, allowPrivate bool) *WebhookClient {
 		}
 	}
 	tr := &http.Transport{DialContext: dialer.DialContext, Proxy: nil, TLSHandshakeTimeout: timeout,
-		ResponseHeaderTimeout: timeout, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true}
+		ResponseHeaderTimeout: timeout, MaxIdleConnsPerHost: webhookParallel, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true}
 	return &WebhookClient{http: &http.Client{Transport: tr, Timeout: timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
@@ -156,37 +157,55 @@ func postError(err error) string {
 	return Redact(err.Error())
 }
 
-// deliverWebhook makes one attempt of a delivery and records what the
-// domain decided of it, with the item's completion. A delivery whose
-// event or subscription is gone, or whose subscription was disabled, is
+// webhookParallel is how many of an item's events are posted to the
+// endpoint at once.
+const webhookParallel = 8
+
+// deliverWebhook makes one attempt of a delivery of the item's events,
+// webhookParallel of them at a time, and records what the domain decided
+// of it, with the item's completion. A delivery whose events or
+// subscription are gone, or whose subscription was disabled, is
 // cancelled.
 func (h *Handlers) deliverWebhook(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
 	var p dsar.WebhookPayload
 	if err := json.Unmarshal(it.Payload, &p); err != nil || p.EventID == "" || p.SubscriptionID == "" || p.Attempt < 1 {
 		return outcome{}, fmt.Errorf("bad webhook payload: %w", asynq.SkipRetry)
 	}
-	ev, sub, email, err := h.Webhooks.Delivery(ctx, p.EventID, p.SubscriptionID)
+	evs, sub, emails, err := h.Webhooks.Deliveries(ctx, p.EventIDs(), p.SubscriptionID)
 	if dsar.ErrorCode(err) == dsar.ENOTFOUND {
 		return outcome{cancel: true}, nil
 	}
 	if err != nil {
 		return outcome{}, err
 	}
-	if !sub.Enabled {
+	if !sub.Enabled || len(evs) == 0 {
 		return outcome{cancel: true}, nil
 	}
 	now := h.Clock.Now()
-	res := h.WebhookClient.Post(ctx, sub, ev.ID, now, ev.Body(email))
+	res := make([]dsar.WebhookResponse, len(evs))
+	sem := make(chan struct{}, webhookParallel)
+	var wg sync.WaitGroup
+	for i, ev := range evs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			res[i] = h.WebhookClient.Post(ctx, sub, ev.ID, now, ev.Body(emails[ev.RequestID]))
+		}()
+	}
+	wg.Wait()
 	env := dsar.Env{Now: h.Clock.Now(), NewID: func() string { return uuid.Must(uuid.NewV7()).String() }}
-	d := dsar.DecideWebhookAttempt(env, sub, ev, p, res)
+	d := dsar.DecideWebhookAttempts(env, sub, evs, p, res)
 	if d.Disable != "" {
 		h.Log.Warn("webhook subscription disabled", "subscription", sub.ID, "reason", d.Disable)
 	}
-	if d.Attempt.Outcome != dsar.WebhookDelivered {
-		h.Log.Warn("webhook delivery failed", "subscription", sub.ID, "event", ev.ID, "attempt", p.Attempt,
-			"status", res.StatusCode, "err", res.Err, "outcome", d.Attempt.Outcome)
+	for i, a := range d.Attempts {
+		if a.Outcome != dsar.WebhookDelivered {
+			h.Log.Warn("webhook delivery failed", "subscription", sub.ID, "event", a.EventID, "attempt", p.Attempt,
+				"status", res[i].StatusCode, "err", res[i].Err, "outcome", a.Outcome)
+		}
 	}
-	if err := h.Webhooks.RecordAttempt(ctx, it, d); err != nil {
+	if err := h.Webhooks.RecordAttempts(ctx, it, d); err != nil {
 		return outcome{}, err
 	}
 	return outcome{completed: true}, nil
