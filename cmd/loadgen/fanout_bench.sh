@@ -11,16 +11,18 @@
 #
 # BENCH_KIND=webhooks measures instead the delivery of BENCH_CASES x
 # BENCH_SYSTEMS webhook events (10,000): fanoutbench webhooks subscribes a
-# receiver of its own on loopback, creates that many requests (not timed),
-# and times one redelivery of all their request.received events until the
-# receiver holds every event ID; the baseline is the same.
+# receiver of its own on loopback, creates that many requests, waits until
+# their mails are sent (the outbox idle; none of this is timed), and times
+# one redelivery of all their request.received events until the receiver
+# holds every event ID; the baseline is the same.
 #
 # Steps: build dsar and fanoutbench once; a fresh database (BENCH_DB,
 # dropped first); dsar migrate; start `dsar sample-system` (the fake system
 # every system of the generated controllers file points at: 10,000 calls to
 # one local system), dsar serve and BENCH_WORKERS dsar worker processes
 # (rate limits off, DSAR_LOG_LEVEL=warn); create an admin key; create the
-# cases through the API (not timed); fanoutbench fanout approves them and
+# cases through the API and wait until the outbox is idle (not timed);
+# fanoutbench fanout approves them and
 # waits for the completions; stop everything; empty the Redis database;
 # fanoutbench noop runs the baseline; print both and the ratio. Everything
 # started here is stopped, and the database dropped, on exit.
@@ -170,7 +172,7 @@ if [[ $KIND == fanout ]]; then
 		-controller bench -cases "$CASES" -c "$APPROVE" | tee "$TMP/fanout.txt"
 	FO=$(grep '^FANOUT ' "$TMP/fanout.txt") || die "fanoutbench printed no result"
 else
-	DSAR_API_KEY=$KEY timeout 1200 "$TMP/fanoutbench" webhooks -url "http://127.0.0.1:$PORT" \
+	DSAR_API_KEY=$KEY timeout 1200 "$TMP/fanoutbench" webhooks -url "http://127.0.0.1:$PORT" -db "$DSAR_DATABASE_URL" \
 		-controller bench -events "$((CASES * SYSTEMS))" -c "$APPROVE" | tee "$TMP/fanout.txt"
 	FO=$(grep '^WEBHOOKS ' "$TMP/fanout.txt") || die "fanoutbench printed no result"
 fi
