@@ -128,11 +128,14 @@ func (e *Effect) message(env Env, requestID string, kind MessageKind, author, bo
 // Then adds next, an effect to be written right after e in the same
 // transaction, to e, when writing the two as one comes to the same as
 // writing them one after the other: when each holds no more than the case
-// row, audit events, outbox items, tasks and the suppression (the
-// outcomes of a case's tasks, recorded together). It reports whether it
-// did; when not, e is to be written first and next after it.
+// row, audit events, outbox items, cancellations of pending items, tasks
+// and the suppression (the outcomes of a case's tasks, recorded together,
+// and the closing of the case they complete), and next cancels none of
+// the items e adds (written as one, the cancellations come before every
+// new item). It reports whether it did; when not, e is to be written
+// first and next after it.
 func (e *Effect) Then(next *Effect) bool {
-	if !e.plain() || !next.plain() {
+	if !e.plain() || !next.plain() || slices.ContainsFunc(e.Outbox, next.cancels) {
 		return false
 	}
 	if next.Request != nil {
@@ -147,15 +150,37 @@ func (e *Effect) Then(next *Effect) bool {
 			e.Tasks = append(e.Tasks, t)
 		}
 	}
+	for _, k := range next.CancelKinds {
+		if !slices.Contains(e.CancelKinds, k) {
+			e.CancelKinds = append(e.CancelKinds, k)
+		}
+	}
+	for _, m := range next.CancelMails {
+		if !slices.Contains(e.CancelMails, m) {
+			e.CancelMails = append(e.CancelMails, m)
+		}
+	}
 	e.Suppress = e.Suppress || next.Suppress
 	return true
 }
 
+// cancels reports whether the effect's cancellations take the pending
+// item (CancelKinds, CancelMails).
+func (e *Effect) cancels(it *OutboxItem) bool {
+	if slices.Contains(e.CancelKinds, it.Kind) {
+		return true
+	}
+	if it.Kind != OutboxMail || len(e.CancelMails) == 0 {
+		return false
+	}
+	var p MailPayload
+	return json.Unmarshal(it.Payload, &p) == nil && slices.Contains(e.CancelMails, p.Template)
+}
+
 // plain reports whether the effect holds no more than the case row, audit
-// events, outbox items, tasks and the suppression.
+// events, outbox items, cancellations, tasks and the suppression.
 func (e *Effect) plain() bool {
 	return len(e.Messages) == 0 && e.Document == nil && e.OpenPause == nil && e.EndPause == nil &&
-		len(e.CancelKinds) == 0 && len(e.CancelMails) == 0 &&
 		e.UseVerification == "" && !e.EndVerifications && e.NewVerification == "" && !e.DeleteDocuments &&
 		e.RemovePersonalData == nil && len(e.RedactEvents) == 0 && len(e.Redactions) == 0 &&
 		e.NewDownloadCode == nil && e.DownloadCodeAttempts == nil

@@ -638,11 +638,12 @@ func TestOutcomesWrittenTogether(t *testing.T) {
 }
 
 // TestThenJoinsOnlyPlainEffects: an effect with anything beyond the case
-// row, events, outbox items, tasks and the suppression is never joined,
+// row, events, outbox items, cancellations, tasks and the suppression is never joined,
 // either way round; a field added to Effect later is refused until Then
 // knows it.
 func TestThenJoinsOnlyPlainEffects(t *testing.T) {
-	plain := map[string]bool{"Request": true, "Events": true, "Outbox": true, "Tasks": true, "Suppress": true}
+	plain := map[string]bool{"Request": true, "Events": true, "Outbox": true, "Tasks": true, "Suppress": true,
+		"CancelKinds": true, "CancelMails": true}
 	typ := reflect.TypeFor[dsar.Effect]()
 	for i := range typ.NumField() {
 		f := typ.Field(i)
@@ -668,6 +669,37 @@ func TestThenJoinsOnlyPlainEffects(t *testing.T) {
 		}
 		if other.Then(&dsar.Effect{}) {
 			t.Errorf("a plain effect was joined to one with %s", f.Name)
+		}
+	}
+}
+
+// TestThenKeepsCancellationsAfterTheItemsBefore: a later effect's
+// cancellations are joined only when they take none of the items the
+// earlier one adds (written as one, they would run first and miss them).
+func TestThenKeepsCancellationsAfterTheItemsBefore(t *testing.T) {
+	mail := func(tpl dsar.MailTemplate) *dsar.OutboxItem {
+		p, _ := json.Marshal(dsar.MailPayload{Template: tpl})
+		return &dsar.OutboxItem{ID: string(tpl), Kind: dsar.OutboxMail, Payload: p}
+	}
+	for _, c := range []struct {
+		name       string
+		first      []*dsar.OutboxItem
+		next       dsar.Effect
+		wantJoined bool
+	}{
+		{"a kind the first adds", []*dsar.OutboxItem{{Kind: dsar.OutboxReminder}}, dsar.Effect{CancelKinds: []dsar.OutboxKind{dsar.OutboxReminder}}, false},
+		{"a mail the first adds", []*dsar.OutboxItem{mail(dsar.MailCompletion)}, dsar.Effect{CancelMails: []dsar.MailTemplate{dsar.MailCompletion}}, false},
+		{"another kind", []*dsar.OutboxItem{{Kind: dsar.OutboxTask}}, dsar.Effect{CancelKinds: []dsar.OutboxKind{dsar.OutboxReminder}}, true},
+		{"another mail", []*dsar.OutboxItem{mail(dsar.MailRefusal)}, dsar.Effect{CancelMails: []dsar.MailTemplate{dsar.MailCompletion}}, true},
+	} {
+		first := &dsar.Effect{Outbox: c.first, CancelKinds: []dsar.OutboxKind{dsar.OutboxVerifyExpiry}}
+		next := c.next
+		if got := first.Then(&next); got != c.wantJoined {
+			t.Errorf("%s: joined %v, want %v", c.name, got, c.wantJoined)
+			continue
+		}
+		if c.wantJoined && len(first.CancelKinds)+len(first.CancelMails) != 1+len(next.CancelKinds)+len(next.CancelMails) {
+			t.Errorf("%s: cancellations %v %v", c.name, first.CancelKinds, first.CancelMails)
 		}
 	}
 }
