@@ -53,6 +53,27 @@ func eventRows(evs []*dsar.Event) ([]*eventRow, error) {
 	return rows, nil
 }
 
+// chainOnRow links events of the locked row's case after the row's end of
+// chain and moves the row's end, in memory: the caller's save of the row
+// writes it, and the caller inserts the rows. It links none (nil) when
+// there are none, or when one is another case's.
+func chainOnRow(row *requestRow, evs []*dsar.Event) ([]*eventRow, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	for _, ev := range evs {
+		if ev.RequestID != row.ID {
+			return nil, nil
+		}
+	}
+	rows, err := eventRows(evs)
+	if err != nil {
+		return nil, err
+	}
+	row.AuditSeq, row.AuditHash = chainRows(row.AuditSeq, row.AuditHash, rows)
+	return rows, nil
+}
+
 // appendEvents appends events of one case to its chain on tx: it locks the
 // case's row (Postgres; an SQLite write transaction holds the database),
 // links the events after the case's last one, inserts them and moves the

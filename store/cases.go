@@ -86,11 +86,18 @@ func (db *DB) run(tx *gorm.DB, row *requestRow, op operation) (*dsar.Request, er
 // decides nothing: every row it writes, updates or cancels is named by the
 // effect.
 func (db *DB) apply(tx *gorm.DB, row *requestRow, eff *dsar.Effect) error {
+	var chained []*eventRow
 	if eff.Request != nil {
 		row.set(eff.Request)
 		if row.VerifiedAt != nil && row.StatusTokenHash == nil {
 			h := dsar.HashSecret(db.StatusToken(row.ID)) // the status page opens with the verification
 			row.StatusTokenHash = &h
+		}
+		// The events are linked now, so that this save writes the chain's
+		// new end: no second update of the row for it.
+		var err error
+		if chained, err = chainOnRow(row, eff.Events); err != nil {
+			return err
 		}
 		if err := tx.Save(row).Error; err != nil {
 			return err
@@ -137,7 +144,16 @@ func (db *DB) apply(tx *gorm.DB, row *requestRow, eff *dsar.Effect) error {
 			return err
 		}
 	}
-	return db.record(tx, row, eff.Events, eff.Outbox)
+	if chained == nil {
+		return db.record(tx, row, eff.Events, eff.Outbox)
+	}
+	if err := db.insertOutbox(tx, eff.Outbox); err != nil {
+		return err
+	}
+	if err := tx.Create(chained).Error; err != nil {
+		return err
+	}
+	return db.recordWebhooks(tx, row, eff.Events)
 }
 
 // applyVerification writes what an effect does to the case's
@@ -229,17 +245,8 @@ func (db *DB) runLocked(ctx context.Context, find func(tx *gorm.DB) (*requestRow
 // audit chain on tx, with the webhook events they make and their
 // deliveries.
 func (db *DB) record(tx *gorm.DB, row *requestRow, events []*dsar.Event, next []*dsar.OutboxItem) error {
-	if len(next) > 0 {
-		now := db.now()
-		rows := make([]*outboxRow, len(next))
-		for i, it := range next {
-			rows[i] = newOutboxRow(it, now)
-		}
-		// In batches: one statement of a redelivery's thousands of rows
-		// would pass PostgreSQL's 65,535 parameters.
-		if err := tx.CreateInBatches(rows, insertBatch).Error; err != nil {
-			return err
-		}
+	if err := db.insertOutbox(tx, next); err != nil {
+		return err
 	}
 	if len(events) == 0 {
 		return nil
@@ -248,6 +255,21 @@ func (db *DB) record(tx *gorm.DB, row *requestRow, events []*dsar.Event, next []
 		return err
 	}
 	return db.recordWebhooks(tx, row, events)
+}
+
+// insertOutbox writes outbox items on tx.
+func (db *DB) insertOutbox(tx *gorm.DB, next []*dsar.OutboxItem) error {
+	if len(next) == 0 {
+		return nil
+	}
+	now := db.now()
+	rows := make([]*outboxRow, len(next))
+	for i, it := range next {
+		rows[i] = newOutboxRow(it, now)
+	}
+	// In batches: one statement of a redelivery's thousands of rows would
+	// pass PostgreSQL's 65,535 parameters.
+	return tx.CreateInBatches(rows, insertBatch).Error
 }
 
 // Actions implements dsar.CaseService: what the actor may do to the case
