@@ -409,3 +409,53 @@ func TestTryCodeAndFollowLink(t *testing.T) {
 		t.Errorf("superseded link: %v", err)
 	}
 }
+
+// TestEveryVerificationMakesRequestVerified: request.verified is sent
+// however the identity was settled: by the subject's link, by an officer,
+// or by the calling system at intake (a pre-verified request).
+func TestEveryVerificationMakesRequestVerified(t *testing.T) {
+	types := func(eff *dsar.Effect) []dsar.WebhookEventType {
+		var out []dsar.WebhookEventType
+		for _, e := range dsar.WebhookEvents(testEnv(), eff.Request, eff.Events) {
+			out = append(out, e.Type)
+		}
+		return out
+	}
+	ctrls, err := dsar.DefaultControllers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := dsar.Actor{ID: "apikey:1", Role: dsar.RoleAdmin}
+	in := dsar.NewRequest{Type: dsar.TypeAccess, Controller: "nte", Subject: dsar.Subject{Email: "ola@example.no"},
+		Verified: true, VerificationMethod: "portal login"}
+	eff, err := dsar.NewCase(testEnv(), in, admin, ctrls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := types(eff); !slices.Contains(got, dsar.WebhookRequestVerified) || !slices.Contains(got, dsar.WebhookRequestReceived) {
+		t.Errorf("a pre-verified intake: %v", got)
+	}
+	in.Verified, in.VerificationMethod = false, ""
+	if eff, err = dsar.NewCase(testEnv(), in, admin, ctrls); err != nil {
+		t.Fatal(err)
+	}
+	if got := types(eff); slices.Contains(got, dsar.WebhookRequestVerified) {
+		t.Errorf("an unverified intake: %v", got)
+	}
+
+	c := newCase(t, dsar.TypeAccess, "nte", false)
+	eff, err = dsar.VerifySubject(testEnv(), c, dsar.ActorSubject("192.0.2.1"), "v1", "link")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := types(eff); !slices.Contains(got, dsar.WebhookRequestVerified) {
+		t.Errorf("the subject's link: %v", got)
+	}
+	eff, err = dsar.MarkVerified(testEnv(), c, officer, "passport seen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := types(eff); !slices.Contains(got, dsar.WebhookRequestVerified) {
+		t.Errorf("an officer's verification: %v", got)
+	}
+}

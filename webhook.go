@@ -298,6 +298,9 @@ func webhookTypes(ev *Event) []WebhookEventType {
 		}
 	case EventTransition:
 		out := []WebhookEventType{WebhookRequestStatusChanged}
+		if ev.Data["verified_by"] != "" { // the subject's own verification, or an intake that arrived verified
+			out = append(out, WebhookRequestVerified)
+		}
 		switch ev.To {
 		case StatusCompleted:
 			out = append(out, WebhookRequestCompleted)

@@ -231,7 +231,7 @@ func TestWebhooksAreSignedRetriedAndCaughtUp(t *testing.T) {
 		t.Fatal("no deliveries")
 	}
 	first := rcv.received()
-	if first["request.received"] != 1 || first["request.status_changed"] != 1 {
+	if first["request.received"] != 1 || first["request.status_changed"] != 1 || first["request.verified"] != 1 {
 		t.Fatalf("received %v", first)
 	}
 	for _, b := range rcv.bodies {
@@ -291,8 +291,8 @@ func TestWebhooksAreSignedRetriedAndCaughtUp(t *testing.T) {
 			}
 		}
 	}
-	if retrying != 3*2 {
-		t.Errorf("%d failed attempts logged, want 3 attempts of 2 events", retrying)
+	if retrying != 3*3 {
+		t.Errorf("%d failed attempts logged, want 3 attempts of 3 events", retrying)
 	}
 
 	// Back up: the backlog arrives at the next step of the schedule.
@@ -301,7 +301,7 @@ func TestWebhooksAreSignedRetriedAndCaughtUp(t *testing.T) {
 	if n := e.deliver(t); n != 1 {
 		t.Fatalf("%d items delivered the backlog, want 1 for both events of the case", n)
 	}
-	if got := rcv.received(); got["request.received"] != 2 || got["request.status_changed"] != 2 {
+	if got := rcv.received(); got["request.received"] != 2 || got["request.status_changed"] != 2 || got["request.verified"] != 2 {
 		t.Errorf("after the backlog: %v", got)
 	}
 	if n := e.deliver(t); n != 0 {
@@ -321,7 +321,7 @@ func TestWebhooksAreSignedRetriedAndCaughtUp(t *testing.T) {
 	// Redelivery of the first case's events keeps their IDs: the receiver
 	// drops them as seen.
 	n, err := hooks.Redeliver(ctx, admin, sub.ID, "", time.Time{}, e.clock.Now().Add(time.Second))
-	if err != nil || n != 4 {
+	if err != nil || n != 6 {
 		t.Fatalf("redeliver: %d, %v", n, err)
 	}
 	e.deliver(t)
@@ -456,7 +456,7 @@ func TestPersistentFailureDisablesTheSubscription(t *testing.T) {
 		t.Errorf("%d items delivered once enabled again, want 1 for both events of the case", n)
 	}
 	n, err := hooks.Redeliver(ctx, admin, sub.ID, "", missedAt, missedAt.Add(time.Second))
-	if err != nil || n != 2 {
+	if err != nil || n != 3 {
 		t.Fatalf("redelivery of what it missed: %d, %v", n, err)
 	}
 	e.deliver(t)
