@@ -51,10 +51,17 @@ type OpenDSRIdentity struct {
 	Format string `json:"identity_format"`
 }
 
-// OpenDSRSupportedIdentities are the identities the intake takes, as its
-// discovery document lists them: the e-mail address (the case's subject)
-// and the controller's customer ID, both raw.
-var OpenDSRSupportedIdentities = []OpenDSRIdentity{{Type: "email", Format: "raw"}, {Type: "controller_customer_id", Format: "raw"}}
+// OpenDSRIdentityKind is a kind of identity a processor takes, as
+// discovery lists them: an identity type and format.
+type OpenDSRIdentityKind struct {
+	Type   string `json:"identity_type"`
+	Format string `json:"identity_format"`
+}
+
+// OpenDSRSupportedIdentities are the identities the intake takes: the
+// e-mail address (the case's subject) and the controller's customer ID,
+// both raw.
+var OpenDSRSupportedIdentities = []OpenDSRIdentityKind{{Type: "email", Format: "raw"}, {Type: "controller_customer_id", Format: "raw"}}
 
 // OpenDSRRequest is the body of POST /requests (section 7.1).
 type OpenDSRRequest struct {
@@ -111,18 +118,16 @@ type OpenDSRErrorResponse struct {
 
 // OpenDSRDiscovery is the processor's discovery document (section 6.3).
 type OpenDSRDiscovery struct {
-	APIVersion                   string            `json:"api_version"`
-	SupportedIdentities          []OpenDSRIdentity `json:"supported_identities"`
-	SupportedSubjectRequestTypes []string          `json:"supported_subject_request_types"`
-	ProcessorCertificate         string            `json:"processor_certificate"`
+	APIVersion                   string                `json:"api_version"`
+	SupportedIdentities          []OpenDSRIdentityKind `json:"supported_identities"`
+	SupportedSubjectRequestTypes []string              `json:"supported_subject_request_types"`
+	ProcessorCertificate         string                `json:"processor_certificate"`
 }
 
 // NewOpenDSRDiscovery returns the intake's discovery document, naming the
 // URL its certificate is served at.
 func NewOpenDSRDiscovery(certificateURL string) OpenDSRDiscovery {
-	ids := make([]OpenDSRIdentity, len(OpenDSRSupportedIdentities))
-	copy(ids, OpenDSRSupportedIdentities)
-	return OpenDSRDiscovery{APIVersion: OpenDSRAPIVersion, SupportedIdentities: ids,
+	return OpenDSRDiscovery{APIVersion: OpenDSRAPIVersion, SupportedIdentities: slices.Clone(OpenDSRSupportedIdentities),
 		SupportedSubjectRequestTypes: slices.Clone(OpenDSRRequestTypes), ProcessorCertificate: certificateURL}
 }
 
@@ -206,7 +211,7 @@ func (r *OpenDSRRequest) Intake(actor Actor, domain string, now time.Time) (NewR
 	}
 	for i, idn := range r.SubjectIdentities {
 		field := fmt.Sprintf("subject_identities[%d]", i)
-		if !slices.Contains(OpenDSRSupportedIdentities, OpenDSRIdentity{Type: idn.Type, Format: idn.Format}) {
+		if !slices.Contains(OpenDSRSupportedIdentities, OpenDSRIdentityKind{Type: idn.Type, Format: idn.Format}) {
 			bad(field, "field.opendsr_identity", map[string]any{"allowed": "email/raw, controller_customer_id/raw"})
 			continue
 		}
