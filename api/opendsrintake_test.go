@@ -118,6 +118,11 @@ func contractOpenDSRIntake(t *testing.T, e *contractEnv) {
 		t.Errorf("no property_id: %q, want %q", got, want)
 	}
 	e.do(t, contractCall{method: "POST", path: "/opendsr/v2/requests", key: "system", body: `{"regulation":`, want: 400, docRejects: true})
+	// The ID is another controller's client's.
+	a = e.do(t, contractCall{method: "POST", path: "/opendsr/v2/requests", key: "intility", body: body, want: 400})
+	if got, want := message(a), "subject_request_id: "+templates.T(dsar.LanguageEN, "field.opendsr_id_taken", nil); got != want {
+		t.Errorf("another client's ID: %q, want %q", got, want)
+	}
 
 	// The status, to the keys that may see it.
 	a = e.do(t, contractCall{method: "GET", path: "/opendsr/v2/requests/" + id, key: "system", want: 200})
