@@ -23,7 +23,7 @@ import (
 func testOpenDSRRequest() *OpenDSRRequest {
 	return &OpenDSRRequest{Regulation: "gdpr", SubjectRequestID: "A7551968-D5D6-44B2-9831-815AC9017798", SubjectRequestType: "portability",
 		SubmittedTime: "2025-03-04T10:00:00+01:00", APIVersion: "2.0",
-		SubjectIdentities: []OpenDSRIdentity{{Type: "email", Value: " kari@example.no ", Format: "raw"}, {Type: "controller_customer_id", Value: "C-7", Format: "raw"}},
+		SubjectIdentities:  []OpenDSRIdentity{{Type: "email", Value: " kari@example.no ", Format: "raw"}, {Type: "controller_customer_id", Value: "C-7", Format: "raw"}},
 		StatusCallbackURLs: []string{"https://controller.example/cb", "https://controller.example/cb"},
 		Extensions:         map[string]json.RawMessage{"dsar.example.com": json.RawMessage(`{"property_id":"nte"}`), "other.example": json.RawMessage(`{"property_id":"x"}`)}}
 }
@@ -89,7 +89,9 @@ func TestOpenDSRRequestIntake(t *testing.T) {
 			}
 			r.StatusCallbackURLs = strings.Fields(strings.Repeat("https://c.example/cb ", MaxOpenDSRCallbackURLs+1))
 		}, map[string]string{"subject_identities": "field.too_many", "status_callback_urls": "field.too_many"}},
-		"no controller": {func(r *OpenDSRRequest) { r.Extensions = map[string]json.RawMessage{"other.example": json.RawMessage(`{"property_id":"nte"}`)} },
+		"no controller": {func(r *OpenDSRRequest) {
+			r.Extensions = map[string]json.RawMessage{"other.example": json.RawMessage(`{"property_id":"nte"}`)}
+		},
 			map[string]string{"property_id": "field.opendsr_property"}},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -35,8 +35,8 @@ const openDSRDomain = "dsar.opendsr.test"
 // crypto/x509 and rsa.VerifyPKCS1v15, against the certificate the
 // discovery document names (not with the service's own VerifyOpenDSR).
 type openDSRClient struct {
-	base, key string
-	cert      *x509.Certificate
+	base string
+	cert *x509.Certificate
 }
 
 // answer is an answer to the client.
