@@ -374,3 +374,49 @@ func TestOpenDSRIntakeRoundTrip(t *testing.T) {
 	default:
 	}
 }
+
+// The OpenDSR settings are checked at start: both files or neither, a key
+// that is the certificate's, a domain that is one of its names (the host
+// of the base URL unless set).
+func TestOpenDSRConfig(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	certPEM, keyPEM, err := opendsrtest.NewCertificate(time.Now(), "dsar.example.no")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, otherKey, err := opendsrtest.NewCertificate(time.Now(), "dsar.example.no")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key, other := write("cert.pem", certPEM), write("key.pem", keyPEM), write("other.pem", otherKey)
+	cfg, err := LoadConfig(env{"DSAR_BASE_URL": "https://dsar.example.no", "DSAR_OPENDSR_CERTIFICATE": cert, "DSAR_OPENDSR_KEY": key}.get)
+	if err != nil || cfg.OpenDSR == nil || cfg.OpenDSR.Domain != "dsar.example.no" {
+		t.Fatalf("config %+v, %v", cfg, err)
+	}
+	if cfg, err := LoadConfig(env{}.get); err != nil {
+		t.Errorf("without the files: %v", err)
+	} else if cfg.OpenDSR != nil {
+		t.Error("without the files, the intake is on")
+	}
+	for name, tc := range map[string]struct {
+		e    env
+		want string
+	}{
+		"certificate only": {env{"DSAR_OPENDSR_CERTIFICATE": cert}, "set both for the OpenDSR intake, or neither"},
+		"domain only":      {env{"DSAR_OPENDSR_DOMAIN": "dsar.example.no"}, "DSAR_OPENDSR_DOMAIN: set DSAR_OPENDSR_CERTIFICATE"},
+		"another key":      {env{"DSAR_OPENDSR_CERTIFICATE": cert, "DSAR_OPENDSR_KEY": other, "DSAR_OPENDSR_DOMAIN": "dsar.example.no"}, "not the key of the certificate"},
+		"another domain":   {env{"DSAR_OPENDSR_CERTIFICATE": cert, "DSAR_OPENDSR_KEY": key}, `the domain "localhost" is not a name of the certificate`},
+		"no file":          {env{"DSAR_OPENDSR_CERTIFICATE": filepath.Join(dir, "missing.pem"), "DSAR_OPENDSR_KEY": key}, "no such file"},
+	} {
+		if _, err := LoadConfig(tc.e.get); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
