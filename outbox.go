@@ -49,13 +49,16 @@ const (
 	// OutboxWebhookDisabled tells the administrators the service disabled
 	// a webhook subscription (payload: WebhookDisabledPayload).
 	OutboxWebhookDisabled OutboxKind = "webhook_disabled"
+	// OutboxOpenDSRCallback makes one attempt to post a status callback to
+	// an OpenDSR client (payload: OpenDSRCallbackPayload).
+	OutboxOpenDSRCallback OutboxKind = "opendsr_callback"
 )
 
 // OutboxKinds lists every outbox kind: the workers have one handler for
 // each (a test fails for a kind without one), and the metrics count the
 // rows of each.
 var OutboxKinds = []OutboxKind{OutboxMail, OutboxReminder, OutboxVerifyReminder, OutboxVerifyExpiry, OutboxDigest, OutboxCheckpoint, OutboxTask,
-	OutboxRetention, OutboxAssemble, OutboxResultsExpiry, OutboxTransmit, OutboxWebhook, OutboxWebhookDisabled}
+	OutboxRetention, OutboxAssemble, OutboxResultsExpiry, OutboxTransmit, OutboxWebhook, OutboxWebhookDisabled, OutboxOpenDSRCallback}
 
 // CheckpointPayload is the payload of an OutboxCheckpoint item: the
 // checkpoint covers the cases created before Before.

@@ -154,6 +154,11 @@ func Reply(env Env, c *Case, a Actor, body string, doc *Document) (*Effect, erro
 
 // Withdraw withdraws the case at the subject's wish and confirms by mail.
 func Withdraw(env Env, c *Case, a Actor) (*Effect, error) {
+	return withdraw(env, c, a, "withdrawn by the subject")
+}
+
+// withdraw withdraws the open case for the reason and confirms by mail.
+func withdraw(env Env, c *Case, a Actor, reason string) (*Effect, error) {
 	if err := open(c, time.Time{}); err != nil {
 		return nil, err
 	}
@@ -167,7 +172,7 @@ func Withdraw(env Env, c *Case, a Actor) (*Effect, error) {
 	ch.r.Status = StatusWithdrawn
 	ch.cancelTasks()
 	ch.mail(MailPayload{Template: MailWithdrawal})
-	return ch.done(&Event{Kind: EventTransition, Reason: "withdrawn by the subject"})
+	return ch.done(&Event{Kind: EventTransition, Reason: reason})
 }
 
 // MailStillTrue reports whether a queued mail about the case may still be

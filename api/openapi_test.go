@@ -96,11 +96,17 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 					t.Errorf("%s %s: an officers' page should take the session cookie only", method, path)
 				}
 			}
+			opendsr := slices.Contains(op.Tags, "opendsr")
 			for code, resp := range op.Responses.Map() {
 				problem := resp.Value.Content.Get("application/problem+json") != nil
 				html := resp.Value.Content.Get("text/html") != nil
 				switch {
 				case code < "400" || path == "/readyz":
+				case opendsr && code != "500":
+					// The OpenDSR intake answers OpenDSR error bodies.
+					if mt := resp.Value.Content.Get("application/json"); mt == nil || mt.Schema.Ref != "#/components/schemas/OpenDSRError" || problem {
+						t.Errorf("%s %s: %s is not an OpenDSR error", method, path, code)
+					}
 				case officers:
 					// An error page, or a problem document where the page
 					// is not reached (too large, not an admin) or is JSON.
@@ -119,13 +125,13 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 			}
 			// Every request body is decoded strictly or, for the pages'
 			// forms, names every field the page sends. The one exception
-			// is a third party's protocol: an OpenDSR processor's callback,
-			// whose fields of the processor's own are ignored, and which
-			// says so explicitly.
+			// is a third party's protocol: an OpenDSR processor's callback
+			// and an OpenDSR client's request, whose fields of their own
+			// are ignored, and which say so explicitly.
 			if op.RequestBody != nil {
 				for mt, c := range op.RequestBody.Value.Content {
 					ap := c.Schema.Value.AdditionalProperties.Has
-					if op.OperationID == "openDSRCallback" {
+					if op.OperationID == "openDSRCallback" || op.OperationID == "openDSRSubmit" {
 						if ap == nil || !*ap {
 							t.Errorf("%s %s: the %s body should say additionalProperties: true", method, path, mt)
 						}
@@ -292,8 +298,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 106 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 106 (and 6): %v",
+	if len(registered) != 111 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 111 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -454,6 +460,9 @@ func newContractEnv(t *testing.T, configure func(*api.Config, *contractEnv)) *co
 		MetricsToken: contractMetricsToken,
 		Queue:        contractRedis,
 		Dashboard:    e.db,
+		// The OpenDSR intake.
+		OpenDSR:       store.NewOpenDSR(e.db),
+		OpenDSRSigner: contractOpenDSRSigner(t),
 	}
 	// Single sign-on against a local provider.
 	sso, err := mockoidc.Run()
@@ -839,6 +848,7 @@ func TestContract(t *testing.T) {
 		{"vendor-page", func(t *testing.T) { contractVendorPage(t, vendor) }},
 		{"task-callback", func(t *testing.T) { contractTaskCallback(t, e) }},
 		{"opendsr-callback", func(t *testing.T) { contractOpenDSRCallback(t, e) }},
+		{"opendsr-intake", func(t *testing.T) { contractOpenDSRIntake(t, e) }},
 		{"pages", func(t *testing.T) { contractPages(t, e) }},
 		{"download", func(t *testing.T) { contractDownload(t, dl, files) }},
 		{"signin", func(t *testing.T) { contractSignIn(t, e) }},

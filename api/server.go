@@ -92,6 +92,11 @@ type Config struct {
 	// Webhooks, when set, mounts the administrators' API of the webhook
 	// subscriptions at /api/v1/webhooks.
 	Webhooks dsar.WebhookService
+	// OpenDSR and OpenDSRSigner, when both set, mount the OpenDSR 2.0
+	// intake at /opendsr/v2 (registerOpenDSR): its answers are signed with
+	// the signer's key, and its discovery names BaseURL's certificate URL.
+	OpenDSR       dsar.OpenDSRService
+	OpenDSRSigner *dsar.OpenDSRSigner
 	// Queue, when set with Users, mounts the asynq queue monitor at
 	// /admin/queues for signed-in admins; call Close to release it.
 	Queue asynq.RedisConnOpt
@@ -218,6 +223,9 @@ func New(cfg Config) (*Server, error) {
 		v1.GET("/webhooks/:id/deliveries", s.listWebhookDeliveries, s.requireKey, manage, s.mayManageWebhooks)
 		v1.POST("/webhooks/:id/redeliver", s.redeliverWebhook, s.requireKey, manage, s.mayManageWebhooks)
 		v1.POST("/webhooks/:id/test", s.testWebhook, s.requireKey, manage, s.mayManageWebhooks)
+	}
+	if cfg.OpenDSR != nil && cfg.OpenDSRSigner != nil {
+		s.registerOpenDSR(e)
 	}
 	if cfg.Tasks != nil && cfg.Keyring != nil {
 		// Signed by the system or vendor, not called with an API key.

@@ -254,7 +254,10 @@ func (db *DB) record(tx *gorm.DB, row *requestRow, events []*dsar.Event, next []
 	if err := db.appendEvents(tx, row, events...); err != nil {
 		return err
 	}
-	return db.recordWebhooks(tx, row, events)
+	if err := db.recordWebhooks(tx, row, events); err != nil {
+		return err
+	}
+	return db.recordOpenDSR(tx, row, events)
 }
 
 // insertOutbox writes outbox items on tx.

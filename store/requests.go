@@ -52,20 +52,7 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 			}
 			err = s.db.insertIntake(ctx, row, verification, eff.Events, hooks, append(slices.Clip(eff.Outbox), deliveries...))
 		} else {
-			err = s.db.tx(ctx, func(tx *gorm.DB) error {
-				if err := tx.Raw(duplicateQuery, row.Controller, row.Type, row.SubjectEmail).Scan(&row.DuplicateOf).Error; err != nil {
-					return err
-				}
-				if err := tx.Create(row).Error; err != nil {
-					return err
-				}
-				if verification != nil {
-					if err := tx.Create(verification).Error; err != nil {
-						return err
-					}
-				}
-				return s.db.record(tx, nil, eff.Events, eff.Outbox)
-			})
+			err = s.db.tx(ctx, func(tx *gorm.DB) error { return s.db.insertCase(tx, row, verification, eff) })
 		}
 		if dsar.ErrorCode(mapErr(err)) != dsar.ECONFLICT || attempt == 3 {
 			break
@@ -75,6 +62,24 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 		return nil, mapErr(err)
 	}
 	return row.toDomain(req.ReceivedAt.Location()), nil
+}
+
+// insertCase writes a new case on tx: its row (linked to the open case it
+// likely duplicates), its verification when it has one, its audit events
+// and its outbox items.
+func (db *DB) insertCase(tx *gorm.DB, row *requestRow, verification *verificationRow, eff *dsar.Effect) error {
+	if err := tx.Raw(duplicateQuery, row.Controller, row.Type, row.SubjectEmail).Scan(&row.DuplicateOf).Error; err != nil {
+		return err
+	}
+	if err := tx.Create(row).Error; err != nil {
+		return err
+	}
+	if verification != nil {
+		if err := tx.Create(verification).Error; err != nil {
+			return err
+		}
+	}
+	return db.record(tx, nil, eff.Events, eff.Outbox)
 }
 
 // Get returns the request if the actor may see it; ENOTFOUND otherwise, so

@@ -73,6 +73,9 @@ type Handlers struct {
 	// integrated systems' subscriptions.
 	Webhooks      dsar.WebhookService
 	WebhookClient *WebhookClient
+	// OpenDSRSigner signs the status callbacks to OpenDSR clients, posted
+	// through WebhookClient.
+	OpenDSRSigner *dsar.OpenDSRSigner
 	// Metrics, when set, counts failed tasks and mails.
 	Metrics *Metrics
 }
@@ -105,6 +108,7 @@ var kinds = map[dsar.OutboxKind]struct {
 	dsar.OutboxTransmit:        {TypeTransmit, (*Handlers).transmit},
 	dsar.OutboxWebhook:         {TypeWebhook, (*Handlers).deliverWebhook},
 	dsar.OutboxWebhookDisabled: {TypeWebhookDisabled, (*Handlers).tellWebhookDisabled},
+	dsar.OutboxOpenDSRCallback: {TypeOpenDSRCallback, (*Handlers).postOpenDSRCallback},
 }
 
 // Register adds the handler of every outbox kind to mux.

@@ -114,10 +114,6 @@ func (c *WebhookClient) Post(ctx context.Context, s *dsar.WebhookSubscription, i
 }
 
 func (c *WebhookClient) post(ctx context.Context, s *dsar.WebhookSubscription, id string, now time.Time, body []byte) dsar.WebhookResponse {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, strings.NewReader(string(body)))
-	if err != nil {
-		return dsar.WebhookResponse{Err: "bad URL"}
-	}
 	var sigs []string
 	for _, raw := range s.Secrets(now) {
 		secret, err := dsar.ParseWebhookSecret(raw)
@@ -126,11 +122,26 @@ func (c *WebhookClient) post(ctx context.Context, s *dsar.WebhookSubscription, i
 		}
 		sigs = append(sigs, secret.Sign(id, now, body))
 	}
+	h := http.Header{}
+	h.Set("User-Agent", "dsar-webhooks/1")
+	h.Set(dsar.HeaderWebhookID, id)
+	h.Set(dsar.HeaderWebhookTimestamp, strconv.FormatInt(now.Unix(), 10))
+	h.Set(dsar.HeaderWebhookSignature, strings.Join(sigs, " "))
+	return c.send(ctx, s.URL, h, now, body)
+}
+
+// send posts a JSON body with the headers to the URL, under the client's
+// rules (no redirect, no proxy, public addresses only unless allowed), and
+// returns the answer's status and Retry-After, or why none came.
+func (c *WebhookClient) send(ctx context.Context, target string, h http.Header, now time.Time, body []byte) dsar.WebhookResponse {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(string(body)))
+	if err != nil {
+		return dsar.WebhookResponse{Err: "bad URL"}
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "dsar-webhooks/1")
-	req.Header.Set(dsar.HeaderWebhookID, id)
-	req.Header.Set(dsar.HeaderWebhookTimestamp, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(dsar.HeaderWebhookSignature, strings.Join(sigs, " "))
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return dsar.WebhookResponse{Err: postError(err)}

@@ -246,8 +246,8 @@ func (a *App) Serve(ctx context.Context) error {
 		APIKeys: keys, Admin: store.NewAdmin(a.db, keys), Controllers: a.controllers, Clock: a.clock, BaseURL: a.cfg.BaseURL, Keyring: a.db.Keyring,
 		Limiter: api.NewRedisLimiter(a.rdb), Ready: a.checkReady, Log: a.log,
 		BodyLimit: a.cfg.BodyLimit, PublicPerMinute: a.cfg.PublicRateLimit, KeyPerMinute: a.cfg.KeyRateLimit,
-		TrustedProxies: a.cfg.TrustedProxies,
-		Metrics:        a.metrics, Stats: a.db, Dashboard: a.db, MetricsToken: a.cfg.MetricsToken, Queue: a.redisOpt,
+		TrustedProxies: a.cfg.TrustedProxies, OpenDSR: store.NewOpenDSR(a.db), OpenDSRSigner: a.cfg.OpenDSR,
+		Metrics: a.metrics, Stats: a.db, Dashboard: a.db, MetricsToken: a.cfg.MetricsToken, Queue: a.redisOpt,
 	})
 	if err != nil {
 		return err
@@ -303,6 +303,7 @@ func (a *App) Work(ctx context.Context) error {
 		Clock: a.clock, Log: a.log, From: a.cfg.MailFrom, MessageIDDomain: a.cfg.MessageIDDomain(),
 		Metrics: a.workerMetrics, Tasks: store.NewTasks(a.db), Retention: a.retention(), Blobs: a.blobs,
 		Webhooks: store.NewWebhooks(a.db), WebhookClient: workflows.NewWebhookClient(a.cfg.WebhookTimeout, a.cfg.WebhookAllowPrivate),
+		OpenDSRSigner: a.cfg.OpenDSR,
 	}
 	defer h.WebhookClient.Close()
 	conns, closeConns := a.connectors()

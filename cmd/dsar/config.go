@@ -63,6 +63,14 @@ type Config struct {
 	// link-local addresses.
 	WebhookTimeout      time.Duration
 	WebhookAllowPrivate bool
+	// OpenDSRCertificate and OpenDSRKey are the PEM files of the
+	// certificate and key that sign the OpenDSR intake's answers and
+	// callbacks, for OpenDSRDomain (default: the host of BaseURL); without
+	// them the intake is off. OpenDSR is their signer, read at start.
+	OpenDSRCertificate string
+	OpenDSRKey         string
+	OpenDSRDomain      string
+	OpenDSR            *dsar.OpenDSRSigner
 }
 
 // option is one environment variable: its name, default, what it means,
@@ -276,6 +284,15 @@ var options = func() []option {
 				return strconv.FormatBool(c.WebhookAllowPrivate)
 			}
 	})
+	add("DSAR_OPENDSR_CERTIFICATE", "", "PEM file of the certificate that signs the OpenDSR 2.0 intake's answers and status callbacks (served at /opendsr/v2/cert.pem); empty: no OpenDSR intake", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.OpenDSRCertificate })
+	})
+	add("DSAR_OPENDSR_KEY", "", "PEM file of that certificate's private key (RSA or ECDSA)", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.OpenDSRKey })
+	})
+	add("DSAR_OPENDSR_DOMAIN", "", "the OpenDSR processor domain (X-OpenDSR-Processor-Domain), a name of the certificate; empty: the host of DSAR_BASE_URL", false, func() (func(*Config, string) error, func(*Config) string) {
+		return str(func(c *Config) *string { return &c.OpenDSRDomain })
+	})
 	add("DSAR_DOWNLOAD_MAX", "5", "how many times the subject can download them", false, func() (func(*Config, string) error, func(*Config) string) {
 		return num(func(c *Config) *int { return &c.MaxDownloads })
 	})
@@ -360,6 +377,9 @@ func (c *Config) validate() error {
 		}
 	}
 	errs = append(errs, c.validateStorage()...)
+	if err := c.loadOpenDSR(u); err != nil {
+		errs = append(errs, err)
+	}
 	if c.WorkerConcurrency < 1 {
 		errs = append(errs, errors.New("DSAR_WORKER_CONCURRENCY: want at least 1"))
 	}
@@ -367,6 +387,30 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("DSAR_DOWNLOAD_MAX: want at least 1"))
 	}
 	return errors.Join(errs...)
+}
+
+// loadOpenDSR reads the OpenDSR intake's certificate and key, when both
+// are set, for its domain (the host of the base URL u unless set).
+func (c *Config) loadOpenDSR(u *url.URL) error {
+	switch {
+	case c.OpenDSRCertificate == "" && c.OpenDSRKey == "":
+		if c.OpenDSRDomain != "" {
+			return errors.New("DSAR_OPENDSR_DOMAIN: set DSAR_OPENDSR_CERTIFICATE and DSAR_OPENDSR_KEY too")
+		}
+		return nil
+	case c.OpenDSRCertificate == "" || c.OpenDSRKey == "":
+		return errors.New("DSAR_OPENDSR_CERTIFICATE and DSAR_OPENDSR_KEY: set both for the OpenDSR intake, or neither")
+	}
+	domain := c.OpenDSRDomain
+	if domain == "" && u != nil {
+		domain = u.Hostname()
+	}
+	s, err := dsar.LoadOpenDSRSigner(c.OpenDSRCertificate, c.OpenDSRKey, domain)
+	if err != nil {
+		return fmt.Errorf("DSAR_OPENDSR_CERTIFICATE, DSAR_OPENDSR_KEY: %v (set DSAR_OPENDSR_DOMAIN to a name of the certificate)", err)
+	}
+	c.OpenDSR = s
+	return nil
 }
 
 // validateStorage checks the storage and encryption settings. Its errors

@@ -38,21 +38,12 @@ const (
 	// MaxPoll from now.
 	MinPoll = 15 * time.Minute
 	MaxPoll = 24 * time.Hour
-	// APIVersion is the version of OpenDSR the connector speaks.
-	APIVersion = "2.0"
 	// maxAnswerBody is what is read of an answer's body.
 	maxAnswerBody = 64 << 10
 	// ResultsTimeout bounds the fetch of a request's results, and
 	// MaxResultsBytes what is read of them.
 	ResultsTimeout  = 10 * time.Minute
 	MaxResultsBytes = dsar.DefaultMaxExportBytes
-)
-
-// The subject request types of OpenDSR 2.0 (section 6.2).
-const (
-	TypeAccess      = "access"
-	TypePortability = "portability"
-	TypeErasure     = "erasure"
 )
 
 // Connector is the OpenDSR connector. It is safe for concurrent use.
@@ -78,41 +69,6 @@ func New(clock dsar.Clock, log *slog.Logger) *Connector {
 // Close releases the idle connections.
 func (c *Connector) Close() { c.client.CloseIdleConnections() }
 
-// Identity is an identity of the data subject (section 5.3).
-type Identity struct {
-	Type   string `json:"identity_type"`
-	Value  string `json:"identity_value"`
-	Format string `json:"identity_format"`
-}
-
-// Request is the body of POST /requests (section 7.1).
-type Request struct {
-	Regulation         string     `json:"regulation"`
-	SubjectRequestID   string     `json:"subject_request_id"`
-	SubjectRequestType string     `json:"subject_request_type"`
-	SubmittedTime      string     `json:"submitted_time"`
-	SubjectIdentities  []Identity `json:"subject_identities"`
-	APIVersion         string     `json:"api_version"`
-	StatusCallbackURLs []string   `json:"status_callback_urls,omitempty"`
-}
-
-// Response is the body of a processor's 201 to POST /requests (section
-// 7.3). Its encoded_request is not read: a controller must not keep it.
-type Response struct {
-	ControllerID           string `json:"controller_id"`
-	ExpectedCompletionTime string `json:"expected_completion_time"`
-	ReceivedTime           string `json:"received_time"`
-	SubjectRequestID       string `json:"subject_request_id"`
-}
-
-// ErrorResponse is the body of a processor's 400 (section 7.5).
-type ErrorResponse struct {
-	Error struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
 // RequestType returns the OpenDSR request type of a task's action in a
 // case of the type: export is access (portability in a portability case),
 // erase is erasure; OpenDSR has no other, and ok is false.
@@ -120,32 +76,32 @@ func RequestType(a dsar.TaskAction, t dsar.RequestType) (typ string, ok bool) {
 	switch a {
 	case dsar.ActionExport:
 		if t == dsar.TypePortability {
-			return TypePortability, true
+			return dsar.OpenDSRPortability, true
 		}
-		return TypeAccess, true
+		return dsar.OpenDSRAccess, true
 	case dsar.ActionErase:
-		return TypeErasure, true
+		return dsar.OpenDSRErasure, true
 	}
 	return "", false
 }
 
 // NewRequest returns the body of the order's request. The callback URL is
 // given only when the system has a certificate to verify callbacks by.
-func NewRequest(o *connector.Order, typ string) Request {
+func NewRequest(o *connector.Order, typ string) dsar.OpenDSRRequest {
 	r := o.Request
-	var ids []Identity
+	var ids []dsar.OpenDSRIdentity
 	if v := strings.TrimSpace(r.Subject.Email); v != "" {
-		ids = append(ids, Identity{Type: "email", Value: v, Format: "raw"})
+		ids = append(ids, dsar.OpenDSRIdentity{Type: "email", Value: v, Format: "raw"})
 	}
 	if v := strings.TrimSpace(r.Subject.CustomerID); v != "" {
-		ids = append(ids, Identity{Type: "controller_customer_id", Value: v, Format: "raw"})
+		ids = append(ids, dsar.OpenDSRIdentity{Type: "controller_customer_id", Value: v, Format: "raw"})
 	}
 	reg := string(r.Regulation)
 	if reg == "" {
 		reg = string(dsar.RegulationGDPR)
 	}
-	req := Request{Regulation: reg, SubjectRequestID: dsar.OpenDSRRequestID(o.IdempotencyKey()), SubjectRequestType: typ,
-		SubmittedTime: r.ReceivedAt.UTC().Format(time.RFC3339), SubjectIdentities: ids, APIVersion: APIVersion}
+	req := dsar.OpenDSRRequest{Regulation: reg, SubjectRequestID: dsar.OpenDSRRequestID(o.IdempotencyKey()), SubjectRequestType: typ,
+		SubmittedTime: r.ReceivedAt.UTC().Format(time.RFC3339), SubjectIdentities: ids, APIVersion: dsar.OpenDSRAPIVersion}
 	if o.Connector.OpenDSR.Certificate != "" && o.OpenDSRCallbackURL != "" {
 		req.StatusCallbackURLs = []string{o.OpenDSRCallbackURL}
 	}
@@ -262,7 +218,7 @@ func (c *Connector) send(ctx context.Context, o *connector.Order, cfg *dsar.Open
 	}
 	switch {
 	case status == nethttp.StatusCreated || status == nethttp.StatusOK:
-		var r Response
+		var r dsar.OpenDSRResponse
 		if err := json.Unmarshal(data, &r); err != nil || (r.SubjectRequestID != "" && !strings.EqualFold(r.SubjectRequestID, req.SubjectRequestID)) {
 			return dsar.TaskOutcome{Kind: dsar.OutcomeRetry, Answer: fmt.Sprintf("HTTP %d: not an OpenDSR response for subject_request_id %s", status, req.SubjectRequestID)}
 		}
@@ -444,7 +400,7 @@ func (c *Connector) pollAfter(expected *time.Time) time.Duration {
 // body is kept: a 201 carries the encoded request, which a controller must
 // not keep.
 func (c *Connector) short(o *connector.Order, status int, body []byte) string {
-	var e ErrorResponse
+	var e dsar.OpenDSRErrorResponse
 	s := ""
 	if json.Unmarshal(body, &e) == nil {
 		s = e.Error.Message

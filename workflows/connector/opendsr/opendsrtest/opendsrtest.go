@@ -10,10 +10,8 @@ package opendsrtest
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -67,10 +65,10 @@ type Processor struct {
 	// Refuse, when not 0, is the status every POST /requests answers with.
 	Refuse int
 
-	clock dsar.Clock
-	key   *rsa.PrivateKey
-	cert  []byte // DER
-	base  string // the processor's URL, for the certificate's address in discovery
+	clock  dsar.Clock
+	signer *dsar.OpenDSRSigner
+	keyPEM []byte
+	base   string // the processor's URL, for the certificate's address in discovery
 
 	client *http.Client
 	mux    *http.ServeMux
@@ -78,22 +76,40 @@ type Processor struct {
 	reqs   map[string]*Received
 }
 
-// New returns a processor with a new RSA key and a self-signed certificate
-// for Domain; clock dates its answers.
-func New(clock dsar.Clock) (*Processor, error) {
+// NewCertificate returns a new RSA key (PEM, PKCS #8) and a self-signed
+// certificate for the domain (PEM), valid from an hour before now for a
+// year: a processor's, for tests.
+func NewCertificate(now time.Time, domain string) (certPEM, keyPEM []byte, err error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	now := clock.Now()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: Domain, Organization: []string{"Test processor"}},
-		DNSNames: []string{Domain}, NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0),
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: domain, Organization: []string{"Test processor"}},
+		DNSNames: []string{domain}, NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0),
 		KeyUsage: x509.KeyUsageDigitalSignature, BasicConstraintsValid: true}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
+		return nil, nil, err
+	}
+	pk, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk}), nil
+}
+
+// New returns a processor with a new RSA key and a self-signed certificate
+// for Domain; clock dates its answers.
+func New(clock dsar.Clock) (*Processor, error) {
+	certPEM, keyPEM, err := NewCertificate(clock.Now(), Domain)
+	if err != nil {
 		return nil, err
 	}
-	p := &Processor{clock: clock, key: key, cert: der, client: &http.Client{Timeout: 10 * time.Second}, mux: http.NewServeMux(),
+	signer, err := dsar.ParseOpenDSRSigner(certPEM, keyPEM, Domain)
+	if err != nil {
+		return nil, err
+	}
+	p := &Processor{clock: clock, signer: signer, keyPEM: keyPEM, client: &http.Client{Timeout: 10 * time.Second}, mux: http.NewServeMux(),
 		reqs: map[string]*Received{}}
 	p.mux.HandleFunc("GET /discovery", p.discovery)
 	p.mux.HandleFunc("GET /cert.pem", func(w http.ResponseWriter, _ *http.Request) {
@@ -141,16 +157,11 @@ func (p *Processor) results(w http.ResponseWriter, r *http.Request) {
 func (p *Processor) SetURL(u string) { p.mu.Lock(); p.base = u; p.mu.Unlock() }
 
 // CertificatePEM returns the processor's certificate in PEM.
-func (p *Processor) CertificatePEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.cert})
-}
+func (p *Processor) CertificatePEM() []byte { return p.signer.CertificatePEM() }
 
 // KeyPEM returns the processor's private key in PEM (PKCS #8), for a test
 // that signs with another implementation.
-func (p *Processor) KeyPEM() []byte {
-	der, _ := x509.MarshalPKCS8PrivateKey(p.key) // an RSA key always marshals
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-}
+func (p *Processor) KeyPEM() []byte { return p.keyPEM }
 
 // WriteCertificate writes the certificate's PEM to a file in dir and
 // returns its path: the connector's certificate setting.
@@ -160,11 +171,13 @@ func (p *Processor) WriteCertificate(dir string) (string, error) {
 }
 
 // Sign returns the X-OpenDSR-Signature of a body: the base64 of its
-// RSA PKCS #1 v1.5 signature over SHA-256.
+// RSA PKCS #1 v1.5 signature over SHA-256 (dsar.OpenDSRSigner).
 func (p *Processor) Sign(body []byte) string {
-	sum := sha256.Sum256(body)
-	sig, _ := rsa.SignPKCS1v15(rand.Reader, p.key, crypto.SHA256, sum[:]) // cannot fail with a 2048-bit key
-	return base64.StdEncoding.EncodeToString(sig)
+	sig, err := p.signer.Sign(body)
+	if err != nil {
+		panic(err) // a 2048-bit RSA key signs a SHA-256 digest
+	}
+	return sig
 }
 
 // Request returns a copy of the request with the ID, and whether it is held.
