@@ -144,16 +144,7 @@ func (db *DB) apply(tx *gorm.DB, row *requestRow, eff *dsar.Effect) error {
 			return err
 		}
 	}
-	if chained == nil {
-		return db.record(tx, row, eff.Events, eff.Outbox)
-	}
-	if err := db.insertOutbox(tx, eff.Outbox); err != nil {
-		return err
-	}
-	if err := tx.Create(chained).Error; err != nil {
-		return err
-	}
-	return db.recordWebhooks(tx, row, eff.Events)
+	return db.recordChained(tx, row, eff.Events, chained, eff.Outbox)
 }
 
 // applyVerification writes what an effect does to the case's
@@ -245,13 +236,24 @@ func (db *DB) runLocked(ctx context.Context, find func(tx *gorm.DB) (*requestRow
 // audit chain on tx, with the webhook events they make and their
 // deliveries.
 func (db *DB) record(tx *gorm.DB, row *requestRow, events []*dsar.Event, next []*dsar.OutboxItem) error {
+	return db.recordChained(tx, row, events, nil, next)
+}
+
+// recordChained is record with the events' rows already linked on the
+// case's row (chainOnRow) when chained is not nil: they are inserted
+// without moving the chain's end again.
+func (db *DB) recordChained(tx *gorm.DB, row *requestRow, events []*dsar.Event, chained []*eventRow, next []*dsar.OutboxItem) error {
 	if err := db.insertOutbox(tx, next); err != nil {
 		return err
 	}
 	if len(events) == 0 {
 		return nil
 	}
-	if err := db.appendEvents(tx, row, events...); err != nil {
+	if chained != nil {
+		if err := tx.Create(chained).Error; err != nil {
+			return err
+		}
+	} else if err := db.appendEvents(tx, row, events...); err != nil {
 		return err
 	}
 	if err := db.recordWebhooks(tx, row, events); err != nil {
