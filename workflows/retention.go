@@ -118,9 +118,19 @@ func (rt *Retention) Plan(ctx context.Context) ([]*dsar.Removal, error) {
 // It first deletes the Idempotency-Key records that lapsed, with the
 // answers they kept (which may hold personal data): the API deletes them
 // too whenever a call claims a key, and this run whatever the traffic.
+// Then it deletes the webhook events older than the redelivery window
+// with their delivery log, but those still being delivered
+// (dsar.WebhookPrunable).
 func (rt *Retention) Run(ctx context.Context, budget time.Duration) (removed int, more bool, err error) {
 	start := rt.Clock.Now()
 	if _, err := rt.DB.PurgeIdempotency(ctx, start); err != nil {
+		return 0, false, err
+	}
+	pruned, err := rt.DB.PruneWebhooks(ctx, start, 0)
+	if pruned > 0 {
+		rt.log().Info("records retention: webhook events and their delivery log deleted", "events", pruned)
+	}
+	if err != nil {
 		return 0, false, err
 	}
 	failed := map[string]bool{} // the cases not to try again in this run

@@ -594,3 +594,38 @@ func TestRetentionRunDeletesLapsedIdempotencyRecords(t *testing.T) {
 		t.Errorf("left after the run: %d, %v", n, err)
 	}
 }
+
+// The daily run deletes the webhook events older than the redelivery
+// window with their delivery log; a newer one stays.
+func TestRetentionRunPrunesOldWebhookEvents(t *testing.T) {
+	e := newRetentionEnv(t)
+	ctx := context.Background()
+	hooks := store.NewWebhooks(e.db)
+	admin := dsar.Actor{ID: "apikey:admin", Role: dsar.RoleAdmin}
+	sub, err := hooks.CreateSubscription(ctx, admin, dsar.WebhookSubscriptionInput{URL: "https://crm.example.com/hooks/dsar",
+		Events: []dsar.WebhookEventType{dsar.WebhookRequestReceived}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := e.clock.Now().UTC()
+	for i, id := range []string{"old", "new"} {
+		if err := storetest.Exec(t, e.url, `INSERT INTO webhook_events (id, type, controller, at, data) VALUES (?, 'request.received', 'nte', ?, '{}')`,
+			id, at.Add(time.Duration(i)*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := storetest.Exec(t, e.url, `INSERT INTO webhook_attempts (id, event_id, subscription_id, attempt, outcome, status_code, at)
+			VALUES (?, ?, ?, 1, 'delivered', 200, ?)`, "attempt-"+id, id, sub.ID, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clock.Advance(dsar.WebhookRetention + time.Hour)
+	if _, _, err := e.rt.Run(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	var events, attempts []string
+	storetest.Select(t, e.url, &events, "SELECT id FROM webhook_events ORDER BY id")
+	storetest.Select(t, e.url, &attempts, "SELECT event_id FROM webhook_attempts ORDER BY event_id")
+	if !slices.Equal(events, []string{"new"}) || !slices.Equal(attempts, []string{"new"}) {
+		t.Errorf("after the run: events %v, attempts of %v; want only the newer one's", events, attempts)
+	}
+}
