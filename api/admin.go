@@ -46,7 +46,7 @@ var adminFieldKeys = map[string]string{
 // (?notice=…).
 var adminNotices = map[string]string{
 	"updated": "page.admin.user.updated", "disabled": "page.admin.user.disabled", "enabled": "page.admin.user.enabled",
-	"revoked": "page.admin.keys.revoked_notice",
+	"revoked": "page.admin.keys.revoked_notice", "webhook_deleted": "page.admin.webhooks.deleted",
 }
 
 func (s *Server) roleChoices(lang dsar.Language, roles []dsar.Role, chosen dsar.Role) []templates.AdminChoice {

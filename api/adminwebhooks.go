@@ -153,6 +153,9 @@ func (s *Server) webhookPage(c echo.Context, id string) (templates.AdminWebhookP
 	if err != nil {
 		return p, nil, err
 	}
+	// The answers to the forms are this page too: its language switch
+	// goes to it, not to the form's action.
+	p.Path = "/admin/webhooks/" + sub.ID
 	p.Title, p.Webhook, p.Attempts = sub.URL, adminWebhook(sub), utcAttempts(log)
 	p.Form = s.webhookForm(p.Lang, inputOf(sub))
 	return p, sub, nil
@@ -215,12 +218,7 @@ func (s *Server) adminWebhookAction(c echo.Context) error {
 		if err := hooks.DeleteSubscription(ctx, a, sub.ID); err != nil {
 			return s.pageError(c, err)
 		}
-		p, err := s.webhooksPage(c)
-		if err != nil {
-			return s.pageError(c, err)
-		}
-		p.Notice = templates.T(p.Lang, "page.admin.webhooks.deleted", nil)
-		return s.render(c, http.StatusOK, "admin_webhooks", p)
+		return c.Redirect(http.StatusSeeOther, "/admin/webhooks?notice=webhook_deleted")
 	default:
 		return s.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
