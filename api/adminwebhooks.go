@@ -260,7 +260,11 @@ func (s *Server) adminRedeliver(c echo.Context, p templates.AdminWebhookPage, su
 		return s.render(c, status, "admin_webhook", p)
 	}
 	p.Redeliver = templates.AdminWebhookRedeliver{}
-	p.Notice = templates.T(p.Lang, "page.admin.webhooks.redelivered", map[string]any{"count": strconv.Itoa(n)})
+	key := "page.admin.webhooks.redelivered.other"
+	if n == 1 {
+		key = "page.admin.webhooks.redelivered.one"
+	}
+	p.Notice = templates.T(p.Lang, key, map[string]any{"count": strconv.Itoa(n)})
 	return s.render(c, http.StatusOK, "admin_webhook", p)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dsar-project/dsar"
 	"github.com/dsar-project/dsar/store"
+	"github.com/dsar-project/dsar/store/storetest"
 )
 
 // An admin adds a webhook subscription on its page (the secret shown
@@ -103,7 +104,16 @@ func TestAdminManagesWebhooks(t *testing.T) {
 	}
 	code, page, _ = post("redeliver", url.Values{"from": {"2025-03-05T08:59"}, "to": {"2025-03-05T09:01"}})
 	if code != http.StatusOK || !strings.Contains(page, "0 hendelser er lagt i kø") {
-		t.Errorf("a range of the subscription's types: %d\n%s", code, page)
+		t.Errorf("a range of the subscription's types (not webhook.test): %d\n%s", code, page)
+	}
+	var events []string
+	storetest.Select(t, e.url, &events, "SELECT id FROM webhook_events")
+	if len(events) != 1 {
+		t.Fatalf("events: %v, want the test event", events)
+	}
+	code, page, _ = post("redeliver", url.Values{"event_id": {events[0]}})
+	if code != http.StatusOK || !strings.Contains(page, "Én hendelse er lagt i kø") {
+		t.Errorf("the test event again: %d", code)
 	}
 
 	if code, _, h := post("disable", url.Values{}); code != http.StatusSeeOther || h.Get("Location") != base+"?notice=disabled" {
