@@ -19,14 +19,19 @@ const WebhookPruneBatch = 500
 // pending) with their delivery log, oldest first, up to batch events a
 // transaction (WebhookPruneBatch when batch is 0), and returns how many
 // events went. The events still being delivered stay, and are looked at
-// again by the next run.
-func (db *DB) PruneWebhooks(ctx context.Context, now time.Time, batch int) (int, error) {
+// again by the next run. Between two transactions it asks stop (which may
+// be nil): when stop says so, it returns with more set, for a later call
+// to go on.
+func (db *DB) PruneWebhooks(ctx context.Context, now time.Time, batch int, stop func() bool) (deleted int, more bool, err error) {
 	if batch <= 0 {
 		batch = WebhookPruneBatch
 	}
 	before := dsar.WebhookPruneBefore(now).UTC()
-	deleted, kept := 0, 0
+	kept := 0
 	for {
+		if deleted+kept > 0 && stop != nil && stop() {
+			return deleted, true, nil
+		}
 		var n, seen int
 		err := db.tx(ctx, func(tx *gorm.DB) error {
 			// The kept events stay at the front of the order, the deleted
@@ -61,11 +66,11 @@ func (db *DB) PruneWebhooks(ctx context.Context, now time.Time, batch int) (int,
 			return res.Error
 		})
 		if err != nil {
-			return deleted, mapErr(err)
+			return deleted, false, mapErr(err)
 		}
 		deleted += n
 		if seen < batch {
-			return deleted, nil
+			return deleted, false, nil
 		}
 	}
 }
