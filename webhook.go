@@ -62,6 +62,30 @@ const WebhookDisableAfter = 5 * 24 * time.Hour
 // without losing any.
 const WebhookRotationOverlap = 24 * time.Hour
 
+// WebhookRetention is how long the service keeps an event and its
+// delivery log: the redelivery window. An event made longer ago may be
+// gone, with its attempts, once no delivery of it is pending
+// (WebhookPrunable); a redelivery of a time range reaches back this far.
+// It is well past the retry schedule (about three and a half days) and
+// WebhookDisableAfter, so that an endpoint disabled for persistent failure
+// can be mended and sent every event it missed.
+const WebhookRetention = 30 * 24 * time.Hour
+
+// WebhookPruneBefore returns the instant before which events were made
+// that the pruning at now may delete (with WebhookPrunable): the store
+// selects the candidates with it.
+func WebhookPruneBefore(now time.Time) time.Time {
+	return now.Add(-WebhookRetention)
+}
+
+// WebhookPrunable reports whether an event made at at may be deleted at
+// now, with its delivery log: it is older than the redelivery window, and
+// no delivery of it is pending (pending: an outbox item delivering it is
+// not yet done, such as a retry or a late redelivery of an old event).
+func WebhookPrunable(at, now time.Time, pending bool) bool {
+	return !pending && at.Before(WebhookPruneBefore(now))
+}
+
 // Limits of a subscription.
 const (
 	MaxWebhookURLLength   = 2000

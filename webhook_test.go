@@ -305,3 +305,35 @@ func TestValidateWebhookSubscription(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookPruning: an event may go once it is older than the
+// redelivery window and nothing is still delivering it; the window
+// outlasts the retry schedule and the disabling after persistent failure.
+func TestWebhookPruning(t *testing.T) {
+	now := time.Date(2025, 6, 1, 2, 0, 0, 0, time.UTC)
+	var schedule time.Duration
+	for _, d := range WebhookRetrySchedule {
+		schedule += d
+	}
+	if WebhookRetention <= schedule+WebhookDisableAfter {
+		t.Fatalf("the redelivery window %v ends before a failing endpoint is disabled (%v)", WebhookRetention, schedule+WebhookDisableAfter)
+	}
+	if got, want := WebhookPruneBefore(now), time.Date(2025, 5, 2, 2, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("WebhookPruneBefore = %v, want %v", got, want)
+	}
+	for _, c := range []struct {
+		name    string
+		at      time.Time
+		pending bool
+		want    bool
+	}{
+		{"older than the window, delivered", now.Add(-WebhookRetention - time.Second), false, true},
+		{"older than the window, still being delivered", now.Add(-WebhookRetention - time.Second), true, false},
+		{"exactly the window's age", now.Add(-WebhookRetention), false, false},
+		{"within the window", now.Add(-24 * time.Hour), false, false},
+	} {
+		if got := WebhookPrunable(c.at, now, c.pending); got != c.want {
+			t.Errorf("%s: WebhookPrunable = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

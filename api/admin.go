@@ -12,7 +12,8 @@ import (
 )
 
 // registerAdmin adds the administration pages, for signed-in admins: the
-// officers' accounts and the API keys. They change them through
+// officers' accounts, the API keys and the webhook subscriptions
+// (adminwebhooks.go). They change them through
 // Config.Admin, as the command line does, so that every change is in the
 // administrators' audit trail the same way.
 func (s *Server) registerAdmin(e *echo.Echo) {
@@ -24,6 +25,9 @@ func (s *Server) registerAdmin(e *echo.Echo) {
 	g.GET("/admin/keys", s.adminKeysPage, signedIn, adminOnly)
 	g.POST("/admin/keys", s.adminCreateKey, signedIn, adminOnly)
 	g.POST("/admin/keys/:id/revoke", s.adminRevokeKey, signedIn, adminOnly)
+	if s.cfg.Webhooks != nil {
+		s.registerAdminWebhooks(g)
+	}
 }
 
 // userRoles are the roles of an account; a key may be a system's too.
@@ -34,13 +38,15 @@ var userRoles = []dsar.Role{dsar.RoleOfficer, dsar.RoleAuditor, dsar.RoleAdmin}
 var adminFieldKeys = map[string]string{
 	"email": "page.admin.email", "role": "page.admin.role", "controller": "page.admin.controllers",
 	"password": "page.admin.password", "name": "page.admin.keys.name", "scopes": "page.admin.keys.scopes",
+	"url": "page.admin.webhooks.url", "description": "page.admin.webhooks.description", "events": "page.admin.webhooks.events",
+	"controllers": "page.admin.controllers",
 }
 
 // adminNotices are the notices of the actions that come back to a page
 // (?notice=…).
 var adminNotices = map[string]string{
 	"updated": "page.admin.user.updated", "disabled": "page.admin.user.disabled", "enabled": "page.admin.user.enabled",
-	"revoked": "page.admin.keys.revoked_notice",
+	"revoked": "page.admin.keys.revoked_notice", "webhook_deleted": "page.admin.webhooks.deleted",
 }
 
 func (s *Server) roleChoices(lang dsar.Language, roles []dsar.Role, chosen dsar.Role) []templates.AdminChoice {

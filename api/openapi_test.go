@@ -298,8 +298,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("%s is documented but not registered", r)
 		}
 	}
-	if len(registered) != 111 || undocumentable != 6 {
-		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 111 (and 6): %v",
+	if len(registered) != 115 || undocumentable != 6 {
+		t.Errorf("%d routes registered (and %d OpenAPI cannot describe), want 115 (and 6): %v",
 			len(registered), undocumentable, slices.Sorted(maps.Keys(registered)))
 	}
 }
@@ -2680,6 +2680,8 @@ func contractAdministration(t *testing.T, e *contractEnv) {
 		{method: "GET", path: "/admin/keys"},
 		{method: "POST", path: "/admin/keys", body: officerForm("name", "x", "role", "admin")},
 		{method: "POST", path: "/admin/keys/" + e.keyIDs["digiref"] + "/revoke", body: officerForm()},
+		{method: "POST", path: "/admin/webhooks", body: officerForm("url", "https://x.example.com", "event", "request.received")},
+		{method: "POST", path: "/admin/webhooks/" + unknownRequestID + "/test", body: officerForm()},
 	} {
 		if c.body != nil {
 			c.contentType, c.csrf = "application/x-www-form-urlencoded", contractCSRF
@@ -2752,6 +2754,44 @@ func contractAdministration(t *testing.T, e *contractEnv) {
 	get("/admin/keys?notice=revoked", admin, 200)
 	e.postForm(t, "/admin/keys/"+list[0].ID+"/revoke", admin, officerForm(), 404, false)
 	e.do(t, contractCall{method: "POST", path: "/admin/keys", body: "name=x&role=admin", contentType: "application/x-www-form-urlencoded", session: admin, want: 403})
+
+	// The webhook subscriptions' pages.
+	for _, path := range []string{"/admin/webhooks", "/admin/webhooks/" + unknownRequestID} {
+		get(path, "not-a-session", 303)
+		get(path, officer, 403)
+	}
+	get("/admin/webhooks/"+unknownRequestID, admin, 404)
+	e.postForm(t, "/admin/webhooks", officer, officerForm("url", "https://crm.example.com/hooks", "event", "request.received"), 403, false)
+	e.postForm(t, "/admin/webhooks", admin, officerForm("url", "ftp://crm.example.com", "event", "request.received"), 422, false)
+	e.postForm(t, "/admin/webhooks", admin, officerForm("url", "https://crm.example.com/hooks", "event", "request.received",
+		"controller", "nte", "include_email", "true"), 201, false)
+	subs, err := store.NewWebhooks(e.db).Subscriptions(context.Background(), dsar.Actor{ID: "user:" + e.users["admin"].ID, Role: dsar.RoleAdmin})
+	if err != nil || len(subs) == 0 {
+		t.Fatalf("webhooks: %v", err)
+	}
+	hook := "/admin/webhooks/" + subs[len(subs)-1].ID
+	get("/admin/webhooks", admin, 200)
+	get(hook, admin, 200)
+	for _, action := range []string{"test", "disable", "enable"} {
+		a := e.postForm(t, hook+"/"+action, admin, officerForm(), 303, false)
+		if loc := a.header.Get("Location"); !strings.HasPrefix(loc, hook+"?notice=") {
+			t.Errorf("%s: Location %q", action, loc)
+		}
+	}
+	e.postForm(t, hook+"/update", admin, officerForm("url", "https://crm.example.com/v2", "event", "export.ready"), 303, false)
+	e.postForm(t, hook+"/update", admin, officerForm("url", "https://crm.example.com/v2"), 422, false)
+	e.postForm(t, hook+"/rotate", admin, officerForm(), 200, false)
+	e.postForm(t, hook+"/redeliver", admin, officerForm("from", "2025-04-24T07:00", "to", "2025-04-24T08:00"), 200, false)
+	e.postForm(t, hook+"/redeliver", admin, officerForm("from", "2025-04-24T08:00", "to", "2025-04-24T07:00"), 422, false)
+	e.postForm(t, hook+"/redeliver", admin, officerForm("event_id", "evt_unknown"), 404, false)
+	e.postForm(t, hook+"/frobnicate", admin, officerForm(), 404, true)
+	e.postForm(t, hook+"/disable", admin, officerForm(), 303, false)
+	e.postForm(t, hook+"/redeliver", admin, officerForm("from", "2025-04-24T07:00", "to", "2025-04-24T08:00"), 409, false)
+	a = e.postForm(t, hook+"/delete", admin, officerForm(), 303, false)
+	if loc := a.header.Get("Location"); loc != "/admin/webhooks?notice=webhook_deleted" {
+		t.Errorf("delete: Location %q", loc)
+	}
+	get("/admin/webhooks?notice=webhook_deleted", admin, 200)
 }
 
 // contractMetrics drives /metrics.

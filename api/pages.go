@@ -107,7 +107,7 @@ func (s *Server) staff(u *dsar.User, path string) *templates.Staff {
 	}
 	for _, sec := range []struct{ prefix, name string }{
 		{"/queue", "queue"}, {"/cases/", "queue"}, {"/dashboard", "dashboard"}, {"/datamap", "datamap"}, {"/mailbox", "mailbox"},
-		{"/admin/users", "admin"}, {"/admin/keys", "admin"}, {"/account", "account"},
+		{"/admin/users", "admin"}, {"/admin/keys", "admin"}, {"/admin/webhooks", "admin"}, {"/account", "account"},
 	} {
 		if strings.HasPrefix(path, sec.prefix) {
 			st.Section = sec.name

@@ -42,6 +42,15 @@ func ScopeDescription(lang dsar.Language, s dsar.Scope) string {
 	return string(s)
 }
 
+// WebhookEventDescription says in lang when an event of the type is sent;
+// an unknown type shows as it is.
+func WebhookEventDescription(lang dsar.Language, t dsar.WebhookEventType) string {
+	if msg, ok := lookup(lang, "page.admin.webhooks.event."+string(t)); ok {
+		return msg
+	}
+	return string(t)
+}
+
 // AdminChoice is one option of a choice on the administration pages: a
 // role or a controller, and whether it is chosen.
 type AdminChoice struct {
@@ -113,5 +122,68 @@ type AdminKeysPage struct {
 	Errors                     []string
 	Notice                     string
 	// Secret is the secret of the key just created, shown only now.
+	Secret string
+}
+
+// AdminWebhook is a webhook subscription as the administration pages show
+// it, never with its secret.
+type AdminWebhook struct {
+	ID, URL, Description string
+	Events               []dsar.WebhookEventType
+	// Controllers are the controllers whose cases it covers; none: all.
+	Controllers  []string
+	IncludeEmail bool
+	// Enabled is false once disabled, for DisabledReason (an admin, 410
+	// Gone, persistent failure) since DisabledAt.
+	Enabled        bool
+	DisabledReason string
+	DisabledAt     *time.Time
+	// FailingSince is the first failed attempt since the last success.
+	FailingSince *time.Time
+	// PreviousUntil is when the secret a rotation replaced stops signing.
+	PreviousUntil *time.Time
+	CreatedAt     time.Time
+	// Last is the newest attempt of its delivery log; nil before the
+	// first.
+	Last *dsar.WebhookAttempt
+}
+
+// AdminWebhookForm is the form of a subscription: its fields as typed or
+// as they are, and the choices of event types and controllers.
+type AdminWebhookForm struct {
+	URL, Description    string
+	Events, Controllers []AdminChoice
+	IncludeEmail        bool
+}
+
+// AdminWebhooksPage lists the webhook subscriptions, with the form to add
+// one.
+type AdminWebhooksPage struct {
+	Page
+	Webhooks []AdminWebhook
+	Form     AdminWebhookForm
+	Errors   []string
+	Notice   string
+}
+
+// AdminWebhookRedeliver is what was typed in the redelivery form: one
+// event's ID, or a time range in UTC (datetime-local values).
+type AdminWebhookRedeliver struct {
+	EventID, From, To string
+}
+
+// AdminWebhookPage is one subscription: its delivery log (times in UTC),
+// and the forms to change it, send a test, rotate its secret, enable or
+// disable it, redeliver and delete it.
+type AdminWebhookPage struct {
+	Page
+	Webhook   AdminWebhook
+	Attempts  []*dsar.WebhookAttempt
+	Form      AdminWebhookForm
+	Redeliver AdminWebhookRedeliver
+	Errors    []string
+	Notice    string
+	// Secret is the signing secret just made (by the creation or a
+	// rotation), shown only now.
 	Secret string
 }

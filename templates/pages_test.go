@@ -474,6 +474,58 @@ var pageCases = map[string][]pageCase{
 			}
 		}},
 	},
+	"admin_webhooks": {
+		{"list", func(lang dsar.Language) any {
+			return AdminWebhooksPage{Page: Page{Lang: lang, Path: "/admin/webhooks", CSRF: "tok", Title: T(lang, "page.admin.webhooks.title", nil)},
+				Webhooks: []AdminWebhook{
+					{ID: "w1", URL: "https://crm.example.com/hooks/dsar", Description: "CRM", Events: []dsar.WebhookEventType{dsar.WebhookRequestCompleted, dsar.WebhookRequestReceived},
+						Controllers: []string{"nte"}, Enabled: true, FailingSince: ptr(time.Date(2025, 3, 5, 8, 0, 0, 0, time.UTC)), CreatedAt: time.Date(2025, 3, 1, 9, 0, 0, 0, oslo),
+						Last: &dsar.WebhookAttempt{Outcome: dsar.WebhookRetrying, StatusCode: 503, At: time.Date(2025, 3, 5, 8, 0, 0, 0, time.UTC)}},
+					{ID: "w2", URL: "https://tickets.example.com/in", Events: []dsar.WebhookEventType{dsar.WebhookTaskFailed}, DisabledReason: dsar.WebhookDisabledGone,
+						DisabledAt: ptr(time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)), CreatedAt: time.Date(2025, 2, 1, 9, 0, 0, 0, oslo),
+						Last: &dsar.WebhookAttempt{Outcome: dsar.WebhookGone, StatusCode: 410, At: time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)}},
+					{ID: "w3", URL: "https://dw.example.com/dsar", Events: []dsar.WebhookEventType{dsar.WebhookExportReady}, Enabled: true, CreatedAt: time.Date(2025, 3, 6, 9, 0, 0, 0, oslo)},
+				},
+				Form:   AdminWebhookForm{Events: webhookEventChoices(lang), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}}},
+				Notice: T(lang, "page.admin.webhooks.deleted", nil),
+			}
+		}},
+		{"errors", func(lang dsar.Language) any {
+			return AdminWebhooksPage{Page: Page{Lang: lang, Path: "/admin/webhooks", CSRF: "tok", Title: T(lang, "page.admin.webhooks.title", nil)},
+				Form: AdminWebhookForm{URL: "ftp://crm.example.com", Description: "CRM", IncludeEmail: true, Events: webhookEventChoices(lang),
+					Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS", Checked: true}}},
+				Errors: []string{T(lang, "page.admin.webhooks.url", nil) + ": " + T(lang, "field.webhook_url", nil),
+					T(lang, "page.admin.webhooks.events", nil) + ": " + T(lang, "field.required", nil)},
+			}
+		}},
+	},
+	"admin_webhook": {
+		{"new-secret-and-log", func(lang dsar.Language) any {
+			w := AdminWebhook{ID: "w1", URL: "https://crm.example.com/hooks/dsar", Description: "CRM", Events: []dsar.WebhookEventType{dsar.WebhookRequestReceived},
+				Controllers: []string{"nte"}, IncludeEmail: true, Enabled: true, PreviousUntil: ptr(time.Date(2025, 3, 6, 9, 0, 0, 0, time.UTC)),
+				CreatedAt: time.Date(2025, 3, 1, 9, 0, 0, 0, oslo)}
+			next := time.Date(2025, 3, 5, 8, 5, 0, 0, time.UTC)
+			return AdminWebhookPage{Page: Page{Lang: lang, Path: "/admin/webhooks/w1", CSRF: "tok", Title: w.URL}, Webhook: w,
+				Attempts: []*dsar.WebhookAttempt{
+					{EventID: "evt_test_2", EventType: dsar.WebhookTest, Attempt: 1, Manual: true, Outcome: dsar.WebhookDelivered, StatusCode: 204,
+						At: time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC), Duration: 42 * time.Millisecond},
+					{EventID: "evt_1", EventType: dsar.WebhookRequestReceived, Attempt: 2, Outcome: dsar.WebhookRetrying, Error: "dial tcp: connection refused",
+						At: time.Date(2025, 3, 5, 8, 0, 5, 0, time.UTC), NextAt: &next},
+				},
+				Form:   AdminWebhookForm{URL: w.URL, Description: w.Description, IncludeEmail: true, Events: webhookEventChoices(lang, dsar.WebhookRequestReceived), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS", Checked: true}}},
+				Notice: T(lang, "page.admin.webhooks.rotated", nil), Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+			}
+		}},
+		{"disabled-with-error", func(lang dsar.Language) any {
+			w := AdminWebhook{ID: "w2", URL: "https://tickets.example.com/in", Events: []dsar.WebhookEventType{dsar.WebhookTaskFailed}, DisabledReason: dsar.WebhookDisabledFailing,
+				DisabledAt: ptr(time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)), CreatedAt: time.Date(2025, 2, 1, 9, 0, 0, 0, oslo)}
+			return AdminWebhookPage{Page: Page{Lang: lang, Path: "/admin/webhooks/w2", CSRF: "tok", Title: w.URL}, Webhook: w,
+				Form:      AdminWebhookForm{URL: w.URL, Events: webhookEventChoices(lang, dsar.WebhookTaskFailed), Controllers: []AdminChoice{{Value: "nte", Label: "NTE AS"}}},
+				Redeliver: AdminWebhookRedeliver{From: "2025-03-05T10:00", To: "2025-03-04T10:00"},
+				Errors:    []string{T(lang, "error.webhook_disabled", nil)},
+			}
+		}},
+	},
 	"datamap": {
 		{"two-controllers", func(lang dsar.Language) any {
 			return DataMapPage{Page: Page{Lang: lang, Path: "/datamap", CSRF: "tok", Staff: &Staff{User: "kari@nte.no", Section: "datamap"}},
@@ -1374,6 +1426,14 @@ func TestPagesEscapeHostileValues(t *testing.T) {
 					DataCategories: []string{hostile}, Recipients: []string{hostile, "unknown"}, Connector: dsar.Connector{Kind: dsar.ConnectorManual},
 					AutomatedDecisions: []dsar.AutomatedDecision{{Name: hostile, Logic: hostile, Significance: hostile}}}},
 			}},
+			"admin_webhooks": AdminWebhooksPage{Page: p, Webhooks: []AdminWebhook{{ID: hostile, URL: hostile, Description: hostile, Events: []dsar.WebhookEventType{dsar.WebhookEventType(hostile)},
+				Controllers: []string{hostile}, DisabledReason: dsar.WebhookDisabledByAdmin, Last: &dsar.WebhookAttempt{Outcome: dsar.WebhookFailed, Error: hostile}}},
+				Form:   AdminWebhookForm{URL: hostile, Description: hostile, Events: []AdminChoice{{Value: hostile, Label: hostile}}, Controllers: []AdminChoice{{Value: hostile, Label: hostile}}},
+				Errors: []string{hostile}, Notice: hostile},
+			"admin_webhook": AdminWebhookPage{Page: p, Webhook: AdminWebhook{ID: hostile, URL: hostile, Description: hostile, Events: []dsar.WebhookEventType{dsar.WebhookEventType(hostile)}, Controllers: []string{hostile}, Enabled: true},
+				Attempts:  []*dsar.WebhookAttempt{{EventID: hostile, EventType: dsar.WebhookEventType(hostile), Outcome: dsar.WebhookFailed, Error: hostile}},
+				Form:      AdminWebhookForm{URL: hostile, Description: hostile, Events: []AdminChoice{{Value: hostile, Label: hostile}}, Controllers: []AdminChoice{{Value: hostile, Label: hostile}}},
+				Redeliver: AdminWebhookRedeliver{EventID: hostile, From: hostile, To: hostile}, Errors: []string{hostile}, Notice: hostile, Secret: hostile},
 			"admin_keys": AdminKeysPage{Page: p, Keys: []AdminKey{{ID: hostile, Name: hostile, Role: dsar.Role(hostile), Controllers: []string{hostile}, Scopes: []dsar.Scope{dsar.Scope(hostile)}}},
 				Roles: []AdminChoice{{Value: hostile, Label: hostile}}, Scopes: []AdminChoice{{Value: hostile, Label: hostile}}, Controllers: []AdminChoice{{Value: hostile, Label: hostile}}, Name: hostile, Errors: []string{hostile}, Notice: hostile, Secret: hostile},
 		}
@@ -1619,6 +1679,15 @@ func usedPageKeys(t *testing.T) (static, prefixes map[string]bool, dynamic []str
 	for _, name := range []string{dsar.ResultReportHTML, dsar.ResultReportJSON, dsar.ResultPackage} {
 		dynamic = append(dynamic, "page.case.results.file."+name)
 	}
+	for _, et := range dsar.WebhookEventTypes {
+		dynamic = append(dynamic, "page.admin.webhooks.event."+string(et))
+	}
+	for _, o := range []string{dsar.WebhookDelivered, dsar.WebhookRetrying, dsar.WebhookFailed, dsar.WebhookGone} {
+		dynamic = append(dynamic, "page.admin.webhooks.outcome."+o)
+	}
+	for _, r := range []string{dsar.WebhookDisabledByAdmin, dsar.WebhookDisabledGone, dsar.WebhookDisabledFailing} {
+		dynamic = append(dynamic, "page.admin.webhooks.disabled."+r)
+	}
 	return static, prefixes, dynamic
 }
 
@@ -1751,6 +1820,16 @@ func TestRenderPageRejectsWrongInput(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// webhookEventChoices are the event types of the subscription form, the
+// chosen ones checked.
+func webhookEventChoices(lang dsar.Language, chosen ...dsar.WebhookEventType) []AdminChoice {
+	var out []AdminChoice
+	for _, t := range dsar.WebhookEventTypes {
+		out = append(out, AdminChoice{Value: string(t), Label: WebhookEventDescription(lang, t), Checked: slices.Contains(chosen, t)})
+	}
+	return out
+}
 
 // adminRoles are the roles of an account, chosen one checked.
 func adminRoles(lang dsar.Language, chosen dsar.Role) []AdminChoice {

@@ -118,10 +118,21 @@ func (rt *Retention) Plan(ctx context.Context) ([]*dsar.Removal, error) {
 // It first deletes the Idempotency-Key records that lapsed, with the
 // answers they kept (which may hold personal data): the API deletes them
 // too whenever a call claims a key, and this run whatever the traffic.
+// Then it deletes the webhook events older than the redelivery window
+// with their delivery log, but those still being delivered
+// (dsar.WebhookPrunable), within the same budget.
 func (rt *Retention) Run(ctx context.Context, budget time.Duration) (removed int, more bool, err error) {
 	start := rt.Clock.Now()
+	spent := func() bool { return budget > 0 && rt.Clock.Now().Sub(start) >= budget }
 	if _, err := rt.DB.PurgeIdempotency(ctx, start); err != nil {
 		return 0, false, err
+	}
+	pruned, more, err := rt.DB.PruneWebhooks(ctx, start, 0, spent)
+	if pruned > 0 {
+		rt.log().Info("records retention: webhook events and their delivery log deleted", "events", pruned)
+	}
+	if err != nil || more {
+		return 0, more, err
 	}
 	failed := map[string]bool{} // the cases not to try again in this run
 	for {
@@ -157,7 +168,7 @@ func (rt *Retention) Run(ctx context.Context, budget time.Duration) (removed int
 		if todo == 0 {
 			return removed, false, nil
 		}
-		if budget > 0 && rt.Clock.Now().Sub(start) >= budget {
+		if spent() {
 			return removed, true, nil
 		}
 	}

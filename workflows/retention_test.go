@@ -594,3 +594,75 @@ func TestRetentionRunDeletesLapsedIdempotencyRecords(t *testing.T) {
 		t.Errorf("left after the run: %d, %v", n, err)
 	}
 }
+
+// A backlog of old webhook events larger than a part's budget allows is
+// pruned over several parts, none of them past its budget by more than a
+// transaction.
+func TestRetentionRunPrunesWebhooksWithinItsBudget(t *testing.T) {
+	e := newRetentionEnv(t)
+	ctx := context.Background()
+	at := e.clock.Now().UTC()
+	const n = 1200 // three transactions of store.WebhookPruneBatch
+	if err := storetest.Exec(t, e.url, `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
+		INSERT INTO webhook_events (id, type, request_id, controller, at, data)
+		SELECT 'event-' || i, 'request.received', NULL, 'nte', ?, '{}' FROM seq`, n, at); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(dsar.WebhookRetention + time.Hour)
+	// Each reading of the clock is a minute later: a budget of a minute
+	// is spent by the first transaction.
+	e.rt.Clock = &tickingClock{base: e.clock}
+	left := func() int {
+		var c []int
+		storetest.Select(t, e.url, &c, "SELECT COUNT(*) FROM webhook_events")
+		return c[0]
+	}
+	parts := 0
+	for more := true; more; parts++ {
+		var err error
+		if _, more, err = e.rt.Run(ctx, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if parts == 0 && left() != n-store.WebhookPruneBatch {
+			t.Errorf("after the first part %d events are left, want %d", left(), n-store.WebhookPruneBatch)
+		}
+	}
+	if parts != 3 || left() != 0 {
+		t.Errorf("%d parts left %d events, want 3 parts and none", parts, left())
+	}
+}
+
+// The daily run deletes the webhook events older than the redelivery
+// window with their delivery log; a newer one stays.
+func TestRetentionRunPrunesOldWebhookEvents(t *testing.T) {
+	e := newRetentionEnv(t)
+	ctx := context.Background()
+	hooks := store.NewWebhooks(e.db)
+	admin := dsar.Actor{ID: "apikey:admin", Role: dsar.RoleAdmin}
+	sub, err := hooks.CreateSubscription(ctx, admin, dsar.WebhookSubscriptionInput{URL: "https://crm.example.com/hooks/dsar",
+		Events: []dsar.WebhookEventType{dsar.WebhookRequestReceived}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := e.clock.Now().UTC()
+	for i, id := range []string{"old", "new"} {
+		if err := storetest.Exec(t, e.url, `INSERT INTO webhook_events (id, type, controller, at, data) VALUES (?, 'request.received', 'nte', ?, '{}')`,
+			id, at.Add(time.Duration(i)*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := storetest.Exec(t, e.url, `INSERT INTO webhook_attempts (id, event_id, subscription_id, attempt, outcome, status_code, at)
+			VALUES (?, ?, ?, 1, 'delivered', 200, ?)`, "attempt-"+id, id, sub.ID, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clock.Advance(dsar.WebhookRetention + time.Hour)
+	if _, _, err := e.rt.Run(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	var events, attempts []string
+	storetest.Select(t, e.url, &events, "SELECT id FROM webhook_events ORDER BY id")
+	storetest.Select(t, e.url, &attempts, "SELECT event_id FROM webhook_attempts ORDER BY event_id")
+	if !slices.Equal(events, []string{"new"}) || !slices.Equal(attempts, []string{"new"}) {
+		t.Errorf("after the run: events %v, attempts of %v; want only the newer one's", events, attempts)
+	}
+}
