@@ -61,7 +61,7 @@ var _ connector.Connector = (*Connector)(nil)
 // the subject's data).
 func New(clock dsar.Clock, log *slog.Logger) *Connector {
 	tr := nethttp.DefaultTransport.(*nethttp.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 16
+	tr.MaxIdleConnsPerHost = 100
 	return &Connector{clock: clock, log: log, limiters: map[string]*rate.Limiter{},
 		client: &nethttp.Client{Transport: tr, CheckRedirect: func(*nethttp.Request, []*nethttp.Request) error {
 			return nethttp.ErrUseLastResponse // a redirect is an answer, not followed
