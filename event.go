@@ -36,6 +36,10 @@ const (
 	EventResultsViewed       EventKind = "results_viewed"      // an officer read one of the subject's files
 	EventTransmitted         EventKind = "transmitted"         // the portable package reached the organisation the subject named (Art 20(2))
 	EventTransmissionFailed  EventKind = "transmission_failed" // the package could not be sent to it, and why
+	// EventOpenDSRCallbackFailed: an OpenDSR client's status callback
+	// failed at every attempt of the retry schedule (the status, the last
+	// answer).
+	EventOpenDSRCallbackFailed EventKind = "opendsr_callback_failed"
 )
 
 // Event is one append-only entry of a request's audit trail. It holds no

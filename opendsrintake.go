@@ -14,6 +14,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -362,17 +363,28 @@ func openDSRCallbackItem(env Env, requestID string, p OpenDSRCallbackPayload, at
 }
 
 // NextOpenDSRCallback decides what follows an attempt to post a callback:
-// nothing once the URL answered 2xx, or once the attempts of the webhooks'
-// retry schedule are used up (a client that wants to know asks GET
-// /requests/{id}); else the next attempt after the schedule's wait, or the
-// answer's Retry-After when longer (up to WebhookMaxRetryAfter).
-func NextOpenDSRCallback(env Env, requestID string, p OpenDSRCallbackPayload, res WebhookResponse) *OutboxItem {
-	if res.StatusCode >= 200 && res.StatusCode < 300 || p.Attempt > len(WebhookRetrySchedule) {
-		return nil
+// nothing once the URL answered 2xx; else the next attempt after the
+// webhooks' retry schedule's wait, or the answer's Retry-After when longer
+// (up to WebhookMaxRetryAfter); and once the schedule's attempts are used
+// up, an audit event on the case (EventOpenDSRCallbackFailed: the status
+// the client was not told, its last answer, never the URL, which may hold
+// a token), so that the officers see that the client must ask GET
+// /requests/{id} or be told otherwise.
+func NextOpenDSRCallback(env Env, requestID string, p OpenDSRCallbackPayload, res WebhookResponse) (*OutboxItem, *Event) {
+	if res.StatusCode >= 200 && res.StatusCode < 300 {
+		return nil, nil
+	}
+	if p.Attempt > len(WebhookRetrySchedule) {
+		answer := res.Err
+		if res.StatusCode != 0 {
+			answer = "HTTP " + strconv.Itoa(res.StatusCode)
+		}
+		return nil, &Event{RequestID: requestID, At: env.Now, Actor: ActorService.ID, Kind: EventOpenDSRCallbackFailed,
+			Reason: truncate(answer, maxAnswer), Data: map[string]string{"status": p.Status.RequestStatus, "attempts": strconv.Itoa(p.Attempt)}}
 	}
 	wait := max(WebhookRetrySchedule[p.Attempt-1], min(res.RetryAfter, WebhookMaxRetryAfter))
 	p.Attempt++
-	return openDSRCallbackItem(env, requestID, p, env.Now.Add(wait))
+	return openDSRCallbackItem(env, requestID, p, env.Now.Add(wait)), nil
 }
 
 // CancelOpenDSR withdraws the case of an OpenDSR request at the client's

@@ -165,19 +165,28 @@ func TestOpenDSRStatusAndCallbacks(t *testing.T) {
 
 	// Retries follow the webhooks' schedule, or a longer Retry-After, and
 	// end with it.
-	next := NextOpenDSRCallback(env, "r1", p, WebhookResponse{StatusCode: 503})
-	if err := json.Unmarshal(next.Payload, &p); err != nil || p.Attempt != 2 || !next.RunAt.Equal(now.Add(WebhookRetrySchedule[0])) {
-		t.Errorf("next %+v", next)
+	next, failed := NextOpenDSRCallback(env, "r1", p, WebhookResponse{StatusCode: 503})
+	if err := json.Unmarshal(next.Payload, &p); err != nil || p.Attempt != 2 || !next.RunAt.Equal(now.Add(WebhookRetrySchedule[0])) || failed != nil {
+		t.Errorf("next %+v, event %+v", next, failed)
 	}
-	if next := NextOpenDSRCallback(env, "r1", p, WebhookResponse{Err: "timeout", RetryAfter: time.Hour}); !next.RunAt.Equal(now.Add(time.Hour)) {
+	if next, _ := NextOpenDSRCallback(env, "r1", p, WebhookResponse{Err: "timeout", RetryAfter: time.Hour}); !next.RunAt.Equal(now.Add(time.Hour)) {
 		t.Errorf("Retry-After: %v", next.RunAt)
 	}
-	if NextOpenDSRCallback(env, "r1", p, WebhookResponse{StatusCode: 204}) != nil {
-		t.Error("a delivered callback is tried again")
+	if next, failed := NextOpenDSRCallback(env, "r1", p, WebhookResponse{StatusCode: 204}); next != nil || failed != nil {
+		t.Error("a delivered callback is tried again, or recorded as failed")
 	}
+	// After the last attempt the case's trail says the client was not told.
 	p.Attempt = len(WebhookRetrySchedule) + 1
-	if NextOpenDSRCallback(env, "r1", p, WebhookResponse{StatusCode: 500}) != nil {
+	next, failed = NextOpenDSRCallback(env, "r1", p, WebhookResponse{StatusCode: 500})
+	if next != nil {
 		t.Error("the last attempt is followed by another")
+	}
+	if failed == nil || failed.Kind != EventOpenDSRCallbackFailed || failed.RequestID != "r1" || failed.Reason != "HTTP 500" ||
+		failed.Data["status"] != p.Status.RequestStatus || failed.Data["attempts"] != "10" {
+		t.Errorf("the last failure's event: %+v", failed)
+	}
+	if _, failed := NextOpenDSRCallback(env, "r1", p, WebhookResponse{Err: "timeout: no answer in time"}); failed == nil || failed.Reason != "timeout: no answer in time" {
+		t.Errorf("no answer: %+v", failed)
 	}
 
 	// A closed case cannot be cancelled.

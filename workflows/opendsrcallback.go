@@ -23,7 +23,8 @@ const TypeOpenDSRCallback = "opendsr:callback"
 // through the webhooks' client, which refuses private addresses unless the
 // deployment allows them. What follows a failure is the domain's
 // (dsar.NextOpenDSRCallback): the next attempt, written with the item's
-// completion, until the retry schedule ends.
+// completion, until the retry schedule ends; then an audit event on the
+// case, written with it.
 func (h *Handlers) postOpenDSRCallback(ctx context.Context, it *dsar.OutboxItem) (outcome, error) {
 	var p dsar.OpenDSRCallbackPayload
 	if err := json.Unmarshal(it.Payload, &p); err != nil || p.Status.StatusCallbackURL == "" || p.Attempt < 1 {
@@ -46,13 +47,14 @@ func (h *Handlers) postOpenDSRCallback(ctx context.Context, it *dsar.OutboxItem)
 	start := time.Now()
 	res := h.WebhookClient.send(ctx, p.Status.StatusCallbackURL, hdr, h.Clock.Now(), body)
 	env := dsar.Env{Now: h.Clock.Now(), NewID: func() string { return uuid.Must(uuid.NewV7()).String() }}
-	next := dsar.NextOpenDSRCallback(env, it.RequestID, p, res)
+	next, failed := dsar.NextOpenDSRCallback(env, it.RequestID, p, res)
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		h.Log.Warn("OpenDSR callback failed", "request", it.RequestID, "attempt", p.Attempt, "status", res.StatusCode,
 			"err", res.Err, "retry", next != nil, "ms", time.Since(start).Milliseconds())
 	}
-	if next == nil {
-		return outcome{}, nil
+	out := outcome{event: failed}
+	if next != nil {
+		out.next = []*dsar.OutboxItem{next}
 	}
-	return outcome{next: []*dsar.OutboxItem{next}}, nil
+	return out, nil
 }

@@ -129,6 +129,48 @@ func TestOpenDSRCallbacksAreSignedAndRetried(t *testing.T) {
 	}
 }
 
+// TestOpenDSRCallbackGivenUpIsInTheTrail: a client whose callback URL
+// fails at every attempt of the schedule gets no more, and the case's
+// audit trail says so (the status it was not told, its last answer), for
+// the officers to see.
+func TestOpenDSRCallbackGivenUpIsInTheTrail(t *testing.T) {
+	e, rcv, in := openDSRIntakeEnv(t, true)
+	rcv.status = http.StatusBadGateway
+	for attempt := 1; ; attempt++ {
+		if n := e.runKind(t, dsar.OutboxOpenDSRCallback); n != 1 {
+			t.Fatalf("attempt %d: ran %d", attempt, n)
+		}
+		next := e.pendingCallbacks(t)
+		if attempt == len(dsar.WebhookRetrySchedule)+1 {
+			if len(next) != 0 {
+				t.Fatalf("a callback after the last attempt: %v", next)
+			}
+			break
+		}
+		if len(next) != 1 {
+			t.Fatalf("attempt %d: %d callbacks pending", attempt, len(next))
+		}
+		e.clock.Set(next[0].RunAt)
+	}
+	if rcv.calls != len(dsar.WebhookRetrySchedule)+1 {
+		t.Errorf("the receiver was called %d times", rcv.calls)
+	}
+	evs, err := e.reqs.Events(ctx, admin, in.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []*dsar.Event
+	for _, ev := range evs {
+		if ev.Kind == dsar.EventOpenDSRCallbackFailed {
+			failed = append(failed, ev)
+		}
+	}
+	if len(failed) != 1 || failed[0].Reason != "HTTP 502" || failed[0].Data["status"] != dsar.OpenDSRCancelled ||
+		failed[0].Data["attempts"] != "10" {
+		t.Errorf("the trail's record of the given-up callback: %+v", failed)
+	}
+}
+
 // TestOpenDSRCallbacksRefusePrivateAddresses: like webhooks, a callback
 // does not reach a loopback address unless the deployment allows private
 // addresses; it is tried again later.
