@@ -312,7 +312,7 @@ func (a *App) Work(ctx context.Context) error {
 	mux := asynq.NewServeMux()
 	h.Register(mux)
 	srv := asynq.NewServer(a.redisOpt, asynq.Config{
-		Concurrency: a.cfg.WorkerConcurrency, Queues: map[string]int{workflows.Queue: 1},
+		Concurrency: a.cfg.WorkerConcurrency, Queues: map[string]int{workflows.Queue: 1}, TaskCheckInterval: workflows.TaskCheckInterval,
 		ShutdownTimeout: a.cfg.ShutdownTimeout, Logger: workflows.NewAsynqLogger(a.log), LogLevel: asynq.WarnLevel,
 	})
 	if err := srv.Start(mux); err != nil {
