@@ -145,15 +145,7 @@ func (db *DB) recordWebhooks(tx *gorm.DB, row *requestRow, events []*dsar.Event)
 	if err := tx.CreateInBatches(rows, insertBatch).Error; err != nil {
 		return err
 	}
-	if len(items) == 0 {
-		return nil
-	}
-	now := db.now()
-	out := make([]*outboxRow, len(items))
-	for i, it := range items {
-		out[i] = newOutboxRow(it, now)
-	}
-	return tx.CreateInBatches(out, insertBatch).Error
+	return db.insertOutbox(tx, items)
 }
 
 // webhooksOf returns the webhook events of a case's audit events, as the
