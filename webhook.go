@@ -426,6 +426,17 @@ func webhookItems(env Env, evs []*WebhookEvent, subID string, attempt int, manua
 	return out
 }
 
+// CheckRedelivery checks what a redelivery asks for: one event by its ID,
+// or every event of the time range [from, to), from before to; never both.
+func CheckRedelivery(eventID string, from, to *time.Time) error {
+	one := eventID != "" && from == nil && to == nil
+	span := eventID == "" && from != nil && to != nil && from.Before(*to)
+	if !one && !span {
+		return &Error{Code: EINVALID, Message: "error.invalid", Fields: []FieldError{{Field: "from", Message: "field.webhook_range"}}}
+	}
+	return nil
+}
+
 // Redeliver returns the outbox items that deliver the events again to the
 // subscription, now, as first attempts with the events' own IDs (a
 // receiver that already has one drops it). A disabled subscription gets

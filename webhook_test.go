@@ -337,3 +337,30 @@ func TestWebhookPruning(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckRedelivery(t *testing.T) {
+	from := time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC)
+	to := from.Add(time.Hour)
+	for _, c := range []struct {
+		name     string
+		eventID  string
+		from, to *time.Time
+		ok       bool
+	}{
+		{"one event", "evt_1", nil, nil, true},
+		{"a range", "", &from, &to, true},
+		{"nothing", "", nil, nil, false},
+		{"both", "evt_1", &from, &to, false},
+		{"a range backwards", "", &to, &from, false},
+		{"an empty range", "", &from, &from, false},
+		{"half a range", "", &from, nil, false},
+	} {
+		err := CheckRedelivery(c.eventID, c.from, c.to)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if err != nil && (ErrorCode(err) != EINVALID || err.(*Error).Fields[0].Message != "field.webhook_range") {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}

@@ -240,13 +240,16 @@ func (s *Server) adminRedeliver(c echo.Context, p templates.AdminWebhookPage, su
 	p.Redeliver = r
 	from, fromOK := parseUTC(r.From)
 	to, toOK := parseUTC(r.To)
-	one := r.EventID != "" && r.From == "" && r.To == ""
-	span := r.EventID == "" && fromOK && toOK && from.Before(to)
-	if !one && !span {
+	if !fromOK || !toOK || dsar.CheckRedelivery(r.EventID, from, to) != nil {
 		p.Errors = []string{templates.T(p.Lang, "page.admin.webhooks.redeliver_range", nil)}
 		return s.render(c, http.StatusUnprocessableEntity, "admin_webhook", p)
 	}
-	n, err := s.cfg.Webhooks.Redeliver(c.Request().Context(), actorOf(c), sub.ID, r.EventID, from, to)
+	var start, end time.Time
+	if from != nil {
+		start, end = *from, *to
+	}
+	one := r.EventID != ""
+	n, err := s.cfg.Webhooks.Redeliver(c.Request().Context(), actorOf(c), sub.ID, r.EventID, start, end)
 	if one && dsar.ErrorCode(err) == dsar.ENOTFOUND {
 		p.Errors = []string{templates.T(p.Lang, "page.admin.webhooks.no_event", nil)}
 		return s.render(c, http.StatusNotFound, "admin_webhook", p)
@@ -268,12 +271,16 @@ func (s *Server) adminRedeliver(c echo.Context, p templates.AdminWebhookPage, su
 	return s.render(c, http.StatusOK, "admin_webhook", p)
 }
 
-// parseUTC reads a datetime-local value as a time in UTC.
-func parseUTC(v string) (time.Time, bool) {
+// parseUTC reads a datetime-local value as a time in UTC: nil for an
+// empty one, false for one that does not read.
+func parseUTC(v string) (*time.Time, bool) {
+	if v == "" {
+		return nil, true
+	}
 	for _, layout := range redeliverTimeLayouts {
 		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
-			return t, true
+			return &t, true
 		}
 	}
-	return time.Time{}, false
+	return nil, false
 }

@@ -197,13 +197,11 @@ func (s *Server) redeliverWebhook(c echo.Context) error {
 	if err := decodeJSON(c, s.cfg.BodyLimit, &in); err != nil {
 		return err
 	}
-	one := in.EventID != "" && in.From == nil && in.To == nil
-	rangeOK := in.EventID == "" && in.From != nil && in.To != nil && in.From.Before(*in.To)
-	if !one && !rangeOK {
-		return &dsar.Error{Code: dsar.EINVALID, Message: "error.invalid", Fields: []dsar.FieldError{{Field: "from", Message: "field.webhook_range"}}}
+	if err := dsar.CheckRedelivery(in.EventID, in.From, in.To); err != nil {
+		return err
 	}
 	var from, to time.Time
-	if rangeOK {
+	if in.EventID == "" {
 		from, to = *in.From, *in.To
 	}
 	n, err := s.cfg.Webhooks.Redeliver(c.Request().Context(), actorOf(c), c.Param("id"), in.EventID, from, to)
