@@ -382,7 +382,7 @@ func NextOpenDSRCallback(env Env, requestID string, p OpenDSRCallbackPayload, re
 		return nil, &Event{RequestID: requestID, At: env.Now, Actor: ActorService.ID, Kind: EventOpenDSRCallbackFailed,
 			Reason: truncate(answer, maxAnswer), Data: map[string]string{"status": p.Status.RequestStatus, "attempts": strconv.Itoa(p.Attempt)}}
 	}
-	wait := max(WebhookRetrySchedule[p.Attempt-1], min(res.RetryAfter, WebhookMaxRetryAfter))
+	wait := webhookRetryWait(p.Attempt, res.RetryAfter)
 	p.Attempt++
 	return openDSRCallbackItem(env, requestID, p, env.Now.Add(wait)), nil
 }

@@ -529,8 +529,11 @@ func (d *WebhookDecision) disable(env Env, subID, reason string) {
 // disabled subscription gets no further attempt.
 func DecideWebhookAttempts(env Env, s *WebhookSubscription, evs []*WebhookEvent, p WebhookPayload, res []WebhookResponse) *WebhookDecision {
 	d := &WebhookDecision{}
-	var retry []*WebhookAttempt
-	var retryEvs []*WebhookEvent
+	type retry struct {
+		at  time.Time
+		evs []*WebhookEvent
+	}
+	var retries []retry // by instant, in the order of their first event
 	failed, succeeded := false, false
 	for i, e := range evs {
 		r := res[i]
@@ -540,23 +543,24 @@ func DecideWebhookAttempts(env Env, s *WebhookSubscription, evs []*WebhookEvent,
 		switch {
 		case r.StatusCode >= 200 && r.StatusCode < 300:
 			a.Outcome, succeeded = WebhookDelivered, true
+			continue
 		case r.StatusCode == 410:
-			a.Outcome, failed = WebhookGone, true
+			a.Outcome = WebhookGone
 			if d.Disable == "" {
 				d.disable(env, s.ID, WebhookDisabledGone)
 			}
 		case p.Attempt > len(WebhookRetrySchedule):
-			a.Outcome, failed = WebhookFailed, true
+			a.Outcome = WebhookFailed
 		default:
-			failed = true
-			wait := WebhookRetrySchedule[p.Attempt-1]
-			if ra := min(r.RetryAfter, WebhookMaxRetryAfter); ra > wait {
-				wait = ra
-			}
-			next := env.Now.Add(wait)
+			next := env.Now.Add(webhookRetryWait(p.Attempt, r.RetryAfter))
 			a.Outcome, a.NextAt = WebhookRetrying, &next
-			retry, retryEvs = append(retry, a), append(retryEvs, e)
+			k := slices.IndexFunc(retries, func(x retry) bool { return x.at.Equal(next) })
+			if k < 0 {
+				k, retries = len(retries), append(retries, retry{at: next})
+			}
+			retries[k].evs = append(retries[k].evs, e)
 		}
+		failed = true
 	}
 	switch {
 	case !failed:
@@ -572,28 +576,24 @@ func DecideWebhookAttempts(env Env, s *WebhookSubscription, evs []*WebhookEvent,
 		d.disable(env, s.ID, WebhookDisabledFailing)
 	}
 	if d.Disable != "" { // no further attempt to a disabled subscription
-		for _, a := range retry {
-			a.Outcome, a.NextAt = WebhookFailed, nil
+		for _, a := range d.Attempts {
+			if a.Outcome == WebhookRetrying {
+				a.Outcome, a.NextAt = WebhookFailed, nil
+			}
 		}
 		return d
 	}
-	// The retries of one instant share an item, in the events' order.
-	for len(retry) > 0 {
-		at := *retry[0].NextAt
-		var same []*WebhookEvent
-		var rest []*WebhookAttempt
-		var restEvs []*WebhookEvent
-		for i, a := range retry {
-			if a.NextAt.Equal(at) {
-				same = append(same, retryEvs[i])
-			} else {
-				rest, restEvs = append(rest, a), append(restEvs, retryEvs[i])
-			}
-		}
-		d.Next = append(d.Next, webhookItems(env, same, s.ID, p.Attempt+1, p.Manual, at)...)
-		retry, retryEvs = rest, restEvs
+	for _, r := range retries {
+		d.Next = append(d.Next, webhookItems(env, r.evs, s.ID, p.Attempt+1, p.Manual, r.at)...)
 	}
 	return d
+}
+
+// webhookRetryWait is how long after the failed attempt (1, 2, …) of an
+// outgoing call the next is made: the retry schedule's step, or the
+// answer's Retry-After when longer, up to WebhookMaxRetryAfter.
+func webhookRetryWait(attempt int, retryAfter time.Duration) time.Duration {
+	return max(WebhookRetrySchedule[attempt-1], min(retryAfter, WebhookMaxRetryAfter))
 }
 
 func equalTimes(a, b *time.Time) bool {
