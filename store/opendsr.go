@@ -58,21 +58,11 @@ func (o *OpenDSR) Submit(ctx context.Context, actor dsar.Actor, r *dsar.OpenDSRR
 	}
 	req := eff.Request
 	intake.RequestID, intake.Controller, intake.Status = req.ID, req.Controller, dsar.OpenDSRStatusOf(req)
-	row := &requestRow{ID: req.ID}
-	row.set(req)
-	if req.VerifiedAt != nil {
-		h := dsar.HashSecret(o.db.StatusToken(row.ID))
-		row.StatusTokenHash = &h
-	}
-	var verification *verificationRow
-	if eff.NewVerification != "" {
-		verification = o.db.newVerification(row.ID, eff.NewVerification, req.CreatedAt)
-	}
+	row, verification := o.db.newCaseRows(eff)
 	record := &openDSRRow{ID: intake.ID, RequestID: req.ID, Controller: req.Controller, CallbackURLs: strings.Join(intake.CallbackURLs, "\n"),
 		Status: intake.Status, APIVersion: intake.APIVersion, CreatedBy: intake.CreatedBy, CreatedAt: intake.CreatedAt}
-	for attempt := 0; ; attempt++ {
-		row.Reference = newReference()
-		err = o.db.tx(ctx, func(tx *gorm.DB) error {
+	err = writeNewCase(row, func() error {
+		return o.db.tx(ctx, func(tx *gorm.DB) error {
 			if err := o.db.insertCase(tx, row, verification, eff); err != nil {
 				return err
 			}
@@ -82,14 +72,11 @@ func (o *OpenDSR) Submit(ctx context.Context, actor dsar.Actor, r *dsar.OpenDSRR
 			}
 			return err
 		})
-		if errors.Is(err, errOpenDSRTaken) {
-			// Another call took the ID meanwhile: its case is the one.
-			got, req, err := o.existing(ctx, actor, intake.ID)
-			return got, req, false, err
-		}
-		if dsar.ErrorCode(mapErr(err)) != dsar.ECONFLICT || attempt == 3 {
-			break
-		}
+	})
+	if errors.Is(err, errOpenDSRTaken) {
+		// Another call took the ID meanwhile: its case is the one.
+		got, req, err := o.existing(ctx, actor, intake.ID)
+		return got, req, false, err
 	}
 	if err != nil {
 		return nil, nil, false, mapErr(err)

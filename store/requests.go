@@ -29,39 +29,54 @@ func (s *Requests) Create(ctx context.Context, actor dsar.Actor, in dsar.NewRequ
 		return nil, err
 	}
 	req := eff.Request
-	row := &requestRow{ID: req.ID}
-	row.set(req)
-	if req.VerifiedAt != nil {
-		h := dsar.HashSecret(s.db.StatusToken(row.ID))
-		row.StatusTokenHash = &h
-	}
-	var verification *verificationRow
-	if eff.NewVerification != "" {
-		verification = s.db.newVerification(row.ID, eff.NewVerification, req.CreatedAt)
-	}
-	// The reference is short enough to read over the phone; on the rare
-	// collision, draw again.
-	for attempt := 0; ; attempt++ {
-		row.Reference = newReference()
+	row, verification := s.db.newCaseRows(eff)
+	err = writeNewCase(row, func() error {
 		if s.db.Dialect == Postgres {
 			// The one statement of the intake writes the webhook events
 			// and their deliveries too.
 			hooks, deliveries, herr := s.db.webhooksOf(s.db.gorm.WithContext(ctx), row.toDomain(req.ReceivedAt.Location()), eff.Events)
 			if herr != nil {
-				return nil, mapErr(herr)
+				return herr
 			}
-			err = s.db.insertIntake(ctx, row, verification, eff.Events, hooks, append(slices.Clip(eff.Outbox), deliveries...))
-		} else {
-			err = s.db.tx(ctx, func(tx *gorm.DB) error { return s.db.insertCase(tx, row, verification, eff) })
+			return s.db.insertIntake(ctx, row, verification, eff.Events, hooks, append(slices.Clip(eff.Outbox), deliveries...))
 		}
-		if dsar.ErrorCode(mapErr(err)) != dsar.ECONFLICT || attempt == 3 {
-			break
-		}
-	}
+		return s.db.tx(ctx, func(tx *gorm.DB) error { return s.db.insertCase(tx, row, verification, eff) })
+	})
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	return row.toDomain(req.ReceivedAt.Location()), nil
+}
+
+// newCaseRows returns the row of a new case (dsar.NewCase's effect), with
+// its status page open when it arrived verified, and its verification when
+// it has one.
+func (db *DB) newCaseRows(eff *dsar.Effect) (*requestRow, *verificationRow) {
+	req := eff.Request
+	row := &requestRow{ID: req.ID}
+	row.set(req)
+	if req.VerifiedAt != nil {
+		h := dsar.HashSecret(db.StatusToken(row.ID))
+		row.StatusTokenHash = &h
+	}
+	var verification *verificationRow
+	if eff.NewVerification != "" {
+		verification = db.newVerification(row.ID, eff.NewVerification, req.CreatedAt)
+	}
+	return row, verification
+}
+
+// writeNewCase draws the new case's reference and runs write. The
+// reference is short enough to read over the phone; on the rare collision
+// (write fails with ECONFLICT) it draws again, four times at most.
+func writeNewCase(row *requestRow, write func() error) error {
+	for attempt := 0; ; attempt++ {
+		row.Reference = newReference()
+		err := write()
+		if dsar.ErrorCode(mapErr(err)) != dsar.ECONFLICT || attempt == 3 {
+			return err
+		}
+	}
 }
 
 // insertCase writes a new case on tx: its row (linked to the open case it
