@@ -223,14 +223,21 @@ func (s *Server) adminWebhookAction(c echo.Context) error {
 		return s.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
 	if err != nil {
-		status, msgs, ok := adminProblems(p.Lang, err)
-		if !ok {
-			return s.pageError(c, err)
-		}
-		p.Errors = msgs
-		return s.render(c, status, "admin_webhook", p)
+		return s.webhookProblems(c, p, err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/webhooks/"+sub.ID+"?notice="+notice)
+}
+
+// webhookProblems answers the subscription's page with what was wrong
+// with a change of it, as typed; an error that is no problem of the input
+// gets the error page.
+func (s *Server) webhookProblems(c echo.Context, p templates.AdminWebhookPage, err error) error {
+	status, msgs, ok := adminProblems(p.Lang, err)
+	if !ok {
+		return s.pageError(c, err)
+	}
+	p.Errors = msgs
+	return s.render(c, status, "admin_webhook", p)
 }
 
 // adminRedeliver delivers again one event, or the events of a time range
@@ -255,12 +262,7 @@ func (s *Server) adminRedeliver(c echo.Context, p templates.AdminWebhookPage, su
 		return s.render(c, http.StatusNotFound, "admin_webhook", p)
 	}
 	if err != nil {
-		status, msgs, ok := adminProblems(p.Lang, err)
-		if !ok {
-			return s.pageError(c, err)
-		}
-		p.Errors = msgs
-		return s.render(c, status, "admin_webhook", p)
+		return s.webhookProblems(c, p, err)
 	}
 	p.Redeliver = templates.AdminWebhookRedeliver{}
 	key := "page.admin.webhooks.redelivered.other"
