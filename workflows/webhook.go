@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -134,7 +135,7 @@ func (c *WebhookClient) post(ctx context.Context, s *dsar.WebhookSubscription, i
 // rules (no redirect, no proxy, public addresses only unless allowed), and
 // returns the answer's status and Retry-After, or why none came.
 func (c *WebhookClient) send(ctx context.Context, target string, h http.Header, now time.Time, body []byte) dsar.WebhookResponse {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(string(body)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return dsar.WebhookResponse{Err: "bad URL"}
 	}
