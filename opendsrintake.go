@@ -340,6 +340,13 @@ func (p *OpenDSRCallbackPayload) Body() []byte {
 	return b
 }
 
+// MayChangeOpenDSRStatus reports whether the audit events may change a
+// case's OpenDSR status (one of them changes its status), so that the
+// store looks up nothing for the others.
+func MayChangeOpenDSRStatus(evs []*Event) bool {
+	return slices.ContainsFunc(evs, func(ev *Event) bool { return ev.From != ev.To })
+}
+
 // OpenDSRCallbacks decides the status callbacks a change of an OpenDSR
 // case makes (section 8.5): when the case's OpenDSR status is not the one
 // last reported, one callback to each of the client's URLs, now, and the

@@ -259,3 +259,12 @@ func TestOpenDSRSigner(t *testing.T) {
 		t.Error("no key block")
 	}
 }
+
+func TestMayChangeOpenDSRStatus(t *testing.T) {
+	if MayChangeOpenDSRStatus([]*Event{{Kind: EventNote}, {Kind: EventMailSent}}) {
+		t.Error("a note and a mail change a status")
+	}
+	if !MayChangeOpenDSRStatus([]*Event{{Kind: EventNote}, {Kind: EventTransition, From: StatusInProgress, To: StatusCompleted}}) {
+		t.Error("a transition does not")
+	}
+}

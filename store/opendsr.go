@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"time"
 
@@ -145,8 +144,8 @@ func (o *OpenDSR) Cancel(ctx context.Context, actor dsar.Actor, id string) (*dsa
 // the status they report, in the transaction that writes the events. row
 // is the case's locked row, or nil to read it.
 func (db *DB) recordOpenDSR(tx *gorm.DB, row *requestRow, events []*dsar.Event) error {
-	if !slices.ContainsFunc(events, func(ev *dsar.Event) bool { return ev.From != ev.To }) {
-		return nil // only a change of status changes an OpenDSR status
+	if !dsar.MayChangeOpenDSRStatus(events) {
+		return nil
 	}
 	var r openDSRRow
 	err := tx.Where("request_id = ?", events[0].RequestID).Take(&r).Error
