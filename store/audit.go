@@ -82,38 +82,24 @@ func (db *DB) appendEvents(tx *gorm.DB, row *requestRow, evs ...*dsar.Event) err
 	if len(evs) == 0 {
 		return nil
 	}
-	rows, err := eventRows(evs)
+	id := evs[0].RequestID
+	if row == nil || row.ID != id {
+		row = &requestRow{ID: id}
+		if err := db.forUpdate(tx.Model(&requestRow{})).Select("audit_seq, audit_hash").Where("id = ?", id).Take(row).Error; err != nil {
+			return fmt.Errorf("read the end of the audit chain: %w", err)
+		}
+	} // else the caller holds the row locked, and a later Save of it in this transaction keeps the chain's end
+	rows, err := chainOnRow(row, evs)
 	if err != nil {
 		return err
 	}
-	id := rows[0].RequestID
-	for _, r := range rows {
-		if r.RequestID != id {
-			return fmt.Errorf("appendEvents: events of two cases (%s, %s)", id, r.RequestID)
-		}
+	if rows == nil {
+		return fmt.Errorf("appendEvents: events of more than one case (%s, …)", id)
 	}
-	var head struct {
-		AuditSeq  int64
-		AuditHash string
-	}
-	if row != nil && row.ID == id {
-		head.AuditSeq, head.AuditHash = row.AuditSeq, row.AuditHash // the caller holds the row locked
-	} else {
-		if err := db.forUpdate(tx.Model(&requestRow{})).Select("audit_seq, audit_hash").Where("id = ?", id).Take(&head).Error; err != nil {
-			return fmt.Errorf("read the end of the audit chain: %w", err)
-		}
-	}
-	seq, hash := chainRows(head.AuditSeq, head.AuditHash, rows)
 	if err := tx.Create(rows).Error; err != nil {
 		return err
 	}
-	if err := tx.Model(&requestRow{}).Where("id = ?", id).UpdateColumns(map[string]any{"audit_seq": seq, "audit_hash": hash}).Error; err != nil {
-		return err
-	}
-	if row != nil && row.ID == id {
-		row.AuditSeq, row.AuditHash = seq, hash // a later Save of the row in this transaction keeps the chain's end
-	}
-	return nil
+	return tx.Model(&requestRow{}).Where("id = ?", id).UpdateColumns(map[string]any{"audit_seq": row.AuditSeq, "audit_hash": row.AuditHash}).Error
 }
 
 // AuditProblem is one finding of VerifyAudit.
