@@ -79,7 +79,17 @@ func (db *DB) run(tx *gorm.DB, row *requestRow, op operation) (*dsar.Request, er
 	if err := db.apply(tx, row, eff); err != nil {
 		return nil, err
 	}
-	return row.toDomain(c.Controller.Location), nil
+	// The answer shows the case as Get does: its copies given and its
+	// tasks' progress, counted from the tasks the effect leaves (no query),
+	// or read again in tx when the effect changed more than it says.
+	out := row.toDomain(c.Controller.Location)
+	out.CopiesGiven = c.CopiesGiven
+	if next, ok := c.Follow(eff); ok {
+		out.Progress = dsar.ProgressOf(next.Tasks, db.now())
+	} else if err := db.withProgress(tx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // apply writes an effect of a case operation on its locked row in tx. It
@@ -206,12 +216,7 @@ func cancelPending(tx *gorm.DB, requestID string, kinds []dsar.OutboxKind, mails
 // transaction, as the actor (who must see the case: ENOTFOUND otherwise,
 // so that nobody learns of cases outside their controllers).
 func (s *Requests) change(ctx context.Context, actor dsar.Actor, id string, op operation) (*dsar.Request, error) {
-	r, err := s.db.runLocked(ctx, func(tx *gorm.DB) (*requestRow, error) { return s.load(tx, actor, id, true) }, op)
-	if err != nil {
-		return nil, err
-	}
-	// The answer shows the case as Get does, with its tasks' progress.
-	return r, mapErr(s.db.withProgress(s.db.gorm.WithContext(ctx), r))
+	return s.db.runLocked(ctx, func(tx *gorm.DB) (*requestRow, error) { return s.load(tx, actor, id, true) }, op)
 }
 
 // runLocked runs a case operation in one transaction on the row that find

@@ -214,4 +214,19 @@ func TestFurtherCopyFlagged(t *testing.T) {
 			t.Errorf("%s %s: %d copies given, want %d", got.Type, got.Subject.Email, got.CopiesGiven, tc.want)
 		}
 	}
+	// A change's answer shows the case as Get does, also after one that
+	// changes more than the request (a pause).
+	further := create(dsar.TypeAccess, "kari@example.no")
+	for name, change := range map[string]func() (*dsar.Request, error){
+		"note":  func() (*dsar.Request, error) { return reqs.Note(ctx, admin, further.ID, "Asked by phone as well.") },
+		"pause": func() (*dsar.Request, error) { return reqs.Pause(ctx, admin, further.ID, dsar.PauseClarification, "Which accounts?") },
+	} {
+		got, err := change()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got.CopiesGiven != 1 {
+			t.Errorf("the answer to a %s: %d copies given, want 1", name, got.CopiesGiven)
+		}
+	}
 }

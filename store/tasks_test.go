@@ -45,6 +45,9 @@ func TestQueueShowsTaskProgress(t *testing.T) {
 		t.Fatalf("the approval's answer shows progress %+v", failing.Progress)
 	}
 	total, ended := failing.Progress.Total, failing.Progress.Ended
+	if got, err := reqs.Get(ctx, admin, failing.ID); err != nil || got.Progress == nil || *got.Progress != *failing.Progress {
+		t.Fatalf("the approval's answer shows progress %+v, Get %+v (%v)", failing.Progress, got.Progress, err)
+	}
 	first := func(r *dsar.Request) string {
 		t.Helper()
 		ts, err := reqs.Tasks(ctx, admin, r.ID)
