@@ -286,6 +286,9 @@ func (r PauseReason) Valid() bool { return r == PauseIdentity || r == PauseClari
 type RequestService interface {
 	Create(ctx context.Context, actor Actor, in NewRequest) (*Request, error)
 	Get(ctx context.Context, actor Actor, id string) (*Request, error)
+	// Visible returns nil when the case is there and the actor may see it,
+	// ENOTFOUND otherwise: Get's check without reading the case.
+	Visible(ctx context.Context, actor Actor, id string) error
 	List(ctx context.Context, actor Actor, f RequestFilter) (*RequestPage, error)
 	Extend(ctx context.Context, actor Actor, id, reason string) (*Request, error)
 	Pause(ctx context.Context, actor Actor, id string, reason PauseReason, note string) (*Request, error)

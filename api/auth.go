@@ -94,7 +94,7 @@ func (s *Server) mayChange(next echo.HandlerFunc) echo.HandlerFunc {
 		if a.Role != dsar.RoleAdmin && a.Role != dsar.RoleOfficer {
 			return &dsar.Error{Code: dsar.EFORBIDDEN, Message: "error.forbidden"}
 		}
-		if _, err := s.cfg.Requests.Get(c.Request().Context(), a, c.Param("id")); err != nil {
+		if err := s.cfg.Requests.Visible(c.Request().Context(), a, c.Param("id")); err != nil {
 			return err
 		}
 		return next(c)

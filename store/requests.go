@@ -112,6 +112,18 @@ func (s *Requests) Get(ctx context.Context, actor dsar.Actor, id string) (*dsar.
 	return r, mapErr(s.db.withProgress(db, r))
 }
 
+// Visible implements dsar.RequestService: one column of one row.
+func (s *Requests) Visible(ctx context.Context, actor dsar.Actor, id string) error {
+	var row requestRow
+	if err := s.db.gorm.WithContext(ctx).Select("controller").Where("id = ?", id).Take(&row).Error; err != nil {
+		return mapErr(err)
+	}
+	if !actor.CanSee(row.Controller) {
+		return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
+	}
+	return nil
+}
+
 // load reads a request row visible to the actor, locking it for update when
 // asked (Postgres; SQLite transactions already hold the write lock).
 func (s *Requests) load(tx *gorm.DB, actor dsar.Actor, id string, forUpdate bool) (*requestRow, error) {

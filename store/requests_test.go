@@ -580,3 +580,31 @@ func TestPlanTimersOnceAndWholeBacklog(t *testing.T) {
 		t.Errorf("%d reminders due, want %d", reminders, n)
 	}
 }
+
+// TestVisible: Visible answers as Get does, without reading the case: nil
+// for an actor who sees the case, ENOTFOUND for an officer of another
+// controller and for a case that is not there.
+func TestVisible(t *testing.T) {
+	db := storetest.Open(t, dsar.NewManualClock(at(2025, time.March, 3, 9, 30)))
+	reqs := store.NewRequests(db)
+	r, err := reqs.Create(ctx, admin, verifiedRequest("nte"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		actor dsar.Actor
+		id    string
+		want  string
+	}{
+		{admin, r.ID, ""},
+		{dsar.Actor{ID: "user:nte", Role: dsar.RoleOfficer, Controllers: []string{"nte"}}, r.ID, ""},
+		{dsar.Actor{ID: "user:keto", Role: dsar.RoleOfficer, Controllers: []string{"keto-diets"}}, r.ID, dsar.ENOTFOUND},
+		{admin, "no-such-case", dsar.ENOTFOUND},
+	} {
+		err := reqs.Visible(ctx, tc.actor, tc.id)
+		_, getErr := reqs.Get(ctx, tc.actor, tc.id)
+		if got := dsar.ErrorCode(err); got != tc.want || got != dsar.ErrorCode(getErr) {
+			t.Errorf("%s on %s: Visible %v, Get %v; want %q", tc.actor.ID, tc.id, err, getErr, tc.want)
+		}
+	}
+}
