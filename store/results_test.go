@@ -218,8 +218,10 @@ func TestFurtherCopyFlagged(t *testing.T) {
 	// changes more than the request (a pause).
 	further := create(dsar.TypeAccess, "kari@example.no")
 	for name, change := range map[string]func() (*dsar.Request, error){
-		"note":  func() (*dsar.Request, error) { return reqs.Note(ctx, admin, further.ID, "Asked by phone as well.") },
-		"pause": func() (*dsar.Request, error) { return reqs.Pause(ctx, admin, further.ID, dsar.PauseClarification, "Which accounts?") },
+		"note": func() (*dsar.Request, error) { return reqs.Note(ctx, admin, further.ID, "Asked by phone as well.") },
+		"pause": func() (*dsar.Request, error) {
+			return reqs.Pause(ctx, admin, further.ID, dsar.PauseClarification, "Which accounts?")
+		},
 	} {
 		got, err := change()
 		if err != nil {
