@@ -18,7 +18,11 @@
 // subscription and asks for the
 // redelivery of every event at once; it prints "WEBHOOKS events=...
 // seconds=..." from the redelivery call until the receiver holds every
-// event ID. noop enqueues -n tasks that do nothing
+// event ID. With -pause PID,..., fanout splits its clock in two: it stops
+// those processes (the workers, SIGSTOP) while it approves, so that
+// "approve_seconds" is the approvals alone, then continues them (SIGCONT)
+// and adds "fanout_seconds", the workers alone from there to the last
+// completion. noop enqueues -n tasks that do nothing
 // and processes them with an asynq server of -c workers; it prints
 // "NOOP tasks=... seconds=..." from the first enqueue to the last task done.
 // cmd/loadgen/fanout_bench.sh runs both against a real serve, worker and
@@ -38,6 +42,8 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -93,8 +99,28 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 	n := fs.Int("cases", 1000, "erasure cases to approve")
 	c := fs.Int("c", 16, "approvals sent at once")
 	limit := fs.Duration("timeout", 10*time.Minute, "give up after this long")
+	pause := fs.String("pause", "", "comma-separated PIDs of the workers to stop while approving (the clock split in two)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var paused []int
+	for f := range strings.SplitSeq(*pause, ",") {
+		if f == "" {
+			continue
+		}
+		pid, err := strconv.Atoi(f)
+		if err != nil || pid <= 1 {
+			return fmt.Errorf("-pause: %q is not a process ID", f)
+		}
+		paused = append(paused, pid)
+	}
+	signalAll := func(sig syscall.Signal) error {
+		for _, pid := range paused {
+			if err := syscall.Kill(pid, sig); err != nil {
+				return fmt.Errorf("signal %v to %d: %w", sig, pid, err)
+			}
+		}
+		return nil
 	}
 	key := os.Getenv("DSAR_API_KEY")
 	u, err := url.Parse(*base)
@@ -122,6 +148,10 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
+	if err := signalAll(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	defer signalAll(syscall.SIGCONT) // never leave a worker stopped
 	start := time.Now()
 	if err := parallel(*c, *n, func(i int) error {
 		_, err := call("/api/v1/requests/"+ids[i]+"/approve", map[string]any{"note": "benchmark"})
@@ -130,6 +160,10 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	approved := time.Since(start)
+	workers := time.Now()
+	if err := signalAll(syscall.SIGCONT); err != nil {
+		return err
+	}
 	deadline := time.Now().Add(*limit)
 	var completed int
 	for {
@@ -148,13 +182,18 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	elapsed := time.Since(start)
+	done := time.Now()
+	elapsed := done.Sub(start)
 	var tasks, failed int
 	if err := db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE t.status IN ('done', 'no_data')), count(*) FILTER (WHERE t.status = 'failed')
 		FROM tasks t JOIN requests r ON r.id = t.request_id WHERE r.controller = $1`, *ctrl).Scan(&tasks, &failed); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "FANOUT cases=%d tasks=%d failed=%d approve_seconds=%.3f seconds=%.3f\n", *n, tasks, failed, approved.Seconds(), elapsed.Seconds())
+	split := ""
+	if len(paused) > 0 {
+		split = fmt.Sprintf(" fanout_seconds=%.3f", done.Sub(workers).Seconds())
+	}
+	fmt.Fprintf(out, "FANOUT cases=%d tasks=%d failed=%d approve_seconds=%.3f seconds=%.3f%s\n", *n, tasks, failed, approved.Seconds(), elapsed.Seconds(), split)
 	return nil
 }
 
