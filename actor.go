@@ -81,6 +81,16 @@ func (a Actor) CanSee(controller string) bool {
 	return slices.Contains(a.Controllers, controller)
 }
 
+// SeeCase returns nil when the actor may see a case of the controller, and
+// ENOTFOUND otherwise: a case outside the actor's controllers looks as if
+// it did not exist, so that nobody learns of it.
+func (a Actor) SeeCase(controller string) error {
+	if !a.CanSee(controller) {
+		return &Error{Code: ENOTFOUND, Message: "error.not_found"}
+	}
+	return nil
+}
+
 // CanChange reports whether the actor may change requests of the controller.
 func (a Actor) CanChange(controller string) bool {
 	return a.CanSee(controller) && (a.Role == RoleAdmin || a.Role == RoleOfficer)

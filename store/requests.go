@@ -118,10 +118,7 @@ func (s *Requests) Visible(ctx context.Context, actor dsar.Actor, id string) err
 	if err := s.db.gorm.WithContext(ctx).Select("controller").Where("id = ?", id).Take(&row).Error; err != nil {
 		return mapErr(err)
 	}
-	if !actor.CanSee(row.Controller) {
-		return &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
-	}
-	return nil
+	return actor.SeeCase(row.Controller)
 }
 
 // load reads a request row visible to the actor, locking it for update when
@@ -135,8 +132,8 @@ func (s *Requests) load(tx *gorm.DB, actor dsar.Actor, id string, forUpdate bool
 	if err := q.Where("id = ?", id).Take(&row).Error; err != nil {
 		return nil, mapErr(err)
 	}
-	if !actor.CanSee(row.Controller) {
-		return nil, &dsar.Error{Code: dsar.ENOTFOUND, Message: "error.not_found"}
+	if err := actor.SeeCase(row.Controller); err != nil {
+		return nil, err
 	}
 	return &row, nil
 }
